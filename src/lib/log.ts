@@ -1,0 +1,57 @@
+/**
+ * Structured JSON-lines logging to stderr. Every secret known to the process is registered
+ * with `registerSecret` at start-up and replaced by `[redacted]` in every line written.
+ */
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+const secrets = new Set<string>();
+
+/** Values shorter than 4 characters are not registered: redacting them would mangle logs. */
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) secrets.add(value);
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join("[redacted]");
+  // passwords inside URLs (postgres://user:pass@host, amqp://user:pass@host)
+  return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1[redacted]@");
+}
+
+export interface Logger {
+  debug(msg: string, ctx?: Record<string, unknown>): void;
+  info(msg: string, ctx?: Record<string, unknown>): void;
+  warn(msg: string, ctx?: Record<string, unknown>): void;
+  error(msg: string, ctx?: Record<string, unknown>): void;
+  child(ctx: Record<string, unknown>): Logger;
+}
+
+export function createLogger(
+  level: LogLevel = "info",
+  base: Record<string, unknown> = {},
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
+  const min = LEVELS[level];
+  const emit = (lvl: LogLevel, msg: string, ctx?: Record<string, unknown>) => {
+    if (LEVELS[lvl] < min) return;
+    const record = { level: lvl, time: new Date().toISOString(), msg, ...base, ...ctx };
+    write(`${redact(JSON.stringify(record, errorReplacer))}\n`);
+  };
+  return {
+    debug: (m, c) => emit("debug", m, c),
+    info: (m, c) => emit("info", m, c),
+    warn: (m, c) => emit("warn", m, c),
+    error: (m, c) => emit("error", m, c),
+    child: (ctx) => createLogger(level, { ...base, ...ctx }, write),
+  };
+}
+
+function errorReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
+}
+
+/** A logger that writes nothing, for unit tests. */
+export const silentLogger: Logger = createLogger("error", {}, () => {});
