@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# A private PostgreSQL server for tests, the demo and benchmarks — no systemd, no shared cluster.
+#   scripts/postgres.sh install          apt-get install postgresql when its server binaries are absent
+#   scripts/postgres.sh start DIR PORT   initdb (first time) and start a server on 127.0.0.1:PORT;
+#                                        trust auth, superuser "postgres", database "postgres"
+#   scripts/postgres.sh stop DIR
+set -euo pipefail
+
+pg_bin() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  [ -n "$dir" ] && [ -x "$dir/pg_ctl" ] && echo "$dir"
+}
+
+run_as_postgres() {
+  if [ "$(id -u)" = "0" ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "${1:-}" in
+  install)
+    if [ -z "$(pg_bin)" ]; then
+      echo "installing postgresql (apt)…" >&2
+      apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    [ -n "$(pg_bin)" ] || { echo "postgres.sh: postgresql server binaries not found after install" >&2; exit 1; }
+    ;;
+  start)
+    dir=${2:?DIR}; port=${3:?PORT}
+    bin=$(pg_bin) || { echo "postgres.sh: run '$0 install' first" >&2; exit 1; }
+    mkdir -p "$dir"
+    if [ "$(id -u)" = "0" ]; then chown -R postgres:postgres "$dir"; fi
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+      run_as_postgres "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; exit 1; }
+    fi
+    run_as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      start >/dev/null || { tail -n 30 "$dir/server.log" >&2; exit 1; }
+    ;;
+  stop)
+    dir=${2:?DIR}
+    bin=$(pg_bin) || exit 0
+    [ -f "$dir/data/postmaster.pid" ] && run_as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+    ;;
+  *)
+    echo "usage: $0 install | start DIR PORT | stop DIR" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,238 @@
+/**
+ * The job runner: launches executions through the repository, runs each job's step in this
+ * process with a heartbeat, reacts to stop/reset requests, sweeps dead executions, and ends
+ * every execution it owns with a status — STOPPED on shutdown, never left STARTED.
+ */
+import { coerceError } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import { SECOND } from "../lib/time.ts";
+import type { JobRepository } from "./repository.ts";
+import {
+  type Counts,
+  type JobExecution,
+  type LaunchRequest,
+  type LaunchResult,
+  type Trigger,
+  zeroCounts,
+} from "./types.ts";
+
+/** Why a step's signal was aborted. */
+export type AbortReason = "stop" | "shutdown" | "lease-lost";
+
+export interface StepContext {
+  execution: JobExecution;
+  /** The step context saved by the execution this one resumes ({} on a fresh run). */
+  restored: Record<string, unknown>;
+  /** Live counts: the runner writes them with every heartbeat and checkpoint. */
+  counts: Counts;
+  /** Aborted when the step must stop at its next checkpoint; `signal.reason` is an AbortReason. */
+  signal: AbortSignal;
+  /** Durably saves the step context (the checkpoint) with the counts. */
+  saveCheckpoint(context: Record<string, unknown>): Promise<void>;
+  logger: Logger;
+}
+
+/** A step either finishes (COMPLETED), or returns STOPPED after noticing its signal; a throw FAILs it. */
+export type StepOutcome = { status: "COMPLETED" | "STOPPED"; exitMessage?: string };
+
+export interface JobDefinition {
+  name: string;
+  stepName: string;
+  run(ctx: StepContext): Promise<StepOutcome>;
+}
+
+export interface LaunchOptions {
+  trigger: Trigger;
+  fresh?: boolean;
+  identifying?: Record<string, string>;
+  params?: Record<string, string>;
+}
+
+export interface JobRunner {
+  launch(jobName: string, opts: LaunchOptions): Promise<LaunchResult>;
+  /** Executions this process is running now, with their live counts. */
+  active(): JobExecution[];
+  /** Live counts of an execution this process runs (fresher than the database), if any. */
+  liveCounts(executionId: number): Counts | undefined;
+  /** Asks a locally running execution to stop now rather than at its next heartbeat. */
+  notifyStop(executionId: number): void;
+  /** Resolves when the execution, if run by this process, has ended. */
+  whenDone(executionId: number): Promise<void>;
+  /** Periodic sweep of dead executions. */
+  startSweeper(): void;
+  /** Stops every local execution at its next checkpoint (STOPPED) and waits for them. */
+  shutdown(): Promise<void>;
+}
+
+interface Active {
+  execution: JobExecution;
+  counts: Counts;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export function createJobRunner(deps: {
+  repository: JobRepository;
+  jobs: JobDefinition[];
+  leaseMs: number;
+  logger: Logger;
+}): JobRunner {
+  const { repository, leaseMs, logger } = deps;
+  const jobs = new Map(deps.jobs.map((j) => [j.name, j]));
+  const active = new Map<number, Active>();
+  const heartbeatMs = Math.min(leaseMs / 4, SECOND);
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  let shuttingDown = false;
+
+  async function execute(job: JobDefinition, execution: JobExecution, entry: Active): Promise<void> {
+    const log = logger.child({ executionId: execution.id, job: job.name });
+    const { controller, counts } = entry;
+    let leaseLost = false;
+    const onStatus = (status: string | null) => {
+      if (status === null) {
+        leaseLost = true;
+        if (!controller.signal.aborted) controller.abort("lease-lost" satisfies AbortReason);
+      } else if (status === "STOPPING" && !controller.signal.aborted) {
+        controller.abort("stop" satisfies AbortReason);
+      }
+    };
+
+    if (!(await repository.markStarted(execution.id))) {
+      log.warn("execution was reset before it started; not running it");
+      return;
+    }
+    let beating = false;
+    const timer = setInterval(async () => {
+      if (beating) return;
+      beating = true;
+      try {
+        onStatus(await repository.heartbeat(execution.id, counts));
+      } catch (err) {
+        log.error("heartbeat failed", { err: coerceError(err) });
+      } finally {
+        beating = false;
+      }
+    }, heartbeatMs);
+
+    const step = await repository.getStep(execution.id);
+    let outcome: { status: "COMPLETED" | "STOPPED" | "FAILED"; exitMessage: string };
+    try {
+      log.info("execution started", { restartOf: execution.restartOf, trigger: execution.trigger });
+      const result = await job.run({
+        execution,
+        restored: step?.context ?? {},
+        counts,
+        signal: controller.signal,
+        logger: log,
+        async saveCheckpoint(context) {
+          onStatus(await repository.saveCheckpoint(execution.id, context, counts));
+        },
+      });
+      outcome = { status: result.status, exitMessage: result.exitMessage ?? stopMessage(controller.signal) };
+    } catch (err) {
+      const e = coerceError(err);
+      outcome = { status: "FAILED", exitMessage: e.message };
+      log.error("execution failed", { err: e });
+    } finally {
+      clearInterval(timer);
+    }
+    if (leaseLost) {
+      log.warn("execution was reset or failed by another process while running; its result is not recorded", {
+        wouldHaveBeen: outcome.status,
+      });
+      return;
+    }
+    // Recording the end is the one write that must not be lost: retry it a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const recorded = await repository.finish(execution.id, outcome.status, outcome.exitMessage, counts);
+        log.info("execution ended", {
+          status: outcome.status,
+          recorded,
+          counts,
+          exitMessage: outcome.exitMessage,
+        });
+        return;
+      } catch (err) {
+        if (attempt >= 5) {
+          log.error("could not record the end of the execution; the lease sweep will mark it FAILED", {
+            err: coerceError(err),
+          });
+          return;
+        }
+        await Bun.sleep(attempt * 500);
+      }
+    }
+  }
+
+  function stopMessage(signal: AbortSignal): string {
+    if (!signal.aborted) return "";
+    if (signal.reason === "shutdown") return "stopped because the service shut down; restartable";
+    if (signal.reason === "stop") return "stopped on request; restartable";
+    return "";
+  }
+
+  return {
+    async launch(jobName, opts) {
+      const job = jobs.get(jobName);
+      if (!job) throw new Error(`no job named ${jobName} is registered`);
+      if (shuttingDown) throw new Error("the service is shutting down; launch refused");
+      const request: LaunchRequest = { jobName, stepName: job.stepName, ...opts };
+      const result = await repository.launch(request);
+      if (result.kind !== "started") return result;
+      const entry: Active = {
+        execution: result.execution,
+        counts: zeroCounts(),
+        controller: new AbortController(),
+        done: Promise.resolve(),
+      };
+      active.set(result.execution.id, entry);
+      entry.done = execute(job, result.execution, entry)
+        .catch((err) =>
+          logger.error("runner crashed", { executionId: result.execution.id, err: coerceError(err) }),
+        )
+        .finally(() => active.delete(result.execution.id));
+      return result;
+    },
+
+    active: () => [...active.values()].map((a) => ({ ...a.execution, counts: { ...a.counts } })),
+
+    liveCounts: (id) => {
+      const a = active.get(id);
+      return a ? { ...a.counts } : undefined;
+    },
+
+    notifyStop(id) {
+      const a = active.get(id);
+      if (a && !a.controller.signal.aborted) a.controller.abort("stop" satisfies AbortReason);
+    },
+
+    async whenDone(id) {
+      await active.get(id)?.done;
+    },
+
+    startSweeper() {
+      if (sweeper) return;
+      const sweep = async () => {
+        try {
+          const failed = await repository.failStale(leaseMs);
+          if (failed.length) logger.warn("marked dead executions FAILED", { executionIds: failed });
+        } catch (err) {
+          logger.error("sweep of dead executions failed", { err: coerceError(err) });
+        }
+      };
+      void sweep();
+      sweeper = setInterval(sweep, Math.max(leaseMs / 2, 250));
+    },
+
+    async shutdown() {
+      shuttingDown = true;
+      if (sweeper) clearInterval(sweeper);
+      sweeper = undefined;
+      for (const a of active.values()) {
+        if (!a.controller.signal.aborted) a.controller.abort("shutdown" satisfies AbortReason);
+      }
+      await Promise.all([...active.values()].map((a) => a.done));
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * The database seam. Repositories write plain SQL with `$1` placeholders against `Db`, and the
+ * same statements run on Postgres (postgres.js) and SQLite (bun:sqlite); drizzle owns the schema
+ * and the migrations. Differences handled here:
+ * - SQLite placeholders become `?1`, Dates become epoch milliseconds, booleans 0/1;
+ * - Postgres int8 comes back as a number (ids and counts stay far below 2^53);
+ * - bun:sqlite is synchronous, so a transaction that awaits would let other callers' statements
+ *   slip into it: every SQLite statement of the process is serialised behind one async mutex,
+ *   and a transaction holds it from BEGIN IMMEDIATE to COMMIT.
+ */
+import { Database } from "bun:sqlite";
+import postgres from "postgres";
+
+export type Dialect = "pg" | "sqlite";
+export type Row = Record<string, unknown>;
+
+export interface Db {
+  readonly dialect: Dialect;
+  all<T = Row>(query: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a statement; returns the number of rows it changed. */
+  run(query: string, params?: readonly unknown[]): Promise<number>;
+  /** One transaction; on SQLite it takes the write lock at BEGIN (BEGIN IMMEDIATE). */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  /** Postgres pool size. */
+  maxConnections?: number;
+}
+
+export function openDb(url: string, options: DbOptions = {}): Db {
+  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length));
+  return openPostgres(url, options);
+}
+
+function openPostgres(url: string, options: DbOptions): Db {
+  const sql = postgres(url, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => {},
+    types: {
+      int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+    },
+  });
+  const wrap = (conn: postgres.Sql | postgres.TransactionSql, inTx: boolean): Db => ({
+    dialect: "pg",
+    async all<T>(query: string, params: readonly unknown[] = []) {
+      return (await conn.unsafe(query, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+    },
+    async run(query, params = []) {
+      const result = await conn.unsafe(query, params as postgres.ParameterOrJSON<never>[]);
+      return result.count;
+    },
+    async transaction(fn) {
+      if (inTx) return fn(wrap(conn, true));
+      return (await sql.begin((tx) => fn(wrap(tx, true)))) as never;
+    },
+    async close() {
+      if (!inTx) await sql.end({ timeout: 5 });
+    },
+  });
+  return wrap(sql, false);
+}
+
+function openSqlite(path: string): Db {
+  const db = new Database(path, { create: true, strict: false });
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA busy_timeout = 10000");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T> | T): Promise<T> => {
+    const result = queue.then(fn);
+    queue = result.catch(() => {});
+    return result;
+  };
+
+  const toSqlite = (query: string) => query.replace(/\$(\d+)/g, "?$1");
+  const bind = (params: readonly unknown[]) =>
+    params.map((p) =>
+      p instanceof Date ? p.getTime() : typeof p === "boolean" ? (p ? 1 : 0) : p,
+    ) as never[];
+  const allNow = <T>(query: string, params: readonly unknown[]) =>
+    db.query(toSqlite(query)).all(...bind(params)) as T[];
+  const runNow = (query: string, params: readonly unknown[]) =>
+    db.query(toSqlite(query)).run(...bind(params)).changes;
+
+  const inside: Db = {
+    dialect: "sqlite",
+    all: async (q, p = []) => allNow(q, p),
+    run: async (q, p = []) => runNow(q, p),
+    transaction: (fn) => fn(inside),
+    close: async () => {},
+  };
+
+  return {
+    dialect: "sqlite",
+    all: (q, p = []) => exclusive(() => allNow(q, p)),
+    run: (q, p = []) => exclusive(() => runNow(q, p)),
+    transaction: (fn) =>
+      exclusive(async () => {
+        db.exec("BEGIN IMMEDIATE");
+        try {
+          const result = await fn(inside);
+          db.exec("COMMIT");
+          return result;
+        } catch (err) {
+          if (db.inTransaction) db.exec("ROLLBACK");
+          throw err;
+        }
+      }),
+    close: () => exclusive(() => db.close()),
+  };
+}
+
+/** Reads a timestamp column: Postgres gives a Date, SQLite epoch milliseconds. */
+export function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  if (typeof value === "number" || typeof value === "bigint") return new Date(Number(value));
+  if (typeof value === "string") return new Date(/^\d+$/.test(value) ? Number(value) : value);
+  return null;
+}
+
+/** Reads a boolean column: SQLite stores 0/1. */
+export function toBool(value: unknown): boolean {
+  return value === true || value === 1 || value === "1" || value === "t";
+}

@@ -1,0 +1,49 @@
+/**
+ * Applies the embedded drizzle-kit migrations. Compatible with drizzle's own migrator: the same
+ * bookkeeping table (`__drizzle_migrations`, id/hash/created_at; in schema `drizzle` on Postgres)
+ * and the same rule (apply every migration newer than the last one recorded).
+ * Postgres runs it in one transaction under an advisory lock, so replicas starting together
+ * apply each migration exactly once; SQLite under BEGIN IMMEDIATE.
+ */
+import type { Db } from "./client.ts";
+import { PG_MIGRATIONS, SQLITE_MIGRATIONS } from "./migrations.gen.ts";
+
+export interface EmbeddedMigration {
+  tag: string;
+  when: number;
+  hash: string;
+  statements: string[];
+}
+
+const PG_LOCK_KEY = 7_301_551_102; // arbitrary, constant: "item-sync migrations"
+
+/** Returns the tags of the migrations it applied (empty when the database was up to date). */
+export async function migrate(db: Db): Promise<string[]> {
+  const migrations = db.dialect === "pg" ? PG_MIGRATIONS : SQLITE_MIGRATIONS;
+  const table = db.dialect === "pg" ? "drizzle.__drizzle_migrations" : "__drizzle_migrations";
+  return db.transaction(async (tx) => {
+    if (tx.dialect === "pg") {
+      await tx.run(`select pg_advisory_xact_lock(${PG_LOCK_KEY})`);
+      await tx.run("create schema if not exists drizzle");
+      await tx.run(
+        `create table if not exists ${table} (id serial primary key, hash text not null, created_at bigint)`,
+      );
+    } else {
+      await tx.run(
+        `create table if not exists ${table} (id integer primary key autoincrement, hash text not null, created_at numeric)`,
+      );
+    }
+    const [last] = await tx.all<{ created_at: unknown }>(
+      `select created_at from ${table} order by created_at desc limit 1`,
+    );
+    const lastWhen = last ? Number(last.created_at) : 0;
+    const applied: string[] = [];
+    for (const m of migrations) {
+      if (m.when <= lastWhen) continue;
+      for (const statement of m.statements) await tx.run(statement);
+      await tx.run(`insert into ${table} (hash, created_at) values ($1, $2)`, [m.hash, m.when]);
+      applied.push(m.tag);
+    }
+    return applied;
+  });
+}

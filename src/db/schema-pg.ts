@@ -1,0 +1,166 @@
+/**
+ * Postgres schema. Spring Batch-style job repository tables (same names and meanings as Spring
+ * Batch's metadata schema, plus the columns item-sync needs) and the item tables. Kept column for
+ * column in step with schema-sqlite.ts: the repository's SQL runs unchanged on both.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  varchar,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "date" });
+const RUNNING = sql`status in ('STARTING', 'STARTED', 'STOPPING')`;
+
+/** One row per job name; launches lock it (SELECT … FOR UPDATE) so they serialise. */
+export const batchJobLock = pgTable("batch_job_lock", {
+  jobName: varchar("job_name", { length: 100 }).primaryKey(),
+});
+
+export const batchJobInstance = pgTable(
+  "batch_job_instance",
+  {
+    jobInstanceId: bigserial("job_instance_id", { mode: "number" }).primaryKey(),
+    version: bigint("version", { mode: "number" }).notNull().default(0),
+    jobName: varchar("job_name", { length: 100 }).notNull(),
+    jobKey: varchar("job_key", { length: 64 }).notNull(),
+  },
+  (t) => [uniqueIndex("batch_job_instance_key_uq").on(t.jobName, t.jobKey)],
+);
+
+export const batchJobExecution = pgTable(
+  "batch_job_execution",
+  {
+    jobExecutionId: bigserial("job_execution_id", { mode: "number" }).primaryKey(),
+    version: bigint("version", { mode: "number" }).notNull().default(0),
+    jobInstanceId: bigint("job_instance_id", { mode: "number" })
+      .notNull()
+      .references(() => batchJobInstance.jobInstanceId),
+    jobName: varchar("job_name", { length: 100 }).notNull(),
+    createTime: ts("create_time").notNull(),
+    startTime: ts("start_time"),
+    endTime: ts("end_time"),
+    status: varchar("status", { length: 10 }).notNull(),
+    exitCode: varchar("exit_code", { length: 2500 }).notNull(),
+    exitMessage: varchar("exit_message", { length: 2500 }).notNull().default(""),
+    lastUpdated: ts("last_updated").notNull(),
+    trigger: varchar("trigger", { length: 10 }).notNull(),
+    restartOf: bigint("restart_of", { mode: "number" }),
+  },
+  (t) => [
+    uniqueIndex("batch_job_execution_one_running_uq").on(t.jobName).where(RUNNING),
+    index("batch_job_execution_instance_idx").on(t.jobInstanceId),
+    index("batch_job_execution_status_idx").on(t.status),
+  ],
+);
+
+export const batchJobExecutionParams = pgTable(
+  "batch_job_execution_params",
+  {
+    jobExecutionId: bigint("job_execution_id", { mode: "number" })
+      .notNull()
+      .references(() => batchJobExecution.jobExecutionId),
+    parameterName: varchar("parameter_name", { length: 100 }).notNull(),
+    parameterType: varchar("parameter_type", { length: 100 }).notNull(),
+    parameterValue: varchar("parameter_value", { length: 2500 }),
+    identifying: boolean("identifying").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobExecutionId, t.parameterName] })],
+);
+
+export const batchStepExecution = pgTable(
+  "batch_step_execution",
+  {
+    stepExecutionId: bigserial("step_execution_id", { mode: "number" }).primaryKey(),
+    version: bigint("version", { mode: "number" }).notNull().default(0),
+    stepName: varchar("step_name", { length: 100 }).notNull(),
+    jobExecutionId: bigint("job_execution_id", { mode: "number" })
+      .notNull()
+      .references(() => batchJobExecution.jobExecutionId),
+    createTime: ts("create_time").notNull(),
+    startTime: ts("start_time"),
+    endTime: ts("end_time"),
+    status: varchar("status", { length: 10 }).notNull(),
+    commitCount: bigint("commit_count", { mode: "number" }).notNull().default(0),
+    readCount: bigint("read_count", { mode: "number" }).notNull().default(0),
+    filterCount: bigint("filter_count", { mode: "number" }).notNull().default(0),
+    writeCount: bigint("write_count", { mode: "number" }).notNull().default(0),
+    readSkipCount: bigint("read_skip_count", { mode: "number" }).notNull().default(0),
+    writeSkipCount: bigint("write_skip_count", { mode: "number" }).notNull().default(0),
+    processSkipCount: bigint("process_skip_count", { mode: "number" }).notNull().default(0),
+    rollbackCount: bigint("rollback_count", { mode: "number" }).notNull().default(0),
+    hooksChecked: bigint("hooks_checked", { mode: "number" }).notNull().default(0),
+    monitorPublished: bigint("monitor_published", { mode: "number" }).notNull().default(0),
+    updatePublished: bigint("update_published", { mode: "number" }).notNull().default(0),
+    deletePublished: bigint("delete_published", { mode: "number" }).notNull().default(0),
+    exitCode: varchar("exit_code", { length: 2500 }).notNull(),
+    exitMessage: varchar("exit_message", { length: 2500 }).notNull().default(""),
+    lastUpdated: ts("last_updated").notNull(),
+  },
+  (t) => [index("batch_step_execution_job_idx").on(t.jobExecutionId)],
+);
+
+export const batchJobExecutionContext = pgTable("batch_job_execution_context", {
+  jobExecutionId: bigint("job_execution_id", { mode: "number" })
+    .primaryKey()
+    .references(() => batchJobExecution.jobExecutionId),
+  shortContext: varchar("short_context", { length: 2500 }).notNull(),
+  serializedContext: text("serialized_context"),
+});
+
+export const batchStepExecutionContext = pgTable("batch_step_execution_context", {
+  stepExecutionId: bigint("step_execution_id", { mode: "number" })
+    .primaryKey()
+    .references(() => batchStepExecution.stepExecutionId),
+  shortContext: varchar("short_context", { length: 2500 }).notNull(),
+  serializedContext: text("serialized_context"),
+});
+
+/** Projects a job instance's scan has seen (for the deletion pass), keyed by instance so a resume keeps them. */
+export const syncSeenProject = pgTable(
+  "sync_seen_project",
+  {
+    jobInstanceId: bigint("job_instance_id", { mode: "number" }).notNull(),
+    projectId: bigint("project_id", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobInstanceId, t.projectId] })],
+);
+
+export const item = pgTable(
+  "item",
+  {
+    projectId: bigint("project_id", { mode: "number" }).primaryKey(),
+    projectPath: varchar("project_path", { length: 1000 }).notNull(),
+    name: varchar("name", { length: 1000 }).notNull(),
+    defaultBranch: varchar("default_branch", { length: 255 }),
+    currentCommitHash: varchar("current_commit_hash", { length: 64 }),
+    currentCommitDate: ts("current_commit_date"),
+    itemJson: text("item_json"),
+    createdAt: ts("created_at").notNull(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [index("item_project_path_idx").on(t.projectPath)],
+);
+
+export const itemLog = pgTable(
+  "item_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    projectId: bigint("project_id", { mode: "number" }).notNull(),
+    action: varchar("action", { length: 20 }).notNull(),
+    commitHash: varchar("commit_hash", { length: 64 }),
+    commitDate: ts("commit_date"),
+    jobExecutionId: bigint("job_execution_id", { mode: "number" }),
+    messageId: varchar("message_id", { length: 200 }),
+    createdAt: ts("created_at").notNull(),
+  },
+  (t) => [index("item_log_project_idx").on(t.projectId, t.id)],
+);

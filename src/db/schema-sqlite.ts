@@ -1,0 +1,156 @@
+/**
+ * SQLite schema. Spring Batch-style job repository tables (same names and meanings as Spring
+ * Batch's metadata schema, plus the columns item-sync needs) and the item tables. Kept column for
+ * column in step with schema-pg.ts: the repository's SQL runs unchanged on both.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Times are epoch milliseconds in SQLite. */
+const ts = (name: string) => integer(name, { mode: "timestamp_ms" });
+const RUNNING = sql`status in ('STARTING', 'STARTED', 'STOPPING')`;
+
+/** One row per job name; launches lock it (SELECT … FOR UPDATE) so they serialise. */
+export const batchJobLock = sqliteTable("batch_job_lock", {
+  jobName: text("job_name").primaryKey(),
+});
+
+export const batchJobInstance = sqliteTable(
+  "batch_job_instance",
+  {
+    jobInstanceId: integer("job_instance_id").primaryKey({ autoIncrement: true }),
+    version: integer("version").notNull().default(0),
+    jobName: text("job_name").notNull(),
+    jobKey: text("job_key").notNull(),
+  },
+  (t) => [uniqueIndex("batch_job_instance_key_uq").on(t.jobName, t.jobKey)],
+);
+
+export const batchJobExecution = sqliteTable(
+  "batch_job_execution",
+  {
+    jobExecutionId: integer("job_execution_id").primaryKey({ autoIncrement: true }),
+    version: integer("version").notNull().default(0),
+    jobInstanceId: integer("job_instance_id")
+      .notNull()
+      .references(() => batchJobInstance.jobInstanceId),
+    jobName: text("job_name").notNull(),
+    createTime: ts("create_time").notNull(),
+    startTime: ts("start_time"),
+    endTime: ts("end_time"),
+    status: text("status").notNull(),
+    exitCode: text("exit_code").notNull(),
+    exitMessage: text("exit_message").notNull().default(""),
+    lastUpdated: ts("last_updated").notNull(),
+    trigger: text("trigger").notNull(),
+    restartOf: integer("restart_of"),
+  },
+  (t) => [
+    uniqueIndex("batch_job_execution_one_running_uq").on(t.jobName).where(RUNNING),
+    index("batch_job_execution_instance_idx").on(t.jobInstanceId),
+    index("batch_job_execution_status_idx").on(t.status),
+  ],
+);
+
+export const batchJobExecutionParams = sqliteTable(
+  "batch_job_execution_params",
+  {
+    jobExecutionId: integer("job_execution_id")
+      .notNull()
+      .references(() => batchJobExecution.jobExecutionId),
+    parameterName: text("parameter_name").notNull(),
+    parameterType: text("parameter_type").notNull(),
+    parameterValue: text("parameter_value"),
+    identifying: integer("identifying", { mode: "boolean" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobExecutionId, t.parameterName] })],
+);
+
+export const batchStepExecution = sqliteTable(
+  "batch_step_execution",
+  {
+    stepExecutionId: integer("step_execution_id").primaryKey({ autoIncrement: true }),
+    version: integer("version").notNull().default(0),
+    stepName: text("step_name").notNull(),
+    jobExecutionId: integer("job_execution_id")
+      .notNull()
+      .references(() => batchJobExecution.jobExecutionId),
+    createTime: ts("create_time").notNull(),
+    startTime: ts("start_time"),
+    endTime: ts("end_time"),
+    status: text("status").notNull(),
+    commitCount: integer("commit_count").notNull().default(0),
+    readCount: integer("read_count").notNull().default(0),
+    filterCount: integer("filter_count").notNull().default(0),
+    writeCount: integer("write_count").notNull().default(0),
+    readSkipCount: integer("read_skip_count").notNull().default(0),
+    writeSkipCount: integer("write_skip_count").notNull().default(0),
+    processSkipCount: integer("process_skip_count").notNull().default(0),
+    rollbackCount: integer("rollback_count").notNull().default(0),
+    hooksChecked: integer("hooks_checked").notNull().default(0),
+    monitorPublished: integer("monitor_published").notNull().default(0),
+    updatePublished: integer("update_published").notNull().default(0),
+    deletePublished: integer("delete_published").notNull().default(0),
+    exitCode: text("exit_code").notNull(),
+    exitMessage: text("exit_message").notNull().default(""),
+    lastUpdated: ts("last_updated").notNull(),
+  },
+  (t) => [index("batch_step_execution_job_idx").on(t.jobExecutionId)],
+);
+
+export const batchJobExecutionContext = sqliteTable("batch_job_execution_context", {
+  jobExecutionId: integer("job_execution_id")
+    .primaryKey()
+    .references(() => batchJobExecution.jobExecutionId),
+  shortContext: text("short_context").notNull(),
+  serializedContext: text("serialized_context"),
+});
+
+export const batchStepExecutionContext = sqliteTable("batch_step_execution_context", {
+  stepExecutionId: integer("step_execution_id")
+    .primaryKey()
+    .references(() => batchStepExecution.stepExecutionId),
+  shortContext: text("short_context").notNull(),
+  serializedContext: text("serialized_context"),
+});
+
+/** Projects a job instance's scan has seen (for the deletion pass), keyed by instance so a resume keeps them. */
+export const syncSeenProject = sqliteTable(
+  "sync_seen_project",
+  {
+    jobInstanceId: integer("job_instance_id").notNull(),
+    projectId: integer("project_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobInstanceId, t.projectId] })],
+);
+
+export const item = sqliteTable(
+  "item",
+  {
+    projectId: integer("project_id").primaryKey(),
+    projectPath: text("project_path").notNull(),
+    name: text("name").notNull(),
+    defaultBranch: text("default_branch"),
+    currentCommitHash: text("current_commit_hash"),
+    currentCommitDate: ts("current_commit_date"),
+    itemJson: text("item_json"),
+    createdAt: ts("created_at").notNull(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [index("item_project_path_idx").on(t.projectPath)],
+);
+
+export const itemLog = sqliteTable(
+  "item_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    projectId: integer("project_id").notNull(),
+    action: text("action").notNull(),
+    commitHash: text("commit_hash"),
+    commitDate: ts("commit_date"),
+    jobExecutionId: integer("job_execution_id"),
+    messageId: text("message_id"),
+    createdAt: ts("created_at").notNull(),
+  },
+  (t) => [index("item_log_project_idx").on(t.projectId, t.id)],
+);
