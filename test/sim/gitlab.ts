@@ -1,0 +1,274 @@
+/**
+ * A GitLab REST API simulator for tests, the demo and benchmarks. `startGitlabSim(opts)` serves
+ * the routes of gitlab-routes.ts on 127.0.0.1 with fault and load controls (latency, a per-token
+ * request-rate limit answering 429 with Retry-After and RateLimit-* headers, injected 429/5xx,
+ * dropped connections) and records what clients did (requests per route and status, peak
+ * concurrency, arrival times, requests sent before a Retry-After had elapsed).
+ *
+ * Standalone: `bun test/sim/gitlab.ts --projects N --port P [--latency-ms L] [--rate-limit RPS]
+ * [--monitored-fraction F] [--webhook-url U] [--token T] [--group-path P] [--fault-429 R]
+ * [--fault-5xx R] [--drop R] [--subgroup-fraction F] [--shared-fraction F]` prints one JSON line
+ * `{"url","token","group"}` once listening.
+ */
+import { matchRoute, type RouteMatch } from "./gitlab-routes.ts";
+import { createSimState, type SeedOptions } from "./gitlab-state.ts";
+
+export interface SimControls {
+  token: string; // the only valid token; "" accepts none
+  latencyMs: number; // added before every answer
+  rateLimitRps: number; // per token, fixed one-second windows; 0 = none
+  fault429Rate: number; // share of requests answered 429 at random
+  fault5xxRate: number; // share of requests answered fault5xxStatus at random
+  fault5xxStatus: number;
+  dropRate: number; // share of requests whose connection is reset without an answer
+  retryAfterSeconds: number; // Retry-After of injected 429s
+  /**
+   * A request that arrives within this many ms after a 429 was answered is not counted as
+   * early: it may have been sent before the 429 reached the client.
+   */
+  earlyGraceMs: number;
+}
+
+export interface SimOptions extends Partial<SeedOptions>, Partial<SimControls> {
+  port?: number;
+  random?: () => number; // for reproducible fault injection
+}
+
+export interface SimStats {
+  requests: number;
+  byRoute: Record<string, number>;
+  byStatus: Record<string, number>; // "ROUTE STATUS" -> count, "ROUTE dropped" for resets
+  concurrency: number;
+  peakConcurrency: number;
+  rateLimited: number; // 429 answers (limit and injected)
+  earlyRequests: number; // arrived before a Retry-After given to the same token had elapsed
+  arrivals: number[]; // arrival time of each request, ms (performance.now clock)
+}
+
+const DEFAULT_CONTROLS: SimControls = {
+  token: "sim-token",
+  latencyMs: 0,
+  rateLimitRps: 0,
+  fault429Rate: 0,
+  fault5xxRate: 0,
+  fault5xxStatus: 502,
+  dropRate: 0,
+  retryAfterSeconds: 1,
+  earlyGraceMs: 5,
+};
+
+function emptyStats(): SimStats {
+  return {
+    requests: 0,
+    byRoute: {},
+    byStatus: {},
+    concurrency: 0,
+    peakConcurrency: 0,
+    rateLimited: 0,
+    earlyRequests: 0,
+    arrivals: [],
+  };
+}
+
+const jsonHeaders = { "content-type": "application/json" };
+
+export function startGitlabSim(opts: SimOptions = {}) {
+  const state = createSimState(opts);
+  const controls: SimControls = { ...DEFAULT_CONTROLS };
+  for (const key of Object.keys(DEFAULT_CONTROLS) as (keyof SimControls)[]) {
+    if (opts[key] !== undefined) Object.assign(controls, { [key]: opts[key] });
+  }
+  const random = opts.random ?? Math.random;
+  let stats = emptyStats();
+  const blocked = new Map<string, { from: number; until: number }>(); // per client: after a 429
+  const windows = new Map<string, { second: number; count: number }>(); // rate-limit windows
+  const listeners: Array<(info: { route: string; count: number }) => void> = [];
+
+  const bump = (rec: Record<string, number>, key: string) => {
+    rec[key] = (rec[key] ?? 0) + 1;
+  };
+
+  function clientOf(req: Request): string | null {
+    const priv = req.headers.get("private-token");
+    const bearer = req.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+    const given = priv ?? bearer ?? null;
+    return given !== null && controls.token !== "" && given === controls.token ? given : null;
+  }
+
+  function tooMany(client: string, retryAfter: number, limit: number, observed: number): Response {
+    const now = performance.now();
+    blocked.set(client, { from: now, until: now + retryAfter * 1000 });
+    stats.rateLimited++;
+    const reset = Math.ceil(Date.now() / 1000) + retryAfter;
+    return new Response(JSON.stringify({ message: "Retry later" }), {
+      status: 429,
+      headers: {
+        ...jsonHeaders,
+        "retry-after": String(retryAfter),
+        "ratelimit-name": "throttle_authenticated_api",
+        "ratelimit-limit": String(limit),
+        "ratelimit-observed": String(observed),
+        "ratelimit-remaining": String(Math.max(0, limit - observed)),
+        "ratelimit-reset": String(reset),
+        "ratelimit-resettime": new Date(reset * 1000).toUTCString(),
+      },
+    });
+  }
+
+  async function handle(req: Request, name: string, route: RouteMatch | null): Promise<Response> {
+    const arrival = performance.now();
+    stats.requests++;
+    stats.arrivals.push(arrival);
+    bump(stats.byRoute, name);
+    for (const fn of listeners) fn({ route: name, count: stats.byRoute[name] ?? 0 });
+
+    const client = clientOf(req);
+    const key = client ?? "anonymous";
+    const block = blocked.get(key);
+    if (block && arrival < block.until && arrival > block.from + controls.earlyGraceMs) stats.earlyRequests++;
+
+    let observed = 0;
+    if (client !== null && controls.rateLimitRps > 0) {
+      const second = Math.floor(Date.now() / 1000);
+      const w = windows.get(client);
+      if (w && w.second === second) w.count++;
+      else windows.set(client, { second, count: 1 });
+      observed = windows.get(client)?.count ?? 1;
+    }
+
+    if (controls.latencyMs > 0) await Bun.sleep(controls.latencyMs);
+    if (client === null)
+      return new Response(JSON.stringify({ message: "401 Unauthorized" }), {
+        status: 401,
+        headers: jsonHeaders,
+      });
+    if (controls.rateLimitRps > 0 && observed > controls.rateLimitRps) {
+      const untilNextSecond = Math.max(
+        1,
+        Math.ceil((Math.floor(Date.now() / 1000) + 1) * 1000 - Date.now()) / 1000,
+      );
+      return tooMany(client, Math.ceil(untilNextSecond), controls.rateLimitRps, observed);
+    }
+    const roll = random();
+    if (roll < controls.dropRate) return DROP;
+    if (roll < controls.dropRate + controls.fault429Rate) {
+      return tooMany(client, controls.retryAfterSeconds, controls.rateLimitRps || 2000, observed);
+    }
+    if (roll < controls.dropRate + controls.fault429Rate + controls.fault5xxRate) {
+      return new Response(JSON.stringify({ message: `${controls.fault5xxStatus} injected` }), {
+        status: controls.fault5xxStatus,
+        headers: jsonHeaders,
+      });
+    }
+    if (!route)
+      return new Response(JSON.stringify({ error: "404 Not Found" }), { status: 404, headers: jsonHeaders });
+    return route.handle();
+  }
+
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: opts.port ?? 0,
+    async fetch(req) {
+      stats.concurrency++;
+      stats.peakConcurrency = Math.max(stats.peakConcurrency, stats.concurrency);
+      const current = stats;
+      try {
+        const route = matchRoute(state, req, new URL(req.url), url);
+        const name = route?.name ?? `${req.method} (unknown)`;
+        const res = await handle(req, name, route);
+        bump(current.byStatus, `${name} ${res === DROP ? "dropped" : res.status}`);
+        return res === DROP ? dropped() : res;
+      } finally {
+        current.concurrency--;
+      }
+    },
+  });
+  const url = `http://127.0.0.1:${server.port}`;
+
+  return {
+    url,
+    token: controls.token,
+    group: state.group.fullPath,
+    groupId: state.group.id,
+    state,
+    controls,
+    /** Changes fault and load controls at run time. */
+    set(changes: Partial<SimControls>): void {
+      Object.assign(controls, changes);
+    },
+    stats: () => stats,
+    resetStats(): void {
+      stats = { ...emptyStats(), concurrency: stats.concurrency };
+      blocked.clear();
+    },
+    /** The most requests that arrived within any `windowMs` span. */
+    maxInWindow(windowMs = 1000): number {
+      const a = stats.arrivals;
+      let best = 0;
+      let lo = 0;
+      for (let hi = 0; hi < a.length; hi++) {
+        while ((a[hi] ?? 0) - (a[lo] ?? 0) >= windowMs) lo++;
+        best = Math.max(best, hi - lo + 1);
+      }
+      return best;
+    },
+    /** Called on every request's arrival, before it is answered: lets a test change data mid-scan. */
+    onRequest(fn: (info: { route: string; count: number }) => void): void {
+      listeners.push(fn);
+    },
+    async close(): Promise<void> {
+      await server.stop(true);
+    },
+  };
+}
+
+export type GitlabSim = ReturnType<typeof startGitlabSim>;
+
+/** A connection reset with no answer: a stream that fails before its first byte. */
+function dropped(): Response {
+  return new Response(
+    new ReadableStream({
+      start(controller) {
+        controller.error(undefined);
+      },
+    }),
+  );
+}
+
+const DROP = new Response(null, { status: 599 }); // marker: reset the connection instead
+
+function parseArgs(argv: string[]): SimOptions {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a?.startsWith("--")) flags.set(a.slice(2), argv[i + 1] ?? "");
+  }
+  const num = (k: string) => (flags.has(k) ? Number(flags.get(k)) : undefined);
+  const str = (k: string) => flags.get(k);
+  return {
+    projects: num("projects"),
+    port: num("port"),
+    latencyMs: num("latency-ms"),
+    rateLimitRps: num("rate-limit"),
+    monitoredFraction: num("monitored-fraction"),
+    subgroupFraction: num("subgroup-fraction"),
+    sharedFraction: num("shared-fraction"),
+    fault429Rate: num("fault-429"),
+    fault5xxRate: num("fault-5xx"),
+    dropRate: num("drop"),
+    webhookUrl: str("webhook-url"),
+    token: str("token"),
+    groupPath: str("group-path"),
+  };
+}
+
+if (import.meta.main) {
+  const options = Object.fromEntries(
+    Object.entries(parseArgs(process.argv.slice(2))).filter(([, v]) => v !== undefined),
+  ) as SimOptions;
+  const sim = startGitlabSim(options);
+  console.log(JSON.stringify({ url: sim.url, token: sim.token, group: sim.group, groupId: sim.groupId }));
+  const stop = () => void sim.close().then(() => process.exit(0));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
