@@ -1,0 +1,216 @@
+/**
+ * The one RabbitMQ connection of a process. rabbitmq-client reconnects on its own; this module
+ * adds what the rest of the service needs around it: the topology declared at start, the
+ * connection state (connected or not, since when) for `/health/ready` and for publishers that
+ * wait out a lost broker, and a close that releases publishers and consumers (LIFO) before the
+ * connection itself.
+ */
+import { Connection } from "rabbitmq-client";
+import type { AmqpConfig } from "../config.ts";
+import { coerceError, UpstreamError } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import { SECOND } from "../lib/time.ts";
+import { createTopology, type Topology } from "./topology.ts";
+
+export interface BrokerState {
+  connected: boolean;
+  /** when `connected` last changed (creation time until the first change) */
+  since: Date;
+  /** last connection error message, null once connected again */
+  lastError: string | null;
+}
+
+export interface Closeable {
+  close(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  /** shown in the broker's connection list */
+  connectionName?: string;
+  /** how long `start()` waits for the first connection; default max(reconnectTimeout, 10 s) */
+  startTimeoutMs?: number;
+  /** reconnect backoff (rabbitmq-client retryLow/retryHigh); defaults 250 ms … 5 s */
+  retryLowMs?: number;
+  retryHighMs?: number;
+}
+
+export interface Broker {
+  readonly config: AmqpConfig;
+  readonly topology: Topology;
+  /** the rabbitmq-client connection; publishers and consumers of this module build on it */
+  readonly connection: Connection;
+  /** Waits for the first connection and declares the topology. Idempotent. */
+  start(): Promise<void>;
+  state(): BrokerState;
+  /** Resolves true once connected (at once when already), false after `timeoutMs`. */
+  waitForConnection(timeoutMs: number): Promise<boolean>;
+  /** Registers a resource closed by `close()` before the connection; returns its un-registration. */
+  track(resource: Closeable): () => void;
+  readonly closed: boolean;
+  /** Closes tracked resources in reverse order, then the connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+const CONNECTION_CLOSE_GRACE_MS = 10 * SECOND;
+
+export function createBroker(config: AmqpConfig, logger: Logger, options: BrokerOptions = {}): Broker {
+  const log = logger.child({ component: "broker" });
+  const topology = createTopology(config);
+  const connection = new Connection({
+    url: config.url,
+    connectionName: options.connectionName ?? "item-sync",
+    retryLow: options.retryLowMs ?? 250,
+    retryHigh: options.retryHighMs ?? 5 * SECOND,
+    // a channel request made while disconnected waits this long; publishers wait on their own
+    acquireTimeout: Math.max(config.reconnectTimeoutMs, SECOND),
+  });
+
+  let state: BrokerState = { connected: false, since: new Date(), lastError: null };
+  let waiters: { promise: Promise<boolean>; resolve: (connected: boolean) => void } | null = null;
+  const resources: Closeable[] = [];
+  let started: Promise<void> | null = null;
+  let closing: Promise<void> | null = null;
+
+  const setConnected = (connected: boolean) => {
+    if (state.connected === connected) return;
+    state = { connected, since: new Date(), lastError: connected ? null : state.lastError };
+  };
+  const wakeWaiters = (connected: boolean) => {
+    waiters?.resolve(connected);
+    waiters = null;
+  };
+
+  connection.on("connection", () => {
+    const wasLost = state.lastError !== null;
+    setConnected(true);
+    wakeWaiters(true);
+    if (wasLost) log.info("broker connection re-established");
+    else log.debug("broker connected");
+  });
+  connection.on("error", (thrown: unknown) => {
+    const err = coerceError(thrown);
+    state = { ...state, lastError: err.message };
+    setConnected(connection.ready);
+    // rabbitmq-client reports a lost connection once, not every failed reconnect attempt
+    if (!closing) log.warn("broker connection error; reconnecting", { err });
+  });
+  connection.on("connection.blocked", (reason: string) => {
+    log.warn("broker blocked publishing (resource alarm)", { reason });
+    setConnected(false);
+  });
+  connection.on("connection.unblocked", () => setConnected(connection.ready));
+
+  const waitForConnection = async (timeoutMs: number): Promise<boolean> => {
+    if (connection.ready) {
+      setConnected(true);
+      return true;
+    }
+    setConnected(false);
+    if (closing || timeoutMs <= 0) return false;
+    if (!waiters) {
+      let resolve = (_connected: boolean) => {};
+      const promise = new Promise<boolean>((r) => {
+        resolve = r;
+      });
+      waiters = { promise, resolve };
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([waiters.promise, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const declareTopology = async () => {
+    const ch = await connection.acquire();
+    try {
+      for (const params of topology.exchanges) await ch.exchangeDeclare(params);
+      for (const params of topology.queueDeclares) await ch.queueDeclare(params);
+      for (const params of topology.bindings) await ch.queueBind(params);
+    } finally {
+      if (ch.active) await ch.close().catch(() => {});
+    }
+  };
+
+  const start = async () => {
+    const timeoutMs = options.startTimeoutMs ?? Math.max(config.reconnectTimeoutMs, 10 * SECOND);
+    if (!(await waitForConnection(timeoutMs))) {
+      throw new UpstreamError(
+        "BROKER_UNAVAILABLE",
+        `could not connect to RabbitMQ within ${Math.round(timeoutMs / SECOND)} s: ${state.lastError ?? "no answer"}`,
+        { retryable: true },
+      );
+    }
+    try {
+      await declareTopology();
+    } catch (thrown) {
+      const err = coerceError(thrown);
+      throw new UpstreamError("BROKER_TOPOLOGY", `declaring the RabbitMQ topology failed: ${err.message}`, {
+        retryable: false,
+        cause: err,
+      });
+    }
+    log.info("broker topology declared", {
+      exchange: topology.exchange,
+      queues: Object.values(topology.queues),
+    });
+  };
+
+  const close = async () => {
+    wakeWaiters(false);
+    let first: unknown;
+    for (const resource of resources.splice(0).reverse()) {
+      try {
+        await resource.close();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    // close() waits for every channel; never let a wedged socket hold shutdown forever
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<"timeout">((r) => {
+      timer = setTimeout(() => r("timeout"), CONNECTION_CLOSE_GRACE_MS);
+    });
+    const outcome = await Promise.race([connection.close().then(() => "closed" as const), grace]);
+    clearTimeout(timer);
+    if (outcome === "timeout") connection.unsafeDestroy();
+    setConnected(false);
+    if (first) throw first;
+  };
+
+  return {
+    config,
+    topology,
+    connection,
+    start: () => {
+      started ??= start().catch((err) => {
+        started = null;
+        throw err;
+      });
+      return started;
+    },
+    state: () => {
+      if (!closing) setConnected(connection.ready);
+      return { ...state };
+    },
+    waitForConnection,
+    track: (resource) => {
+      resources.push(resource);
+      return () => {
+        const i = resources.indexOf(resource);
+        if (i >= 0) resources.splice(i, 1);
+      };
+    },
+    get closed() {
+      return closing !== null;
+    },
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

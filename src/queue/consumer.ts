@@ -1,0 +1,276 @@
+/**
+ * Consumer plumbing shared by the ingest workers: prefetch-bounded delivery, strict parsing,
+ * bounded retries with backoff, and dead-lettering with the reason on the message.
+ *
+ * For each delivery:
+ *   - a body `parseMessage` refuses (or a type the queue does not take) is dead-lettered at once;
+ *   - the handler runs; an error it throws is retried in process, with jittered exponential
+ *     backoff, while `isRetryable(err)` and fewer than `maxAttempts` attempts were made; then, or at
+ *     once for a non-retryable error, the message is dead-lettered;
+ *   - success acks.
+ * Dead-lettering republishes the message (same body and properties) to `{exchange}.dlx` with the
+ * queue's name as routing key — it lands in `{queue}.dead` — adding headers
+ * `x-item-sync-reason`, `x-item-sync-attempts`, `x-item-sync-queue`, `x-item-sync-routing-key`,
+ * `x-item-sync-dead-lettered-at`; the original is acked only after that publish is confirmed. If
+ * the republish fails, the original is rejected without requeue so the broker's own dead-lettering
+ * (queue argument `x-dead-letter-exchange`) still moves it to `{queue}.dead`; the reason is then in
+ * the log line only. Nothing is requeued in a loop and nothing is dropped.
+ *
+ * Attempts are counted in process: classic queues (RabbitMQ 3.10) carry no delivery count, so a
+ * message redelivered after a crash or a channel loss starts a fresh budget.
+ */
+import { randomUUID } from "node:crypto";
+import { type AsyncMessage, ConsumerStatus, type Envelope } from "rabbitmq-client";
+import { AppError, coerceError } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import { SECOND, sleep } from "../lib/time.ts";
+import type { Broker } from "./broker.ts";
+import { createConfirmedSender } from "./confirmed-sender.ts";
+import { type ItemMessage, type ItemMessageType, MalformedMessageError, parseMessage } from "./messages.ts";
+
+export const DEAD_LETTER_HEADERS = {
+  reason: "x-item-sync-reason",
+  attempts: "x-item-sync-attempts",
+  queue: "x-item-sync-queue",
+  routingKey: "x-item-sync-routing-key",
+  deadLetteredAt: "x-item-sync-dead-lettered-at",
+  id: "x-item-sync-dead-letter-id",
+} as const;
+
+export interface HandlerContext {
+  /** 1 for the first attempt */
+  attempt: number;
+  messageId: string | undefined;
+  redelivered: boolean;
+  /** aborted when the consumer closes: stop early if you can */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+export type MessageHandler = (message: ItemMessage, context: HandlerContext) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** messages delivered and handled at once */
+  prefetch: number;
+  /** handler attempts per delivery, at least 1 */
+  maxAttempts: number;
+  /** first retry delay; doubles each attempt, jittered, capped by maxBackoffMs (default 30 s) */
+  backoffMs: number;
+  maxBackoffMs?: number;
+  /** message types this queue takes; any other is dead-lettered as malformed. Default: all */
+  accept?: readonly ItemMessageType[];
+  /** default: `err.retryable` when the error has one; else false for AppErrors and
+   *  MalformedMessageError, true for anything else (unknown failures get the bounded retries) */
+  isRetryable?: (err: Error) => boolean;
+}
+
+export interface ConsumerStats {
+  /** handler succeeded */
+  handled: number;
+  /** handler failed for good: dead-lettered after its last attempt */
+  failed: number;
+  /** refused by the parser */
+  malformed: number;
+  /** sent to `{queue}.dead` (failed + malformed) */
+  deadLettered: number;
+  /** handler attempts that were retried */
+  retried: number;
+  inFlight: number;
+}
+
+export interface QueueConsumer {
+  readonly queue: string;
+  stats(): ConsumerStats;
+  /** Stops deliveries, waits for in-flight handlers (retry waits are cut short and their messages
+   *  go back to the queue), then closes the channels. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function defaultIsRetryable(err: Error): boolean {
+  const flag = (err as { retryable?: unknown }).retryable;
+  if (typeof flag === "boolean") return flag;
+  return !(err instanceof AppError || err instanceof MalformedMessageError);
+}
+
+export function createConsumer(
+  broker: Broker,
+  queue: string,
+  handler: MessageHandler,
+  options: ConsumeOptions,
+  logger: Logger,
+): QueueConsumer {
+  const log = logger.child({ component: "consumer", queue });
+  const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
+  const prefetch = Math.max(1, Math.floor(options.prefetch));
+  const maxBackoffMs = options.maxBackoffMs ?? 30 * SECOND;
+  const isRetryable = options.isRetryable ?? defaultIsRetryable;
+  const accept = new Set<string>(options.accept ?? []);
+  const { topology } = broker;
+  const counters = { handled: 0, failed: 0, malformed: 0, deadLettered: 0, retried: 0 };
+  let inFlight = 0;
+  const abort = new AbortController();
+  const deadLetters = createConfirmedSender(
+    broker.connection,
+    topology,
+    (m) => {
+      const id = m.headers?.[DEAD_LETTER_HEADERS.id];
+      return typeof id === "string" ? id : undefined;
+    },
+    log,
+  );
+
+  const deadLetter = async (msg: AsyncMessage, reason: string, attempts: number): Promise<ConsumerStatus> => {
+    const id = randomUUID();
+    const envelope: Envelope = {
+      ...definedProperties(msg),
+      exchange: topology.deadLetterExchange,
+      routingKey: queue,
+      durable: true,
+      headers: {
+        ...msg.headers,
+        [DEAD_LETTER_HEADERS.reason]: reason.slice(0, 2000),
+        [DEAD_LETTER_HEADERS.attempts]: attempts,
+        [DEAD_LETTER_HEADERS.queue]: queue,
+        [DEAD_LETTER_HEADERS.routingKey]: msg.routingKey,
+        [DEAD_LETTER_HEADERS.deadLetteredAt]: new Date().toISOString(),
+        [DEAD_LETTER_HEADERS.id]: id,
+      },
+    };
+    counters.deadLettered++;
+    try {
+      await deadLetters.send(envelope, rawBody(msg), id);
+      return ConsumerStatus.ACK;
+    } catch (thrown) {
+      log.error("republishing to the dead queue failed; rejecting so the broker dead-letters it", {
+        messageId: msg.messageId,
+        reason,
+        err: coerceError(thrown),
+      });
+      return ConsumerStatus.DROP;
+    }
+  };
+
+  const processDelivery = async (msg: AsyncMessage): Promise<ConsumerStatus> => {
+    const messageId = msg.messageId;
+    let message: ItemMessage;
+    try {
+      message = parseMessage(msg.body);
+      if (accept.size > 0 && !accept.has(message.type)) {
+        throw new MalformedMessageError(`type ${message.type} does not belong on queue ${queue}`);
+      }
+    } catch (thrown) {
+      const reason = thrown instanceof MalformedMessageError ? thrown.message : coerceError(thrown).message;
+      counters.malformed++;
+      log.warn("malformed message dead-lettered", { messageId, routingKey: msg.routingKey, reason });
+      return deadLetter(msg, reason, 0);
+    }
+
+    const msgLog = log.child({ messageId, projectId: message.projectId, type: message.type });
+    for (let attempt = 1; ; attempt++) {
+      if (abort.signal.aborted) return ConsumerStatus.REQUEUE;
+      try {
+        await handler(message, {
+          attempt,
+          messageId,
+          redelivered: msg.redelivered,
+          signal: abort.signal,
+          logger: msgLog,
+        });
+        counters.handled++;
+        return ConsumerStatus.ACK;
+      } catch (thrown) {
+        const err = coerceError(thrown);
+        // shutting down: the message goes back to the queue for another worker, not to .dead
+        if (abort.signal.aborted) return ConsumerStatus.REQUEUE;
+        const retryable = isRetryable(err);
+        if (!retryable || attempt >= maxAttempts) {
+          counters.failed++;
+          const reason = `${retryable ? `failed after ${attempt} attempt(s)` : "non-retryable error"}: ${describe(err)}`;
+          msgLog.error("message dead-lettered", { attempt, reason });
+          return deadLetter(msg, reason, attempt);
+        }
+        counters.retried++;
+        const delay = backoff(options.backoffMs, maxBackoffMs, attempt);
+        msgLog.warn("handler failed; retrying", { attempt, maxAttempts, delayMs: Math.round(delay), err });
+        await sleep(delay, abort.signal);
+      }
+    }
+  };
+
+  const consumer = broker.connection.createConsumer(
+    {
+      queue,
+      queueOptions: queueOptionsFor(broker, queue),
+      qos: { prefetchCount: prefetch },
+      concurrency: prefetch,
+      requeue: true, // only reached if our own code throws: the message is not lost
+    },
+    async (msg) => {
+      inFlight++;
+      try {
+        return await processDelivery(msg);
+      } finally {
+        inFlight--;
+      }
+    },
+  );
+  consumer.on("error", (thrown: unknown) => {
+    if (!abort.signal.aborted)
+      log.warn("consumer error; it recovers on its own", { err: coerceError(thrown) });
+  });
+
+  let closing: Promise<void> | null = null;
+  const close = async () => {
+    abort.abort();
+    await consumer.close();
+    await deadLetters.close().catch(() => {});
+  };
+  const result: QueueConsumer = {
+    queue,
+    stats: () => ({ ...counters, inFlight }),
+    close: () => {
+      untrack();
+      closing ??= close();
+      return closing;
+    },
+  };
+  const untrack = broker.track(result);
+  return result;
+}
+
+/** The queue's declare parameters from the topology (the arguments must match exactly); a queue
+ *  outside it, e.g. a `.dead` queue read by an operator tool, is only checked to exist. */
+function queueOptionsFor(broker: Broker, queue: string) {
+  const declared = broker.topology.queueDeclares.find((q) => q.queue === queue);
+  return declared ? { durable: declared.durable, arguments: declared.arguments } : { passive: true };
+}
+
+function backoff(baseMs: number, maxMs: number, attempt: number): number {
+  const exp = Math.min(maxMs, Math.max(0, baseMs) * 2 ** (attempt - 1));
+  return exp / 2 + (Math.random() * exp) / 2;
+}
+
+function describe(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" ? `${code}: ${err.message}` : `${err.name}: ${err.message}`;
+}
+
+/** The bytes as received: rabbitmq-client hands JSON bodies over already parsed. */
+function rawBody(msg: AsyncMessage): Buffer {
+  const body: unknown = msg.body;
+  if (Buffer.isBuffer(body)) return body;
+  if (typeof body === "string") return Buffer.from(body, "utf8");
+  return Buffer.from(JSON.stringify(body) ?? "", "utf8");
+}
+
+function definedProperties(msg: AsyncMessage): Partial<Envelope> {
+  const out: Partial<Envelope> = {};
+  if (msg.contentType !== undefined) out.contentType = msg.contentType;
+  if (msg.contentEncoding !== undefined) out.contentEncoding = msg.contentEncoding;
+  if (msg.type !== undefined) out.type = msg.type;
+  if (msg.appId !== undefined) out.appId = msg.appId;
+  if (msg.messageId !== undefined) out.messageId = msg.messageId;
+  if (msg.correlationId !== undefined) out.correlationId = msg.correlationId;
+  if (msg.timestamp !== undefined) out.timestamp = msg.timestamp;
+  return out;
+}

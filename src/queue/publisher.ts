@@ -1,0 +1,220 @@
+/**
+ * Publishes item messages with the contract's properties, publisher confirms and the mandatory
+ * flag. `publish()` may be called thousands of times at once: every call is its own in-flight
+ * publish on one shared confirm channel, so throughput comes from many outstanding confirms, never
+ * from one-at-a-time waits.
+ *
+ * A publish resolves only when the broker confirmed AND routed the message. It rejects with an
+ * `UpstreamError`:
+ *   UNROUTABLE          the broker returned it (no queue bound to the routing key) — not retryable
+ *   BROKER_UNAVAILABLE  the broker was lost and did not come back within `reconnectTimeoutMs`
+ *                       (counted from when the loss was seen, or from the call, whichever is first)
+ *   BROKER_NACK         the broker refused it (nack) several times in a row
+ *   BROKER_REJECTED     the broker refused the channel (access, precondition) — not retryable
+ *   PUBLISHER_CLOSED    `close()` was called before it could be published
+ * While the connection is down, publishes wait for it; a publish whose channel died before its
+ * confirm is sent again after reconnection, so a consumer may see a message twice (consumers are
+ * idempotent, per the contract).
+ */
+import type { Envelope } from "rabbitmq-client";
+import { coerceError, UpstreamError } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import { SECOND, sleep } from "../lib/time.ts";
+import type { Broker } from "./broker.ts";
+import { createConfirmedSender, isUnroutable } from "./confirmed-sender.ts";
+import { APP_ID, encodeMessage, type OutgoingMessage } from "./messages.ts";
+
+export interface PublisherStats {
+  /** confirmed and routed */
+  confirmed: number;
+  /** rejected for good (any code above) */
+  failed: number;
+  /** attempts sent again after a channel or connection loss */
+  resent: number;
+  inFlight: number;
+}
+
+export interface Publisher {
+  publish(message: OutgoingMessage): Promise<void>;
+  /** Publishes all at once; resolves when every one is confirmed, else rejects with the first
+   *  error — only after every publish has settled, so nothing is left in flight. */
+  publishAll(messages: readonly OutgoingMessage[]): Promise<void>;
+  stats(): PublisherStats;
+  /** Rejects publishes still waiting for the broker, waits for those awaiting a confirm, then
+   *  closes the channel. Idempotent. */
+  close(): Promise<void>;
+}
+
+const MAX_NACKS = 3;
+/** how long close() waits for publishes awaiting a confirm before closing the channel anyway */
+const CLOSE_GRACE_MS = 5 * SECOND;
+const RESEND_PAUSE_MS = 100;
+/** server-side refusals that another attempt cannot fix */
+const PERMANENT_CODES = new Set([
+  "ACCESS_REFUSED",
+  "PRECONDITION_FAILED",
+  "NOT_ALLOWED",
+  "INVALID_PATH",
+  "NOT_IMPLEMENTED",
+  "SYNTAX_ERROR",
+  "COMMAND_INVALID",
+  "FRAME_ERROR",
+]);
+
+/** The exact AMQP properties of the contract for one message. */
+export function messageEnvelope(exchange: string, message: OutgoingMessage): Envelope {
+  return {
+    exchange,
+    routingKey: message.routingKey,
+    mandatory: true,
+    durable: true, // deliveryMode 2: persistent
+    contentType: "application/json",
+    type: message.body.type,
+    appId: APP_ID,
+    messageId: message.messageId,
+  };
+}
+
+export function createPublisher(broker: Broker, logger: Logger): Publisher {
+  const log = logger.child({ component: "publisher" });
+  const sender = createConfirmedSender(broker.connection, broker.topology, (m) => m.messageId, log);
+  const counters = { confirmed: 0, failed: 0, resent: 0 };
+  const inFlight = new Set<Promise<void>>();
+  let closed = false;
+  let closing: Promise<void> | null = null;
+  let signalClosed = () => {};
+  const closedSignal = new Promise<false>((resolve) => {
+    signalClosed = () => resolve(false);
+  });
+
+  const closedError = () =>
+    new UpstreamError("PUBLISHER_CLOSED", "the publisher is closed; message not published", {
+      retryable: false,
+    });
+
+  const unavailable = (timeoutMs: number, cause?: unknown) =>
+    new UpstreamError(
+      "BROKER_UNAVAILABLE",
+      `RabbitMQ unavailable for longer than the reconnect timeout (${Math.round(timeoutMs / 1000)} s): ` +
+        `${broker.state().lastError ?? "not connected"}`,
+      { retryable: true, cause },
+    );
+
+  const attempt = async (message: OutgoingMessage): Promise<void> => {
+    const timeoutMs = broker.config.reconnectTimeoutMs;
+    const envelope = messageEnvelope(broker.topology.exchange, message);
+    const body = encodeMessage(message.body);
+    const startedAt = Date.now();
+    let nacks = 0;
+    let tries = 0;
+    for (;;) {
+      if (closed) throw closedError();
+      const state = broker.state();
+      if (!state.connected) {
+        // the deadline runs from when the loss began, so a long outage fails new publishes too
+        const deadline = Math.min(startedAt, state.since.getTime()) + timeoutMs;
+        const up = await Promise.race([broker.waitForConnection(deadline - Date.now()), closedSignal]);
+        if (!up) {
+          throw closed || broker.closed ? closedError() : unavailable(timeoutMs);
+        }
+      }
+      if (closed) throw closedError();
+      if (tries++ > 0) counters.resent++;
+      try {
+        await sender.send(envelope, body, message.messageId);
+        return;
+      } catch (thrown) {
+        if (isUnroutable(thrown)) throw thrown;
+        const err = coerceError(thrown);
+        const code = (err as { code?: unknown }).code;
+        if (code === "CLOSED" || code === "CLOSING") throw closedError();
+        if (typeof code === "string" && PERMANENT_CODES.has(code)) {
+          throw new UpstreamError("BROKER_REJECTED", `RabbitMQ refused the publish: ${err.message}`, {
+            retryable: false,
+            cause: err,
+          });
+        }
+        if (code === "NACK" && ++nacks >= MAX_NACKS) {
+          throw new UpstreamError(
+            "BROKER_NACK",
+            `RabbitMQ refused message ${message.messageId} ${nacks} times`,
+            {
+              retryable: true,
+              cause: err,
+            },
+          );
+        }
+        const lostAt = broker.state().connected ? Date.now() : broker.state().since.getTime();
+        if (Date.now() - Math.min(startedAt, lostAt) >= timeoutMs) throw unavailable(timeoutMs, err);
+        log.debug("publish attempt failed; sending again", { messageId: message.messageId, code, err });
+        // a channel closed by the broker reopens on the next send; do not spin while it does
+        await sleep(RESEND_PAUSE_MS);
+      }
+    }
+  };
+
+  const publish = (message: OutgoingMessage): Promise<void> => {
+    if (closed) return Promise.reject(closedError());
+    const p = attempt(message).then(
+      () => {
+        counters.confirmed++;
+      },
+      (thrown) => {
+        counters.failed++;
+        throw thrown;
+      },
+    );
+    const tracked = p.catch(() => {});
+    inFlight.add(tracked);
+    void tracked.finally(() => inFlight.delete(tracked));
+    return p;
+  };
+
+  const publishAll = async (messages: readonly OutgoingMessage[]): Promise<void> => {
+    const results = await Promise.allSettled(messages.map(publish));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) throw failure.reason;
+  };
+
+  const close = async () => {
+    closed = true;
+    signalClosed();
+    if (!(await withinGrace(Promise.allSettled([...inFlight])))) {
+      log.warn("closing the publisher with publishes still unconfirmed", { inFlight: inFlight.size });
+    }
+    const closedChannel = sender
+      .close()
+      .catch((err) => log.warn("closing the publish channel failed", { err }));
+    await withinGrace(closedChannel);
+  };
+
+  const publisher: Publisher = {
+    publish,
+    publishAll,
+    stats: () => ({ ...counters, inFlight: inFlight.size }),
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+  const untrack = broker.track(publisher);
+  const ownClose = publisher.close;
+  publisher.close = () => {
+    untrack();
+    return ownClose();
+  };
+  return publisher;
+}
+
+/** true when `p` settled within the grace period */
+async function withinGrace(p: Promise<unknown>): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS);
+  });
+  try {
+    return await Promise.race([p.then(() => true), grace]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
