@@ -1,0 +1,126 @@
+/**
+ * One pacer per process, shared by every GitLab call: at most `concurrency` requests in flight,
+ * at most `maxRps` sent in any sliding one-second window (when > 0), and after a 429 nobody
+ * sends anything until the Retry-After has elapsed. Waiters are served first come, first served.
+ *
+ * GitLab counts requests as they arrive, and arrivals jitter by a few milliseconds, so the rate
+ * window is a second plus `RATE_WINDOW_MARGIN_MS`.
+ */
+import type { Logger } from "../lib/log.ts";
+import { SECOND } from "../lib/time.ts";
+
+export const RATE_WINDOW_MARGIN_MS = 25;
+
+export interface PacerStats {
+  requests: number; // slots granted (requests sent)
+  rateLimited: number; // 429 answers reported
+  waitedMs: number; // wall-clock time sending was held by Retry-After
+  inFlight: number;
+  queued: number;
+}
+
+export interface Pacer {
+  /** Waits for a slot; call the returned function once the response has been read. */
+  acquire(signal?: AbortSignal): Promise<() => void>;
+  /** A 429 arrived: hold every new request for `ms`. */
+  rateLimited(ms: number): void;
+  stats(): PacerStats;
+}
+
+interface Waiter {
+  grant: (release: () => void) => void;
+  fail: (reason: unknown) => void;
+}
+
+export function createPacer(opts: { concurrency: number; maxRps: number; logger?: Logger }): Pacer {
+  const concurrency = Math.max(1, Math.floor(opts.concurrency));
+  const maxRps = Math.max(0, Math.floor(opts.maxRps));
+  const windowMs = SECOND + RATE_WINDOW_MARGIN_MS;
+  const sent: number[] = []; // send times of the last `maxRps` grants, oldest first
+  const queue: Waiter[] = [];
+  let inFlight = 0;
+  let blockedUntil = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const counters = { requests: 0, rateLimited: 0, waitedMs: 0 };
+
+  function wakeAt(at: number) {
+    if (timer) return; // the pending wake-up re-checks everything
+    timer = setTimeout(
+      () => {
+        timer = null;
+        pump();
+      },
+      Math.max(1, Math.ceil(at - performance.now())),
+    );
+  }
+
+  function pump() {
+    while (queue.length > 0) {
+      const now = performance.now();
+      if (blockedUntil > now) return wakeAt(blockedUntil);
+      if (inFlight >= concurrency) return; // a release pumps again
+      if (maxRps > 0 && sent.length >= maxRps) {
+        const oldest = sent[0] ?? 0;
+        if (now - oldest < windowMs) return wakeAt(oldest + windowMs);
+        sent.shift();
+      }
+      const waiter = queue.shift();
+      if (!waiter) return;
+      inFlight++;
+      counters.requests++;
+      if (maxRps > 0) sent.push(now);
+      let released = false;
+      waiter.grant(() => {
+        if (released) return;
+        released = true;
+        inFlight--;
+        pump();
+      });
+    }
+  }
+
+  return {
+    acquire(signal) {
+      return new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const waiter: Waiter = {
+          grant: (release) => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve(release);
+          },
+          fail: reject,
+        };
+        const onAbort = () => {
+          const i = queue.indexOf(waiter);
+          if (i >= 0) queue.splice(i, 1);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        queue.push(waiter);
+        pump();
+      });
+    },
+    rateLimited(ms) {
+      counters.rateLimited++;
+      const now = performance.now();
+      const until = now + ms;
+      if (until > blockedUntil) {
+        counters.waitedMs += until - Math.max(now, blockedUntil);
+        blockedUntil = until;
+        opts.logger?.warn("gitlab rate limit: holding every request", { waitMs: Math.round(ms) });
+      }
+      if (timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
+      pump();
+    },
+    stats: () => ({
+      requests: counters.requests,
+      rateLimited: counters.rateLimited,
+      waitedMs: Math.round(counters.waitedMs),
+      inFlight,
+      queued: queue.length,
+    }),
+  };
+}

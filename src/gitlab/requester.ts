@@ -1,0 +1,166 @@
+/**
+ * The transport under gitbeaker. gitbeaker's own requester retries 429/502 after
+ * `2**i * 0.25` ms, ignores Retry-After and rate-limits every endpoint to 3,000 a minute; we
+ * hand it this requester instead (`requesterFn`), so every GitLab request goes through our
+ * pacer, our retry policy and our per-request timeout, and its limiter is never built.
+ */
+import type { Groups } from "@gitbeaker/rest";
+import { coerceError } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import { sleep } from "../lib/time.ts";
+import { GitlabError, RETRYABLE_STATUSES } from "./errors.ts";
+import type { Pacer } from "./pacer.ts";
+import { backoffDelay, type RetryPolicy, retryAfterMs } from "./retry.ts";
+
+/** gitbeaker's requester factory type, taken from its constructors' options. */
+export type RequesterFn = NonNullable<NonNullable<ConstructorParameters<typeof Groups>[0]>["requesterFn"]>;
+type ResourceOptions = Parameters<RequesterFn>[0];
+type Requester = ReturnType<RequesterFn>;
+type RequestOptions = NonNullable<Parameters<Requester["get"]>[1]>;
+
+export interface RequesterDeps {
+  pacer: Pacer;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  logger: Logger;
+  /** 429s one call may meet before it gives up (each one already waited its Retry-After). */
+  max429PerCall?: number;
+  counters: { retries: number };
+}
+
+function decamelize(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+function decamelizeDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decamelizeDeep);
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [decamelize(k), decamelizeDeep(v)]));
+  }
+  return value;
+}
+
+export function formatQuery(params: Record<string, unknown> | undefined): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (v === undefined || v === null) continue;
+    const key = decamelize(k);
+    if (Array.isArray(v)) for (const item of v) q.append(`${key}[]`, String(item));
+    else q.append(key, typeof v === "object" ? JSON.stringify(v) : String(v));
+  }
+  return q.toString();
+}
+
+async function readBody(res: Response): Promise<unknown> {
+  if (res.status === 204) return null;
+  const type = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
+  const text = await res.text();
+  if (type === "application/json") return text === "" ? {} : JSON.parse(text);
+  return text;
+}
+
+function describe(body: unknown): string {
+  if (body && typeof body === "object") {
+    const b = body as { message?: unknown; error?: unknown };
+    const m = b.message ?? b.error;
+    if (m !== undefined) return typeof m === "string" ? m : JSON.stringify(m);
+  }
+  return typeof body === "string" ? body.slice(0, 200) : "";
+}
+
+/** A gitbeaker `requesterFn` whose every request is paced, timed out and retried by us. */
+export function createRequesterFn(deps: RequesterDeps): RequesterFn {
+  const max429 = deps.max429PerCall ?? 50;
+
+  async function send(resource: ResourceOptions, method: string, endpoint: string, options: RequestOptions) {
+    const base = resource.url.endsWith("/") ? resource.url : `${resource.url}/`;
+    const url = new URL(endpoint, base);
+    url.search = formatQuery(options.searchParams);
+    const headers: Record<string, string> = { ...resource.headers };
+    for (const [name, fn] of Object.entries(resource.authHeaders)) headers[name] = await fn();
+    let body: string | FormData | undefined;
+    if (options.body instanceof FormData) body = options.body;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(decamelizeDeep(options.body));
+      headers["content-type"] = "application/json";
+    }
+    const what = `${method} ${url.pathname}`;
+
+    let failures = 0;
+    let limited = 0;
+    for (;;) {
+      const release = await deps.pacer.acquire(options.signal);
+      let status = 0;
+      let responseHeaders: Headers | undefined;
+      let parsed: unknown;
+      let failure: Error | undefined;
+      try {
+        const timeout = AbortSignal.timeout(deps.timeoutMs);
+        const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+        const res = await fetch(url, { method, headers, body, signal });
+        status = res.status;
+        responseHeaders = res.headers;
+        parsed = await readBody(res);
+      } catch (thrown) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        failure = coerceError(thrown);
+      } finally {
+        release();
+      }
+
+      if (failure === undefined && status >= 200 && status < 300 && responseHeaders) {
+        const plain: Record<string, string> = {};
+        responseHeaders.forEach((value, name) => {
+          plain[name] = value;
+        });
+        return { body: parsed, headers: plain, status };
+      }
+      if (status === 429 && responseHeaders) {
+        limited++;
+        deps.pacer.rateLimited(retryAfterMs(responseHeaders, backoffDelay(limited, deps.retry)));
+        if (limited <= max429) continue;
+        throw new GitlabError(`${what}: still rate limited (429) after ${limited} waits`, {
+          retryable: true,
+          upstreamStatus: 429,
+        });
+      }
+      const retryable = failure !== undefined || RETRYABLE_STATUSES.has(status);
+      const message =
+        failure !== undefined
+          ? `${what} failed: ${failure.name === "TimeoutError" ? `no answer within ${deps.timeoutMs} ms` : failure.message}`
+          : `${what} answered ${status}${describe(parsed) ? `: ${describe(parsed)}` : ""}`;
+      if (!retryable || failures >= deps.retry.retries) {
+        throw new GitlabError(retryable ? `${message} (after ${failures + 1} attempts)` : message, {
+          retryable,
+          upstreamStatus: status || undefined,
+          cause: failure,
+        });
+      }
+      const delay = backoffDelay(failures, deps.retry);
+      failures++;
+      deps.counters.retries++;
+      deps.logger.debug("gitlab request retried", {
+        request: what,
+        status,
+        attempt: failures,
+        delayMs: delay,
+      });
+      await sleep(delay, options.signal);
+    }
+  }
+
+  return (resource: ResourceOptions): Requester => {
+    const verb =
+      (method: string) =>
+      // biome-ignore lint/suspicious/noExplicitAny: gitbeaker's requester methods are generic over the body type
+      (endpoint: string, options?: RequestOptions): Promise<any> =>
+        send(resource, method, endpoint, options ?? {});
+    return {
+      get: verb("GET"),
+      post: verb("POST"),
+      put: verb("PUT"),
+      patch: verb("PATCH"),
+      delete: verb("DELETE"),
+    };
+  };
+}
