@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `bun run test` — the whole test suite, on a fresh Debian machine too: installs what it lacks
+# (bun, dependencies, PostgreSQL, RabbitMQ), starts a private Postgres and a private RabbitMQ on
+# free ports, then runs lint, typecheck, the migration freshness check, the build of the binary,
+# and `bun test` against real SQLite, Postgres and RabbitMQ. Ends with "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v bun >/dev/null 2>&1 || [ "$(bun --version)" != "1.4.4" ]; then
+  echo "installing bun 1.4.4 (npm)…" >&2
+  npm install -g bun@1.4.4 >/dev/null 2>&1
+fi
+bun install --frozen-lockfile >/dev/null
+scripts/postgres.sh install
+scripts/rabbitmq.sh install
+
+work=$(mktemp -d /tmp/item-sync-test.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  scripts/rabbitmq.sh stop "$work/rabbitmq" >/dev/null 2>&1 || true
+  scripts/postgres.sh stop "$work/postgres" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+pg_port=$(scripts/rabbitmq.sh free-port)
+amqp_port=$(scripts/rabbitmq.sh free-port)
+while [ "$amqp_port" = "$pg_port" ]; do amqp_port=$(scripts/rabbitmq.sh free-port); done
+scripts/postgres.sh start "$work/postgres" "$pg_port"
+scripts/rabbitmq.sh start "$work/rabbitmq" "$amqp_port"
+export TEST_PG_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+export TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$amqp_port"
+
+echo "== lint" >&2
+bun run lint >/dev/null 2>"$work/lint.log" || { cat "$work/lint.log" >&2; echo "0 passed, 1 failed"; exit 1; }
+echo "== typecheck" >&2
+bun run typecheck || { echo "0 passed, 1 failed"; exit 1; }
+bun scripts/gen-migrations.ts --check || { echo "0 passed, 1 failed"; exit 1; }
+echo "== build" >&2
+bun run build >&2
+
+echo "== bun test" >&2
+set +e
+bun test "$@" 2>&1 | tee "$work/test.log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo '^ *[0-9]+ pass$' "$work/test.log" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)
+failed=$(grep -Eo '^ *[0-9]+ fail$' "$work/test.log" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)
+if [ "$status" -ne 0 ] && [ "$failed" = "0" ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+exit "$status"

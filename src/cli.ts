@@ -1,0 +1,78 @@
+/** Command-line parsing: `item-sync <command> [args] [--flags]`, with usage text. */
+
+export const USAGE = `item-sync — keeps the imrt item database in step with the GitLab item group
+
+Usage:
+  item-sync serve                      HTTP API + cron schedule + ingest workers (INGEST_ENABLED)
+  item-sync worker                     ingest workers only
+  item-sync sync [--wait] [--fresh] [--allow-mass-delete]
+                                       run a sync in this process (resuming a FAILED/STOPPED one
+                                       unless --fresh); --wait prints progress every second.
+                                       Exit 0 COMPLETED, 1 FAILED/STOPPED, 3 one already running
+  item-sync migrate                    apply database migrations and exit
+  item-sync jobs [list [--status S] [--limit N]]
+  item-sync jobs show ID
+  item-sync jobs reset ID [--force]
+  item-sync jobs stop ID
+  item-sync --help | --version
+
+Configuration comes from the environment; see the README (DATABASE_URL, GITLAB_URL, GITLAB_TOKEN,
+GITLAB_GROUP, WEBHOOK_URL, AMQP_URL, API_TOKENS, …).
+`;
+
+export interface ParsedArgs {
+  command: string;
+  positional: string[];
+  flags: Record<string, string | true>;
+}
+
+const KNOWN_FLAGS: Record<string, string[]> = {
+  serve: [],
+  worker: [],
+  sync: ["wait", "fresh", "allow-mass-delete"],
+  migrate: [],
+  jobs: ["status", "limit", "force"],
+};
+const VALUE_FLAGS = new Set(["status", "limit"]);
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    return { command: "help", positional: [], flags: {} };
+  }
+  if (first === "--version" || first === "-v") return { command: "version", positional: [], flags: {} };
+  const allowed = KNOWN_FLAGS[first];
+  if (!allowed) throw new UsageError(`unknown command: ${first}`);
+  const positional: string[] = [];
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] as string;
+    if (arg === "--help" || arg === "-h") return { command: "help", positional: [], flags: {} };
+    if (!arg.startsWith("--")) {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
+    if (!allowed.includes(name)) throw new UsageError(`unknown option for ${first}: --${name}`);
+    if (VALUE_FLAGS.has(name)) {
+      const value = inline ?? rest[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      flags[name] = value;
+    } else {
+      flags[name] = true;
+    }
+  }
+  return { command: first, positional, flags };
+}
+
+/** A positive whole number from the command line, or a UsageError naming what it is. */
+export function parseId(value: string | undefined, what: string): number {
+  if (value === undefined || !/^\d{1,15}$/.test(value) || Number(value) < 1) {
+    throw new UsageError(
+      `${what} must be a positive whole number${value === undefined ? "" : `, got "${value}"`}`,
+    );
+  }
+  return Number(value);
+}

@@ -1,0 +1,82 @@
+/**
+ * createApp(deps) builds the Elysia application without listening, so tests drive it with
+ * `app.handle(request)` and `main` serves it. Routes live in one file per group; this file
+ * wires the cross-cutting parts: OpenAPI, body limit, error mapping, authentication.
+ */
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { JobService } from "../batch/service.ts";
+import type { Logger } from "../lib/log.ts";
+import { type Authenticator, bearerToken } from "./auth.ts";
+import { errorResponse, mapError } from "./errors.ts";
+import { type HealthCheck, healthRoutes } from "./routes-health.ts";
+import { jobRoutes } from "./routes-jobs.ts";
+
+export interface AppDeps {
+  jobs: JobService;
+  authenticator: Authenticator;
+  health: HealthCheck;
+  metrics(): Promise<string>;
+  logger: Logger;
+  version: string;
+  /** Largest accepted request body; larger ones get 413. */
+  maxBodyBytes?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp(deps: AppDeps) {
+  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return new Elysia()
+    .use(
+      openapi({
+        provider: null,
+        documentation: {
+          info: {
+            title: "item-sync",
+            version: deps.version,
+            description: "Keeps the imrt item database in step with the GitLab item group.",
+          },
+          components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+        },
+      }),
+    )
+    .onRequest(({ request }) => {
+      const length = Number(request.headers.get("content-length") ?? "0");
+      if (Number.isFinite(length) && length > maxBody) {
+        return errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${maxBody} bytes`);
+      }
+    })
+    .onError(({ code, error, request }) => mapError(code, error, deps.logger, new URL(request.url).pathname))
+    .use(healthRoutes(deps))
+    .guard({ beforeHandle: ({ request }) => authorize(deps, request) }, (app) => app.use(jobRoutes(deps)));
+}
+
+export type App = ReturnType<typeof createApp>;
+
+const CHALLENGE = 'Bearer realm="item-sync"';
+
+/** Returns a Response to refuse the request, or nothing to let it through. */
+async function authorize(deps: AppDeps, request: Request): Promise<Response | undefined> {
+  const token = bearerToken(request.headers.get("authorization"));
+  if (!token) {
+    return errorResponse(
+      401,
+      "UNAUTHORIZED",
+      "a bearer token is required (Authorization: Bearer <token>)",
+      {},
+      {
+        "www-authenticate": CHALLENGE,
+      },
+    );
+  }
+  const verdict = await deps.authenticator.authenticate(token);
+  if (verdict.ok) return undefined;
+  const headers: Record<string, string> =
+    verdict.status === 401
+      ? { "www-authenticate": `${CHALLENGE}, error="invalid_token"` }
+      : verdict.status === 403
+        ? { "www-authenticate": `${CHALLENGE}, error="insufficient_scope"` }
+        : { "retry-after": "5" };
+  return errorResponse(verdict.status, verdict.code, verdict.message, {}, headers);
+}

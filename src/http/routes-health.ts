@@ -1,0 +1,31 @@
+/** Unprotected routes for probes and scrapers: /health/live, /health/ready, /metrics. */
+import { Elysia } from "elysia";
+
+export interface HealthCheck {
+  /** Readiness: database and broker reachable. */
+  ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+export function healthRoutes(deps: { health: HealthCheck; metrics(): Promise<string> }) {
+  return new Elysia()
+    .get("/health/live", () => ({ status: "ok" }), {
+      detail: { summary: "Liveness probe", tags: ["health"] },
+    })
+    .get(
+      "/health/ready",
+      async ({ set }) => {
+        const result = await deps.health.ready();
+        set.status = result.ok ? 200 : 503;
+        return { status: result.ok ? "ok" : "unavailable", checks: result.checks };
+      },
+      { detail: { summary: "Readiness probe: database and broker", tags: ["health"] } },
+    )
+    .get(
+      "/metrics",
+      async () =>
+        new Response(await deps.metrics(), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        }),
+      { detail: { summary: "Prometheus metrics", tags: ["health"] } },
+    );
+}

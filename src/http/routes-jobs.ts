@@ -1,0 +1,101 @@
+/** POST /sync and the /jobs routes (protected by the guard in app.ts). */
+import { Elysia, t } from "elysia";
+import type { JobService } from "../batch/service.ts";
+import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
+import { errorResponse } from "./errors.ts";
+import { executionDetailJson, executionJson } from "./serialize.ts";
+
+const Id = t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "job execution id" });
+const Flag = t.Optional(t.BooleanString());
+const security = [{ bearer: [] }];
+
+export function jobRoutes(deps: { jobs: JobService }) {
+  const { jobs } = deps;
+  return new Elysia()
+    .post(
+      "/sync",
+      async ({ query, set }) => {
+        const params: Record<string, string> = {};
+        if (query.allowMassDelete) params.allowMassDelete = "true";
+        const result = await jobs.launch({ trigger: "api", fresh: query.fresh === true, params });
+        if (result.kind === "running") {
+          return errorResponse(
+            409,
+            "JOB_ALREADY_RUNNING",
+            `job execution ${result.runningId} is already running; follow it at /jobs/${result.runningId}`,
+            { runningJobId: result.runningId },
+          );
+        }
+        if (result.kind === "duplicate") {
+          // Only scheduled launches carry identifying parameters; an API launch never lands here.
+          return errorResponse(409, "JOB_INSTANCE_COMPLETE", "this job instance already ran");
+        }
+        set.status = 202;
+        set.headers.location = `/jobs/${result.execution.id}`;
+        return executionJson(result.execution);
+      },
+      {
+        query: t.Object({ fresh: Flag, allowMassDelete: Flag }),
+        detail: {
+          summary: "Start a sync (resumes the newest FAILED/STOPPED run unless fresh=true)",
+          tags: ["jobs"],
+          security,
+        },
+      },
+    )
+    .get(
+      "/jobs",
+      async ({ query }) => {
+        const list = await jobs.list({
+          status: query.status as JobStatus | undefined,
+          limit: query.limit ?? 20,
+          before: query.before,
+        });
+        return { jobs: list.map(executionJson) };
+      },
+      {
+        query: t.Object({
+          status: t.Optional(t.UnionEnum(JOB_STATUSES as [JobStatus, ...JobStatus[]])),
+          limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })),
+          before: t.Optional(Id),
+        }),
+        detail: { summary: "Job executions, newest first", tags: ["jobs"], security },
+      },
+    )
+    .get("/jobs/:id", async ({ params }) => executionDetailJson(await jobs.get(params.id)), {
+      params: t.Object({ id: Id }),
+      detail: {
+        summary: "One job execution with its step, checkpoint and live counts",
+        tags: ["jobs"],
+        security,
+      },
+    })
+    .post(
+      "/jobs/:id/stop",
+      async ({ params, set }) => {
+        set.status = 202;
+        return executionJson(await jobs.stop(params.id));
+      },
+      {
+        params: t.Object({ id: Id }),
+        detail: {
+          summary: "Ask a running execution to stop at its next checkpoint",
+          tags: ["jobs"],
+          security,
+        },
+      },
+    )
+    .post(
+      "/jobs/:id/reset",
+      async ({ params, query }) => executionJson(await jobs.reset(params.id, query.force === true)),
+      {
+        params: t.Object({ id: Id }),
+        query: t.Object({ force: Flag }),
+        detail: {
+          summary: "Mark a stuck execution ABANDONED (409 while its heartbeat is fresh unless force=true)",
+          tags: ["jobs"],
+          security,
+        },
+      },
+    );
+}

@@ -1,0 +1,42 @@
+/** The contract's execution JSON (and item JSON later), with ISO-8601 times. */
+import type { ExecutionDetail } from "../batch/service.ts";
+import type { JobExecution } from "../batch/types.ts";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function executionJson(e: JobExecution) {
+  return {
+    id: e.id,
+    jobInstanceId: e.jobInstanceId,
+    jobName: e.jobName,
+    status: e.status,
+    exitCode: e.exitCode,
+    exitMessage: e.exitMessage,
+    createTime: iso(e.createTime),
+    startTime: iso(e.startTime),
+    endTime: iso(e.endTime),
+    lastUpdated: iso(e.lastUpdated),
+    trigger: e.trigger,
+    restartOf: e.restartOf,
+    counts: e.counts,
+  };
+}
+
+export function executionDetailJson(e: ExecutionDetail) {
+  return {
+    ...executionJson(e),
+    params: e.params,
+    step: e.step && {
+      id: e.step.id,
+      name: e.step.name,
+      status: e.step.status,
+      commitCount: e.step.commitCount,
+      startTime: iso(e.step.startTime),
+      endTime: iso(e.step.endTime),
+      lastUpdated: iso(e.step.lastUpdated),
+      exitCode: e.step.exitCode,
+      exitMessage: e.step.exitMessage,
+      context: e.step.context,
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The item tables: `item` (one row per project, at its latest synced commit) and `item_log`
+ * (what changed, when, because of which message). Plain SQL over the dialect-neutral Db.
+ */
+import { type Db, toDate } from "../db/client.ts";
+
+export interface Item {
+  projectId: number;
+  projectPath: string;
+  name: string;
+  defaultBranch: string | null;
+  currentCommitHash: string | null;
+  currentCommitDate: Date | null;
+  itemJson: unknown | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ItemRevision {
+  projectId: number;
+  projectPath: string;
+  name: string;
+  defaultBranch: string | null;
+  commitHash: string | null;
+  commitDate: Date | null;
+  itemJson: unknown | null;
+}
+
+export interface ItemLogEntry {
+  id: number;
+  action: string;
+  commitHash: string | null;
+  commitDate: Date | null;
+  jobExecutionId: number | null;
+  messageId: string | null;
+  createdAt: Date;
+}
+
+export interface ItemStore {
+  get(projectId: number): Promise<Item | null>;
+  /** Projects ordered by id; `after` is the last id of the previous page. */
+  list(opts: { limit: number; after?: number }): Promise<Item[]>;
+  /**
+   * Brings the item to `revision` in one transaction (upsert + log). Returns "unchanged" when the
+   * item is already at that commit with the same path, so a redelivered message changes nothing.
+   */
+  apply(
+    revision: ItemRevision,
+    source: { jobExecutionId: number | null; messageId: string | null },
+    now?: Date,
+  ): Promise<"created" | "updated" | "unchanged">;
+  history(projectId: number, limit: number): Promise<ItemLogEntry[]>;
+  count(): Promise<number>;
+}
+
+const COLUMNS = `project_id, project_path, name, default_branch, current_commit_hash, current_commit_date, item_json,
+  created_at, updated_at`;
+
+export function createItemStore(db: Db): ItemStore {
+  return {
+    async get(projectId) {
+      const [row] = await db.all(`select ${COLUMNS} from item where project_id = $1`, [projectId]);
+      return row ? toItem(row) : null;
+    },
+    async list({ limit, after }) {
+      const rows =
+        after === undefined
+          ? await db.all(`select ${COLUMNS} from item order by project_id limit $1`, [limit])
+          : await db.all(`select ${COLUMNS} from item where project_id > $1 order by project_id limit $2`, [
+              after,
+              limit,
+            ]);
+      return rows.map(toItem);
+    },
+    async apply(rev, source, now = new Date()) {
+      const json = rev.itemJson === null || rev.itemJson === undefined ? null : JSON.stringify(rev.itemJson);
+      return db.transaction(async (tx) => {
+        const [current] = await tx.all<{
+          current_commit_hash: string | null;
+          project_path: string;
+          name: string;
+        }>("select current_commit_hash, project_path, name from item where project_id = $1", [rev.projectId]);
+        if (
+          current &&
+          current.current_commit_hash === rev.commitHash &&
+          current.project_path === rev.projectPath &&
+          current.name === rev.name
+        ) {
+          return "unchanged";
+        }
+        if (current) {
+          await tx.run(
+            `update item set project_path = $1, name = $2, default_branch = $3, current_commit_hash = $4,
+               current_commit_date = $5, item_json = $6, updated_at = $7
+             where project_id = $8`,
+            [
+              rev.projectPath,
+              rev.name,
+              rev.defaultBranch,
+              rev.commitHash,
+              rev.commitDate,
+              json,
+              now,
+              rev.projectId,
+            ],
+          );
+        } else {
+          await tx.run(`insert into item (${COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, [
+            rev.projectId,
+            rev.projectPath,
+            rev.name,
+            rev.defaultBranch,
+            rev.commitHash,
+            rev.commitDate,
+            json,
+            now,
+          ]);
+        }
+        const action = current ? "updated" : "created";
+        await tx.run(
+          `insert into item_log (project_id, action, commit_hash, commit_date, job_execution_id, message_id, created_at)
+           values ($1, $2, $3, $4, $5, $6, $7)`,
+          [
+            rev.projectId,
+            action,
+            rev.commitHash,
+            rev.commitDate,
+            source.jobExecutionId,
+            source.messageId,
+            now,
+          ],
+        );
+        return action;
+      });
+    },
+    async history(projectId, limit) {
+      const rows = await db.all<Record<string, unknown>>(
+        `select id, action, commit_hash, commit_date, job_execution_id, message_id, created_at from item_log
+         where project_id = $1 order by id desc limit $2`,
+        [projectId, limit],
+      );
+      return rows.map((r) => ({
+        id: Number(r.id),
+        action: String(r.action),
+        commitHash: (r.commit_hash as string | null) ?? null,
+        commitDate: toDate(r.commit_date),
+        jobExecutionId: r.job_execution_id == null ? null : Number(r.job_execution_id),
+        messageId: (r.message_id as string | null) ?? null,
+        createdAt: toDate(r.created_at) ?? new Date(0),
+      }));
+    },
+    async count() {
+      const [row] = await db.all<{ n: number }>("select count(*) as n from item");
+      return Number(row?.n ?? 0);
+    },
+  };
+}
+
+function toItem(row: Record<string, unknown>): Item {
+  let itemJson: unknown = null;
+  if (typeof row.item_json === "string") {
+    try {
+      itemJson = JSON.parse(row.item_json);
+    } catch {
+      itemJson = null;
+    }
+  }
+  return {
+    projectId: Number(row.project_id),
+    projectPath: String(row.project_path),
+    name: String(row.name),
+    defaultBranch: (row.default_branch as string | null) ?? null,
+    currentCommitHash: (row.current_commit_hash as string | null) ?? null,
+    currentCommitDate: toDate(row.current_commit_date),
+    itemJson,
+    createdAt: toDate(row.created_at) ?? new Date(0),
+    updatedAt: toDate(row.updated_at) ?? new Date(0),
+  };
+}
