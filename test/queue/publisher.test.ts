@@ -1,0 +1,137 @@
+/**
+ * Publisher against a real RabbitMQ: thousands of confirmed publishes in flight read back by an
+ * independent consumer with every property checked, and unroutable messages rejected.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import type { Connection } from "rabbitmq-client";
+import type { AmqpConfig } from "../../src/config.ts";
+import { UpstreamError } from "../../src/lib/errors.ts";
+import { silentLogger } from "../../src/lib/log.ts";
+import { type Broker, createBroker } from "../../src/queue/broker.ts";
+import {
+  createJobMessage,
+  createWebhookUpdateMessage,
+  type OutgoingMessage,
+} from "../../src/queue/messages.ts";
+import { createPublisher, type Publisher } from "../../src/queue/publisher.ts";
+import {
+  adminConnection,
+  deleteTopology,
+  messageCount,
+  readMessages,
+  testAmqpUrl,
+  uniqueConfig,
+} from "./amqp-helpers.ts";
+
+const url = testAmqpUrl();
+const N = 5_000;
+
+function project(i: number) {
+  return { projectId: 1000 + i, projectPath: `imrt/items/item-${1000 + i}` };
+}
+
+describe("publisher", () => {
+  let config: AmqpConfig;
+  let broker: Broker;
+  let publisher: Publisher;
+  let admin: Connection;
+
+  beforeEach(async () => {
+    config = uniqueConfig(url);
+    broker = createBroker(config, silentLogger);
+    await broker.start();
+    publisher = createPublisher(broker, silentLogger);
+    admin = adminConnection(url);
+  });
+
+  afterEach(async () => {
+    await broker.close(); // closes the publisher first
+    await deleteTopology(url, config);
+    await admin.close();
+  });
+
+  test(`${N} concurrent publishes are confirmed and arrive with the contract's body and properties`, async () => {
+    const messages = Array.from({ length: N }, (_, i) => createJobMessage("update-item", 7, project(i)));
+    const monitor = createJobMessage("monitor-item", 7, project(0));
+    const webhook = createWebhookUpdateMessage("0123abcd", project(1));
+
+    // every publish started at once; none waits for another
+    await Promise.all([...messages.map((m) => publisher.publish(m)), publisher.publish(monitor)]);
+    await publisher.publishAll([webhook]);
+    expect(publisher.stats()).toMatchObject({ confirmed: N + 2, failed: 0, inFlight: 0 });
+
+    const got = await readMessages(admin, config.updateQueue, N + 1);
+    const expected = new Map<string, OutgoingMessage>(
+      [...messages, webhook].map((m) => [m.messageId, m] as const),
+    );
+    for (const msg of got) {
+      const sent = expected.get(msg.messageId ?? "");
+      expect(sent).toBeDefined();
+      if (!sent) continue;
+      expected.delete(sent.messageId);
+      expect(msg.body).toEqual(sent.body);
+      expect(msg.exchange).toBe(config.exchange);
+      expect(msg.routingKey).toBe("item.update");
+      expect(msg.durable).toBe(true); // deliveryMode 2
+      expect(msg.contentType).toBe("application/json");
+      expect(msg.type).toBe("update-item");
+      expect(msg.appId).toBe("item-sync");
+    }
+    expect(expected.size).toBe(0);
+    expect(await messageCount(admin, config.updateQueue)).toBe(0);
+
+    const [mon] = await readMessages(admin, config.monitorQueue, 1);
+    expect(mon?.messageId).toBe("7:monitor-item:1000");
+    expect(mon?.routingKey).toBe("item.monitor");
+    expect(mon?.type).toBe("monitor-item");
+    expect(mon?.body).toEqual(monitor.body);
+    expect(webhook.messageId).toBe("0123abcd:update-item:1001");
+    expect(webhook.body.jobExecutionId).toBeNull();
+  });
+
+  test("an unroutable publish rejects with UNROUTABLE and is never reported as confirmed", async () => {
+    // the publish channel (re)declares the topology when it opens: open it before breaking routes
+    await publisher.publish(createJobMessage("delete-item", 8, project(9999)));
+    await admin.queueUnbind({
+      exchange: config.exchange,
+      queue: config.updateQueue,
+      routingKey: "item.update",
+    });
+    await admin.queueDelete({ queue: config.monitorQueue });
+
+    // mixed with routable messages in flight at the same time: each outcome must be its own
+    const unroutable = Array.from({ length: 200 }, (_, i) => createJobMessage("update-item", 8, project(i)));
+    const gone = Array.from({ length: 50 }, (_, i) => createJobMessage("monitor-item", 8, project(i)));
+    const routable = Array.from({ length: 300 }, (_, i) => createJobMessage("delete-item", 8, project(i)));
+    const results = await Promise.allSettled(
+      [...unroutable, ...gone, ...routable].map((m) => publisher.publish(m)),
+    );
+
+    const rejected = results.slice(0, 250);
+    for (const r of rejected) {
+      expect(r.status).toBe("rejected");
+      if (r.status === "rejected") {
+        expect(r.reason).toBeInstanceOf(UpstreamError);
+        expect(r.reason.code).toBe("UNROUTABLE");
+        expect(r.reason.retryable).toBe(false);
+        expect(r.reason.message).toContain("NO_ROUTE");
+      }
+    }
+    expect(results.slice(250).every((r) => r.status === "fulfilled")).toBe(true);
+    expect(publisher.stats()).toMatchObject({ confirmed: 301, failed: 250 });
+    expect(await messageCount(admin, config.deleteQueue)).toBe(301);
+
+    await expect(
+      publisher.publishAll([routable[0], unroutable[0]] as OutgoingMessage[]),
+    ).rejects.toMatchObject({
+      code: "UNROUTABLE",
+    });
+  });
+
+  test("a closed publisher rejects new publishes", async () => {
+    await publisher.close();
+    await expect(publisher.publish(createJobMessage("update-item", 9, project(1)))).rejects.toMatchObject({
+      code: "PUBLISHER_CLOSED",
+    });
+  });
+});
