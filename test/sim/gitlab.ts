@@ -82,7 +82,7 @@ export function startGitlabSim(opts: SimOptions = {}) {
   let stats = emptyStats();
   const blocked = new Map<string, { from: number; until: number }>(); // per client: after a 429
   const windows = new Map<string, { second: number; count: number }>(); // rate-limit windows
-  const listeners: Array<(info: { route: string; count: number }) => void> = [];
+  const listeners: Array<(info: { route: string; count: number; url: string }) => void> = [];
 
   const bump = (rec: Record<string, number>, key: string) => {
     rec[key] = (rec[key] ?? 0) + 1;
@@ -120,7 +120,7 @@ export function startGitlabSim(opts: SimOptions = {}) {
     stats.requests++;
     stats.arrivals.push(arrival);
     bump(stats.byRoute, name);
-    for (const fn of listeners) fn({ route: name, count: stats.byRoute[name] ?? 0 });
+    for (const fn of listeners) fn({ route: name, count: stats.byRoute[name] ?? 0, url: req.url });
 
     const client = clientOf(req);
     const key = client ?? "anonymous";
@@ -213,8 +213,12 @@ export function startGitlabSim(opts: SimOptions = {}) {
       return best;
     },
     /** Called on every request's arrival, before it is answered: lets a test change data mid-scan. */
-    onRequest(fn: (info: { route: string; count: number }) => void): void {
+    onRequest(fn: (info: { route: string; count: number; url: string }) => void): () => void {
       listeners.push(fn);
+      return () => {
+        const i = listeners.indexOf(fn);
+        if (i >= 0) listeners.splice(i, 1);
+      };
     },
     async close(): Promise<void> {
       await server.stop(true);
