@@ -5,8 +5,12 @@ import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
 import { errorResponse } from "./errors.ts";
 import { executionDetailJson, executionJson } from "./serialize.ts";
 
-const Id = t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "job execution id" });
-const Flag = t.Optional(t.BooleanString());
+// Plain string patterns rather than t.Numeric/t.UnionEnum: t.Numeric accepts 1.5, and an
+// optional t.UnionEnum in a query silently defaults to its first member.
+const Id = t.String({ pattern: "^[1-9][0-9]{0,14}$", description: "job execution id (positive integer)" });
+const Flag = t.Optional(t.String({ pattern: "^(true|false)$", description: "true or false" }));
+const Status = t.String({ pattern: `^(${JOB_STATUSES.join("|")})$`, description: JOB_STATUSES.join(", ") });
+const Limit = t.String({ pattern: "^([1-9]|[1-9][0-9]|100)$", description: "1 to 100 (default 20)" });
 const security = [{ bearer: [] }];
 
 export function jobRoutes(deps: { jobs: JobService }) {
@@ -16,8 +20,8 @@ export function jobRoutes(deps: { jobs: JobService }) {
       "/sync",
       async ({ query, set }) => {
         const params: Record<string, string> = {};
-        if (query.allowMassDelete) params.allowMassDelete = "true";
-        const result = await jobs.launch({ trigger: "api", fresh: query.fresh === true, params });
+        if (query.allowMassDelete === "true") params.allowMassDelete = "true";
+        const result = await jobs.launch({ trigger: "api", fresh: query.fresh === "true", params });
         if (result.kind === "running") {
           return errorResponse(
             409,
@@ -55,14 +59,14 @@ export function jobRoutes(deps: { jobs: JobService }) {
       },
       {
         query: t.Object({
-          status: t.Optional(t.UnionEnum(JOB_STATUSES as [JobStatus, ...JobStatus[]])),
-          limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })),
+          status: t.Optional(Status),
+          limit: t.Optional(Limit),
           before: t.Optional(Id),
         }),
         detail: { summary: "Job executions, newest first", tags: ["jobs"], security },
       },
     )
-    .get("/jobs/:id", async ({ params }) => executionDetailJson(await jobs.get(params.id)), {
+    .get("/jobs/:id", async ({ params }) => executionDetailJson(await jobs.get(Number(params.id))), {
       params: t.Object({ id: Id }),
       detail: {
         summary: "One job execution with its step, checkpoint and live counts",
@@ -74,7 +78,7 @@ export function jobRoutes(deps: { jobs: JobService }) {
       "/jobs/:id/stop",
       async ({ params, set }) => {
         set.status = 202;
-        return executionJson(await jobs.stop(params.id));
+        return executionJson(await jobs.stop(Number(params.id)));
       },
       {
         params: t.Object({ id: Id }),
@@ -87,7 +91,7 @@ export function jobRoutes(deps: { jobs: JobService }) {
     )
     .post(
       "/jobs/:id/reset",
-      async ({ params, query }) => executionJson(await jobs.reset(params.id, query.force === true)),
+      async ({ params, query }) => executionJson(await jobs.reset(Number(params.id), query.force === "true")),
       {
         params: t.Object({ id: Id }),
         query: t.Object({ force: Flag }),

@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createJobRepository } from "../../src/batch/repository.ts";
+import { createJobRunner, type JobRunner } from "../../src/batch/runner.ts";
+import { createJobService } from "../../src/batch/service.ts";
+import { type App, createApp } from "../../src/http/app.ts";
+import { createStaticTokenAuthenticator } from "../../src/http/auth.ts";
+import { silentLogger } from "../../src/lib/log.ts";
+import { createMetrics } from "../../src/metrics.ts";
+import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
+import { type CountingStep, countingJob } from "../helpers/steps.ts";
+
+const TOKEN = "test-token-0123456789abcdef";
+const JOB = "itemSynchronizationJob";
+
+for (const dialect of DIALECTS) {
+  describe(`HTTP API on ${dialect}`, () => {
+    let t: TestDatabase;
+    let app: App;
+    let runner: JobRunner;
+    let step: CountingStep;
+
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+      const repository = createJobRepository(t.db, { leaseMs: 60_000 });
+      step = countingJob({ total: 50, pageSize: 10, hold: true });
+      runner = createJobRunner({ repository, jobs: [step], leaseMs: 60_000, logger: silentLogger });
+      const jobs = createJobService({ jobName: JOB, repository, runner, leaseMs: 60_000 });
+      app = createApp({
+        jobs,
+        authenticator: createStaticTokenAuthenticator([TOKEN]),
+        health: { ready: async () => ({ ok: true, checks: { database: "ok" } }) },
+        metrics: createMetrics({ repository, runner, jobName: JOB }),
+        logger: silentLogger,
+        version: "test",
+        maxBodyBytes: 1024,
+      });
+    });
+    afterAll(async () => {
+      await runner.shutdown();
+      await t.drop();
+    });
+
+    const call = (method: string, path: string, init: RequestInit & { token?: string | null } = {}) => {
+      const headers = new Headers(init.headers);
+      const token = init.token === undefined ? TOKEN : init.token;
+      if (token) headers.set("authorization", `Bearer ${token}`);
+      return app.handle(new Request(`http://localhost${path}`, { ...init, method, headers }));
+    };
+
+    test("protected routes refuse a missing, wrong or query-string token with 401 + WWW-Authenticate", async () => {
+      for (const [method, path] of [
+        ["POST", "/sync"],
+        ["GET", "/jobs"],
+        ["GET", "/jobs/1"],
+        ["POST", "/jobs/1/stop"],
+        ["POST", "/jobs/1/reset"],
+      ] as const) {
+        for (const res of [
+          await call(method, path, { token: null }),
+          await call(method, path, { token: "wrong-token-0123456789abcdef" }),
+          await call(method, `${path}?access_token=${TOKEN}`, { token: null }),
+          await call(method, path, {
+            token: null,
+            headers: { authorization: `Basic ${btoa(`x:${TOKEN}`)}` },
+          }),
+        ]) {
+          expect(res.status).toBe(401);
+          expect(res.headers.get("www-authenticate")).toStartWith("Bearer");
+          const body = (await res.json()) as { error: { code: string } };
+          expect(body.error.code).toBe("UNAUTHORIZED");
+        }
+      }
+    });
+
+    test("POST /sync starts one execution; a second gets 409 naming it; stop ends it STOPPED", async () => {
+      const first = await call("POST", "/sync");
+      expect(first.status).toBe(202);
+      const execution = (await first.json()) as {
+        id: number;
+        status: string;
+        trigger: string;
+        counts: object;
+      };
+      expect(first.headers.get("location")).toBe(`/jobs/${execution.id}`);
+      expect(execution.trigger).toBe("api");
+      expect(Object.keys(execution.counts).sort()).toEqual(
+        ["deletePublished", "hooksChecked", "monitorPublished", "read", "skipped", "updatePublished"].sort(),
+      );
+
+      const second = await call("POST", "/sync");
+      expect(second.status).toBe(409);
+      expect(await second.json()).toMatchObject({
+        error: { code: "JOB_ALREADY_RUNNING" },
+        runningJobId: execution.id,
+      });
+
+      const reset = await call("POST", `/jobs/${execution.id}/reset`);
+      expect(reset.status).toBe(409);
+      expect(((await reset.json()) as { error: { code: string } }).error.code).toBe("JOB_HEARTBEAT_FRESH");
+
+      const stop = await call("POST", `/jobs/${execution.id}/stop`);
+      expect(stop.status).toBe(202);
+      expect(((await stop.json()) as { status: string }).status).toBe("STOPPING");
+      await runner.whenDone(execution.id);
+      const done = (await (await call("GET", `/jobs/${execution.id}`)).json()) as {
+        status: string;
+        exitMessage: string;
+        step: { status: string };
+      };
+      expect(done.status).toBe("STOPPED");
+      expect(done.step.status).toBe("STOPPED");
+      expect(done.exitMessage).toContain("stopped on request");
+
+      const again = await call("POST", `/jobs/${execution.id}/stop`);
+      expect(again.status).toBe(409);
+      expect(((await again.json()) as { error: { code: string } }).error.code).toBe("JOB_NOT_RUNNING");
+
+      // the stopped run is resumed and, released, completes without redoing its checkpointed pages
+      step.release();
+      const resumed = (await (await call("POST", "/sync")).json()) as { id: number; restartOf: number };
+      expect(resumed.restartOf).toBe(execution.id);
+      await runner.whenDone(resumed.id);
+      const final = (await (await call("GET", `/jobs/${resumed.id}`)).json()) as {
+        status: string;
+        counts: { read: number };
+      };
+      expect(final.status).toBe("COMPLETED");
+      expect(step.processed).toEqual(Array.from({ length: 50 }, (_, i) => i));
+
+      const metrics = await (await call("GET", "/metrics", { token: null })).text();
+      expect(metrics).toContain('item_sync_job_executions{status="COMPLETED"} 1');
+    });
+
+    test("GET /jobs lists newest first and validates its query", async () => {
+      const res = await call("GET", "/jobs?limit=1");
+      expect(res.status).toBe(200);
+      const { jobs } = (await res.json()) as { jobs: { id: number }[] };
+      expect(jobs.length).toBe(1);
+      for (const bad of [
+        "/jobs?limit=0",
+        "/jobs?limit=101",
+        "/jobs?limit=x",
+        "/jobs?status=RUNNING",
+        "/jobs?before=-1",
+      ]) {
+        const r = await call("GET", bad);
+        expect(r.status).toBe(422);
+        expect(((await r.json()) as { error: { code: string } }).error.code).toBe("INVALID_REQUEST");
+      }
+    });
+
+    test("bad ids, unknown ids, unknown routes and oversized bodies get clear JSON errors", async () => {
+      const cases: [string, string, number, RequestInit?][] = [
+        ["GET", "/jobs/abc", 422],
+        ["GET", "/jobs/0", 422],
+        ["GET", "/jobs/1.5", 422],
+        ["GET", "/jobs/99999999999999999999", 422],
+        ["GET", "/jobs/1e3", 422],
+        ["GET", "/jobs/424242", 404],
+        ["POST", "/jobs/424242/stop", 404],
+        ["POST", "/jobs/424242/reset", 404],
+        ["GET", "/nope", 404],
+        ["POST", "/sync?fresh=maybe", 422],
+        // real clients send content-length; the live server also enforces maxRequestBodySize itself
+        [
+          "POST",
+          "/sync",
+          413,
+          { body: "x".repeat(5000), headers: { "content-type": "text/plain", "content-length": "5000" } },
+        ],
+      ];
+      for (const [method, path, status, init] of cases) {
+        const res = await call(method, path, init ?? {});
+        expect(`${method} ${path} ${res.status}`).toBe(`${method} ${path} ${status}`);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.message).not.toContain("    at ");
+      }
+    });
+
+    test("health, metrics and the OpenAPI document need no token", async () => {
+      expect((await call("GET", "/health/live", { token: null })).status).toBe(200);
+      expect((await call("GET", "/health/ready", { token: null })).status).toBe(200);
+      const spec = (await (await call("GET", "/openapi/json", { token: null })).json()) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
+      expect(spec.openapi).toStartWith("3.");
+      for (const p of [
+        "/sync",
+        "/jobs",
+        "/jobs/{id}",
+        "/jobs/{id}/stop",
+        "/jobs/{id}/reset",
+        "/health/ready",
+      ]) {
+        expect(Object.keys(spec.paths)).toContain(p);
+      }
+    });
+  });
+}
