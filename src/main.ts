@@ -11,7 +11,7 @@ import { type ParsedArgs, parseArgs, parseId, USAGE, UsageError } from "./cli.ts
 import { type Config, type ConfigNeeds, loadConfig, secretValues } from "./config.ts";
 import { type Db, openDb } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
-import { createGitlabClient } from "./gitlab/client.ts";
+import { createGitlabClient, type GitlabClient } from "./gitlab/client.ts";
 import { createApp } from "./http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "./http/auth.ts";
 import { executionDetailJson, executionJson } from "./http/serialize.ts";
@@ -115,6 +115,7 @@ async function openDatabase(
 
 interface Core {
   db: Db;
+  gitlab: GitlabClient;
   broker: Broker;
   publisher: Publisher;
   repository: JobRepository;
@@ -141,7 +142,7 @@ async function buildCore(config: Config, lifecycle: Lifecycle, logger: Logger): 
   });
   const runner = createJobRunner({ repository, jobs: [syncJob], leaseMs: config.jobLeaseMs, logger });
   const jobs = createJobService({ jobName: SYNC_JOB_NAME, repository, runner, leaseMs: config.jobLeaseMs });
-  return { db, broker, publisher, repository, jobs, runner };
+  return { db, gitlab, broker, publisher, repository, jobs, runner };
 }
 
 async function serve(config: Config, logger: Logger): Promise<number> {
@@ -150,7 +151,13 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   try {
     const core = await buildCore(config, lifecycle, logger);
     if (config.ingestEnabled) {
-      const ingest = await startIngest({ config, broker: core.broker, db: core.db, logger });
+      const ingest = await startIngest({
+        config,
+        broker: core.broker,
+        db: core.db,
+        gitlab: core.gitlab,
+        logger,
+      });
       lifecycle.defer("ingest workers", () => ingest.close());
     }
     lifecycle.defer("job runner", () => core.runner.shutdown());
@@ -192,7 +199,8 @@ async function worker(config: Config, logger: Logger): Promise<number> {
     const broker = createBroker(config.amqp, logger);
     lifecycle.defer("broker", () => broker.close());
     await broker.start();
-    const ingest = await startIngest({ config, broker, db, logger });
+    const gitlab = createGitlabClient(config.gitlab, { logger });
+    const ingest = await startIngest({ config, broker, db, gitlab, logger });
     lifecycle.defer("ingest workers", () => ingest.close());
     logger.info("worker started", { version: VERSION });
     return await new Promise<number>(() => {});

@@ -52,8 +52,8 @@ export function jobRoutes(deps: { jobs: JobService }) {
       async ({ query }) => {
         const list = await jobs.list({
           status: query.status as JobStatus | undefined,
-          limit: query.limit ?? 20,
-          before: query.before,
+          limit: query.limit === undefined ? 20 : Number(query.limit),
+          before: query.before === undefined ? undefined : Number(query.before),
         });
         return { jobs: list.map(executionJson) };
       },

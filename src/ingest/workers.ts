@@ -1,18 +1,65 @@
-/** Ingest workers: consumers of the monitor, update and delete queues. (wired in the next commit) */
+/**
+ * Ingest workers: one prefetch-bounded consumer per queue (monitor, update), run by `serve`
+ * (INGEST_ENABLED) and `worker`. They share the process's GitLab client, hence its pacing.
+ */
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../lib/log.ts";
+import { SECOND } from "../lib/time.ts";
 import type { Broker } from "../queue/broker.ts";
+import { createConsumer, type QueueConsumer } from "../queue/consumer.ts";
+import { createHandlers, type IngestCounters, type IngestGitlab } from "./handlers.ts";
+import { createItemStore } from "./item-store.ts";
 
 export interface Ingest {
+  consumers: QueueConsumer[];
+  counters: IngestCounters;
   close(): Promise<void>;
 }
 
-export async function startIngest(_deps: {
+/** Attempts per message before it is dead-lettered with its reason. */
+export const INGEST_MAX_ATTEMPTS = 5;
+
+export async function startIngest(deps: {
   config: Config;
   broker: Broker;
   db: Db;
+  gitlab: IngestGitlab;
   logger: Logger;
 }): Promise<Ingest> {
-  throw new Error("ingest workers are not implemented yet");
+  const { config, broker, logger } = deps;
+  const handlers = createHandlers({ gitlab: deps.gitlab, items: createItemStore(deps.db) });
+  // Each handler makes GitLab calls, so as many messages in hand as GitLab requests allowed.
+  const options = {
+    prefetch: config.gitlab.concurrency,
+    maxAttempts: INGEST_MAX_ATTEMPTS,
+    backoffMs: SECOND,
+  };
+  const consumers = [
+    createConsumer(
+      broker,
+      config.amqp.monitorQueue,
+      handlers.monitorItem,
+      { ...options, accept: ["monitor-item"] },
+      logger,
+    ),
+    createConsumer(
+      broker,
+      config.amqp.updateQueue,
+      handlers.updateItem,
+      { ...options, accept: ["update-item"] },
+      logger,
+    ),
+  ];
+  logger.info("ingest workers started", {
+    queues: consumers.map((c) => c.queue),
+    prefetch: options.prefetch,
+  });
+  return {
+    consumers,
+    counters: handlers.counters,
+    async close() {
+      await Promise.all(consumers.map((c) => c.close()));
+    },
+  };
 }

@@ -1,0 +1,81 @@
+/**
+ * The ingest handlers, one per message type. They are idempotent: a redelivered message finds
+ * the hook already there, or the item already at its commit, and changes nothing.
+ */
+import type { HandlerContext } from "../queue/consumer.ts";
+import type { ItemMessage } from "../queue/messages.ts";
+import type { ItemStore } from "./item-store.ts";
+
+/** The narrow view of GitLab the handlers need (the real client implements it). */
+export interface IngestGitlab {
+  createHook(projectId: number): Promise<"created" | "exists">;
+  latestRevision(projectId: number): Promise<{
+    project: { id: number; path: string; name: string; defaultBranch: string | null };
+    commit: { id: string; committedDate: string } | null;
+    itemJson: unknown | null;
+  } | null>;
+}
+
+export interface IngestCounters {
+  hooksCreated: number;
+  itemsCreated: number;
+  itemsUpdated: number;
+  itemsUnchanged: number;
+  projectsGone: number;
+}
+
+export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore }) {
+  const counters: IngestCounters = {
+    hooksCreated: 0,
+    itemsCreated: 0,
+    itemsUpdated: 0,
+    itemsUnchanged: 0,
+    projectsGone: 0,
+  };
+
+  /** A project deleted after the scan saw it is not an error: there is nothing left to do. */
+  const isGone = (err: unknown) => (err as { upstreamStatus?: number })?.upstreamStatus === 404;
+
+  async function monitorItem(message: ItemMessage, ctx: HandlerContext): Promise<void> {
+    try {
+      const result = await deps.gitlab.createHook(message.projectId);
+      if (result === "created") counters.hooksCreated++;
+      ctx.logger.info(result === "created" ? "webhook created" : "webhook already present", {
+        projectId: message.projectId,
+      });
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      counters.projectsGone++;
+      ctx.logger.info("project no longer exists; no webhook to create", { projectId: message.projectId });
+    }
+  }
+
+  async function updateItem(message: ItemMessage, ctx: HandlerContext): Promise<void> {
+    const revision = await deps.gitlab.latestRevision(message.projectId);
+    if (!revision) {
+      counters.projectsGone++;
+      ctx.logger.info("project no longer exists; item left to the deletion pass", {
+        projectId: message.projectId,
+      });
+      return;
+    }
+    const result = await deps.items.apply(
+      {
+        projectId: revision.project.id,
+        projectPath: revision.project.path,
+        name: revision.project.name,
+        defaultBranch: revision.project.defaultBranch,
+        commitHash: revision.commit?.id ?? null,
+        commitDate: revision.commit ? new Date(revision.commit.committedDate) : null,
+        itemJson: revision.itemJson,
+      },
+      { jobExecutionId: message.jobExecutionId, messageId: ctx.messageId ?? null },
+    );
+    if (result === "created") counters.itemsCreated++;
+    else if (result === "updated") counters.itemsUpdated++;
+    else counters.itemsUnchanged++;
+    ctx.logger.debug("item synced", { projectId: message.projectId, result, commit: revision.commit?.id });
+  }
+
+  return { monitorItem, updateItem, counters };
+}
