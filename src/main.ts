@@ -15,6 +15,7 @@ import { createGitlabClient, type GitlabClient } from "./gitlab/client.ts";
 import { createApp } from "./http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "./http/auth.ts";
 import { executionDetailJson, executionJson } from "./http/serialize.ts";
+import { createItemStore } from "./ingest/item-store.ts";
 import { startIngest } from "./ingest/workers.ts";
 import { AppError, ConfigError, coerceError } from "./lib/errors.ts";
 import { createLogger, type Logger, registerSecret } from "./lib/log.ts";
@@ -22,7 +23,7 @@ import { SECOND } from "./lib/time.ts";
 import { createLifecycle, type Lifecycle } from "./lifecycle.ts";
 import { createMetrics } from "./metrics.ts";
 import { type Broker, createBroker } from "./queue/broker.ts";
-import { createJobMessage } from "./queue/messages.ts";
+import { createJobMessage, createWebhookUpdateMessage } from "./queue/messages.ts";
 import { createPublisher, type Publisher } from "./queue/publisher.ts";
 import { startScheduler } from "./scheduler.ts";
 import { createSyncJob, SYNC_JOB_NAME } from "./sync/sync-step.ts";
@@ -171,8 +172,23 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       });
       lifecycle.defer("scheduler", () => scheduler.stop());
     }
+    if (config.gitlab.webhookSecret === "") {
+      logger.warn("WEBHOOK_SECRET is empty: /webhooks/gitlab accepts deliveries without a token");
+    }
     const app = createApp({
       jobs: core.jobs,
+      items: createItemStore(core.db),
+      webhooks: {
+        gitlab: config.gitlab,
+        logger,
+        publishPush: (push) =>
+          core.publisher.publish(
+            createWebhookUpdateMessage(push.checkoutSha, {
+              projectId: push.projectId,
+              projectPath: push.projectPath,
+            }),
+          ),
+      },
       authenticator: combineAuthenticators([createStaticTokenAuthenticator(config.auth.apiTokens)]),
       health: { ready: () => readiness(core.db, core.broker) },
       metrics: createMetrics({ repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME }),

@@ -6,14 +6,19 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { JobService } from "../batch/service.ts";
+import type { ItemStore } from "../ingest/item-store.ts";
 import type { Logger } from "../lib/log.ts";
 import { type Authenticator, bearerToken } from "./auth.ts";
 import { errorResponse, mapError } from "./errors.ts";
 import { type HealthCheck, healthRoutes } from "./routes-health.ts";
+import { itemRoutes } from "./routes-items.ts";
 import { jobRoutes } from "./routes-jobs.ts";
+import { type WebhookDeps, webhookRoutes } from "./routes-webhooks.ts";
 
 export interface AppDeps {
   jobs: JobService;
+  items: ItemStore;
+  webhooks: WebhookDeps;
   authenticator: Authenticator;
   health: HealthCheck;
   metrics(): Promise<string>;
@@ -49,7 +54,10 @@ export function createApp(deps: AppDeps) {
     })
     .onError(({ code, error, request }) => mapError(code, error, deps.logger, new URL(request.url).pathname))
     .use(healthRoutes(deps))
-    .guard({ beforeHandle: ({ request }) => authorize(deps, request) }, (app) => app.use(jobRoutes(deps)));
+    .use(webhookRoutes(deps.webhooks))
+    .guard({ beforeHandle: ({ request }) => authorize(deps, request) }, (app) =>
+      app.use(jobRoutes(deps)).use(itemRoutes(deps)),
+    );
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -4,6 +4,7 @@ import { createJobRunner, type JobRunner } from "../../src/batch/runner.ts";
 import { createJobService } from "../../src/batch/service.ts";
 import { type App, createApp } from "../../src/http/app.ts";
 import { createStaticTokenAuthenticator } from "../../src/http/auth.ts";
+import { createItemStore, type ItemStore } from "../../src/ingest/item-store.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
@@ -11,6 +12,19 @@ import { type CountingStep, countingJob } from "../helpers/steps.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
 const JOB = "itemSynchronizationJob";
+const HOOK_SECRET = "hook-secret-0123456789";
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+
+function push(overrides: Record<string, unknown> = {}) {
+  return {
+    object_kind: "push",
+    ref: "refs/heads/main",
+    checkout_sha: SHA,
+    project_id: 42,
+    project: { id: 42, path_with_namespace: "imrt/items/item-42", default_branch: "main" },
+    ...overrides,
+  };
+}
 
 for (const dialect of DIALECTS) {
   describe(`HTTP API on ${dialect}`, () => {
@@ -18,6 +32,8 @@ for (const dialect of DIALECTS) {
     let app: App;
     let runner: JobRunner;
     let step: CountingStep;
+    let items: ItemStore;
+    const pushes: { projectId: number; projectPath: string; checkoutSha: string }[] = [];
 
     beforeAll(async () => {
       t = await createTestDatabase(dialect);
@@ -25,8 +41,26 @@ for (const dialect of DIALECTS) {
       step = countingJob({ total: 50, pageSize: 10, hold: true });
       runner = createJobRunner({ repository, jobs: [step], leaseMs: 60_000, logger: silentLogger });
       const jobs = createJobService({ jobName: JOB, repository, runner, leaseMs: 60_000 });
+      items = createItemStore(t.db);
       app = createApp({
         jobs,
+        items,
+        webhooks: {
+          gitlab: {
+            group: "imrt/items",
+            includeSubgroups: false,
+            ignoreProjects: ["imrt/items/ignored"],
+            webhookSecret: HOOK_SECRET,
+          },
+          publishPush: async (push) => {
+            pushes.push({
+              projectId: push.projectId,
+              projectPath: push.projectPath,
+              checkoutSha: push.checkoutSha,
+            });
+          },
+          logger: silentLogger,
+        },
         authenticator: createStaticTokenAuthenticator([TOKEN]),
         health: { ready: async () => ({ ok: true, checks: { database: "ok" } }) },
         metrics: createMetrics({ repository, runner, jobName: JOB }),
@@ -195,6 +229,96 @@ for (const dialect of DIALECTS) {
       ]) {
         expect(Object.keys(spec.paths)).toContain(p);
       }
+    });
+    test("webhook: a push to the default branch of a group project publishes update-item (202)", async () => {
+      const hook = (body: unknown, token: string | null, event = "Push Hook") =>
+        call("POST", "/webhooks/gitlab", {
+          token: null,
+          body: typeof body === "string" ? body : JSON.stringify(body),
+          headers: {
+            "content-type": "application/json",
+            "x-gitlab-event": event,
+            ...(token === null ? {} : { "x-gitlab-token": token }),
+          },
+        });
+      pushes.length = 0;
+      expect((await hook(push(), null)).status).toBe(401);
+      expect((await hook(push(), "wrong-secret-0123456789")).status).toBe(401);
+      expect((await hook(push(), HOOK_SECRET.slice(0, -1))).status).toBe(401);
+      expect(pushes).toEqual([]);
+
+      const ok = await hook(push(), HOOK_SECRET);
+      expect(ok.status).toBe(202);
+      expect(pushes).toEqual([{ projectId: 42, projectPath: "imrt/items/item-42", checkoutSha: SHA }]);
+
+      // other events, other branches, other groups, ignored projects, deleted branches: 204, nothing published
+      const ignored = [
+        await hook({ object_kind: "issue" }, HOOK_SECRET, "Issue Hook"),
+        await hook(push({ ref: "refs/heads/feature" }), HOOK_SECRET),
+        await hook(
+          push({ project: { id: 7, path_with_namespace: "other/group/x", default_branch: "main" } }),
+          HOOK_SECRET,
+        ),
+        await hook(
+          push({ project: { id: 8, path_with_namespace: "imrt/items/sub/x", default_branch: "main" } }),
+          HOOK_SECRET,
+        ),
+        await hook(
+          push({ project: { id: 9, path_with_namespace: "imrt/items/ignored", default_branch: "main" } }),
+          HOOK_SECRET,
+        ),
+        await hook(push({ checkout_sha: null }), HOOK_SECRET),
+      ];
+      expect(ignored.map((r) => r.status)).toEqual([204, 204, 204, 204, 204, 204]);
+      expect(pushes.length).toBe(1);
+
+      const malformed = await hook("{not json", HOOK_SECRET);
+      expect([400, 422]).toContain(malformed.status);
+      expect((await malformed.json()) as object).toHaveProperty("error");
+      expect((await hook("[1,2]", HOOK_SECRET)).status).toBe(422);
+    });
+
+    test("items: cursor pagination, one item with history, 404 and 422", async () => {
+      for (let id = 1; id <= 5; id++) {
+        await items.apply(
+          {
+            projectId: id,
+            projectPath: `imrt/items/item-${id}`,
+            name: `item-${id}`,
+            defaultBranch: "main",
+            commitHash: `c${id}`,
+            commitDate: new Date("2026-01-01T00:00:00Z"),
+            itemJson: { id },
+          },
+          { jobExecutionId: 1, messageId: `1:update-item:${id}` },
+        );
+      }
+      const seen: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await call("GET", `/items?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+        expect(res.status).toBe(200);
+        const page = (await res.json()) as { items: { projectId: number }[]; nextCursor: string | null };
+        seen.push(...page.items.map((i) => i.projectId));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual([1, 2, 3, 4, 5]);
+
+      const one = (await (await call("GET", "/items/3")).json()) as Record<string, unknown>;
+      expect(one).toMatchObject({
+        projectId: 3,
+        projectPath: "imrt/items/item-3",
+        name: "item-3",
+        defaultBranch: "main",
+        currentCommitHash: "c3",
+        currentCommitDate: "2026-01-01T00:00:00.000Z",
+        itemJson: { id: 3 },
+      });
+      expect((one.history as unknown[]).length).toBe(1);
+      expect((await call("GET", "/items/999")).status).toBe(404);
+      expect((await call("GET", "/items/abc")).status).toBe(422);
+      expect((await call("GET", "/items?cursor=bm9wZQ")).status).toBe(422);
+      expect((await call("GET", "/items", { token: null })).status).toBe(401);
     });
   });
 }
