@@ -155,10 +155,12 @@ case "${1:-}" in
   install)
     if ! installed; then
       echo "installing rabbitmq-server (apt)…" >&2
-      apt-get update -qq >/dev/null || die "apt-get update failed"
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null 2>&1 ||
-        die "apt-get install rabbitmq-server failed"
-      # the package starts a system node on 5672; ours are private, leave the system one alone
+      out=$(mktemp)
+      apt-get update -qq >"$out" 2>&1 || { tail -n 20 "$out" >&2; die "apt-get update failed"; }
+      # RUNLEVEL=1: do not start the package's system node; ours are private
+      RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >"$out" 2>&1 ||
+        { tail -n 20 "$out" >&2; rm -f "$out"; die "apt-get install rabbitmq-server failed"; }
+      rm -f "$out"
     fi
     installed || die "rabbitmq-server not found after install"
     ;;

@@ -98,7 +98,11 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
     log.warn("broker blocked publishing (resource alarm)", { reason });
     setConnected(false);
   });
-  connection.on("connection.unblocked", () => setConnected(connection.ready));
+  connection.on("connection.unblocked", () => {
+    log.info("broker unblocked publishing");
+    setConnected(connection.ready);
+    if (connection.ready) wakeWaiters(true);
+  });
 
   const waitForConnection = async (timeoutMs: number): Promise<boolean> => {
     if (connection.ready) {
