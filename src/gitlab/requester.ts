@@ -100,6 +100,11 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
         const res = await fetch(url, { method, headers, body, signal });
         status = res.status;
         responseHeaders = res.headers;
+        // Hold everyone before this slot frees up, or the next waiter would go out at once.
+        if (status === 429) {
+          limited++;
+          deps.pacer.rateLimited(retryAfterMs(res.headers, backoffDelay(limited, deps.retry)));
+        }
         parsed = await readBody(res);
       } catch (thrown) {
         if (options.signal?.aborted) throw options.signal.reason;
@@ -115,9 +120,7 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
         });
         return { body: parsed, headers: plain, status };
       }
-      if (status === 429 && responseHeaders) {
-        limited++;
-        deps.pacer.rateLimited(retryAfterMs(responseHeaders, backoffDelay(limited, deps.retry)));
+      if (status === 429) {
         if (limited <= max429) continue;
         throw new GitlabError(`${what}: still rate limited (429) after ${limited} waits`, {
           retryable: true,

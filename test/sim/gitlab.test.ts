@@ -111,7 +111,12 @@ test("x-total, x-total-pages and Link last are omitted past 10,000 rows", async 
 
 describe("auth and 404", () => {
   test("401 without a token or with a wrong one; Bearer works too", async () => {
-    for (const headers of [{}, { "PRIVATE-TOKEN": "wrong" }, { Authorization: "Bearer wrong" }]) {
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { "PRIVATE-TOKEN": "wrong" },
+      { Authorization: "Bearer wrong" },
+    ];
+    for (const headers of attempts) {
       const res = await get("/projects/1", headers);
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ message: "401 Unauthorized" });
@@ -200,6 +205,10 @@ describe("faults and recording", () => {
       expect(rl.stats().earlyRequests).toBe(0);
       await call(); // straight after the 429: too early
       expect(rl.stats().earlyRequests).toBe(1);
+      rl.set({ earlyGraceMs: 20 }); // the default: a client retrying 50 ms later is still caught
+      await Bun.sleep(50);
+      await call();
+      expect(rl.stats().earlyRequests).toBe(2);
       expect(rl.stats().rateLimited).toBeGreaterThanOrEqual(1);
     } finally {
       await rl.close();

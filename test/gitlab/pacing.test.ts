@@ -1,0 +1,146 @@
+/**
+ * Pacing against the simulator: injected 429s and 502s (the scan completes, nobody sends before
+ * Retry-After), GitLab's own rate limit, GITLAB_CONCURRENCY as peak concurrency, GITLAB_MAX_RPS
+ * over every one-second window, per-request timeouts, dropped connections, and 4xx not retried.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { createGitlabClient } from "../../src/gitlab/client.ts";
+import { GitlabError } from "../../src/gitlab/errors.ts";
+import { silentLogger } from "../../src/lib/log.ts";
+import { type GitlabSim, type SimOptions, startGitlabSim } from "../sim/gitlab.ts";
+import { FAST_RETRY, forEachLimited, seededRandom, simConfig } from "./helpers.ts";
+
+let sim: GitlabSim | undefined;
+const start = (opts: SimOptions) => {
+  sim = startGitlabSim({ random: seededRandom(42), ...opts });
+  return sim;
+};
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+describe("faults", () => {
+  test("5% 429 + 2% 502: the scan and hook checks complete, no request before Retry-After", async () => {
+    const s = start({
+      projects: 1_000,
+      subgroupFraction: 0,
+      sharedFraction: 0,
+      fault429Rate: 0.05,
+      fault5xxRate: 0.02,
+    });
+    const client = createGitlabClient(simConfig(s), { logger: silentLogger, retry: FAST_RETRY });
+    const ids: number[] = [];
+    const checks: Promise<boolean>[] = [];
+    for await (const page of client.projectSource(20).pages()) {
+      for (const p of page.projects) {
+        ids.push(p.id);
+        if (p.id % 10 === 0) checks.push(client.isMonitored(p.id));
+      }
+    }
+    await Promise.all(checks);
+    expect(ids).toEqual(s.state.projects.map((p) => p.id));
+    const stats = s.stats();
+    expect(stats.rateLimited).toBeGreaterThan(0);
+    expect(Object.keys(stats.byStatus).some((k) => k.endsWith(" 502"))).toBe(true);
+    expect(stats.earlyRequests).toBe(0);
+    expect(client.stats().rateLimited).toBe(stats.rateLimited);
+    expect(client.stats().retries).toBeGreaterThan(0);
+    expect(client.stats().requests).toBe(stats.requests);
+  }, 30_000);
+
+  test("GitLab's own rate limit: every call completes and none arrives early", async () => {
+    const s = start({ projects: 200, rateLimitRps: 60 });
+    const client = createGitlabClient(simConfig(s, { concurrency: 16 }), { logger: silentLogger });
+    const results: boolean[] = [];
+    await forEachLimited(s.state.projects.slice(0, 150), 32, async (p) => {
+      results.push(await client.isMonitored(p.id));
+    });
+    expect(results).toHaveLength(150);
+    expect(s.stats().rateLimited).toBeGreaterThan(0);
+    expect(s.stats().earlyRequests).toBe(0);
+  }, 30_000);
+
+  test("dropped connections are retried", async () => {
+    const s = start({ projects: 800, dropRate: 0.1 });
+    const client = createGitlabClient(simConfig(s, { withShared: true, includeSubgroups: true }), {
+      logger: silentLogger,
+      retry: FAST_RETRY,
+    });
+    let n = 0;
+    for await (const page of client.projectSource(20).pages()) n += page.projects.length;
+    expect(n).toBe(800);
+    expect(Object.keys(s.stats().byStatus).some((k) => k.endsWith(" dropped"))).toBe(true);
+  }, 30_000);
+
+  test("a request slower than the timeout is retried, then fails as retryable", async () => {
+    const s = start({ projects: 5, latencyMs: 300 });
+    const client = createGitlabClient(simConfig(s, { timeoutMs: 50 }), {
+      logger: silentLogger,
+      retry: { retries: 2, baseMs: 10, maxMs: 20 },
+    });
+    const err = await client.isMonitored(1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitlabError);
+    expect((err as GitlabError).retryable).toBe(true);
+    expect((err as GitlabError).projectId).toBe(1);
+    expect((err as GitlabError).message).toContain("no answer within 50 ms");
+    expect(s.stats().byRoute["GET /projects/:id/hooks"]).toBe(3);
+  }, 30_000);
+
+  test("5xx retries are bounded; 4xx are not retried and name the project", async () => {
+    const s = start({ projects: 5 });
+    const client = createGitlabClient(simConfig(s), {
+      logger: silentLogger,
+      retry: { retries: 3, baseMs: 5, maxMs: 10 },
+    });
+    const missing = (await client.isMonitored(4242).catch((e: unknown) => e)) as GitlabError;
+    expect(missing).toBeInstanceOf(GitlabError);
+    expect(missing.upstreamStatus).toBe(404);
+    expect(missing.retryable).toBe(false);
+    expect(missing.projectId).toBe(4242);
+    expect(missing.message).toContain("4242");
+    expect(s.stats().requests).toBe(1);
+
+    s.set({ fault5xxRate: 1, fault5xxStatus: 502 });
+    const failing = (await client.isMonitored(1).catch((e: unknown) => e)) as GitlabError;
+    expect(failing.retryable).toBe(true);
+    expect(failing.upstreamStatus).toBe(502);
+    expect(s.stats().requests).toBe(1 + 4);
+  }, 30_000);
+});
+
+describe("pacing", () => {
+  test("GITLAB_CONCURRENCY=16: peak concurrency between 12 and 16 over 2,000 hook checks at 20 ms", async () => {
+    const s = start({ projects: 2_000, latencyMs: 20, subgroupFraction: 0, sharedFraction: 0 });
+    const client = createGitlabClient(simConfig(s, { concurrency: 16 }), { logger: silentLogger });
+    let monitored = 0;
+    let checked = 0;
+    for await (const page of client.projectSource(100).pages()) {
+      await forEachLimited(page.projects, 64, async (p) => {
+        if (await client.isMonitored(p.id)) monitored++;
+        checked++;
+      });
+    }
+    expect(checked).toBe(2_000);
+    const url = simConfig(s).webhookUrl;
+    expect(monitored).toBe(
+      s.state.projects.filter((p) => s.state.hooksOf(p).some((h) => h.url === url)).length,
+    );
+    expect(s.stats().peakConcurrency).toBeLessThanOrEqual(16);
+    expect(s.stats().peakConcurrency).toBeGreaterThanOrEqual(12);
+  }, 30_000);
+
+  test("GITLAB_MAX_RPS=200: no one-second window sees more than 200 requests", async () => {
+    const s = start({ projects: 700 });
+    const client = createGitlabClient(simConfig(s, { concurrency: 16, maxRps: 200 }), {
+      logger: silentLogger,
+    });
+    await forEachLimited(s.state.projects, 64, async (p) => {
+      await client.isMonitored(p.id);
+    });
+    expect(s.stats().requests).toBe(700);
+    const busiest = s.maxInWindow(1000);
+    expect(busiest).toBeLessThanOrEqual(200);
+    expect(busiest).toBeGreaterThanOrEqual(150); // the cap, not something else, set the pace
+  }, 30_000);
+});
