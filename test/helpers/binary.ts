@@ -1,0 +1,219 @@
+/**
+ * Runs the compiled binary (dist/item-sync, built by the test command) as a real process, and
+ * gives tests what they need around it: a free port, readiness, logs, kill with any signal,
+ * unique broker names, and an independent AMQP "tap" that counts what was published.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Connection, type Consumer } from "rabbitmq-client";
+
+export const BINARY = join(import.meta.dir, "../../dist/item-sync");
+export const API_TOKEN = "e2e-token-0123456789abcdef";
+
+export function requireBinary(): string {
+  if (!existsSync(BINARY))
+    throw new Error(`${BINARY} is missing: run \`bun run build\` (the test command does)`);
+  return BINARY;
+}
+
+export function amqpUrl(): string {
+  const url = process.env.TEST_AMQP_URL;
+  if (!url)
+    throw new Error("TEST_AMQP_URL is not set: run the tests with `bun run test` (it starts RabbitMQ)");
+  return url;
+}
+
+export function freePort(): number {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+/** Exchange and queue names no other test uses. */
+export function brokerNames(prefix = "t") {
+  const id = `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  return {
+    AMQP_EXCHANGE: `${id}.items`,
+    AMQP_MONITOR_QUEUE: `${id}-monitor`,
+    AMQP_UPDATE_QUEUE: `${id}-update`,
+    AMQP_DELETE_QUEUE: `${id}-delete`,
+  };
+}
+
+export interface RunningProcess {
+  proc: ReturnType<typeof Bun.spawn>;
+  url: string;
+  logs(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number>;
+  kill(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Starts `item-sync <args>`; for serve, waits until /health/live answers. */
+export async function startBinary(
+  args: string[],
+  env: Record<string, string>,
+  opts: { waitForHttp?: boolean; cwd?: string } = {},
+): Promise<RunningProcess> {
+  const port = env.PORT ?? String(freePort());
+  const chunks: string[] = [];
+  const proc = Bun.spawn([requireBinary(), ...args], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      PORT: port,
+      SYNC_CRON: "off",
+      LOG_LEVEL: "info",
+      ...env,
+    },
+    cwd: opts.cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      chunks.push(decoder.decode(value, { stream: true }));
+    }
+  };
+  const drained = Promise.all([
+    collect(proc.stdout as ReadableStream<Uint8Array>),
+    collect(proc.stderr as ReadableStream<Uint8Array>),
+  ]);
+  const exited = proc.exited.then(async (code) => {
+    await drained;
+    return code;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const running: RunningProcess = {
+    proc,
+    url,
+    logs: () => chunks.join(""),
+    exited,
+    async kill(signal = "SIGTERM") {
+      proc.kill(signal);
+      return exited;
+    },
+  };
+  if (opts.waitForHttp ?? args[0] === "serve") {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (proc.exitCode !== null)
+        throw new Error(`item-sync ${args.join(" ")} exited ${proc.exitCode}:\n${running.logs()}`);
+      try {
+        if ((await fetch(`${url}/health/live`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`item-sync did not start in 30 s:\n${running.logs()}`);
+      await Bun.sleep(50);
+    }
+  }
+  return running;
+}
+
+export function api(baseUrl: string, token = API_TOKEN) {
+  return async (method: string, path: string) => {
+    const res = await fetch(`${baseUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body: body as Record<string, unknown> & { error?: { code: string } } };
+  };
+}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+/**
+ * An independent AMQP client: declares the exchange (as the service does) and exclusive queues
+ * bound with item.monitor / item.update / item.delete, and counts every message by project id.
+ */
+export async function startTap(exchange: string) {
+  const connection = new Connection({ url: amqpUrl(), retryLow: 100, retryHigh: 1000 });
+  const counts = {
+    "item.monitor": new Map<number, number>(),
+    "item.update": new Map<number, number>(),
+    "item.delete": new Map<number, number>(),
+  };
+  const messages: {
+    routingKey: string;
+    body: Record<string, unknown>;
+    properties: Record<string, unknown>;
+  }[] = [];
+  await connection.exchangeDeclare({ exchange, type: "topic", durable: true });
+  const consumers: Consumer[] = [];
+  for (const key of Object.keys(counts) as (keyof typeof counts)[]) {
+    const consumer = connection.createConsumer(
+      {
+        queueOptions: { exclusive: true, autoDelete: true },
+        queueBindings: [{ exchange, routingKey: key }],
+        qos: { prefetchCount: 500 },
+      },
+      async (msg) => {
+        const body = JSON.parse(
+          Buffer.isBuffer(msg.body) ? msg.body.toString("utf8") : JSON.stringify(msg.body),
+        ) as Record<string, unknown>;
+        const projectId = Number(body.projectId);
+        counts[key].set(projectId, (counts[key].get(projectId) ?? 0) + 1);
+        messages.push({
+          routingKey: msg.routingKey,
+          body,
+          properties: {
+            contentType: msg.contentType,
+            type: msg.type,
+            appId: msg.appId,
+            messageId: msg.messageId,
+            durable: msg.durable,
+          },
+        });
+      },
+    );
+    consumers.push(consumer);
+  }
+  // wait until the tap queues are bound
+  await waitFor("tap consumers ready", async () => consumers.every((c) => c.queue !== ""), 10_000);
+  return {
+    counts,
+    messages,
+    total: (key: keyof typeof counts) => [...counts[key].values()].reduce((a, b) => a + b, 0),
+    async close() {
+      await Promise.all(consumers.map((c) => c.close()));
+      await connection.close();
+    },
+  };
+}
+
+/** Deletes a test's exchange, queues and dead queues. */
+export async function deleteBrokerNames(names: ReturnType<typeof brokerNames>) {
+  const connection = new Connection({ url: amqpUrl() });
+  try {
+    for (const q of [names.AMQP_MONITOR_QUEUE, names.AMQP_UPDATE_QUEUE, names.AMQP_DELETE_QUEUE]) {
+      await connection.queueDelete({ queue: q }).catch(() => {});
+      await connection.queueDelete({ queue: `${q}.dead` }).catch(() => {});
+    }
+    await connection.exchangeDelete({ exchange: names.AMQP_EXCHANGE }).catch(() => {});
+    await connection.exchangeDelete({ exchange: `${names.AMQP_EXCHANGE}.dlx` }).catch(() => {});
+  } finally {
+    await connection.close();
+  }
+}
