@@ -10,8 +10,12 @@ test("never more than `concurrency` slots out; waiters are served in order", asy
   const pacer = createPacer({ concurrency: 2, maxRps: 0 });
   const order: number[] = [];
   const releases = await Promise.all([pacer.acquire(), pacer.acquire()]);
-  const third = pacer.acquire().then((r) => (order.push(3), r));
-  const fourth = pacer.acquire().then((r) => (order.push(4), r));
+  const served = (n: number) => (release: () => void) => {
+    order.push(n);
+    return release;
+  };
+  const third = pacer.acquire().then(served(3));
+  const fourth = pacer.acquire().then(served(4));
   await Bun.sleep(5);
   expect(pacer.stats()).toMatchObject({ inFlight: 2, queued: 2 });
   releases[0]?.();
@@ -28,7 +32,11 @@ test("after a 429 no slot is granted until the hold has passed, for every caller
   pacer.rateLimited(150);
   const asked = performance.now();
   const granted = await Promise.all(
-    [1, 2, 3].map(() => pacer.acquire().then((release) => (release(), performance.now()))),
+    [1, 2, 3].map(async () => {
+      const release = await pacer.acquire();
+      release();
+      return performance.now();
+    }),
   );
   for (const at of granted) expect(at - asked).toBeGreaterThanOrEqual(149);
   expect(pacer.stats().rateLimited).toBe(1);
