@@ -73,6 +73,8 @@ async function stream(projects: number) {
   }
 }
 
+export {};
+
 const small = await stream(10_000);
 const large = await stream(100_000);
 const ratio = Number((large.peakRssMb / small.peakRssMb).toFixed(3));
