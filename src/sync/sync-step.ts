@@ -122,19 +122,25 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
 
   let scanComplete = false;
   try {
-    for await (const page of opts.gitlab.projectSource(opts.perPage).pages({ from, signal })) {
-      counts.read += page.projects.length;
-      const done = Promise.all(page.projects.map(syncProject)).then(() => undefined);
-      // Remember the first failure but keep every started publish awaited before leaving.
-      done.catch((err) => {
-        failure ??= coerceError(err);
-      });
-      inFlight.push({ page, done });
-      if (page.last) scanComplete = true;
-      while (inFlight.length >= maxInFlight) await settleOldest();
-      if (failure) throw failure;
-      if (signal.aborted) break;
+    try {
+      for await (const page of opts.gitlab.projectSource(opts.perPage).pages({ from, signal })) {
+        counts.read += page.projects.length;
+        const done = Promise.all(page.projects.map(syncProject)).then(() => undefined);
+        // Remember the first failure but keep every started publish awaited before leaving.
+        done.catch((err) => {
+          failure ??= coerceError(err);
+        });
+        inFlight.push({ page, done });
+        if (page.last) scanComplete = true;
+        while (inFlight.length >= maxInFlight) await settleOldest();
+        if (failure) throw failure;
+        if (signal.aborted) break;
+      }
+    } catch (err) {
+      // A stop aborts the listing request in flight; that is the stop, not a failure.
+      if (!signal.aborted || failure) throw err;
     }
+    // Pages already being worked on finish and are checkpointed, stop or not.
     while (inFlight.length > 0) await settleOldest();
   } catch (err) {
     await Promise.allSettled(inFlight.map((p) => p.done));
