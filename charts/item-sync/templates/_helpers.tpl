@@ -1,0 +1,193 @@
+{{/* Chart name, truncated to the 63 characters of a DNS label. */}}
+{{- define "item-sync.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full resource name prefix: "<release>-<chart>" unless the release name already has it. */}}
+{{- define "item-sync.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Worker Deployment name. */}}
+{{- define "item-sync.workerName" -}}
+{{- printf "%s-worker" (include "item-sync.fullname" . | trunc 56 | trimSuffix "-") }}
+{{- end }}
+
+{{/* Migration hook resources' name. */}}
+{{- define "item-sync.migrateName" -}}
+{{- printf "%s-migrate" (include "item-sync.fullname" . | trunc 55 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "item-sync.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object. */}}
+{{- define "item-sync.labels" -}}
+app.kubernetes.io/name: {{ include "item-sync.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{ include "item-sync.commonLabels" . }}
+{{- end }}
+
+{{/* Labels of every object except the selector ones (name, instance). */}}
+{{- define "item-sync.commonLabels" -}}
+helm.sh/chart: {{ include "item-sync.chart" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: imrt
+{{- end }}
+
+{{/* Labels of a component's pods: call with (dict "root" $ "component" "serve"). */}}
+{{- define "item-sync.podLabels" -}}
+{{ include "item-sync.selectorLabels" . }}
+{{ include "item-sync.commonLabels" .root }}
+{{- with .root.Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels of a component: call with (dict "root" $ "component" "serve"). */}}
+{{- define "item-sync.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "item-sync.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Image reference: repository@digest, or repository:tag (tag defaults to appVersion). */}}
+{{- define "item-sync.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret every secret variable is read from. */}}
+{{- define "item-sync.secretName" -}}
+{{- .Values.secrets.existingSecret | default (include "item-sync.fullname" .) }}
+{{- end }}
+
+{{/* Variables whose values are secrets, and which of them every pod needs. */}}
+{{- define "item-sync.secretVariables" -}}
+GITLAB_TOKEN API_TOKENS WEBHOOK_SECRET DATABASE_URL AMQP_URL AUTH_CLIENT_SECRET
+{{- end }}
+{{- define "item-sync.requiredSecretVariables" -}}
+GITLAB_TOKEN DATABASE_URL AMQP_URL
+{{- end }}
+
+{{/*
+env entries for secret variables, each a secretKeyRef (never a plain value).
+Call with (dict "root" $ "vars" (list "DATABASE_URL" …)). Optional ones get optional: true so an
+existing Secret may leave them out.
+*/}}
+{{- define "item-sync.secretEnv" -}}
+{{- $root := .root }}
+{{- $required := splitList " " (include "item-sync.requiredSecretVariables" $root) }}
+{{- range $var := .vars }}
+- name: {{ $var }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "item-sync.secretName" $root }}
+      key: {{ index $root.Values.secrets.keys $var | default $var }}
+      {{- if not (has $var $required) }}
+      optional: true
+      {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* DB_MIGRATE for serve and worker pods, from migrations.mode. */}}
+{{- define "item-sync.dbMigrate" -}}
+{{- if eq .Values.migrations.mode "startup" }}true{{ else }}false{{ end }}
+{{- end }}
+
+{{/* INGEST_ENABLED for serve: serve.ingestEnabled, or automatic (off when the worker runs). */}}
+{{- define "item-sync.serveIngestEnabled" -}}
+{{- if kindIs "invalid" .Values.serve.ingestEnabled }}
+{{- if .Values.worker.enabled }}false{{ else }}true{{ end }}
+{{- else }}
+{{- .Values.serve.ingestEnabled | toString }}
+{{- end }}
+{{- end }}
+
+{{/* Checks of values that would otherwise deploy something broken or leak a secret. */}}
+{{- define "item-sync.validate" -}}
+{{- $secretVars := splitList " " (include "item-sync.secretVariables" .) }}
+{{- range $key, $_ := .Values.config }}
+{{- if has $key $secretVars }}
+{{- fail (printf "config.%s is a secret: set secrets.values.%s or use secrets.existingSecret" $key $key) }}
+{{- end }}
+{{- if has $key (list "PORT" "INGEST_ENABLED" "DB_MIGRATE") }}
+{{- fail (printf "config.%s is set by the chart (serve.containerPort, serve.ingestEnabled, migrations.mode)" $key) }}
+{{- end }}
+{{- end }}
+{{- if not (has .Values.migrations.mode (list "startup" "hook" "none")) }}
+{{- fail (printf "migrations.mode must be startup, hook or none (got %q)" (toString .Values.migrations.mode)) }}
+{{- end }}
+{{- if le (int .Values.terminationGracePeriodSeconds) 25 }}
+{{- fail "terminationGracePeriodSeconds must be above 25 (the service's graceful shutdown time)" }}
+{{- end }}
+{{- if lt (int .Values.serve.replicaCount) 1 }}
+{{- fail "serve.replicaCount must be at least 1" }}
+{{- end }}
+{{- end }}
+
+{{/* Pod-level settings shared by every pod. */}}
+{{- define "item-sync.podCommon" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.serviceAccountName }}
+serviceAccountName: {{ . }}
+{{- end }}
+automountServiceAccountToken: {{ .Values.automountServiceAccountToken }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+volumes:
+  - name: tmp
+    emptyDir:
+      sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- end }}
+
+{{/* Pod annotations: config and secret checksums (pods roll when either changes), extras. */}}
+{{- define "item-sync.podAnnotations" -}}
+{{- $root := .root }}
+checksum/config: {{ include (print $root.Template.BasePath "/configmap.yaml") $root | sha256sum }}
+{{- if not $root.Values.secrets.existingSecret }}
+checksum/secret: {{ include (print $root.Template.BasePath "/secret.yaml") $root | sha256sum }}
+{{- end }}
+{{- with $root.Values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
