@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
-# `bun run test` — the whole test suite, on a fresh Debian machine too: installs what it lacks
+# `npm test` (or `bun run test`) — the whole test suite, on a fresh Debian machine too: installs what it lacks
 # (bun, dependencies, PostgreSQL, RabbitMQ), starts a private Postgres and a private RabbitMQ on
 # free ports, then runs lint, typecheck, the migration freshness check, the build of the binary,
 # and `bun test` against real SQLite, Postgres and RabbitMQ. Ends with "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v bun >/dev/null 2>&1 || [ "$(bun --version)" != "1.4.4" ]; then
-  echo "installing bun 1.4.4 (npm)…" >&2
-  npm install -g bun@1.4.4 >/dev/null 2>&1
-fi
-bun install --frozen-lockfile >/dev/null
+scripts/ensure-bun.sh
 scripts/postgres.sh install
 scripts/rabbitmq.sh install
 

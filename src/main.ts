@@ -15,13 +15,13 @@ import { createGitlabClient, type GitlabClient } from "./gitlab/client.ts";
 import { createApp } from "./http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "./http/auth.ts";
 import { executionDetailJson, executionJson } from "./http/serialize.ts";
-import { createItemStore } from "./ingest/item-store.ts";
-import { startIngest } from "./ingest/workers.ts";
+import { createItemStore, type ItemStore } from "./ingest/item-store.ts";
+import { type Ingest, startIngest } from "./ingest/workers.ts";
 import { AppError, ConfigError, coerceError } from "./lib/errors.ts";
 import { createLogger, type Logger, registerSecret } from "./lib/log.ts";
 import { SECOND } from "./lib/time.ts";
 import { createLifecycle, type Lifecycle } from "./lifecycle.ts";
-import { createMetrics } from "./metrics.ts";
+import { createMetrics, family } from "./metrics.ts";
 import { type Broker, createBroker } from "./queue/broker.ts";
 import { createJobMessage, createWebhookUpdateMessage } from "./queue/messages.ts";
 import { createPublisher, type Publisher } from "./queue/publisher.ts";
@@ -151,15 +151,17 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   lifecycle.handleSignals({ graceMs: SHUTDOWN_GRACE_MS, exit: (code) => process.exit(code) });
   try {
     const core = await buildCore(config, lifecycle, logger);
+    let ingest: Ingest | undefined;
     if (config.ingestEnabled) {
-      const ingest = await startIngest({
+      const started = await startIngest({
         config,
         broker: core.broker,
         db: core.db,
         gitlab: core.gitlab,
         logger,
       });
-      lifecycle.defer("ingest workers", () => ingest.close());
+      lifecycle.defer("ingest workers", () => started.close());
+      ingest = started;
     }
     lifecycle.defer("job runner", () => core.runner.shutdown());
     core.runner.startSweeper();
@@ -175,9 +177,10 @@ async function serve(config: Config, logger: Logger): Promise<number> {
     if (config.gitlab.webhookSecret === "") {
       logger.warn("WEBHOOK_SECRET is empty: /webhooks/gitlab accepts deliveries without a token");
     }
+    const items = createItemStore(core.db);
     const app = createApp({
       jobs: core.jobs,
-      items: createItemStore(core.db),
+      items,
       webhooks: {
         gitlab: config.gitlab,
         logger,
@@ -191,7 +194,12 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       },
       authenticator: combineAuthenticators([createStaticTokenAuthenticator(config.auth.apiTokens)]),
       health: { ready: () => readiness(core.db, core.broker) },
-      metrics: createMetrics({ repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME }),
+      metrics: createMetrics({
+        repository: core.repository,
+        runner: core.runner,
+        jobName: SYNC_JOB_NAME,
+        extra: [() => serviceMetrics(core, items, ingest)],
+      }),
       logger,
       version: VERSION,
     });
@@ -224,6 +232,68 @@ async function worker(config: Config, logger: Logger): Promise<number> {
     await lifecycle.shutdown("start-up failed");
     throw err;
   }
+}
+
+/** GitLab, broker, ingest and item figures of this process for /metrics. */
+async function serviceMetrics(core: Core, items: ItemStore, ingest: Ingest | undefined): Promise<string> {
+  const g = core.gitlab.stats();
+  const p = core.publisher.stats();
+  const out = [
+    family("item_sync_gitlab_requests_total", "counter", "GitLab requests sent by this process.", [
+      { value: g.requests },
+    ]),
+    family("item_sync_gitlab_rate_limited_total", "counter", "GitLab 429 answers received.", [
+      { value: g.rateLimited },
+    ]),
+    family(
+      "item_sync_gitlab_rate_limit_wait_seconds_total",
+      "counter",
+      "Time spent waiting out Retry-After.",
+      [{ value: g.waitedMs / 1000 }],
+    ),
+    family("item_sync_gitlab_retries_total", "counter", "GitLab requests retried after 5xx or errors.", [
+      { value: g.retries },
+    ]),
+    family("item_sync_gitlab_requests_in_flight", "gauge", "GitLab requests in flight.", [
+      { value: g.inFlight },
+    ]),
+    family("item_sync_messages_confirmed_total", "counter", "Messages confirmed by the broker.", [
+      { value: p.confirmed },
+    ]),
+    family("item_sync_messages_failed_total", "counter", "Publishes that failed for good.", [
+      { value: p.failed },
+    ]),
+    family("item_sync_items", "gauge", "Item rows in the database.", [{ value: await items.count() }]),
+  ];
+  if (ingest) {
+    const c = ingest.counters;
+    out.push(
+      family("item_sync_ingest_hooks_created_total", "counter", "Webhooks created by monitor-item.", [
+        { value: c.hooksCreated },
+      ]),
+      family("item_sync_ingest_items_total", "counter", "update-item outcomes.", [
+        { labels: { result: "created" }, value: c.itemsCreated },
+        { labels: { result: "updated" }, value: c.itemsUpdated },
+        { labels: { result: "unchanged" }, value: c.itemsUnchanged },
+        { labels: { result: "project_gone" }, value: c.projectsGone },
+      ]),
+      family(
+        "item_sync_consumer_messages_total",
+        "counter",
+        "Messages handled by the ingest consumers.",
+        ingest.consumers.flatMap((consumer) => {
+          const s = consumer.stats();
+          return [
+            { labels: { queue: consumer.queue, outcome: "handled" }, value: s.handled },
+            { labels: { queue: consumer.queue, outcome: "failed" }, value: s.failed },
+            { labels: { queue: consumer.queue, outcome: "malformed" }, value: s.malformed },
+            { labels: { queue: consumer.queue, outcome: "dead_lettered" }, value: s.deadLettered },
+          ];
+        }),
+      ),
+    );
+  }
+  return out.join("\n");
 }
 
 async function readiness(db: Db, broker: Broker) {

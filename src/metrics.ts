@@ -37,3 +37,20 @@ export function createMetrics(deps: {
     return `${lines.join("\n")}\n`;
   };
 }
+
+/** One metric family in Prometheus text format. */
+export function family(
+  name: string,
+  type: "counter" | "gauge",
+  help: string,
+  samples: { labels?: Record<string, string>; value: number }[],
+): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  for (const s of samples) {
+    const labels = Object.entries(s.labels ?? {})
+      .map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)
+      .join(",");
+    lines.push(`${name}${labels ? `{${labels}}` : ""} ${s.value}`);
+  }
+  return lines.join("\n");
+}

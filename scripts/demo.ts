@@ -1,0 +1,191 @@
+/**
+ * The demo (`npm run demo`): builds the binary, starts a private RabbitMQ, the GitLab simulator
+ * seeded with 300 items (some already monitored), and `item-sync serve` on SQLite; triggers a
+ * sync with the bearer token, shows its progress, waits for the ingest workers to drain, prints
+ * a summary, and shuts everything down.
+ */
+
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { $ } from "bun";
+
+const root = join(import.meta.dir, "..");
+const work = join(root, ".tmp/demo");
+const TOKEN = "demo-token-0123456789abcdef";
+const PROJECTS = 300;
+const children: ReturnType<typeof Bun.spawn>[] = [];
+
+const say = (line: string) => console.log(`demo: ${line}`);
+
+async function freePort(): Promise<number> {
+  return Number((await $`${root}/scripts/rabbitmq.sh free-port`.text()).trim());
+}
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(200);
+  }
+}
+
+async function main() {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+
+  say("building dist/item-sync …");
+  await $`bun run build`.cwd(root).quiet();
+
+  const amqpPort = await freePort();
+  say(`starting a private RabbitMQ on port ${amqpPort} …`);
+  await $`${root}/scripts/rabbitmq.sh start ${join(work, "rabbitmq")} ${amqpPort}`;
+
+  const simPort = await freePort();
+  const webhookUrl = "http://item-sync.demo/webhooks/gitlab";
+  const sim = Bun.spawn(
+    [
+      "bun",
+      "test/sim/gitlab.ts",
+      "--projects",
+      String(PROJECTS),
+      "--port",
+      String(simPort),
+      "--latency-ms",
+      "5",
+      "--monitored-fraction",
+      "0.6",
+      "--webhook-url",
+      webhookUrl,
+      "--subgroup-fraction",
+      "0",
+      "--shared-fraction",
+      "0",
+    ],
+    { cwd: root, stdout: "pipe", stderr: "inherit" },
+  );
+  children.push(sim);
+  // the simulator prints one JSON line once it listens
+  const reader = (sim.stdout as ReadableStream<Uint8Array>).getReader();
+  let first = "";
+  while (!first.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error("the GitLab simulator exited before listening");
+    first += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  say(`GitLab simulator with ${PROJECTS} items on port ${simPort} (60% already monitored)`);
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const serve = Bun.spawn([join(root, "dist/item-sync"), "serve"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${join(work, "item-sync.db")}`,
+      GITLAB_URL: `http://127.0.0.1:${simPort}`,
+      GITLAB_TOKEN: "sim-token",
+      GITLAB_GROUP: "imrt/items",
+      WEBHOOK_URL: webhookUrl,
+      WEBHOOK_SECRET: "demo-webhook-secret",
+      AMQP_URL: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
+      API_TOKENS: TOKEN,
+      SYNC_CRON: "off",
+      LOG_LEVEL: "warn",
+    },
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  children.push(serve);
+  await waitFor("item-sync to be ready", async () => (await fetch(`${base}/health/ready`)).ok, 30_000);
+  say(`item-sync serve is ready on ${base} (SQLite at .tmp/demo/item-sync.db)`);
+
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  say(`POST /sync  (curl -X POST -H "Authorization: Bearer …" ${base}/sync)`);
+  const launched = await fetch(`${base}/sync`, { method: "POST", headers: auth });
+  const execution = (await launched.json()) as { id: number; status: string };
+  say(
+    `${launched.status} ${launched.headers.get("location")} — execution ${execution.id} ${execution.status}`,
+  );
+
+  type Counts = { read: number; hooksChecked: number; monitorPublished: number; updatePublished: number };
+  type Exec = { status: string; counts: Counts; exitMessage: string };
+  const final = await waitFor(
+    "the execution to end",
+    async () => {
+      const e = (await (await fetch(`${base}/jobs/${execution.id}`, { headers: auth })).json()) as Exec;
+      const c = e.counts;
+      say(
+        `  ${e.status.padEnd(9)} read ${c.read}/${PROJECTS}  hooks checked ${c.hooksChecked}  monitor ${c.monitorPublished}  update ${c.updatePublished}`,
+      );
+      return ["COMPLETED", "FAILED", "STOPPED", "ABANDONED"].includes(e.status) && e;
+    },
+    120_000,
+  );
+
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.split(" ")[1]) : 0;
+  };
+  say("waiting for the ingest workers to drain the queues …");
+  const items = await waitFor(
+    "every item row",
+    async () => {
+      const n = await metric("item_sync_items");
+      return n >= final.counts.read && n;
+    },
+    120_000,
+  );
+  const hooksCreated = await waitFor(
+    "every hook",
+    async () => {
+      const n = await metric("item_sync_ingest_hooks_created_total");
+      return n >= final.counts.monitorPublished && n;
+    },
+    60_000,
+  );
+  const page = (await (await fetch(`${base}/items?limit=1`, { headers: auth })).json()) as {
+    items: unknown[];
+  };
+
+  console.log("");
+  say("summary");
+  say(`  execution ${execution.id}: ${final.status}${final.exitMessage ? ` (${final.exitMessage})` : ""}`);
+  say(`  counts: ${JSON.stringify(final.counts)}`);
+  say(`  hooks created: ${hooksCreated}`);
+  say(`  item rows in the database: ${items}`);
+  say(`  first item: ${JSON.stringify(page.items[0])}`);
+  if (final.status !== "COMPLETED") throw new Error(`the sync ended ${final.status}`);
+}
+
+async function shutdown() {
+  say("shutting down …");
+  for (const child of children.reverse()) {
+    child.kill("SIGTERM");
+    await child.exited;
+  }
+  await $`${root}/scripts/rabbitmq.sh stop ${join(work, "rabbitmq")}`.nothrow().quiet();
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  console.error(`demo: failed: ${(err as Error).message}`);
+  code = 1;
+} finally {
+  await shutdown();
+}
+say(code === 0 ? "done" : "failed");
+process.exit(code);
