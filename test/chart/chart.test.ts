@@ -1,0 +1,567 @@
+/**
+ * The Helm chart (charts/item-sync) with a real helm binary (scripts/helm.sh): lint --strict and
+ * template with the default values, with test/chart/values-all.yaml (every option on) and with an
+ * existing Secret; the rendered objects are parsed and checked. Also the Dockerfile's structure
+ * (no Docker engine runs here, so it cannot be built).
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "../..");
+const chart = join(root, "charts/item-sync");
+const valuesAll = join(import.meta.dir, "values-all.yaml");
+
+const SECRET_VARIABLES = [
+  "GITLAB_TOKEN",
+  "API_TOKENS",
+  "WEBHOOK_SECRET",
+  "DATABASE_URL",
+  "AMQP_URL",
+  "AUTH_CLIENT_SECRET",
+];
+
+interface Meta {
+  name: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+  exec?: { command: string[] };
+}
+interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  privileged?: boolean;
+  capabilities?: { drop?: string[] };
+  seccompProfile?: { type: string };
+}
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  ports?: { name: string; containerPort: number; protocol?: string }[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: SecurityContext;
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  containers: Container[];
+  securityContext?: SecurityContext;
+  terminationGracePeriodSeconds?: number;
+  automountServiceAccountToken?: boolean;
+  restartPolicy?: string;
+  volumes?: { name: string; emptyDir?: Record<string, unknown> }[];
+}
+interface PodTemplate {
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: PodSpec;
+}
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: Meta;
+  data?: Record<string, string>;
+  type?: string;
+  spec?: {
+    replicas?: number;
+    selector?: { matchLabels?: Record<string, string> } & Record<string, unknown>;
+    template?: PodTemplate;
+    ports?: { name: string; port: number; targetPort: string | number }[];
+    minAvailable?: number | string;
+    maxUnavailable?: number | string;
+    rules?: { host: string; http: { paths: { backend: { service: { name: string } } }[] } }[];
+    tls?: { secretName: string; hosts: string[] }[];
+    [key: string]: unknown;
+  };
+}
+
+let helmPath = "";
+
+function helm(args: string[]): { code: number; stdout: string; stderr: string } {
+  const proc = Bun.spawnSync([helmPath, ...args], {
+    cwd: root,
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: join(root, ".tmp/helm/home/cache"),
+      HELM_CONFIG_HOME: join(root, ".tmp/helm/home/config"),
+      HELM_DATA_HOME: join(root, ".tmp/helm/home/data"),
+    },
+  });
+  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+function lint(extra: string[] = []) {
+  return helm(["lint", "--strict", chart, ...extra]);
+}
+
+function render(extra: string[] = []): { text: string; objects: K8sObject[] } {
+  const out = helm(["template", "rel", chart, "--namespace", "imrt", ...extra]);
+  if (out.code !== 0) throw new Error(`helm template failed: ${out.stderr}`);
+  const parsed = Bun.YAML.parse(out.stdout) as unknown;
+  const docs = (Array.isArray(parsed) ? parsed : [parsed]) as (K8sObject | null)[];
+  return { text: out.stdout, objects: docs.filter((d): d is K8sObject => d != null) };
+}
+
+function all(objects: K8sObject[], kind: string): K8sObject[] {
+  return objects.filter((o) => o.kind === kind);
+}
+
+function one(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
+  return found[0] as K8sObject;
+}
+
+function podTemplate(o: K8sObject): PodTemplate {
+  const t = o.spec?.template;
+  if (!t) throw new Error(`${o.kind} ${o.metadata.name} has no pod template`);
+  return t;
+}
+
+function container(o: K8sObject, name: string): Container {
+  const c = podTemplate(o).spec.containers.find((x) => x.name === name);
+  if (!c) throw new Error(`${o.kind} ${o.metadata.name} has no container ${name}`);
+  return c;
+}
+
+function env(c: Container, name: string): EnvVar | undefined {
+  return c.env?.find((e) => e.name === name);
+}
+
+/** Every workload (Deployment, Job) of the rendering. */
+function workloads(objects: K8sObject[]): K8sObject[] {
+  return objects.filter((o) => o.kind === "Deployment" || o.kind === "Job");
+}
+
+function expectHardened(o: K8sObject) {
+  const pod = podTemplate(o).spec;
+  expect(pod.securityContext?.runAsNonRoot).toBe(true);
+  expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+  expect(pod.securityContext?.seccompProfile?.type).toBe("RuntimeDefault");
+  expect(pod.automountServiceAccountToken).toBe(false);
+  expect(pod.volumes?.find((v) => v.name === "tmp")?.emptyDir).toBeDefined();
+  for (const c of pod.containers) {
+    const sc = c.securityContext;
+    expect(sc?.runAsNonRoot).toBe(true);
+    expect(sc?.readOnlyRootFilesystem).toBe(true);
+    expect(sc?.allowPrivilegeEscalation).toBe(false);
+    expect(sc?.privileged).not.toBe(true);
+    expect(sc?.capabilities?.drop).toContain("ALL");
+    expect(sc?.seccompProfile?.type).toBe("RuntimeDefault");
+    expect(c.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
+    expect(c.resources?.requests).toBeDefined();
+    expect(c.resources?.limits?.memory).toBeDefined();
+  }
+}
+
+/** Secret variables only ever come from a secretKeyRef of `secretName`; the ConfigMap holds none. */
+function expectSecretsByReference(objects: K8sObject[], secretName: string) {
+  for (const o of workloads(objects)) {
+    for (const c of podTemplate(o).spec.containers) {
+      for (const e of c.env ?? []) {
+        if (!SECRET_VARIABLES.includes(e.name)) continue;
+        expect(e.value).toBeUndefined();
+        expect(e.valueFrom?.secretKeyRef?.name).toBe(secretName);
+      }
+      for (const from of c.envFrom ?? []) expect(from.secretRef).toBeUndefined();
+    }
+  }
+  for (const cm of all(objects, "ConfigMap")) {
+    for (const key of Object.keys(cm.data ?? {})) expect(SECRET_VARIABLES).not.toContain(key);
+  }
+}
+
+function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+beforeAll(() => {
+  const proc = Bun.spawnSync(["bash", join(root, "scripts/helm.sh")], { cwd: root });
+  if (proc.exitCode !== 0) throw new Error(`scripts/helm.sh failed: ${proc.stderr.toString()}`);
+  helmPath = proc.stdout.toString().trim();
+}, 120_000);
+
+describe("helm lint --strict", () => {
+  test("passes with the default values", () => {
+    const out = lint();
+    expect(out.stdout + out.stderr).toContain("0 chart(s) failed");
+    expect(out.code).toBe(0);
+  });
+
+  test("passes with every option on (values-all.yaml)", () => {
+    const out = lint(["-f", valuesAll]);
+    expect(out.stdout + out.stderr).toContain("0 chart(s) failed");
+    expect(out.code).toBe(0);
+  });
+
+  test("passes with an existing Secret and the migration hook", () => {
+    const out = lint([
+      "--set",
+      "secrets.existingSecret=item-sync-secrets,migrations.mode=hook,worker.enabled=true",
+    ]);
+    expect(out.code).toBe(0);
+  });
+});
+
+describe("helm template with the default values", () => {
+  let objects: K8sObject[] = [];
+  beforeAll(() => {
+    objects = render().objects;
+  });
+
+  test("renders serve only: Deployment, Service, ConfigMap, Secret, PDB; no worker, Job, Ingress", () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      "ConfigMap",
+      "Deployment",
+      "PodDisruptionBudget",
+      "Secret",
+      "Service",
+    ]);
+    const serve = one(objects, "Deployment", "rel-item-sync");
+    expect(serve.spec?.replicas).toBeGreaterThanOrEqual(1);
+    expect(container(serve, "serve").args).toEqual(["serve"]);
+    expect(container(serve, "serve").image).toBe("registry.example.org/imrt/item-sync:0.1.0");
+  });
+
+  test("serve is non-root with a read-only root filesystem, no privilege escalation, no capabilities", () => {
+    expectHardened(one(objects, "Deployment", "rel-item-sync"));
+  });
+
+  test("serve has liveness, readiness and startup probes on its HTTP port", () => {
+    const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
+    expect(c.ports).toContainEqual({ name: "http", containerPort: 8080, protocol: "TCP" });
+    expect(c.livenessProbe?.httpGet).toEqual({ path: "/health/live", port: "http" });
+    expect(c.readinessProbe?.httpGet).toEqual({ path: "/health/ready", port: "http" });
+    expect(c.startupProbe?.httpGet?.path).toBe("/health/live");
+    expect(env(c, "PORT")?.value).toBe("8080");
+  });
+
+  test("the grace period outlasts the service's 25 s graceful shutdown", () => {
+    const pod = podTemplate(one(objects, "Deployment", "rel-item-sync")).spec;
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(25);
+  });
+
+  test("serve runs the ingest workers and migrates at start-up (advisory lock)", () => {
+    const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
+    expect(env(c, "INGEST_ENABLED")?.value).toBe("true");
+    expect(env(c, "DB_MIGRATE")?.value).toBe("true");
+  });
+
+  test("every secret variable comes from the chart's Secret by reference", () => {
+    expectSecretsByReference(objects, "rel-item-sync");
+    const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
+    for (const name of SECRET_VARIABLES) expect(env(c, name)?.valueFrom?.secretKeyRef?.key).toBe(name);
+    const secret = one(objects, "Secret", "rel-item-sync");
+    // required keys always exist (so pods start and the binary names what is missing)
+    for (const key of ["GITLAB_TOKEN", "DATABASE_URL", "AMQP_URL"]) expect(secret.data).toHaveProperty(key);
+    expect(env(c, "GITLAB_TOKEN")?.valueFrom?.secretKeyRef?.optional).toBeUndefined();
+    expect(env(c, "API_TOKENS")?.valueFrom?.secretKeyRef?.optional).toBe(true);
+  });
+
+  test("envFrom the ConfigMap of plain settings; empty values are left to the binary's defaults", () => {
+    const cm = one(objects, "ConfigMap", "rel-item-sync");
+    expect(cm.data?.SYNC_CRON).toBe("0 9 * * *");
+    expect(cm.data).not.toHaveProperty("GITLAB_URL");
+    const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
+    expect(c.envFrom).toEqual([{ configMapRef: { name: "rel-item-sync" } }]);
+  });
+
+  test("pods carry config and secret checksums", () => {
+    const annotations = podTemplate(one(objects, "Deployment", "rel-item-sync")).metadata.annotations ?? {};
+    expect(annotations["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(annotations["checksum/secret"]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test("the Service and the PodDisruptionBudget select the serve pods", () => {
+    const labels = podTemplate(one(objects, "Deployment", "rel-item-sync")).metadata.labels;
+    const service = one(objects, "Service", "rel-item-sync");
+    expect(selects(service.spec?.selector as Record<string, string>, labels)).toBe(true);
+    expect(service.spec?.ports?.[0]?.targetPort).toBe("http");
+    const pdb = one(objects, "PodDisruptionBudget", "rel-item-sync");
+    expect(selects(pdb.spec?.selector?.matchLabels, labels)).toBe(true);
+    expect(pdb.spec?.maxUnavailable).toBe(1);
+  });
+});
+
+describe("helm template with every option on (values-all.yaml)", () => {
+  let text = "";
+  let objects: K8sObject[] = [];
+  beforeAll(() => {
+    ({ text, objects } = render(["-f", valuesAll]));
+  });
+
+  test("renders both Deployments, the migration Job, Ingress, ServiceMonitor and two PDBs", () => {
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    expect(kinds).toEqual([
+      "ConfigMap/rel-item-sync",
+      "Deployment/rel-item-sync",
+      "Deployment/rel-item-sync-worker",
+      "Ingress/rel-item-sync",
+      "Job/rel-item-sync-migrate",
+      "PodDisruptionBudget/rel-item-sync",
+      "PodDisruptionBudget/rel-item-sync-worker",
+      "Secret/rel-item-sync",
+      "Secret/rel-item-sync-migrate",
+      "Service/rel-item-sync",
+      "ServiceMonitor/rel-item-sync",
+    ]);
+  });
+
+  test("the worker runs `item-sync worker` with its own replica count and no HTTP probes", () => {
+    const worker = one(objects, "Deployment", "rel-item-sync-worker");
+    expect(worker.spec?.replicas).toBe(4);
+    expect(one(objects, "Deployment", "rel-item-sync").spec?.replicas).toBe(3);
+    const c = container(worker, "worker");
+    expect(c.args).toEqual(["worker"]);
+    expect(c.ports).toBeUndefined();
+    expect(c.livenessProbe?.httpGet).toBeUndefined();
+    expect(c.readinessProbe?.httpGet).toBeUndefined();
+    // the worker accepts no bearer tokens: it gets no API tokens nor client secret
+    expect(env(c, "API_TOKENS")).toBeUndefined();
+    expect(env(c, "AUTH_CLIENT_SECRET")).toBeUndefined();
+    expect(env(c, "GITLAB_TOKEN")?.valueFrom?.secretKeyRef?.name).toBe("rel-item-sync");
+  });
+
+  test("serve stops running ingest workers when the worker Deployment does", () => {
+    const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
+    expect(env(c, "INGEST_ENABLED")?.value).toBe("false");
+  });
+
+  test("the worker's pods are selected by their own PDB, not by the Service", () => {
+    const labels = podTemplate(one(objects, "Deployment", "rel-item-sync-worker")).metadata.labels;
+    expect(
+      selects(
+        one(objects, "PodDisruptionBudget", "rel-item-sync-worker").spec?.selector?.matchLabels,
+        labels,
+      ),
+    ).toBe(true);
+    expect(
+      selects(one(objects, "PodDisruptionBudget", "rel-item-sync").spec?.selector?.matchLabels, labels),
+    ).toBe(false);
+    const service = one(objects, "Service", "rel-item-sync");
+    expect(selects(service.spec?.selector as Record<string, string>, labels)).toBe(false);
+    expect(one(objects, "PodDisruptionBudget", "rel-item-sync").spec?.minAvailable).toBe(1);
+  });
+
+  test("every workload is hardened and outlasts the graceful shutdown", () => {
+    expect(workloads(objects)).toHaveLength(3);
+    for (const o of workloads(objects)) {
+      expectHardened(o);
+      expect(podTemplate(o).spec.terminationGracePeriodSeconds).toBeGreaterThan(25);
+    }
+  });
+
+  test("secret values appear only base64-encoded in Secrets, never in plain text", () => {
+    expectSecretsByReference(
+      objects.filter((o) => o.kind !== "Job"),
+      "rel-item-sync",
+    );
+    const secretValues = [
+      "glpat-test-token-0123456789",
+      "static-token-0123456789abcdef",
+      "webhook-secret-0123456789",
+      "postgres://item_sync:db-password-0123@postgres:5432/imrt",
+      "amqp://item_sync:amqp-password-0123@rabbitmq:5672/imrt",
+      "client-secret-0123456789",
+    ];
+    for (const value of secretValues) expect(text).not.toContain(value);
+    const secret = one(objects, "Secret", "rel-item-sync");
+    expect(atob(secret.data?.GITLAB_TOKEN ?? "")).toBe("glpat-test-token-0123456789");
+    expect(Object.keys(secret.data ?? {}).sort()).toEqual([...SECRET_VARIABLES].sort());
+  });
+
+  test("migration hook: a pre-install/pre-upgrade Job runs `item-sync migrate`; pods skip start-up migrations", () => {
+    const job = one(objects, "Job", "rel-item-sync-migrate");
+    const a = job.metadata.annotations ?? {};
+    expect(a["helm.sh/hook"]?.split(",").sort()).toEqual(["pre-install", "pre-upgrade"]);
+    expect(a["helm.sh/hook-delete-policy"]).toContain("before-hook-creation");
+    const c = container(job, "migrate");
+    expect(c.args).toEqual(["migrate"]);
+    expect(podTemplate(job).spec.restartPolicy).toBe("Never");
+    // only the database URL, from the hook Secret that exists before the release's own objects
+    const hookSecret = one(objects, "Secret", "rel-item-sync-migrate");
+    const ha = hookSecret.metadata.annotations ?? {};
+    expect(ha["helm.sh/hook"]).toBe(a["helm.sh/hook"]);
+    expect(Number(ha["helm.sh/hook-weight"])).toBeLessThan(Number(a["helm.sh/hook-weight"]));
+    expect(env(c, "DATABASE_URL")?.valueFrom?.secretKeyRef?.name).toBe("rel-item-sync-migrate");
+    expect(env(c, "DATABASE_URL")?.value).toBeUndefined();
+    for (const name of SECRET_VARIABLES.filter((n) => n !== "DATABASE_URL"))
+      expect(env(c, name)).toBeUndefined();
+    for (const d of ["rel-item-sync", "rel-item-sync-worker"]) {
+      const dep = one(objects, "Deployment", d);
+      expect(env(podTemplate(dep).spec.containers[0] as Container, "DB_MIGRATE")?.value).toBe("false");
+    }
+  });
+
+  test("the Ingress routes the host to the Service, with TLS", () => {
+    const ingress = one(objects, "Ingress", "rel-item-sync");
+    expect(ingress.spec?.rules?.[0]?.host).toBe("item-sync.example.org");
+    expect(ingress.spec?.rules?.[0]?.http.paths[0]?.backend.service.name).toBe("rel-item-sync");
+    expect(ingress.spec?.tls?.[0]?.secretName).toBe("item-sync-tls");
+  });
+
+  test("plain settings reach the ConfigMap; image tag, pod extras and scrape annotations apply", () => {
+    const cm = one(objects, "ConfigMap", "rel-item-sync");
+    expect(cm.data?.GITLAB_URL).toBe("https://gitlab.example.org");
+    expect(cm.data?.AUTH_JWKS_URL).toContain("openam");
+    const serve = one(objects, "Deployment", "rel-item-sync");
+    const t = podTemplate(serve);
+    expect(container(serve, "serve").image).toBe("registry.example.org/imrt/item-sync:1.2.3");
+    expect(t.metadata.labels["example.org/cost-centre"]).toBe("imrt");
+    expect(t.metadata.annotations?.["prometheus.io/path"]).toBe("/metrics");
+    expect(t.metadata.annotations?.["example.org/team"]).toBe("imrt");
+    expect(env(container(serve, "serve"), "TZ")?.value).toBe("Europe/Paris");
+  });
+});
+
+describe("helm template with an existing Secret", () => {
+  let objects: K8sObject[] = [];
+  beforeAll(() => {
+    objects = render([
+      "-f",
+      valuesAll,
+      "--set",
+      "secrets.existingSecret=item-sync-secrets,secrets.keys.DATABASE_URL=database-url",
+    ]).objects;
+  });
+
+  test("creates no Secret and references the existing one everywhere, with custom key names", () => {
+    expect(all(objects, "Secret")).toHaveLength(0);
+    expectSecretsByReference(objects, "item-sync-secrets");
+    for (const o of workloads(objects)) {
+      const c = podTemplate(o).spec.containers[0] as Container;
+      expect(env(c, "DATABASE_URL")?.valueFrom?.secretKeyRef).toEqual({
+        name: "item-sync-secrets",
+        key: "database-url",
+      });
+    }
+    const serve = container(one(objects, "Deployment", "rel-item-sync"), "serve");
+    expect(env(serve, "WEBHOOK_SECRET")?.valueFrom?.secretKeyRef?.optional).toBe(true);
+  });
+
+  test("pods carry a config checksum but no secret checksum", () => {
+    const annotations = podTemplate(one(objects, "Deployment", "rel-item-sync")).metadata.annotations ?? {};
+    expect(annotations["checksum/config"]).toBeDefined();
+    expect(annotations["checksum/secret"]).toBeUndefined();
+  });
+});
+
+describe("chart values", () => {
+  test("a config change changes the pods' checksum (pods roll)", () => {
+    const checksum = (extra: string[]) =>
+      podTemplate(one(render(extra).objects, "Deployment", "rel-item-sync")).metadata.annotations?.[
+        "checksum/config"
+      ];
+    expect(checksum(["--set", "config.LOG_LEVEL=warn"])).not.toBe(checksum([]));
+  });
+
+  test("migrations.mode=none: no Job, no start-up migration", () => {
+    const { objects } = render(["--set", "migrations.mode=none"]);
+    expect(all(objects, "Job")).toHaveLength(0);
+    const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
+    expect(env(c, "DB_MIGRATE")?.value).toBe("false");
+  });
+
+  test("serve.ingestEnabled overrides the automatic choice", () => {
+    const { objects } = render(["--set", "worker.enabled=true,serve.ingestEnabled=true"]);
+    expect(
+      env(container(one(objects, "Deployment", "rel-item-sync"), "serve"), "INGEST_ENABLED")?.value,
+    ).toBe("true");
+  });
+
+  test.each([
+    [["--set", "config.GITLAB_TOKEN=glpat-oops"], "config.GITLAB_TOKEN is a secret"],
+    [["--set", "config.DATABASE_URL=postgres://u:p@h/db"], "config.DATABASE_URL is a secret"],
+    [["--set", "config.PORT=9090"], "config.PORT is set by the chart"],
+    [["--set", "terminationGracePeriodSeconds=20"], "terminationGracePeriodSeconds must be above 25"],
+    [["--set", "migrations.mode=later"], "migrations.mode must be startup, hook or none"],
+    [["--set", "serve.replicaCount=0"], "serve.replicaCount must be at least 1"],
+  ])("refuses %p", (args, message) => {
+    const out = helm(["template", "rel", chart, ...args]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain(message);
+  });
+});
+
+describe("Dockerfile", () => {
+  const dockerfile = Bun.file(join(root, "Dockerfile"));
+  const dockerignore = Bun.file(join(root, ".dockerignore"));
+
+  /** Instructions with continuation lines joined and comments dropped. */
+  async function instructions(): Promise<{ op: string; args: string }[]> {
+    const text = (await dockerfile.text()).replace(/\\\n/g, " ");
+    return text
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && !l.startsWith("#"))
+      .map((l) => {
+        const [op = "", ...rest] = l.split(/\s+/);
+        return { op: op.toUpperCase(), args: rest.join(" ") };
+      });
+  }
+
+  test("is multi-stage: a bun builder with the frozen lockfile, then a runtime holding the binary", async () => {
+    const ins = await instructions();
+    const froms = ins.filter((i) => i.op === "FROM");
+    expect(froms).toHaveLength(2);
+    expect(froms[0]?.args).toMatch(/^oven\/bun:\S+ AS builder$/i);
+    expect(ins.find((i) => i.op === "ARG" && i.args.startsWith("BUN_VERSION"))?.args).toBe(
+      "BUN_VERSION=1.4.4",
+    );
+    const runs = ins.filter((i) => i.op === "RUN").map((i) => i.args);
+    expect(runs.some((r) => r.includes("bun install --frozen-lockfile"))).toBe(true);
+    expect(runs.some((r) => r.includes("bun run build"))).toBe(true);
+    expect(runs.some((r) => r.includes("ca-certificates"))).toBe(true);
+    const runtimeStart = ins.indexOf(froms[1] as { op: string; args: string });
+    const runtime = ins.slice(runtimeStart);
+    const copies = runtime.filter((i) => i.op === "COPY");
+    expect(copies).toHaveLength(1);
+    expect(copies[0]?.args).toMatch(/^--from=builder \/src\/dist\/item-sync \/app\/item-sync$/);
+  });
+
+  test("runs as a numeric non-root user, exposes 8080, health-checks /health/live, runs serve", async () => {
+    const ins = await instructions();
+    const runtime = ins.slice(ins.map((i) => i.op).lastIndexOf("FROM"));
+    const user = runtime.filter((i) => i.op === "USER").at(-1)?.args ?? "";
+    expect(user).toMatch(/^[1-9][0-9]*(:[0-9]+)?$/);
+    expect(runtime.find((i) => i.op === "EXPOSE")?.args).toBe("8080");
+    const health = runtime.find((i) => i.op === "HEALTHCHECK")?.args ?? "";
+    expect(health).toContain("/health/live");
+    expect(health).toContain("CMD");
+    expect(runtime.find((i) => i.op === "ENTRYPOINT")?.args).toBe('["/app/item-sync"]');
+    expect(runtime.find((i) => i.op === "CMD")?.args).toBe('["serve"]');
+  });
+
+  test(".dockerignore keeps local artefacts out and what the build needs in", async () => {
+    const patterns = (await dockerignore.text())
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && !l.startsWith("#"));
+    for (const p of ["node_modules", ".git", "dist", ".env", ".tmp"]) expect(patterns).toContain(p);
+    for (const needed of [
+      "src",
+      "scripts",
+      "drizzle",
+      "package.json",
+      "bun.lock",
+      "bunfig.toml",
+      "tsconfig.json",
+    ]) {
+      expect(patterns).not.toContain(needed);
+    }
+  });
+});
