@@ -69,7 +69,8 @@ for (const dialect of DIALECTS) {
         AMQP_URL: amqpUrl(),
         API_TOKENS: API_TOKEN,
         INGEST_ENABLED: "false",
-        JOB_LEASE_SECONDS: "2",
+        // short enough to see a dead execution expire quickly, long enough for a loaded CI machine
+        JOB_LEASE_SECONDS: "4",
         ...names,
       };
     });
@@ -169,7 +170,7 @@ for (const dialect of DIALECTS) {
       expect(forced.body.status).toBe("ABANDONED");
       expect(forced.body.endTime).toBeString();
       // the worker notices and its later writes are refused: the record stays ABANDONED
-      await Bun.sleep(1500);
+      await Bun.sleep(2000);
       const after = (await call("GET", `/jobs/${id}`)).body;
       expect(after.status).toBe("ABANDONED");
       expect((await call("POST", `/jobs/${id}/reset`)).body.error?.code).toBe("JOB_ALREADY_TERMINAL");
@@ -178,7 +179,7 @@ for (const dialect of DIALECTS) {
       expect(next.body.restartOf).toBeNull();
       expect((await call("POST", `/jobs/${next.body.id}/stop`)).status).toBe(202);
       const stopped = await waitStatus(call, next.body.id as number, TERMINAL);
-      expect(stopped.status).toBe("STOPPED");
+      expect(`${stopped.status}: ${stopped.exitMessage}`).toBe("STOPPED: stopped on request; restartable");
       // STOPPED is restartable
       const restarted = await call("POST", "/sync");
       expect(restarted.body.restartOf).toBe(next.body.id);
