@@ -1,0 +1,156 @@
+/** Unit tests of the sync step's logic with fakes for GitLab and the publisher. */
+import { describe, expect, test } from "bun:test";
+import type { StepContext } from "../batch/runner.ts";
+import { type JobExecution, zeroCounts } from "../batch/types.ts";
+import { silentLogger } from "../lib/log.ts";
+import {
+  runSyncStep,
+  type SyncCheckpoint,
+  type SyncGitlab,
+  type SyncPage,
+  type SyncPublish,
+} from "./sync-step.ts";
+
+function fakeGitlab(
+  ids: number[],
+  perPage: number,
+  opts: { unmonitored?: Set<number>; failing?: Set<number> } = {},
+) {
+  const pagesServed: number[] = [];
+  const gitlab: SyncGitlab = {
+    checkAccess: async () => {},
+    projectSource: () => ({
+      async *pages({ from, signal }: { from?: SyncCheckpoint; signal?: AbortSignal } = {}) {
+        const remaining = from ? ids.filter((id) => id > from.lastProjectId) : ids;
+        const first = from ? from.page + 1 : 1;
+        for (let i = 0; i * perPage < remaining.length; i++) {
+          if (signal?.aborted) throw signal.reason;
+          const projects = remaining
+            .slice(i * perPage, (i + 1) * perPage)
+            .map((id) => ({ id, path: `g/p${id}` }));
+          const last = (i + 1) * perPage >= remaining.length;
+          pagesServed.push(first + i);
+          const page: SyncPage = {
+            page: first + i,
+            projects,
+            checkpoint: { page: first + i, lastProjectId: projects[projects.length - 1]?.id ?? 0 },
+            last,
+          };
+          yield page;
+        }
+      },
+    }),
+    isMonitored: async (id) => {
+      await Bun.sleep(0);
+      if (opts.failing?.has(id)) throw new Error(`502 Bad Gateway for project ${id}`);
+      return !opts.unmonitored?.has(id);
+    },
+  };
+  return { gitlab, pagesServed };
+}
+
+function context(restored: Record<string, unknown> = {}) {
+  const controller = new AbortController();
+  const saved: Record<string, unknown>[] = [];
+  const ctx: StepContext = {
+    execution: { id: 7 } as JobExecution,
+    restored,
+    counts: zeroCounts(),
+    signal: controller.signal,
+    logger: silentLogger,
+    async saveCheckpoint(c) {
+      saved.push(structuredClone(c));
+    },
+  };
+  return { ctx, controller, saved };
+}
+
+function recordingPublisher(failOn?: (type: string, id: number) => boolean) {
+  const published: string[] = [];
+  const publish: SyncPublish = async (type, executionId, project) => {
+    await Bun.sleep(0);
+    if (failOn?.(type, project.id)) throw new Error("BROKER_UNAVAILABLE: broker lost for longer than 120 s");
+    published.push(`${executionId}:${type}:${project.id}`);
+  };
+  return { publish, published };
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe("sync step", () => {
+  test("publishes update-item for every project and monitor-item for unmonitored ones; checkpoints in page order", async () => {
+    const { gitlab } = fakeGitlab(range(45), 10, { unmonitored: new Set([3, 17, 44]) });
+    const { publish, published } = recordingPublisher();
+    const { ctx, saved } = context();
+    const outcome = await runSyncStep(ctx, { gitlab, publish, skipLimit: 0, perPage: 10 });
+    expect(outcome.status).toBe("COMPLETED");
+    expect(published.filter((m) => m.includes("update-item")).length).toBe(45);
+    expect(published.filter((m) => m.includes("monitor-item")).sort()).toEqual(
+      ["7:monitor-item:17", "7:monitor-item:3", "7:monitor-item:44"].sort(),
+    );
+    expect(ctx.counts).toEqual({
+      read: 45,
+      hooksChecked: 45,
+      monitorPublished: 3,
+      updatePublished: 45,
+      deletePublished: 0,
+      skipped: 0,
+    });
+    expect(saved.map((s) => (s.checkpoint as SyncCheckpoint).page)).toEqual([1, 2, 3, 4, 5]);
+    expect(saved.at(-1)?.lastPage).toBe(true);
+  });
+
+  test("resumes after the checkpoint without repeating checkpointed projects", async () => {
+    const { gitlab } = fakeGitlab(range(45), 10);
+    const { publish, published } = recordingPublisher();
+    const { ctx } = context({ checkpoint: { page: 2, lastProjectId: 20 }, skipped: [] });
+    expect((await runSyncStep(ctx, { gitlab, publish, skipLimit: 0, perPage: 10 })).status).toBe("COMPLETED");
+    expect(published.filter((m) => m.includes("update-item")).map((m) => Number(m.split(":")[2]))).toEqual(
+      range(45).filter((id) => id > 20),
+    );
+  });
+
+  test("a failing hook check skips the project but still publishes its update-item; past the limit the step fails", async () => {
+    const { gitlab } = fakeGitlab(range(30), 10, { failing: new Set([5, 6]) });
+    const { publish, published } = recordingPublisher();
+    const { ctx, saved } = context();
+    expect((await runSyncStep(ctx, { gitlab, publish, skipLimit: 2, perPage: 10 })).status).toBe("COMPLETED");
+    expect(ctx.counts.skipped).toBe(2);
+    expect(published).toContain("7:update-item:5");
+    expect((saved.at(-1)?.skipped as { projectId: number }[]).map((s) => s.projectId)).toEqual([5, 6]);
+
+    const second = context();
+    const failing = fakeGitlab(range(30), 10, { failing: new Set([5, 6, 7]) });
+    await expect(
+      runSyncStep(second.ctx, { gitlab: failing.gitlab, publish, skipLimit: 2, perPage: 10 }),
+    ).rejects.toThrow(/more than SYNC_SKIP_LIMIT=2 projects failed/);
+  });
+
+  test("a publish that fails for good fails the step, after the pages in flight settle, with no checkpoint past it", async () => {
+    const { gitlab } = fakeGitlab(range(50), 10);
+    const { publish } = recordingPublisher((type, id) => type === "update-item" && id === 25);
+    const { ctx, saved } = context();
+    await expect(runSyncStep(ctx, { gitlab, publish, skipLimit: 100, perPage: 10 })).rejects.toThrow(
+      /BROKER_UNAVAILABLE/,
+    );
+    const pages = saved.map((s) => (s.checkpoint as SyncCheckpoint).page);
+    expect(Math.max(0, ...pages)).toBeLessThan(3); // page 3 holds project 25
+  });
+
+  test("a stop ends STOPPED after checkpointing the pages in flight; a finished scan is COMPLETED even if stopped late", async () => {
+    const { gitlab } = fakeGitlab(range(100), 10);
+    const { publish } = recordingPublisher();
+    const { ctx, controller, saved } = context();
+    const original = ctx.saveCheckpoint;
+    ctx.saveCheckpoint = async (c) => {
+      await original(c);
+      if (saved.length === 2) controller.abort("stop");
+    };
+    const outcome = await runSyncStep(ctx, { gitlab, publish, skipLimit: 0, perPage: 10, pagesInFlight: 2 });
+    expect(outcome.status).toBe("STOPPED");
+    const pages = saved.map((s) => (s.checkpoint as SyncCheckpoint).page);
+    expect(pages).toEqual([...pages].sort((a, b) => a - b));
+    expect(ctx.counts.updatePublished).toBe(ctx.counts.read); // nothing read was left unpublished
+    expect(pages.length).toBeLessThan(10);
+  });
+});
