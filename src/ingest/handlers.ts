@@ -2,6 +2,7 @@
  * The ingest handlers, one per message type. They are idempotent: a redelivered message finds
  * the hook already there, or the item already at its commit, and changes nothing.
  */
+import { createKeyedLock } from "../lib/keyed-lock.ts";
 import type { HandlerContext } from "../queue/consumer.ts";
 import type { ItemMessage } from "../queue/messages.ts";
 import type { ItemStore } from "./item-store.ts";
@@ -33,12 +34,16 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore })
     projectsGone: 0,
   };
 
+  // Redelivered or duplicate messages for one project may be in hand at once (prefetch): the
+  // hook check-then-create and the item upsert run one at a time per project in this process.
+  const perProject = createKeyedLock<number>();
+
   /** A project deleted after the scan saw it is not an error: there is nothing left to do. */
   const isGone = (err: unknown) => (err as { upstreamStatus?: number })?.upstreamStatus === 404;
 
   async function monitorItem(message: ItemMessage, ctx: HandlerContext): Promise<void> {
     try {
-      const result = await deps.gitlab.createHook(message.projectId);
+      const result = await perProject(message.projectId, () => deps.gitlab.createHook(message.projectId));
       if (result === "created") counters.hooksCreated++;
       ctx.logger.info(result === "created" ? "webhook created" : "webhook already present", {
         projectId: message.projectId,
@@ -51,6 +56,10 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore })
   }
 
   async function updateItem(message: ItemMessage, ctx: HandlerContext): Promise<void> {
+    await perProject(message.projectId, () => applyLatest(message, ctx));
+  }
+
+  async function applyLatest(message: ItemMessage, ctx: HandlerContext): Promise<void> {
     const revision = await deps.gitlab.latestRevision(message.projectId);
     if (!revision) {
       counters.projectsGone++;

@@ -1,0 +1,197 @@
+/**
+ * The ingest workers against a real RabbitMQ, a real database and the GitLab simulator:
+ * idempotent handling of redelivered messages, poison messages dead-lettered with a reason,
+ * transient GitLab failures retried, projects gone acknowledged.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Connection } from "rabbitmq-client";
+import { type Config, loadConfig } from "../../src/config.ts";
+import { createGitlabClient } from "../../src/gitlab/client.ts";
+import { createItemStore } from "../../src/ingest/item-store.ts";
+import { type Ingest, startIngest } from "../../src/ingest/workers.ts";
+import { silentLogger } from "../../src/lib/log.ts";
+import { type Broker, createBroker } from "../../src/queue/broker.ts";
+import { DEAD_LETTER_HEADERS } from "../../src/queue/consumer.ts";
+import { createJobMessage, type OutgoingMessage } from "../../src/queue/messages.ts";
+import { createPublisher, type Publisher } from "../../src/queue/publisher.ts";
+import { deadQueueName } from "../../src/queue/topology.ts";
+import { waitFor } from "../helpers/binary.ts";
+import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
+import {
+  adminConnection,
+  deleteTopology,
+  readMessages,
+  testAmqpUrl,
+  uniqueConfig,
+} from "../queue/amqp-helpers.ts";
+import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
+
+const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+
+for (const dialect of DIALECTS) {
+  describe(`ingest workers on ${dialect}`, () => {
+    let t: TestDatabase;
+    let sim: GitlabSim;
+    let config: Config;
+    let broker: Broker;
+    let publisher: Publisher;
+    let ingest: Ingest;
+    let admin: Connection;
+
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+      sim = startGitlabSim({
+        projects: 20,
+        monitoredFraction: 0,
+        otherHookFraction: 0.5,
+        subgroupFraction: 0,
+        sharedFraction: 0,
+        webhookUrl: WEBHOOK_URL,
+      });
+      const amqp = uniqueConfig(testAmqpUrl());
+      config = loadConfig({
+        DATABASE_URL: t.url,
+        GITLAB_URL: sim.url,
+        GITLAB_TOKEN: sim.token,
+        GITLAB_GROUP: sim.group,
+        WEBHOOK_URL,
+        WEBHOOK_SECRET: "ingest-secret",
+        API_TOKENS: "ingest-token-0123456789",
+        AMQP_URL: amqp.url,
+        AMQP_EXCHANGE: amqp.exchange,
+        AMQP_MONITOR_QUEUE: amqp.monitorQueue,
+        AMQP_UPDATE_QUEUE: amqp.updateQueue,
+        AMQP_DELETE_QUEUE: amqp.deleteQueue,
+      });
+      broker = createBroker(config.amqp, silentLogger);
+      await broker.start();
+      publisher = createPublisher(broker, silentLogger);
+      const gitlab = createGitlabClient(config.gitlab, {
+        logger: silentLogger,
+        retry: { retries: 2, baseMs: 20, maxMs: 100 },
+      });
+      ingest = await startIngest({ config, broker, db: t.db, gitlab, logger: silentLogger });
+      admin = adminConnection(config.amqp.url);
+    });
+
+    afterAll(async () => {
+      await ingest.close();
+      await publisher.close();
+      await broker.close();
+      await admin.close();
+      await deleteTopology(config.amqp.url, config.amqp);
+      await sim.close();
+      await t.drop();
+    });
+
+    const items = () => createItemStore(t.db);
+    const project = (id: number) => sim.state.project(id)!;
+    const update = (id: number, execution = 1): OutgoingMessage =>
+      createJobMessage("update-item", execution, {
+        projectId: id,
+        projectPath: sim.state.fullPathOf(project(id)),
+      });
+    const monitor = (id: number, execution = 1): OutgoingMessage =>
+      createJobMessage("monitor-item", execution, {
+        projectId: id,
+        projectPath: sim.state.fullPathOf(project(id)),
+      });
+
+    test("update-item creates the item at its latest commit; the same message again changes nothing; a new commit updates it", async () => {
+      await publisher.publish(update(1));
+      const created = await waitFor("item 1", () => items().get(1));
+      expect(created.currentCommitHash).toBe(sim.state.commitsOf(project(1))[0]!.id);
+      expect(created.itemJson).toMatchObject({ id: 1 });
+
+      // redelivery storm: the same message ten times
+      await publisher.publishAll(Array.from({ length: 10 }, () => update(1)));
+      await waitFor("ten handled", async () => (ingest.consumers[1]?.stats().handled ?? 0) >= 11);
+      expect((await items().history(1, 100)).length).toBe(1);
+      expect((await items().get(1))?.updatedAt).toEqual(created.updatedAt);
+
+      const commit = sim.state.pushCommit(1, {
+        files: { "item.json": JSON.stringify({ id: 1, version: 2 }) },
+      });
+      await publisher.publish(update(1, 2));
+      await waitFor(
+        "item 1 at the new commit",
+        async () => (await items().get(1))?.currentCommitHash === commit.id,
+      );
+      expect((await items().get(1))?.itemJson).toEqual({ id: 1, version: 2 });
+      const history = await items().history(1, 100);
+      expect(history.map((h) => h.action)).toEqual(["updated", "created"]);
+      expect(history[0]?.jobExecutionId).toBe(2);
+    });
+
+    test("monitor-item creates our hook once, with the secret, however often it is delivered", async () => {
+      const before = sim.state.hooksOf(project(2)).length;
+      await publisher.publishAll(Array.from({ length: 5 }, () => monitor(2)));
+      await waitFor("hook on 2", async () =>
+        sim.state.hooksOf(project(2)).some((h) => h.url === WEBHOOK_URL),
+      );
+      await waitFor("five handled", async () => (ingest.consumers[0]?.stats().handled ?? 0) >= 5);
+      const ours = sim.state.hooksOf(project(2)).filter((h) => h.url === WEBHOOK_URL);
+      expect(ours.length).toBe(1);
+      expect(ours[0]).toMatchObject({
+        pushEvents: true,
+        enableSslVerification: true,
+        token: "ingest-secret",
+      });
+      expect(sim.state.hooksOf(project(2)).length).toBe(before + 1);
+    });
+
+    test("poison messages land in .dead at once with the reason, on both queues", async () => {
+      const ch = await admin.acquire();
+      try {
+        for (const queue of [config.amqp.updateQueue, config.amqp.monitorQueue]) {
+          await ch.basicPublish(
+            { exchange: "", routingKey: queue, durable: true },
+            Buffer.from("{ not json"),
+          );
+          await ch.basicPublish(
+            { exchange: "", routingKey: queue, durable: true },
+            Buffer.from(JSON.stringify({ type: "update-item", projectId: "x" })),
+          );
+        }
+      } finally {
+        await ch.close();
+      }
+      for (const queue of [config.amqp.updateQueue, config.amqp.monitorQueue]) {
+        const dead = await readMessages(admin, deadQueueName(queue), 2);
+        for (const m of dead) {
+          const reason = String(m.headers?.[DEAD_LETTER_HEADERS.reason] ?? "");
+          expect(reason.length).toBeGreaterThan(5);
+        }
+      }
+    });
+
+    test("an item.json that is not JSON is dead-lettered with the project named; a project gone is acknowledged", async () => {
+      sim.state.pushCommit(3, { files: { "item.json": "{ broken" } });
+      await publisher.publish(update(3));
+      const [dead] = await readMessages(admin, deadQueueName(config.amqp.updateQueue), 1);
+      expect(String(dead?.headers?.[DEAD_LETTER_HEADERS.reason])).toContain("3");
+      expect(await items().get(3)).toBeNull();
+
+      sim.state.removeProject(4);
+      const handled = ingest.consumers[1]?.stats().handled ?? 0;
+      await publisher.publish(
+        createJobMessage("update-item", 1, { projectId: 4, projectPath: "imrt/items/item-4" }),
+      );
+      await publisher.publish(
+        createJobMessage("monitor-item", 1, { projectId: 4, projectPath: "imrt/items/item-4" }),
+      );
+      await waitFor("gone project acked", async () => (ingest.consumers[1]?.stats().handled ?? 0) > handled);
+      expect(await items().get(4)).toBeNull();
+      expect(ingest.counters.projectsGone).toBeGreaterThanOrEqual(1);
+    });
+
+    test("GitLab failing for a while: the message is retried with backoff and handled once GitLab is back", async () => {
+      sim.set({ fault5xxRate: 1 });
+      await publisher.publish(update(5));
+      await waitFor("a retry", async () => (ingest.consumers[1]?.stats().retried ?? 0) > 0);
+      sim.set({ fault5xxRate: 0 });
+      const item = await waitFor("item 5", () => items().get(5), 60_000);
+      expect(item.currentCommitHash).toBe(sim.state.commitsOf(project(5))[0]!.id);
+    }, 90_000);
+  });
+}
