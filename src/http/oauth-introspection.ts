@@ -1,0 +1,161 @@
+/**
+ * Opaque bearer tokens checked by OAuth 2.0 Token Introspection (RFC 7662): a form POST of
+ * `token` and `token_type_hint=access_token` to AUTH_INTROSPECTION_URL, authenticated with HTTP
+ * Basic AUTH_CLIENT_ID/AUTH_CLIENT_SECRET (RFC 6749 §2.3.1).
+ *
+ * Cache rules: results the provider called active (accepted, or 403 for a missing scope) are
+ * kept for min(AUTH_CACHE_SECONDS, the token's remaining lifetime by `exp`), keyed by the
+ * SHA-256 of the token, at most `cacheMaxEntries` of them (least recently used go first).
+ * Refusals (inactive, expired, wrong issuer or audience) and provider failures are never
+ * cached: only tokens the provider vouched for take a place, so a spray of made-up tokens
+ * cannot push good entries out. Concurrent checks of one token share one request.
+ */
+import { createHash } from "node:crypto";
+import { coerceError } from "../lib/errors.ts";
+import type { Authenticator, AuthVerdict } from "./auth.ts";
+import {
+  audienceIncludes,
+  createOutageReporter,
+  DEFAULT_OAUTH_TUNING,
+  type OAuthDeps,
+  ProviderUnavailableError,
+  refused,
+  scopeVerdict,
+  unavailable,
+} from "./oauth-claims.ts";
+
+export interface IntrospectionOptions {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  /** Compared with `iss` when both are present. */
+  issuer: string;
+  /** Must be in `aud` when both are present. */
+  audience: string;
+  requiredScope: string;
+  /** Longest time an active result is reused; 0 = ask every time. */
+  cacheSeconds: number;
+}
+
+export function createIntrospectionAuthenticator(opts: IntrospectionOptions, deps: OAuthDeps): Authenticator {
+  const tuning = { ...DEFAULT_OAUTH_TUNING, ...deps.tuning };
+  const fetchImpl = deps.fetch ?? fetch;
+  const now = deps.now ?? Date.now;
+  const toleranceMs = tuning.clockToleranceSeconds * 1000;
+  const outage = createOutageReporter(deps.logger, "token introspection endpoint", opts.url);
+  const cache = createVerdictCache(tuning.cacheMaxEntries);
+  const inFlight = new Map<string, Promise<AuthVerdict>>();
+  // RFC 6749 §2.3.1: client id and secret are form-encoded before Basic encoding.
+  const basic = `Basic ${Buffer.from(
+    `${encodeURIComponent(opts.clientId)}:${encodeURIComponent(opts.clientSecret)}`,
+  ).toString("base64")}`;
+
+  async function introspect(token: string): Promise<Record<string, unknown>> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), tuning.timeoutMs);
+    try {
+      const res = await fetchImpl(opts.url, {
+        method: "POST",
+        headers: {
+          authorization: basic,
+          "content-type": "application/x-www-form-urlencoded",
+          accept: "application/json",
+        },
+        body: new URLSearchParams({ token, token_type_hint: "access_token" }).toString(),
+        redirect: "manual",
+        signal: controller.signal,
+      });
+      if (res.status !== 200) {
+        await res.body?.cancel().catch(() => {});
+        const hint =
+          res.status === 401 || res.status === 403 ? " (check AUTH_CLIENT_ID and AUTH_CLIENT_SECRET)" : "";
+        throw new ProviderUnavailableError(`the introspection endpoint answered HTTP ${res.status}${hint}`);
+      }
+      const body: unknown = await res.json();
+      if (
+        typeof body !== "object" ||
+        body === null ||
+        typeof (body as { active?: unknown }).active !== "boolean"
+      ) {
+        throw new ProviderUnavailableError(
+          "the introspection answer has no boolean `active` (RFC 7662 §2.2)",
+        );
+      }
+      return body as Record<string, unknown>;
+    } catch (e) {
+      if (e instanceof ProviderUnavailableError) throw e;
+      const reason = controller.signal.aborted
+        ? `timed out after ${tuning.timeoutMs} ms`
+        : coerceError(e).message;
+      throw new ProviderUnavailableError(`the introspection request failed: ${reason}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function check(token: string, key: string): Promise<AuthVerdict> {
+    let claims: Record<string, unknown>;
+    try {
+      claims = await introspect(token);
+    } catch (e) {
+      outage.failed(e);
+      return unavailable();
+    }
+    outage.succeeded();
+    if (claims.active !== true) return refused("the bearer token is not active");
+    const t = now();
+    const exp = typeof claims.exp === "number" ? claims.exp * 1000 : undefined;
+    const nbf = typeof claims.nbf === "number" ? claims.nbf * 1000 : undefined;
+    if (exp !== undefined && exp + toleranceMs <= t) return refused("the bearer token has expired");
+    if (nbf !== undefined && nbf - toleranceMs > t) return refused("the bearer token is not valid yet");
+    if (opts.issuer !== "" && claims.iss !== undefined && claims.iss !== opts.issuer) {
+      return refused("the bearer token is from another issuer");
+    }
+    if (opts.audience !== "" && claims.aud !== undefined && !audienceIncludes(claims.aud, opts.audience)) {
+      return refused("the bearer token is meant for another audience");
+    }
+    const verdict = scopeVerdict(claims, opts.requiredScope);
+    const ttl = Math.min(opts.cacheSeconds * 1000, exp === undefined ? Number.POSITIVE_INFINITY : exp - t);
+    if (ttl > 0) cache.set(key, verdict, t + ttl);
+    return verdict;
+  }
+
+  return {
+    async authenticate(token) {
+      const key = createHash("sha256").update(token).digest("hex");
+      const cached = cache.get(key, now());
+      if (cached) return cached;
+      let pending = inFlight.get(key);
+      if (!pending) {
+        pending = check(token, key).finally(() => inFlight.delete(key));
+        inFlight.set(key, pending);
+      }
+      return pending;
+    },
+  };
+}
+
+/** A bounded map of verdicts with their own expiry; reading an entry makes it the most recent. */
+function createVerdictCache(maxEntries: number) {
+  const entries = new Map<string, { verdict: AuthVerdict; expiresAt: number }>();
+  return {
+    get(key: string, at: number): AuthVerdict | undefined {
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      entries.delete(key);
+      if (entry.expiresAt <= at) return undefined;
+      entries.set(key, entry);
+      return entry.verdict;
+    },
+    set(key: string, verdict: AuthVerdict, expiresAt: number) {
+      if (maxEntries <= 0) return;
+      entries.delete(key);
+      while (entries.size >= maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done) break;
+        entries.delete(oldest.value);
+      }
+      entries.set(key, { verdict, expiresAt });
+    },
+  };
+}
