@@ -1,0 +1,500 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { base64url, SignJWT } from "jose";
+import { createJobRepository } from "../../src/batch/repository.ts";
+import { createJobRunner, type JobRunner } from "../../src/batch/runner.ts";
+import { createJobService } from "../../src/batch/service.ts";
+import type { AuthConfig } from "../../src/config.ts";
+import { createApp } from "../../src/http/app.ts";
+import {
+  type AuthVerdict,
+  combineAuthenticators,
+  createStaticTokenAuthenticator,
+} from "../../src/http/auth.ts";
+import { createOAuthAuthenticators, type OAuthDeps } from "../../src/http/oauth.ts";
+import { createItemStore } from "../../src/ingest/item-store.ts";
+import { createLogger, silentLogger } from "../../src/lib/log.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { type OAuthServer, startOAuthServer } from "../helpers/oauth-server.ts";
+
+let provider: OAuthServer;
+beforeAll(async () => {
+  provider = await startOAuthServer();
+});
+afterAll(async () => {
+  await provider.stop();
+});
+afterEach(async () => {
+  await provider.setMode("up");
+});
+
+const SCOPE = "items:sync";
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function authConfig(overrides: Partial<AuthConfig> = {}): AuthConfig {
+  return {
+    apiTokens: [],
+    jwksUrl: provider.jwksUrl,
+    issuer: provider.issuer,
+    audience: provider.audience,
+    introspectionUrl: provider.introspectionUrl,
+    clientId: provider.clientId,
+    clientSecret: provider.clientSecret,
+    requiredScope: "",
+    cacheSeconds: 60,
+    ...overrides,
+  };
+}
+
+/** A clock the test can move forward; the authenticators read it, the provider does not. */
+function testClock() {
+  let offset = 0;
+  return { now: () => Date.now() + offset, advance: (ms: number) => (offset += ms) };
+}
+
+function authenticator(overrides: Partial<AuthConfig> = {}, deps: Partial<OAuthDeps> = {}) {
+  return combineAuthenticators(
+    createOAuthAuthenticators(authConfig(overrides), { logger: silentLogger, ...deps }),
+  );
+}
+
+const jwtOnly = (overrides: Partial<AuthConfig> = {}, deps: Partial<OAuthDeps> = {}) =>
+  authenticator({ introspectionUrl: "", ...overrides }, deps);
+const introspectionOnly = (overrides: Partial<AuthConfig> = {}, deps: Partial<OAuthDeps> = {}) =>
+  authenticator({ jwksUrl: "", ...overrides }, deps);
+
+function expectRefused(v: AuthVerdict, status: 401 | 403 | 503, code?: string) {
+  expect(v.ok).toBe(false);
+  if (v.ok) return;
+  expect(v.status).toBe(status);
+  if (code) expect(v.code).toBe(code);
+}
+
+function opaque(): string {
+  return `opaque-${crypto.randomUUID()}`;
+}
+
+describe("createOAuthAuthenticators", () => {
+  test("gives one authenticator per configured provider kind", () => {
+    const deps = { logger: silentLogger };
+    expect(createOAuthAuthenticators(authConfig({ jwksUrl: "", introspectionUrl: "" }), deps)).toHaveLength(
+      0,
+    );
+    expect(createOAuthAuthenticators(authConfig({ introspectionUrl: "" }), deps)).toHaveLength(1);
+    expect(createOAuthAuthenticators(authConfig({ jwksUrl: "" }), deps)).toHaveLength(1);
+    expect(createOAuthAuthenticators(authConfig(), deps)).toHaveLength(2);
+  });
+});
+
+describe("JWT access tokens", () => {
+  test("real RS256 and ES256 tokens signed by published keys are accepted", async () => {
+    const es = await provider.newKey("ES256");
+    provider.publish(es);
+    const auth = jwtOnly();
+    expect(await auth.authenticate(await provider.sign())).toEqual({ ok: true, subject: "operator" });
+    const esToken = await provider.sign({
+      key: es,
+      claims: { sub: "es-user", aud: ["other", provider.audience] },
+    });
+    expect(await auth.authenticate(esToken)).toEqual({ ok: true, subject: "es-user" });
+  });
+
+  test("keys are cached: many tokens, one JWKS request", async () => {
+    const auth = jwtOnly();
+    const before = provider.calls.jwks;
+    for (let i = 0; i < 5; i++) expect((await auth.authenticate(await provider.sign())).ok).toBe(true);
+    expect(provider.calls.jwks - before).toBe(1);
+  });
+
+  test("expired, not yet valid, wrong issuer, wrong audience and exp-less tokens are refused with 401", async () => {
+    const auth = jwtOnly();
+    const t = nowSeconds();
+    const bad = [
+      await provider.sign({ claims: { iat: t - 7200, exp: t - 600 } }),
+      await provider.sign({ claims: { nbf: t + 600 } }),
+      await provider.sign({ claims: { iss: "https://evil.example/" } }),
+      await provider.sign({ claims: { aud: "someone-else" } }),
+      await provider.sign({ claims: { exp: undefined } }),
+    ];
+    for (const token of bad) expectRefused(await auth.authenticate(token), 401, "UNAUTHORIZED");
+  });
+
+  test("a small clock skew is tolerated", async () => {
+    const auth = jwtOnly();
+    const t = nowSeconds();
+    expect((await auth.authenticate(await provider.sign({ claims: { exp: t - 5, nbf: t + 5 } }))).ok).toBe(
+      true,
+    );
+  });
+
+  test("issuer and audience are not checked when not configured", async () => {
+    const auth = jwtOnly({ issuer: "", audience: "" });
+    const token = await provider.sign({ claims: { iss: "https://any.example/", aud: "any" } });
+    expect((await auth.authenticate(token)).ok).toBe(true);
+  });
+
+  test("foreign keys, a tampered payload, alg none and HS256 are refused with 401", async () => {
+    const auth = jwtOnly();
+    expect((await auth.authenticate(await provider.sign())).ok).toBe(true); // keys now cached
+    const foreign = await provider.newKey();
+    const good = await provider.sign({ claims: { scope: "items:read" } });
+    const [header, , signature] = good.split(".");
+    const forgedPayload = base64url.encode(
+      JSON.stringify({
+        iss: provider.issuer,
+        aud: provider.audience,
+        sub: "admin",
+        exp: nowSeconds() + 3600,
+        scope: `items:read ${SCOPE}`,
+      }),
+    );
+    const noneHeader = base64url.encode(JSON.stringify({ alg: "none", typ: "JWT" }));
+    // The classic confusion attack: HMAC "signed" with the provider's public key as the secret.
+    const hs256 = await new SignJWT({ iss: provider.issuer, aud: provider.audience, sub: "admin" })
+      .setProtectedHeader({ alg: "HS256", kid: provider.current.kid })
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(JSON.stringify(provider.current.publicJwk)));
+    const bad = {
+      foreignKeyPosingAsPublished: await provider.sign({ key: foreign, kid: provider.current.kid }),
+      foreignKeyOwnKid: await provider.sign({ key: foreign }),
+      tampered: `${header}.${forgedPayload}.${signature}`,
+      algNone: `${noneHeader}.${forgedPayload}.`,
+      hs256,
+    };
+    for (const [name, token] of Object.entries(bad)) {
+      const v = await auth.authenticate(token);
+      expect({ name, ok: v.ok, status: v.ok ? 200 : v.status }).toEqual({ name, ok: false, status: 401 });
+    }
+  });
+
+  test("a rotated key with a new kid is accepted after the keys are fetched again", async () => {
+    const auth = jwtOnly({}, { tuning: { jwksCooldownMs: 0 } });
+    expect((await auth.authenticate(await provider.sign())).ok).toBe(true);
+    const before = provider.calls.jwks;
+    const rotated = await provider.rotate({ dropOld: true });
+    const v = await auth.authenticate(
+      await provider.sign({ key: rotated, claims: { sub: "after-rotation" } }),
+    );
+    expect(v).toEqual({ ok: true, subject: "after-rotation" });
+    expect(provider.calls.jwks - before).toBe(1);
+  });
+
+  test("unknown kids within the cooldown are refused without asking the provider again", async () => {
+    const auth = jwtOnly(); // default cooldown: 30 s after a fetch
+    expect((await auth.authenticate(await provider.sign())).ok).toBe(true);
+    const before = provider.calls.jwks;
+    for (let i = 0; i < 5; i++) {
+      const stranger = await provider.newKey();
+      expectRefused(await auth.authenticate(await provider.sign({ key: stranger })), 401);
+    }
+    expect(provider.calls.jwks).toBe(before);
+  });
+
+  test("an opaque token is refused with 401 without fetching keys, even with the provider down", async () => {
+    await provider.setMode("down");
+    const before = provider.calls.jwks;
+    expectRefused(await jwtOnly().authenticate(opaque()), 401);
+    expectRefused(await jwtOnly().authenticate("not.a.jwt"), 401);
+    expect(provider.calls.jwks).toBe(before);
+  });
+
+  test("JWKS endpoint down, failing, slow or answering nonsense gives 503; back up gives 200", async () => {
+    const token = await provider.sign();
+    for (const mode of ["down", "error", "slow", "garbage"] as const) {
+      await provider.setMode(mode);
+      const auth = jwtOnly({}, { tuning: { timeoutMs: 200 } });
+      expectRefused(await auth.authenticate(token), 503, "AUTH_PROVIDER_UNAVAILABLE");
+      await provider.setMode("up");
+      expect((await auth.authenticate(token)).ok).toBe(true);
+    }
+  });
+
+  test("required scope: `scope` string or `scp` array must contain it, else 403", async () => {
+    const auth = jwtOnly({ requiredScope: SCOPE });
+    const ok = [
+      await provider.sign({ claims: { scope: `openid ${SCOPE} profile` } }),
+      await provider.sign({ claims: { scp: ["openid", SCOPE] } }),
+    ];
+    for (const token of ok) expect((await auth.authenticate(token)).ok).toBe(true);
+    const lacking = [
+      await provider.sign({ claims: { scope: "openid items:read" } }),
+      await provider.sign({ claims: { scope: `${SCOPE}x` } }),
+      await provider.sign(),
+    ];
+    for (const token of lacking) expectRefused(await auth.authenticate(token), 403, "INSUFFICIENT_SCOPE");
+  });
+});
+
+describe("opaque tokens by introspection", () => {
+  function activeToken(answer: Record<string, unknown> = {}): string {
+    const token = opaque();
+    provider.setIntrospection(token, {
+      active: true,
+      sub: "opaque-user",
+      client_id: "cli",
+      iss: provider.issuer,
+      aud: provider.audience,
+      exp: nowSeconds() + 3600,
+      ...answer,
+    });
+    return token;
+  }
+
+  test("an active token is accepted; the request is an RFC 7662 form POST with Basic client auth", async () => {
+    const token = activeToken();
+    expect(await introspectionOnly().authenticate(token)).toEqual({ ok: true, subject: "opaque-user" });
+    const last = provider.introspectionRequests.at(-1)!;
+    expect(last.form).toEqual({ token, token_type_hint: "access_token" });
+    expect(last.contentType).toStartWith("application/x-www-form-urlencoded");
+    expect(last.authorization).toBe(
+      `Basic ${Buffer.from(`${provider.clientId}:${provider.clientSecret}`).toString("base64")}`,
+    );
+  });
+
+  test("inactive, unknown, expired, not yet valid, other issuer and other audience are refused with 401", async () => {
+    const auth = introspectionOnly();
+    const t = nowSeconds();
+    const bad = [
+      activeToken({ active: false }),
+      opaque(),
+      activeToken({ exp: t - 600 }),
+      activeToken({ nbf: t + 600 }),
+      activeToken({ iss: "https://evil.example/" }),
+      activeToken({ aud: ["someone-else"] }),
+    ];
+    for (const token of bad) expectRefused(await auth.authenticate(token), 401, "UNAUTHORIZED");
+  });
+
+  test("issuer and audience are only checked when the answer carries them", async () => {
+    const auth = introspectionOnly();
+    const token = activeToken({ iss: undefined, aud: undefined });
+    expect((await auth.authenticate(token)).ok).toBe(true);
+    expect((await auth.authenticate(activeToken({ aud: ["x", provider.audience] }))).ok).toBe(true);
+  });
+
+  test("wrong client credentials give 503: the provider refused us, not the token", async () => {
+    const auth = introspectionOnly({ clientSecret: "not-the-secret" });
+    expectRefused(await auth.authenticate(activeToken()), 503, "AUTH_PROVIDER_UNAVAILABLE");
+  });
+
+  test("active results are cached until AUTH_CACHE_SECONDS", async () => {
+    const clock = testClock();
+    const auth = introspectionOnly({ cacheSeconds: 60 }, { now: clock.now });
+    const token = activeToken();
+    const before = provider.calls.introspection;
+    for (let i = 0; i < 3; i++) expect((await auth.authenticate(token)).ok).toBe(true);
+    expect(provider.calls.introspection - before).toBe(1);
+    clock.advance(59_000);
+    expect((await auth.authenticate(token)).ok).toBe(true);
+    expect(provider.calls.introspection - before).toBe(1);
+    clock.advance(2_000);
+    expect((await auth.authenticate(token)).ok).toBe(true);
+    expect(provider.calls.introspection - before).toBe(2);
+  });
+
+  test("a cached result never outlives the token's exp", async () => {
+    const clock = testClock();
+    const auth = introspectionOnly({ cacheSeconds: 600 }, { now: clock.now });
+    const token = activeToken({ exp: nowSeconds() + 10 });
+    const before = provider.calls.introspection;
+    expect((await auth.authenticate(token)).ok).toBe(true);
+    expect((await auth.authenticate(token)).ok).toBe(true);
+    expect(provider.calls.introspection - before).toBe(1);
+    clock.advance(60_000); // past exp and the clock tolerance
+    expectRefused(await auth.authenticate(token), 401);
+    expect(provider.calls.introspection - before).toBe(2);
+  });
+
+  test("inactive results and failures are not cached; AUTH_CACHE_SECONDS=0 caches nothing", async () => {
+    const inactive = activeToken({ active: false });
+    const auth = introspectionOnly();
+    let before = provider.calls.introspection;
+    await auth.authenticate(inactive);
+    await auth.authenticate(inactive);
+    expect(provider.calls.introspection - before).toBe(2);
+
+    const uncached = introspectionOnly({ cacheSeconds: 0 });
+    const token = activeToken();
+    before = provider.calls.introspection;
+    expect((await uncached.authenticate(token)).ok).toBe(true);
+    expect((await uncached.authenticate(token)).ok).toBe(true);
+    expect(provider.calls.introspection - before).toBe(2);
+  });
+
+  test("concurrent checks of one token share one request", async () => {
+    const auth = introspectionOnly();
+    const token = activeToken();
+    const before = provider.calls.introspection;
+    const verdicts = await Promise.all(Array.from({ length: 5 }, () => auth.authenticate(token)));
+    expect(verdicts.every((v) => v.ok)).toBe(true);
+    expect(provider.calls.introspection - before).toBe(1);
+  });
+
+  test("the cache is bounded: the least recently used entry goes first", async () => {
+    const auth = introspectionOnly({}, { tuning: { cacheMaxEntries: 2 } });
+    const [a, b, c] = [activeToken(), activeToken(), activeToken()];
+    const before = provider.calls.introspection;
+    for (const token of [a, b, a, c]) await auth.authenticate(token); // c pushes out b, not a
+    expect(provider.calls.introspection - before).toBe(3);
+    await auth.authenticate(a);
+    expect(provider.calls.introspection - before).toBe(3);
+    await auth.authenticate(b);
+    expect(provider.calls.introspection - before).toBe(4);
+  });
+
+  test("required scope: missing gives 403 (and is cached like any active answer)", async () => {
+    const auth = introspectionOnly({ requiredScope: SCOPE });
+    expect((await auth.authenticate(activeToken({ scope: `openid ${SCOPE}` }))).ok).toBe(true);
+    const lacking = activeToken({ scope: "openid" });
+    const before = provider.calls.introspection;
+    expectRefused(await auth.authenticate(lacking), 403, "INSUFFICIENT_SCOPE");
+    expectRefused(await auth.authenticate(lacking), 403, "INSUFFICIENT_SCOPE");
+    expect(provider.calls.introspection - before).toBe(1);
+  });
+
+  test("introspection endpoint down, failing, slow or answering nonsense gives 503, not cached", async () => {
+    const token = activeToken();
+    for (const mode of ["down", "error", "slow", "garbage"] as const) {
+      const auth = introspectionOnly({}, { tuning: { timeoutMs: 200 } });
+      await provider.setMode(mode);
+      expectRefused(await auth.authenticate(token), 503, "AUTH_PROVIDER_UNAVAILABLE");
+      await provider.setMode("up");
+      expect((await auth.authenticate(token)).ok).toBe(true);
+    }
+  });
+});
+
+describe("both kinds together", () => {
+  test("a JWT is checked locally, an opaque token by introspection", async () => {
+    const auth = authenticator();
+    const opaqueToken = opaque();
+    provider.setIntrospection(opaqueToken, { active: true, sub: "by-introspection" });
+    const before = provider.calls.introspection;
+    expect(await auth.authenticate(await provider.sign({ claims: { sub: "by-jwt" } }))).toEqual({
+      ok: true,
+      subject: "by-jwt",
+    });
+    expect(provider.calls.introspection).toBe(before);
+    expect(await auth.authenticate(opaqueToken)).toEqual({ ok: true, subject: "by-introspection" });
+  });
+
+  test("neither the client secret nor any token is ever logged", async () => {
+    const lines: string[] = [];
+    const logger = createLogger("debug", {}, (line) => lines.push(line));
+    const jwt = await provider.sign();
+    const expired = await provider.sign({ claims: { exp: nowSeconds() - 3600 } });
+    const opaqueToken = opaque();
+    provider.setIntrospection(opaqueToken, { active: true, sub: "x" });
+    for (const mode of ["up", "down", "error", "up"] as const) {
+      await provider.setMode(mode);
+      const auth = authenticator({}, { logger });
+      for (const token of [jwt, expired, opaqueToken]) await auth.authenticate(token);
+      await authenticator({ clientSecret: `${provider.clientSecret}-wrong` }, { logger }).authenticate(
+        opaqueToken,
+      );
+    }
+    expect(lines.length).toBeGreaterThan(0);
+    const log = lines.join("");
+    for (const secret of [provider.clientSecret, jwt, expired, opaqueToken])
+      expect(log).not.toContain(secret);
+  });
+});
+
+describe("through the HTTP app", () => {
+  const STATIC = "static-token-0123456789abcdef";
+  let t: TestDatabase;
+  let runner: JobRunner;
+
+  beforeAll(async () => {
+    t = await createTestDatabase("sqlite");
+    runner = createJobRunner({
+      repository: createJobRepository(t.db, { leaseMs: 60_000 }),
+      jobs: [],
+      leaseMs: 60_000,
+      logger: silentLogger,
+    });
+  });
+  afterAll(async () => {
+    await runner.shutdown();
+    await t.drop();
+  });
+
+  function buildApp(overrides: Partial<AuthConfig> = {}) {
+    const auth = authConfig({ requiredScope: SCOPE, ...overrides });
+    const repository = createJobRepository(t.db, { leaseMs: 60_000 });
+    return createApp({
+      jobs: createJobService({ jobName: "itemSynchronizationJob", repository, runner, leaseMs: 60_000 }),
+      items: createItemStore(t.db),
+      webhooks: {
+        gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
+        publishPush: async () => {},
+        logger: silentLogger,
+      },
+      authenticator: combineAuthenticators([
+        createStaticTokenAuthenticator([STATIC]),
+        ...createOAuthAuthenticators(auth, { logger: silentLogger, tuning: { timeoutMs: 500 } }),
+      ]),
+      health: { ready: async () => ({ ok: true, checks: {} }) },
+      metrics: async () => "",
+      logger: silentLogger,
+      version: "test",
+    });
+  }
+
+  const getJobs = (app: ReturnType<typeof buildApp>, token: string) =>
+    app.handle(new Request("http://localhost/jobs", { headers: { authorization: `Bearer ${token}` } }));
+
+  async function errorCode(res: Response): Promise<string> {
+    return ((await res.json()) as { error: { code: string } }).error.code;
+  }
+
+  test("GET /jobs: 200 for good tokens, 401 for bad ones, 403 without the scope", async () => {
+    const app = buildApp();
+    const opaqueToken = opaque();
+    provider.setIntrospection(opaqueToken, { active: true, sub: "o", scope: SCOPE });
+    const lackingOpaque = opaque();
+    provider.setIntrospection(lackingOpaque, { active: true, sub: "o", scope: "openid" });
+
+    for (const token of [STATIC, await provider.sign({ claims: { scope: SCOPE } }), opaqueToken]) {
+      const res = await getJobs(app, token);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ jobs: [] });
+    }
+
+    for (const token of [
+      await provider.sign({ claims: { scope: SCOPE, exp: nowSeconds() - 3600 } }),
+      await provider.sign({ key: await provider.newKey(), claims: { scope: SCOPE } }),
+      opaque(),
+    ]) {
+      const res = await getJobs(app, token);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toStartWith("Bearer");
+      expect(await errorCode(res)).toBe("UNAUTHORIZED");
+    }
+
+    for (const token of [await provider.sign({ claims: { scope: "openid" } }), lackingOpaque]) {
+      const res = await getJobs(app, token);
+      expect(res.status).toBe(403);
+      expect(res.headers.get("www-authenticate")).toContain("insufficient_scope");
+      expect(await errorCode(res)).toBe("INSUFFICIENT_SCOPE");
+    }
+  });
+
+  test("GET /jobs: 503 with Retry-After when the provider is down, for JWT and opaque tokens alike", async () => {
+    const jwt = await provider.sign({ claims: { scope: SCOPE } });
+    const opaqueToken = opaque();
+    provider.setIntrospection(opaqueToken, { active: true, sub: "o", scope: SCOPE });
+    for (const mode of ["down", "error"] as const) {
+      await provider.setMode(mode);
+      const app = buildApp();
+      for (const token of [jwt, opaqueToken]) {
+        const res = await getJobs(app, token);
+        expect(res.status).toBe(503);
+        expect(res.headers.get("retry-after")).not.toBeNull();
+        expect(await errorCode(res)).toBe("AUTH_PROVIDER_UNAVAILABLE");
+      }
+      expect((await getJobs(app, STATIC)).status).toBe(200);
+      await provider.setMode("up");
+      expect((await getJobs(app, jwt)).status).toBe(200);
+    }
+  });
+});
