@@ -14,6 +14,7 @@ import { migrate } from "./db/migrate.ts";
 import { createGitlabClient, type GitlabClient } from "./gitlab/client.ts";
 import { createApp } from "./http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "./http/auth.ts";
+import { createOAuthAuthenticators } from "./http/oauth.ts";
 import { executionDetailJson, executionJson } from "./http/serialize.ts";
 import { createItemStore, type ItemStore } from "./ingest/item-store.ts";
 import { type Ingest, startIngest } from "./ingest/workers.ts";
@@ -192,7 +193,10 @@ async function serve(config: Config, logger: Logger): Promise<number> {
             }),
           ),
       },
-      authenticator: combineAuthenticators([createStaticTokenAuthenticator(config.auth.apiTokens)]),
+      authenticator: combineAuthenticators([
+        createStaticTokenAuthenticator(config.auth.apiTokens),
+        ...createOAuthAuthenticators(config.auth, { logger }),
+      ]),
       health: { ready: () => readiness(core.db, core.broker) },
       metrics: createMetrics({
         repository: core.repository,

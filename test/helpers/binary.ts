@@ -148,8 +148,11 @@ export async function waitFor<T>(
  * An independent AMQP client: declares the exchange (as the service does) and exclusive queues
  * bound with item.monitor / item.update / item.delete, and counts every message by project id.
  */
-export async function startTap(exchange: string) {
-  const connection = new Connection({ url: amqpUrl(), retryLow: 100, retryHigh: 1000 });
+export async function startTap(exchange: string, opts: { url?: string; durable?: boolean } = {}) {
+  const connection = new Connection({ url: opts.url ?? amqpUrl(), retryLow: 100, retryHigh: 1000 });
+  connection.on("error", () => {});
+  // Durable tap queues keep their messages across a broker restart (for broker fault tests).
+  const tapId = `${exchange}.tap.${Math.random().toString(36).slice(2, 8)}`;
   const counts = {
     "item.monitor": new Map<number, number>(),
     "item.update": new Map<number, number>(),
@@ -165,7 +168,8 @@ export async function startTap(exchange: string) {
   for (const key of Object.keys(counts) as (keyof typeof counts)[]) {
     const consumer = connection.createConsumer(
       {
-        queueOptions: { exclusive: true, autoDelete: true },
+        queue: opts.durable ? `${tapId}.${key}` : undefined,
+        queueOptions: opts.durable ? { durable: true } : { exclusive: true, autoDelete: true },
         queueBindings: [{ exchange, routingKey: key }],
         qos: { prefetchCount: 500 },
       },
@@ -198,14 +202,18 @@ export async function startTap(exchange: string) {
     total: (key: keyof typeof counts) => [...counts[key].values()].reduce((a, b) => a + b, 0),
     async close() {
       await Promise.all(consumers.map((c) => c.close()));
+      if (opts.durable) {
+        for (const key of Object.keys(counts))
+          await connection.queueDelete({ queue: `${tapId}.${key}` }).catch(() => {});
+      }
       await connection.close();
     },
   };
 }
 
 /** Deletes a test's exchange, queues and dead queues. */
-export async function deleteBrokerNames(names: ReturnType<typeof brokerNames>) {
-  const connection = new Connection({ url: amqpUrl() });
+export async function deleteBrokerNames(names: ReturnType<typeof brokerNames>, url = amqpUrl()) {
+  const connection = new Connection({ url });
   try {
     for (const q of [names.AMQP_MONITOR_QUEUE, names.AMQP_UPDATE_QUEUE, names.AMQP_DELETE_QUEUE]) {
       await connection.queueDelete({ queue: q }).catch(() => {});
