@@ -27,6 +27,7 @@ import { type Broker, createBroker } from "./queue/broker.ts";
 import { createJobMessage, createWebhookUpdateMessage } from "./queue/messages.ts";
 import { createPublisher, type Publisher } from "./queue/publisher.ts";
 import { startScheduler } from "./scheduler.ts";
+import { createSeenStore } from "./sync/seen-store.ts";
 import { createSyncJob, SYNC_JOB_NAME } from "./sync/sync-step.ts";
 
 export const VERSION: string = pkg.version;
@@ -136,7 +137,9 @@ async function buildCore(config: Config, lifecycle: Lifecycle, logger: Logger): 
   const repository = createJobRepository(db, { leaseMs: config.jobLeaseMs });
   const syncJob = createSyncJob({
     gitlab,
+    seen: createSeenStore(db),
     skipLimit: config.syncSkipLimit,
+    deleteMaxFraction: config.syncDeleteMaxFraction,
     publish: (type, executionId, project) =>
       publisher.publish(
         createJobMessage(type, executionId, { projectId: project.id, projectPath: project.path }),

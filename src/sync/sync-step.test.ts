@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { StepContext } from "../batch/runner.ts";
 import { type JobExecution, zeroCounts } from "../batch/types.ts";
 import { silentLogger } from "../lib/log.ts";
+import type { SeenStore } from "./seen-store.ts";
 import {
   runSyncStep,
   type SyncCheckpoint,
@@ -49,11 +50,11 @@ function fakeGitlab(
   return { gitlab, pagesServed };
 }
 
-function context(restored: Record<string, unknown> = {}) {
+function context(restored: Record<string, unknown> = {}, params: Record<string, string> = {}) {
   const controller = new AbortController();
   const saved: Record<string, unknown>[] = [];
   const ctx: StepContext = {
-    execution: { id: 7 } as JobExecution,
+    execution: { id: 7, jobInstanceId: 3, params } as unknown as JobExecution,
     restored,
     counts: zeroCounts(),
     signal: controller.signal,
@@ -75,6 +76,33 @@ function recordingPublisher(failOn?: (type: string, id: number) => boolean) {
   return { publish, published };
 }
 
+/** An in-memory SeenStore over a set of item ids. */
+function memorySeen(itemIds: number[] = []) {
+  const seen = new Map<number, Set<number>>();
+  const store: SeenStore = {
+    keepOnly: async (instance) => {
+      for (const k of [...seen.keys()]) if (k !== instance) seen.delete(k);
+    },
+    record: async (instance, ids) => {
+      const set = seen.get(instance) ?? new Set<number>();
+      for (const id of ids) set.add(id);
+      seen.set(instance, set);
+    },
+    itemCount: async () => itemIds.length,
+    countUnseen: async (instance) => itemIds.filter((id) => !seen.get(instance)?.has(id)).length,
+    unseen: async (instance, after, limit) =>
+      itemIds
+        .filter((id) => id > after && !seen.get(instance)?.has(id))
+        .sort((a, b) => a - b)
+        .slice(0, limit)
+        .map((projectId) => ({ projectId, projectPath: `g/p${projectId}` })),
+    clear: async (instance) => {
+      seen.delete(instance);
+    },
+  };
+  return { store, seen };
+}
+
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe("sync step", () => {
@@ -82,7 +110,14 @@ describe("sync step", () => {
     const { gitlab } = fakeGitlab(range(45), 10, { unmonitored: new Set([3, 17, 44]) });
     const { publish, published } = recordingPublisher();
     const { ctx, saved } = context();
-    const outcome = await runSyncStep(ctx, { gitlab, publish, skipLimit: 0, perPage: 10 });
+    const outcome = await runSyncStep(ctx, {
+      gitlab,
+      publish,
+      skipLimit: 0,
+      perPage: 10,
+      seen: memorySeen().store,
+      deleteMaxFraction: 0.1,
+    });
     expect(outcome.status).toBe("COMPLETED");
     expect(published.filter((m) => m.includes("update-item")).length).toBe(45);
     expect(published.filter((m) => m.includes("monitor-item")).sort()).toEqual(
@@ -97,14 +132,25 @@ describe("sync step", () => {
       skipped: 0,
     });
     expect(saved.map((s) => (s.checkpoint as SyncCheckpoint).page)).toEqual([1, 2, 3, 4, 5]);
-    expect(saved.at(-1)?.lastPage).toBe(true);
+    expect(saved.at(-1)?.scanComplete).toBe(true);
   });
 
   test("resumes after the checkpoint without repeating checkpointed projects", async () => {
     const { gitlab } = fakeGitlab(range(45), 10);
     const { publish, published } = recordingPublisher();
     const { ctx } = context({ checkpoint: { page: 2, lastProjectId: 20 }, skipped: [] });
-    expect((await runSyncStep(ctx, { gitlab, publish, skipLimit: 0, perPage: 10 })).status).toBe("COMPLETED");
+    expect(
+      (
+        await runSyncStep(ctx, {
+          gitlab,
+          publish,
+          skipLimit: 0,
+          perPage: 10,
+          seen: memorySeen().store,
+          deleteMaxFraction: 0.1,
+        })
+      ).status,
+    ).toBe("COMPLETED");
     expect(published.filter((m) => m.includes("update-item")).map((m) => Number(m.split(":")[2]))).toEqual(
       range(45).filter((id) => id > 20),
     );
@@ -114,15 +160,33 @@ describe("sync step", () => {
     const { gitlab } = fakeGitlab(range(30), 10, { failing: new Set([5, 6]) });
     const { publish, published } = recordingPublisher();
     const { ctx, saved } = context();
-    expect((await runSyncStep(ctx, { gitlab, publish, skipLimit: 2, perPage: 10 })).status).toBe("COMPLETED");
+    expect(
+      (
+        await runSyncStep(ctx, {
+          gitlab,
+          publish,
+          skipLimit: 2,
+          perPage: 10,
+          seen: memorySeen().store,
+          deleteMaxFraction: 0.1,
+        })
+      ).status,
+    ).toBe("COMPLETED");
     expect(ctx.counts.skipped).toBe(2);
     expect(published).toContain("7:update-item:5");
-    expect((saved.at(-1)?.skipped as { projectId: number }[]).map((s) => s.projectId)).toEqual([5, 6]);
+    expect((saved.at(-1)!.skipped as { projectId: number }[]).map((s) => s.projectId)).toEqual([5, 6]);
 
     const second = context();
     const failing = fakeGitlab(range(30), 10, { failing: new Set([5, 6, 7]) });
     await expect(
-      runSyncStep(second.ctx, { gitlab: failing.gitlab, publish, skipLimit: 2, perPage: 10 }),
+      runSyncStep(second.ctx, {
+        gitlab: failing.gitlab,
+        publish,
+        skipLimit: 2,
+        perPage: 10,
+        seen: memorySeen().store,
+        deleteMaxFraction: 0.1,
+      }),
     ).rejects.toThrow(/more than SYNC_SKIP_LIMIT=2 projects failed/);
   });
 
@@ -130,9 +194,16 @@ describe("sync step", () => {
     const { gitlab } = fakeGitlab(range(50), 10);
     const { publish } = recordingPublisher((type, id) => type === "update-item" && id === 25);
     const { ctx, saved } = context();
-    await expect(runSyncStep(ctx, { gitlab, publish, skipLimit: 100, perPage: 10 })).rejects.toThrow(
-      /BROKER_UNAVAILABLE/,
-    );
+    await expect(
+      runSyncStep(ctx, {
+        gitlab,
+        publish,
+        skipLimit: 100,
+        perPage: 10,
+        seen: memorySeen().store,
+        deleteMaxFraction: 0.1,
+      }),
+    ).rejects.toThrow(/BROKER_UNAVAILABLE/);
     const pages = saved.map((s) => (s.checkpoint as SyncCheckpoint).page);
     expect(Math.max(0, ...pages)).toBeLessThan(3); // page 3 holds project 25
   });
@@ -146,11 +217,98 @@ describe("sync step", () => {
       await original(c);
       if (saved.length === 2) controller.abort("stop");
     };
-    const outcome = await runSyncStep(ctx, { gitlab, publish, skipLimit: 0, perPage: 10, pagesInFlight: 2 });
+    const outcome = await runSyncStep(ctx, {
+      gitlab,
+      publish,
+      skipLimit: 0,
+      perPage: 10,
+      pagesInFlight: 2,
+      seen: memorySeen().store,
+      deleteMaxFraction: 0.1,
+    });
     expect(outcome.status).toBe("STOPPED");
     const pages = saved.map((s) => (s.checkpoint as SyncCheckpoint).page);
     expect(pages).toEqual([...pages].sort((a, b) => a - b));
     expect(ctx.counts.updatePublished).toBe(ctx.counts.read); // nothing read was left unpublished
     expect(pages.length).toBeLessThan(10);
+  });
+
+  test("after a complete scan, items not seen get delete-item; within the guard's bound", async () => {
+    const { gitlab } = fakeGitlab(range(95), 10);
+    const { store, seen } = memorySeen([...range(100), 250]);
+    const { publish, published } = recordingPublisher();
+    const { ctx } = context();
+    const outcome = await runSyncStep(ctx, {
+      gitlab,
+      publish,
+      skipLimit: 0,
+      perPage: 10,
+      seen: store,
+      deleteMaxFraction: 0.1,
+    });
+    expect(outcome.status).toBe("COMPLETED");
+    expect(published.filter((m) => m.includes("delete-item")).sort()).toEqual(
+      [96, 97, 98, 99, 100, 250].map((id) => `7:delete-item:${id}`).sort(),
+    );
+    expect(ctx.counts.deletePublished).toBe(6);
+    expect(seen.size).toBe(0); // the seen set is cleared once the execution completes
+  });
+
+  test("the mass-deletion guard: too many unseen → FAILED with the numbers and how to allow it; allowed → deleted", async () => {
+    const { gitlab } = fakeGitlab(range(50), 10);
+    const items = range(100);
+    const { publish, published } = recordingPublisher();
+    const refused = context();
+    await expect(
+      runSyncStep(refused.ctx, {
+        gitlab,
+        publish,
+        skipLimit: 0,
+        perPage: 10,
+        seen: memorySeen(items).store,
+        deleteMaxFraction: 0.1,
+      }),
+    ).rejects.toThrow(
+      /50 of 100 items \(50\.0%\) were not seen.*SYNC_DELETE_MAX_FRACTION=0\.1.*allowMassDelete=true.*--allow-mass-delete/,
+    );
+    expect(published.some((m) => m.includes("delete-item"))).toBe(false);
+
+    // the resumed execution, launched with allowMassDelete, goes straight to the deletions
+    const allowed = context({ ...refused.saved.at(-1) }, { allowMassDelete: "true" });
+    const store = memorySeen(items);
+    await store.store.record(3, range(50));
+    const outcome = await runSyncStep(allowed.ctx, {
+      gitlab,
+      publish,
+      skipLimit: 0,
+      perPage: 10,
+      seen: store.store,
+      deleteMaxFraction: 0.1,
+    });
+    expect(outcome.status).toBe("COMPLETED");
+    expect(allowed.ctx.counts.read).toBe(0);
+    expect(allowed.ctx.counts.deletePublished).toBe(50);
+  });
+
+  test("a scan cut short publishes no delete-item", async () => {
+    const { gitlab } = fakeGitlab(range(100), 10);
+    const { publish, published } = recordingPublisher();
+    const { ctx, controller, saved } = context();
+    const original = ctx.saveCheckpoint;
+    ctx.saveCheckpoint = async (c) => {
+      await original(c);
+      if (saved.length === 3) controller.abort("stop");
+    };
+    const outcome = await runSyncStep(ctx, {
+      gitlab,
+      publish,
+      skipLimit: 0,
+      perPage: 10,
+      pagesInFlight: 1,
+      seen: memorySeen(range(200)).store,
+      deleteMaxFraction: 1,
+    });
+    expect(outcome.status).toBe("STOPPED");
+    expect(published.some((m) => m.includes("delete-item"))).toBe(false);
   });
 });

@@ -5,9 +5,15 @@
  * concurrency stays full across page boundaries; the checkpoint advances, in page order, past
  * every page whose messages are all confirmed, so a resumed execution repeats at most the pages
  * that were in flight.
+ *
+ * The projects seen are recorded (in the database) before their page is checkpointed. Only after
+ * a scan that completed every page, the items whose project was not seen get a delete-item each
+ * — unless they are more than `deleteMaxFraction` of all items and the launch did not allow a
+ * mass deletion: then nothing is deleted and the execution fails, saying how to allow it.
  */
 import type { JobDefinition, StepContext, StepOutcome } from "../batch/runner.ts";
 import { coerceError } from "../lib/errors.ts";
+import type { SeenStore } from "./seen-store.ts";
 
 export const SYNC_JOB_NAME = "itemSynchronizationJob";
 export const SYNC_STEP_NAME = "itemSynchronizationStep";
@@ -38,7 +44,7 @@ export interface SyncGitlab {
   isMonitored(projectId: number): Promise<boolean>;
 }
 
-export type SyncMessageType = "monitor-item" | "update-item";
+export type SyncMessageType = "monitor-item" | "update-item" | "delete-item";
 
 /** Publishes one message and resolves when the broker confirmed it. */
 export type SyncPublish = (type: SyncMessageType, executionId: number, project: SyncProject) => Promise<void>;
@@ -52,7 +58,10 @@ export interface SkippedProject {
 export interface SyncStepOptions {
   gitlab: SyncGitlab;
   publish: SyncPublish;
+  seen: SeenStore;
   skipLimit: number;
+  /** Largest share of the items one execution may delete without allowMassDelete. */
+  deleteMaxFraction: number;
   perPage?: number;
   /** Pages worked on at once (bounded memory: pagesInFlight × perPage projects). */
   pagesInFlight?: number;
@@ -75,8 +84,12 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
   const executionId = ctx.execution.id;
   const maxInFlight = Math.max(1, opts.pagesInFlight ?? 3);
 
+  const instanceId = ctx.execution.jobInstanceId;
+  const restoredScanComplete = ctx.restored.scanComplete === true;
   await opts.gitlab.checkAccess();
-  if (from) logger.info("resuming after checkpoint", { checkpoint: from });
+  await opts.seen.keepOnly(instanceId);
+  if (from)
+    logger.info("resuming after checkpoint", { checkpoint: from, scanComplete: restoredScanComplete });
 
   const skip = (project: SyncProject, reason: string) => {
     skippedTotal++;
@@ -117,14 +130,21 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     if (!oldest) return;
     await oldest.done;
     checkpoint = oldest.page.checkpoint;
-    await ctx.saveCheckpoint({ checkpoint, skipped, skippedTotal, lastPage: oldest.page.last });
+    await ctx.saveCheckpoint({ checkpoint, skipped, skippedTotal, scanComplete: oldest.page.last });
   };
 
-  let scanComplete = false;
+  let scanComplete = restoredScanComplete;
   try {
     try {
-      for await (const page of opts.gitlab.projectSource(opts.perPage).pages({ from, signal })) {
+      const pages = restoredScanComplete
+        ? []
+        : opts.gitlab.projectSource(opts.perPage).pages({ from, signal });
+      for await (const page of pages) {
         counts.read += page.projects.length;
+        await opts.seen.record(
+          instanceId,
+          page.projects.map((p) => p.id),
+        );
         const done = Promise.all(page.projects.map(syncProject)).then(() => undefined);
         // Remember the first failure but keep every started publish awaited before leaving.
         done.catch((err) => {
@@ -151,5 +171,51 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     logger.info("stopped at checkpoint", { checkpoint, reason: signal.reason });
     return { status: "STOPPED" };
   }
+  const state = { checkpoint, skipped, skippedTotal, scanComplete: true };
+  return deleteUnseen(ctx, opts, state);
+}
+
+/** The deletion pass, after a complete scan; resumable from `deleteAfter`. */
+async function deleteUnseen(
+  ctx: StepContext,
+  opts: SyncStepOptions,
+  state: Record<string, unknown>,
+): Promise<StepOutcome> {
+  const { counts, signal, logger } = ctx;
+  const instanceId = ctx.execution.jobInstanceId;
+  let after = typeof ctx.restored.deleteAfter === "number" ? ctx.restored.deleteAfter : 0;
+  if (after === 0) {
+    const total = await opts.seen.itemCount();
+    const unseen = await opts.seen.countUnseen(instanceId);
+    const allowed = ctx.execution.params.allowMassDelete === "true";
+    logger.info("scan complete", { items: total, unseen, allowMassDelete: allowed });
+    if (unseen > 0 && unseen > opts.deleteMaxFraction * total && !allowed) {
+      const share = ((100 * unseen) / total).toFixed(1);
+      throw new Error(
+        `mass deletion refused: ${unseen} of ${total} items (${share}%) were not seen in GitLab, more than SYNC_DELETE_MAX_FRACTION=${opts.deleteMaxFraction}; nothing was deleted. If those projects really are gone, allow it once: POST /sync?allowMassDelete=true or item-sync sync --allow-mass-delete`,
+      );
+    }
+  }
+  const executionId = ctx.execution.id;
+  for (;;) {
+    if (signal.aborted) {
+      logger.info("stopped during the deletion pass", { deleteAfter: after, reason: signal.reason });
+      return { status: "STOPPED" };
+    }
+    const batch = await opts.seen.unseen(instanceId, after, DELETE_BATCH);
+    if (batch.length === 0) break;
+    await Promise.all(
+      batch.map(async (item) => {
+        await opts.publish("delete-item", executionId, { id: item.projectId, path: item.projectPath });
+        counts.deletePublished++;
+      }),
+    );
+    after = batch[batch.length - 1]?.projectId ?? after;
+    await ctx.saveCheckpoint({ ...state, deleteAfter: after });
+  }
+  await opts.seen.clear(instanceId);
   return { status: "COMPLETED" };
 }
+
+/** Unseen items read and published per round of the deletion pass. */
+const DELETE_BATCH = 500;
