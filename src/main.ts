@@ -24,7 +24,11 @@ import { SECOND } from "./lib/time.ts";
 import { createLifecycle, type Lifecycle } from "./lifecycle.ts";
 import { createMetrics, family } from "./metrics.ts";
 import { type Broker, createBroker } from "./queue/broker.ts";
-import { createJobMessage, createWebhookUpdateMessage } from "./queue/messages.ts";
+import {
+  createJobMessage,
+  createWebhookDeleteMessage,
+  createWebhookUpdateMessage,
+} from "./queue/messages.ts";
 import { createPublisher, type Publisher } from "./queue/publisher.ts";
 import { startScheduler } from "./scheduler.ts";
 import { createSeenStore } from "./sync/seen-store.ts";
@@ -188,6 +192,13 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       webhooks: {
         gitlab: config.gitlab,
         logger,
+        publishRemoval: (removal) =>
+          core.publisher.publish(
+            createWebhookDeleteMessage(removal.eventName, {
+              projectId: removal.projectId,
+              projectPath: removal.projectPath,
+            }),
+          ),
         publishPush: (push) =>
           core.publisher.publish(
             createWebhookUpdateMessage(push.checkoutSha, {

@@ -40,6 +40,12 @@ export interface GitlabClient {
   createHook(projectId: number): Promise<"created" | "exists">;
   getProject(projectId: number): Promise<GitlabProject | null>;
   latestRevision(projectId: number): Promise<LatestRevision | null>;
+  /**
+   * Whether the project still belongs to what a sync scans: it exists, is not ignored, and lives
+   * in the group (or a subgroup, with GITLAB_INCLUDE_SUBGROUPS), or is shared into it (with
+   * GITLAB_WITH_SHARED). The delete-item handler asks this before removing an item.
+   */
+  membership(projectId: number): Promise<"member" | "outside" | "gone">;
   stats(): GitlabClientStats;
 }
 
@@ -51,6 +57,7 @@ interface RawProject {
   path_with_namespace: string;
   default_branch?: string | null;
   namespace?: { full_path?: string };
+  shared_with_groups?: { group_id?: number }[];
 }
 
 export function toGitlabProject(raw: RawProject): GitlabProject {
@@ -125,7 +132,45 @@ export function createGitlabClient(
     }
   }
 
+  let groupInfo: Promise<{ id: number; fullPath: string }> | undefined;
+  const resolveGroup = () => {
+    groupInfo ??= (async () => {
+      const g = (await groups.show(group, { withProjects: false })) as unknown as {
+        id: number;
+        full_path: string;
+      };
+      return { id: g.id, fullPath: g.full_path };
+    })();
+    groupInfo.catch(() => {
+      groupInfo = undefined; // retry the lookup next time
+    });
+    return groupInfo;
+  };
+
+  async function membership(projectId: number): Promise<"member" | "outside" | "gone"> {
+    let raw: RawProject;
+    try {
+      raw = await forProject(
+        projectId,
+        async () => (await projects.show(projectId)) as unknown as RawProject,
+      );
+    } catch (err) {
+      if (isNotFound(err)) return "gone";
+      throw err;
+    }
+    const g = await resolveGroup();
+    const project = toGitlabProject(raw);
+    if (config.ignoreProjects.includes(project.path)) return "outside";
+    const ns = project.namespaceFullPath;
+    if (ns === g.fullPath) return "member";
+    if (config.includeSubgroups && ns.startsWith(`${g.fullPath}/`)) return "member";
+    if (config.withShared && (raw.shared_with_groups ?? []).some((s) => s.group_id === g.id)) return "member";
+    return "outside";
+  }
+
   return {
+    membership,
+
     async checkAccess() {
       try {
         await groups.show(group, { withProjects: false });

@@ -9,6 +9,8 @@ export interface WebhookDeps {
   gitlab: Pick<GitlabConfig, "group" | "includeSubgroups" | "ignoreProjects" | "webhookSecret">;
   /** Publishes the update-item (with confirm) for a push. */
   publishPush(push: { projectId: number; projectPath: string; checkoutSha: string }): Promise<void>;
+  /** Publishes the delete-item (with confirm) for a project_destroy / project_transfer event. */
+  publishRemoval(removal: { projectId: number; projectPath: string; eventName: string }): Promise<void>;
   logger: Logger;
 }
 
@@ -32,7 +34,18 @@ export function webhookRoutes(deps: WebhookDeps) {
         set.status = 204;
         return;
       }
-      await deps.publishPush(decision);
+      if (decision.kind === "delete") {
+        const { projectId, projectPath, eventName } = decision;
+        await deps.publishRemoval({ projectId, projectPath, eventName });
+        deps.logger.info("project removal received: delete-item published", {
+          projectId: decision.projectId,
+          event: decision.eventName,
+        });
+        set.status = 202;
+        return { accepted: true, projectId: decision.projectId };
+      }
+      const { projectId, projectPath, checkoutSha } = decision;
+      await deps.publishPush({ projectId, projectPath, checkoutSha });
       deps.logger.info("push received: update-item published", {
         projectId: decision.projectId,
         checkoutSha: decision.checkoutSha,
@@ -43,7 +56,8 @@ export function webhookRoutes(deps: WebhookDeps) {
     {
       parse: "json",
       detail: {
-        summary: "GitLab webhook: a push to a group project's default branch publishes update-item",
+        summary:
+          "GitLab webhook: a push to a group project's default branch publishes update-item; a system hook's project_destroy (or project_transfer out of the group) publishes delete-item",
         tags: ["webhooks"],
         parameters: [{ name: "X-Gitlab-Token", in: "header", required: false, schema: { type: "string" } }],
       },

@@ -10,6 +10,7 @@ import type { ItemStore } from "./item-store.ts";
 /** The narrow view of GitLab the handlers need (the real client implements it). */
 export interface IngestGitlab {
   createHook(projectId: number): Promise<"created" | "exists">;
+  membership(projectId: number): Promise<"member" | "outside" | "gone">;
   latestRevision(projectId: number): Promise<{
     project: { id: number; path: string; name: string; defaultBranch: string | null };
     commit: { id: string; committedDate: string } | null;
@@ -23,6 +24,8 @@ export interface IngestCounters {
   itemsUpdated: number;
   itemsUnchanged: number;
   projectsGone: number;
+  itemsDeleted: number;
+  deletesRefused: number;
 }
 
 export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore }) {
@@ -32,6 +35,8 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore })
     itemsUpdated: 0,
     itemsUnchanged: 0,
     projectsGone: 0,
+    itemsDeleted: 0,
+    deletesRefused: 0,
   };
 
   // Redelivered or duplicate messages for one project may be in hand at once (prefetch): the
@@ -86,5 +91,28 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore })
     ctx.logger.debug("item synced", { projectId: message.projectId, result, commit: revision.commit?.id });
   }
 
-  return { monitorItem, updateItem, counters };
+  /** delete-item: GitLab is asked again first; a project still in the group keeps its item. */
+  async function deleteItem(message: ItemMessage, ctx: HandlerContext): Promise<void> {
+    await perProject(message.projectId, async () => {
+      const membership = await deps.gitlab.membership(message.projectId);
+      if (membership === "member") {
+        counters.deletesRefused++;
+        ctx.logger.warn("delete-item refused: the project is still in the group", {
+          projectId: message.projectId,
+        });
+        return;
+      }
+      const removed = await deps.items.remove(message.projectId, {
+        jobExecutionId: message.jobExecutionId,
+        messageId: ctx.messageId ?? null,
+      });
+      if (removed) counters.itemsDeleted++;
+      ctx.logger.info(removed ? "item deleted" : "item already deleted", {
+        projectId: message.projectId,
+        membership,
+      });
+    });
+  }
+
+  return { monitorItem, updateItem, deleteItem, counters };
 }

@@ -49,6 +49,15 @@ export interface ItemStore {
     source: { jobExecutionId: number | null; messageId: string | null },
     now?: Date,
   ): Promise<"created" | "updated" | "unchanged">;
+  /**
+   * Removes the item's row and records the deletion in item_log, in one transaction. Returns
+   * false when there was no row (a repeated delete-item changes nothing).
+   */
+  remove(
+    projectId: number,
+    source: { jobExecutionId: number | null; messageId: string | null },
+    now?: Date,
+  ): Promise<boolean>;
   history(projectId: number, limit: number): Promise<ItemLogEntry[]>;
   count(): Promise<number>;
 }
@@ -131,6 +140,29 @@ export function createItemStore(db: Db): ItemStore {
           ],
         );
         return action;
+      });
+    },
+    async remove(projectId, source, now = new Date()) {
+      return db.transaction(async (tx) => {
+        const [current] = await tx.all<{ current_commit_hash: string | null; current_commit_date: unknown }>(
+          "select current_commit_hash, current_commit_date from item where project_id = $1",
+          [projectId],
+        );
+        if (!current) return false;
+        await tx.run("delete from item where project_id = $1", [projectId]);
+        await tx.run(
+          `insert into item_log (project_id, action, commit_hash, commit_date, job_execution_id, message_id, created_at)
+           values ($1, 'deleted', $2, $3, $4, $5, $6)`,
+          [
+            projectId,
+            current.current_commit_hash,
+            toDate(current.current_commit_date),
+            source.jobExecutionId,
+            source.messageId,
+            now,
+          ],
+        );
+        return true;
       });
     },
     async history(projectId, limit) {

@@ -8,6 +8,7 @@ import type { GitlabConfig } from "../config.ts";
 
 export type WebhookDecision =
   | { kind: "update"; projectId: number; projectPath: string; checkoutSha: string }
+  | { kind: "delete"; projectId: number; projectPath: string; eventName: string }
   | { kind: "ignored"; reason: string };
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
@@ -19,6 +20,9 @@ export function webhookTokenValid(secret: string, token: string | null): boolean
 }
 
 interface PushPayload {
+  event_name?: unknown;
+  path_with_namespace?: unknown;
+  old_path_with_namespace?: unknown;
   object_kind?: unknown;
   ref?: unknown;
   checkout_sha?: unknown;
@@ -32,6 +36,9 @@ export function interpretWebhook(
   payload: unknown,
 ): WebhookDecision {
   const body = (payload ?? {}) as PushPayload;
+  if (body.event_name === "project_destroy" || body.event_name === "project_transfer") {
+    return interpretRemoval(config, body);
+  }
   if (eventHeader !== "Push Hook" && body.object_kind !== "push") {
     return { kind: "ignored", reason: `event ${eventHeader ?? String(body.object_kind)} is not a push` };
   }
@@ -50,14 +57,49 @@ export function interpretWebhook(
   }
   if (config.ignoreProjects.includes(path))
     return { kind: "ignored", reason: `${path} is in GITLAB_IGNORE_PROJECTS` };
-  // With a group given by path, the project must live in it (or below it with subgroups on).
-  // With a numeric group id the payload cannot tell; the update handler reads GitLab anyway.
-  if (!/^\d+$/.test(config.group)) {
-    const namespace = path.slice(0, path.lastIndexOf("/"));
-    const inGroup = config.includeSubgroups
-      ? namespace === config.group || namespace.startsWith(`${config.group}/`)
-      : namespace === config.group;
-    if (!inGroup) return { kind: "ignored", reason: `${path} is not a project of ${config.group}` };
-  }
+  if (inGroup(config, path) === false)
+    return { kind: "ignored", reason: `${path} is not a project of ${config.group}` };
   return { kind: "update", projectId, projectPath: path, checkoutSha: sha };
+}
+
+/**
+ * Whether a project path lies in the configured group (or below it, with subgroups on); null
+ * when the group is a numeric id, which a payload cannot be compared with — the handlers read
+ * GitLab anyway (update-item) or ask it again (delete-item).
+ */
+function inGroup(config: Pick<GitlabConfig, "group" | "includeSubgroups">, path: string): boolean | null {
+  if (/^\d+$/.test(config.group)) return null;
+  const namespace = path.slice(0, path.lastIndexOf("/"));
+  return config.includeSubgroups
+    ? namespace === config.group || namespace.startsWith(`${config.group}/`)
+    : namespace === config.group;
+}
+
+/**
+ * System-hook events that mean a project left the item bank: project_destroy, or
+ * project_transfer from inside the group to outside it. The delete-item handler re-checks GitLab
+ * before removing anything, so a doubtful event costs one request, never an item.
+ */
+function interpretRemoval(
+  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "ignoreProjects">,
+  body: PushPayload,
+): WebhookDecision {
+  const eventName = String(body.event_name);
+  const projectId = Number(body.project_id);
+  const path = body.path_with_namespace;
+  if (!Number.isSafeInteger(projectId) || projectId < 1 || typeof path !== "string") {
+    return { kind: "ignored", reason: `${eventName} without a project id and path` };
+  }
+  if (eventName === "project_transfer") {
+    const old = body.old_path_with_namespace;
+    if (typeof old !== "string" || inGroup(config, old) === false) {
+      return { kind: "ignored", reason: `${eventName}: ${String(old)} was not in ${config.group}` };
+    }
+    if (inGroup(config, path) === true)
+      return { kind: "ignored", reason: `${eventName}: ${path} stays in ${config.group}` };
+    return { kind: "delete", projectId, projectPath: old, eventName };
+  }
+  if (inGroup(config, path) === false)
+    return { kind: "ignored", reason: `${path} is not a project of ${config.group}` };
+  return { kind: "delete", projectId, projectPath: path, eventName };
 }

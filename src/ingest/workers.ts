@@ -1,5 +1,5 @@
 /**
- * Ingest workers: one prefetch-bounded consumer per queue (monitor, update), run by `serve`
+ * Ingest workers: one prefetch-bounded consumer per queue (monitor, update, delete), run by `serve`
  * (INGEST_ENABLED) and `worker`. They share the process's GitLab client, hence its pacing.
  */
 import type { Config } from "../config.ts";
@@ -48,6 +48,13 @@ export async function startIngest(deps: {
       config.amqp.updateQueue,
       handlers.updateItem,
       { ...options, accept: ["update-item"] },
+      logger,
+    ),
+    createConsumer(
+      broker,
+      config.amqp.deleteQueue,
+      handlers.deleteItem,
+      { ...options, accept: ["delete-item"] },
       logger,
     ),
   ];

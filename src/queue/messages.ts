@@ -29,7 +29,7 @@ export interface ItemMessage {
   version: typeof MESSAGE_VERSION;
   projectId: number;
   projectPath: string;
-  /** null only for webhook-triggered update-item messages */
+  /** null only for webhook-triggered update-item and delete-item messages */
   jobExecutionId: number | null;
   createdAt: string; // ISO-8601
 }
@@ -89,6 +89,28 @@ export function createWebhookUpdateMessage(
   return { body, messageId: `${checkoutSha}:${type}:${project.projectId}`, routingKey: ROUTING_KEYS[type] };
 }
 
+/**
+ * A delete-item triggered by a GitLab system-hook event (project_destroy, project_transfer out of
+ * the group): no execution, so jobExecutionId is null and the messageId names the event:
+ * `{eventName}:delete-item:{projectId}`.
+ */
+export function createWebhookDeleteMessage(
+  eventName: string,
+  project: ProjectRef,
+  now: Date = new Date(),
+): OutgoingMessage {
+  const type = MESSAGE_TYPES.delete;
+  const body: ItemMessage = {
+    type,
+    version: MESSAGE_VERSION,
+    projectId: project.projectId,
+    projectPath: project.projectPath,
+    jobExecutionId: null,
+    createdAt: now.toISOString(),
+  };
+  return { body, messageId: `${eventName}:${type}:${project.projectId}`, routingKey: ROUTING_KEYS[type] };
+}
+
 /** The exact bytes published: a Buffer, so rabbitmq-client keeps our contentType. */
 export function encodeMessage(body: ItemMessage): Buffer {
   return Buffer.from(JSON.stringify(body), "utf8");
@@ -134,8 +156,8 @@ export function parseMessage(input: unknown): ItemMessage {
     throw new MalformedMessageError("projectPath must be a non-empty string");
   }
   if (jobExecutionId === null) {
-    if (type !== MESSAGE_TYPES.update) {
-      throw new MalformedMessageError("jobExecutionId may be null only for update-item");
+    if (type === MESSAGE_TYPES.monitor) {
+      throw new MalformedMessageError("jobExecutionId may be null only for update-item and delete-item");
     }
   } else if (!isPositiveInt(jobExecutionId)) {
     throw new MalformedMessageError("jobExecutionId must be a positive integer or null");

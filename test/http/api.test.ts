@@ -34,6 +34,7 @@ for (const dialect of DIALECTS) {
     let step: CountingStep;
     let items: ItemStore;
     const pushes: { projectId: number; projectPath: string; checkoutSha: string }[] = [];
+    const removals: { projectId: number; projectPath: string; eventName: string }[] = [];
 
     beforeAll(async () => {
       t = await createTestDatabase(dialect);
@@ -51,6 +52,9 @@ for (const dialect of DIALECTS) {
             includeSubgroups: false,
             ignoreProjects: ["imrt/items/ignored"],
             webhookSecret: HOOK_SECRET,
+          },
+          publishRemoval: async (removal) => {
+            removals.push(removal);
           },
           publishPush: async (push) => {
             pushes.push({
@@ -276,6 +280,51 @@ for (const dialect of DIALECTS) {
       expect([400, 422]).toContain(malformed.status);
       expect((await malformed.json()) as object).toHaveProperty("error");
       expect((await hook("[1,2]", HOOK_SECRET)).status).toBe(422);
+    });
+
+    test("webhook: system-hook project_destroy and project_transfer out of the group publish delete-item", async () => {
+      const hook = (body: unknown) =>
+        call("POST", "/webhooks/gitlab", {
+          token: null,
+          body: JSON.stringify(body),
+          headers: {
+            "content-type": "application/json",
+            "x-gitlab-event": "System Hook",
+            "x-gitlab-token": HOOK_SECRET,
+          },
+        });
+      removals.length = 0;
+      const destroy = {
+        event_name: "project_destroy",
+        project_id: 11,
+        path_with_namespace: "imrt/items/item-11",
+      };
+      expect((await hook(destroy)).status).toBe(202);
+      const out = {
+        event_name: "project_transfer",
+        project_id: 12,
+        path_with_namespace: "archive/item-12",
+        old_path_with_namespace: "imrt/items/item-12",
+      };
+      expect((await hook(out)).status).toBe(202);
+      expect(removals).toEqual([
+        { projectId: 11, projectPath: "imrt/items/item-11", eventName: "project_destroy" },
+        { projectId: 12, projectPath: "imrt/items/item-12", eventName: "project_transfer" },
+      ]);
+      // a transfer inside the group, a transfer from elsewhere, a destroy elsewhere: nothing
+      const ignored = [
+        await hook({ ...out, path_with_namespace: "imrt/items/renamed-12" }),
+        await hook({ ...out, old_path_with_namespace: "other/item-12" }),
+        await hook({ ...destroy, path_with_namespace: "other/item-11" }),
+      ];
+      expect(ignored.map((r) => r.status)).toEqual([204, 204, 204]);
+      expect(removals.length).toBe(2);
+      const noToken = await call("POST", "/webhooks/gitlab", {
+        token: null,
+        body: JSON.stringify(destroy),
+        headers: { "content-type": "application/json" },
+      });
+      expect(noToken.status).toBe(401);
     });
 
     test("items: cursor pagination, one item with history, 404 and 422", async () => {

@@ -426,6 +426,7 @@ describe("through the HTTP app", () => {
       items: createItemStore(t.db),
       webhooks: {
         gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
+        publishRemoval: async () => {},
         publishPush: async () => {},
         logger: silentLogger,
       },
