@@ -1,0 +1,187 @@
+/**
+ * Items whose project left GitLab leave the database, through the compiled binary on SQLite and
+ * Postgres: exactly the deleted and moved-out projects get delete-item after a complete scan, a
+ * scan cut short deletes nothing, and the mass-deletion guard holds until allowMassDelete.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type Db, openDb } from "../../src/db/client.ts";
+import {
+  API_TOKEN,
+  amqpUrl,
+  api,
+  brokerNames,
+  deleteBrokerNames,
+  type RunningProcess,
+  startBinary,
+  startTap,
+  waitFor,
+} from "../helpers/binary.ts";
+import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
+import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
+
+const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const TERMINAL = ["COMPLETED", "FAILED", "STOPPED", "ABANDONED"];
+type Body = Record<string, unknown> & { counts: Record<string, number> };
+
+for (const dialect of DIALECTS) {
+  describe(`deletions via the binary on ${dialect}`, () => {
+    let t: TestDatabase;
+    let db: Db;
+    let sim: GitlabSim;
+    let serve: RunningProcess;
+    let call: ReturnType<typeof api>;
+    const names = brokerNames(`del${dialect}`);
+
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+      db = openDb(t.url);
+      sim = startGitlabSim({
+        projects: 600,
+        monitoredFraction: 1,
+        subgroupFraction: 0,
+        sharedFraction: 0,
+        webhookUrl: WEBHOOK_URL,
+      });
+      serve = await startBinary(["serve"], {
+        DATABASE_URL: t.url,
+        GITLAB_URL: sim.url,
+        GITLAB_TOKEN: sim.token,
+        GITLAB_GROUP: sim.group,
+        GITLAB_CONCURRENCY: "16",
+        WEBHOOK_URL,
+        AMQP_URL: amqpUrl(),
+        API_TOKENS: API_TOKEN,
+        ...names,
+      });
+      call = api(serve.url);
+    });
+    afterAll(async () => {
+      await serve.kill("SIGKILL");
+      await sim.close();
+      await deleteBrokerNames(names);
+      await db.close();
+      await t.drop();
+    });
+
+    const itemIds = async () =>
+      (await db.all<{ project_id: number }>("select project_id from item order by project_id")).map((r) =>
+        Number(r.project_id),
+      );
+    const projectIds = () =>
+      sim.state.projects.filter((p) => p.namespaceId === sim.state.group.id).map((p) => p.id);
+    const run = async (query = ""): Promise<Body> => {
+      const launched = await call("POST", `/sync${query}`);
+      expect(launched.status).toBe(202);
+      return waitFor(
+        "the end",
+        async () => {
+          const r = (await call("GET", `/jobs/${launched.body.id}`)).body as Body;
+          return TERMINAL.includes(r.status as string) && r;
+        },
+        90_000,
+      );
+    };
+    const drained = (expected: number[]) =>
+      waitFor(
+        `items = ${expected.length} projects`,
+        async () => JSON.stringify(await itemIds()) === JSON.stringify(expected),
+        60_000,
+      );
+
+    test("50 deleted and 10 moved out: exactly those 60 get delete-item, and the database then holds the rest", async () => {
+      const first = await run();
+      expect(first.status).toBe("COMPLETED");
+      expect(first.counts.deletePublished).toBe(0);
+      await drained(projectIds());
+
+      const ids = projectIds();
+      const deleted = ids.filter((_, i) => i % 12 === 0).slice(0, 50);
+      const moved = ids.filter((_, i) => i % 12 === 5).slice(0, 10);
+      for (const id of deleted) sim.state.removeProject(id);
+      for (const id of moved) sim.state.moveOut(id);
+
+      const tap = await startTap(names.AMQP_EXCHANGE);
+      try {
+        const second = await run();
+        expect(`${second.status} ${second.exitMessage}`).toBe("COMPLETED ");
+        expect(second.counts.deletePublished).toBe(60);
+        await waitFor("60 delete-items", async () => tap.total("item.delete") >= 60);
+        expect([...tap.counts["item.delete"].keys()].sort((a, b) => a - b)).toEqual(
+          [...deleted, ...moved].sort((a, b) => a - b),
+        );
+        await drained(projectIds());
+        const logged = await db.all<{ n: number }>(
+          "select count(*) as n from item_log where action = 'deleted' and job_execution_id = $1",
+          [second.id],
+        );
+        expect(Number(logged[0]?.n)).toBe(60);
+      } finally {
+        await tap.close();
+      }
+    }, 180_000);
+
+    test("a scan cut short (GitLab refusing the token, or a stop) publishes no delete-item", async () => {
+      const before = await itemIds();
+      for (const id of projectIds().slice(0, 5)) sim.state.removeProject(id);
+      const tap = await startTap(names.AMQP_EXCHANGE);
+      try {
+        // GitLab starts refusing the token after the first listing page
+        const stopListening = sim.onRequest((info) => {
+          if (info.route === "GET /groups/:id/projects" && info.url.includes("page=2"))
+            sim.set({ token: "revoked" });
+        });
+        const failed = await run("?fresh=true");
+        stopListening();
+        sim.set({ token: "sim-token" });
+        expect(failed.status).toBe("FAILED");
+        expect(String(failed.exitMessage)).toContain("401");
+
+        // and a stopped scan
+        sim.set({ latencyMs: 20 });
+        const launched = await call("POST", "/sync?fresh=true");
+        await waitFor(
+          "a checkpoint",
+          async () =>
+            ((await call("GET", `/jobs/${launched.body.id}`)).body.counts as { read: number }).read > 0,
+        );
+        await call("POST", `/jobs/${launched.body.id}/stop`);
+        const stopped = await waitFor("stopped", async () => {
+          const r = (await call("GET", `/jobs/${launched.body.id}`)).body as Body;
+          return TERMINAL.includes(r.status as string) && r;
+        });
+        sim.set({ latencyMs: 0 });
+        expect(stopped.status).toBe("STOPPED");
+        expect(stopped.counts.deletePublished).toBe(0);
+        await Bun.sleep(500);
+        expect(tap.total("item.delete")).toBe(0);
+        expect(await itemIds()).toEqual(before);
+      } finally {
+        await tap.close();
+      }
+      // the next complete scan removes them
+      const complete = await run("?fresh=true");
+      expect(complete.status).toBe("COMPLETED");
+      expect(complete.counts.deletePublished).toBe(5);
+      await drained(projectIds());
+    }, 180_000);
+
+    test("the guard: half the group gone → FAILED, nothing deleted; resumed with allowMassDelete → deleted", async () => {
+      const before = await itemIds();
+      const ids = projectIds();
+      for (const id of ids.filter((_, i) => i % 2 === 0)) sim.state.removeProject(id);
+      const refused = await run();
+      expect(refused.status).toBe("FAILED");
+      expect(String(refused.exitMessage)).toMatch(/mass deletion refused: \d+ of \d+ items/);
+      expect(String(refused.exitMessage)).toContain("allowMassDelete=true");
+      expect(refused.counts.deletePublished).toBe(0);
+      await Bun.sleep(500);
+      expect(await itemIds()).toEqual(before);
+
+      const allowed = await run("?allowMassDelete=true");
+      expect(allowed.restartOf).toBe(refused.id);
+      expect(`${allowed.status} ${allowed.exitMessage}`).toBe("COMPLETED ");
+      expect(allowed.counts.deletePublished).toBe(before.length - projectIds().length);
+      await drained(projectIds());
+    }, 180_000);
+  });
+}
