@@ -1,4 +1,4 @@
-/** GET /items (cursor-paginated by project id) and GET /items/:projectId (with its history). */
+/** GET /items (cursor-paginated by project id, optionally filtered by path) and GET /items/:projectId (with its history). */
 import { Elysia, t } from "elysia";
 import type { Item, ItemStore } from "../ingest/item-store.ts";
 import { NotFoundError, ValidationError } from "../lib/errors.ts";
@@ -35,7 +35,7 @@ export function itemRoutes(deps: { items: ItemStore }) {
       async ({ query }) => {
         const limit = query.limit === undefined ? 20 : Number(query.limit);
         const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-        const items = await deps.items.list({ limit: limit + 1, after });
+        const items = await deps.items.list({ limit: limit + 1, after, pathContains: query.q });
         const page = items.slice(0, limit);
         const last = page[page.length - 1];
         return {
@@ -49,8 +49,20 @@ export function itemRoutes(deps: { items: ItemStore }) {
             t.String({ pattern: "^([1-9]|[1-9][0-9]|100)$", description: "1 to 100 (default 20)" }),
           ),
           cursor: t.Optional(t.String({ maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" })),
+          q: t.Optional(
+            t.String({
+              minLength: 1,
+              maxLength: 200,
+              description: "keep items whose project path contains this text (case-insensitive)",
+            }),
+          ),
         }),
-        detail: { summary: "Items ordered by project id, cursor-paginated", tags: ["items"], security },
+        detail: {
+          summary: "Items ordered by project id, cursor-paginated; ?q= filters by path",
+          description: "Pass the same q with each cursor: a cursor continues the list it came from.",
+          tags: ["items"],
+          security,
+        },
       },
     )
     .get(

@@ -38,8 +38,11 @@ export interface ItemLogEntry {
 
 export interface ItemStore {
   get(projectId: number): Promise<Item | null>;
-  /** Projects ordered by id; `after` is the last id of the previous page. */
-  list(opts: { limit: number; after?: number }): Promise<Item[]>;
+  /**
+   * Projects ordered by id; `after` is the last id of the previous page; `pathContains` keeps
+   * only projects whose path contains it, ignoring case.
+   */
+  list(opts: { limit: number; after?: number; pathContains?: string }): Promise<Item[]>;
   /**
    * Brings the item to `revision` in one transaction (upsert + log). Returns "unchanged" when the
    * item is already at that commit with the same path, so a redelivered message changes nothing.
@@ -71,14 +74,24 @@ export function createItemStore(db: Db): ItemStore {
       const [row] = await db.all(`select ${COLUMNS} from item where project_id = $1`, [projectId]);
       return row ? toItem(row) : null;
     },
-    async list({ limit, after }) {
-      const rows =
-        after === undefined
-          ? await db.all(`select ${COLUMNS} from item order by project_id limit $1`, [limit])
-          : await db.all(`select ${COLUMNS} from item where project_id > $1 order by project_id limit $2`, [
-              after,
-              limit,
-            ]);
+    async list({ limit, after, pathContains }) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (after !== undefined) {
+        params.push(after);
+        where.push(`project_id > $${params.length}`);
+      }
+      if (pathContains !== undefined && pathContains !== "") {
+        params.push(`%${escapeLike(pathContains.toLowerCase())}%`);
+        // The same text on SQLite and Postgres: lower() on both sides, backslash as the escape.
+        where.push(`lower(project_path) like $${params.length} escape '\\'`);
+      }
+      params.push(limit);
+      const filter = where.length > 0 ? `where ${where.join(" and ")}` : "";
+      const rows = await db.all(
+        `select ${COLUMNS} from item ${filter} order by project_id limit $${params.length}`,
+        params,
+      );
       return rows.map(toItem);
     },
     async apply(rev, source, now = new Date()) {
@@ -186,6 +199,11 @@ export function createItemStore(db: Db): ItemStore {
       return Number(row?.n ?? 0);
     },
   };
+}
+
+/** A LIKE pattern's wildcards (and the escape character itself) taken literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function toItem(row: Record<string, unknown>): Item {
