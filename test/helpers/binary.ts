@@ -192,6 +192,8 @@ export async function startTap(exchange: string, opts: { url?: string; durable?:
         });
       },
     );
+    // a broker restart surfaces as an 'error' event; the consumer reconnects by itself
+    consumer.on("error", () => {});
     consumers.push(consumer);
   }
   // wait until the tap queues are bound
