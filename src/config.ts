@@ -42,6 +42,9 @@ export interface AuthConfig {
   clientSecret: string;
   requiredScope: string;
   cacheSeconds: number;
+  /** The dashboard's OAuth2 public client (authorization code + PKCE); unset = token field only. */
+  uiClientId?: string;
+  authorizeUrl?: string;
 }
 
 export interface Config {
@@ -122,6 +125,8 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       clientSecret: read.string("AUTH_CLIENT_SECRET", ""),
       requiredScope: read.string("AUTH_REQUIRED_SCOPE", ""),
       cacheSeconds: read.int("AUTH_CACHE_SECONDS", 60, 0, 86_400),
+      uiClientId: read.string("AUTH_UI_CLIENT_ID", ""),
+      authorizeUrl: read.url("AUTH_AUTHORIZE_URL", "", ["http:", "https:"]),
     },
     syncCron: read.cron("SYNC_CRON", "0 9 * * *"),
     syncCronTz: read.timeZone("SYNC_CRON_TZ", "UTC"),
@@ -143,6 +148,9 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
     }
     if (a.apiTokens.some((t) => t.length < 16)) {
       problems.push("API_TOKENS: every token must be at least 16 characters long");
+    }
+    if ((a.uiClientId === "") !== (a.authorizeUrl === "")) {
+      problems.push("AUTH_UI_CLIENT_ID, AUTH_AUTHORIZE_URL: the dashboard's sign-in needs both or neither");
     }
     if (a.introspectionUrl !== "" && (a.clientId === "" || a.clientSecret === "")) {
       problems.push("AUTH_INTROSPECTION_URL: needs AUTH_CLIENT_ID and AUTH_CLIENT_SECRET");

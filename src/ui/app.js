@@ -1,0 +1,837 @@
+// item-sync dashboard. Plain browser JavaScript, no framework and no build step: the binary
+// serves this file as it is. Every figure comes from the protected API (and /metrics); the page
+// only decides how to show it. DOM is built with textContent, never innerHTML.
+
+const TOKEN_KEY = "item-sync.token";
+const PKCE_KEY = "item-sync.pkce";
+const ACTIVE = ["STARTING", "STARTED", "STOPPING"];
+const HISTORY_LIMIT = 20;
+const FAST_POLL_MS = 1000; // at most once a second, and only while a run is active or shown
+const SLOW_POLL_MS = 5000;
+const RATE_WINDOW_MS = 15000;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY),
+  config: { oauth: null },
+  current: null, // newest execution (detail form when active)
+  samples: [], // { t, read, requests, limited, waited } for rates
+  estimate: null, // { runId, read } of the newest COMPLETED run, as a total estimate
+  history: { status: "", before: null, stack: [], lastKey: "", lastAt: 0 },
+  detailId: null,
+  items: { q: "", cursor: null },
+  timer: 0,
+};
+
+// ---------- small helpers ----------
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const fmtInt = (n) => (typeof n === "number" && Number.isFinite(n) ? Math.round(n).toLocaleString() : "—");
+const fmtRate = (n) =>
+  n === null || !Number.isFinite(n) ? "—" : `${n < 10 ? n.toFixed(1) : Math.round(n)}/s`;
+
+function fmtTime(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+}
+
+function fmtDuration(ms) {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return "—";
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(Math.floor(s % 60)).padStart(2, "0")} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}
+
+function runDuration(e) {
+  if (!e.startTime) return null;
+  const end = e.endTime ? Date.parse(e.endTime) : Date.now();
+  return end - Date.parse(e.startTime);
+}
+
+const badge = (status) => el("span", { class: `badge s-${status}`, text: status });
+
+function figures(target, pairs) {
+  target.replaceChildren(
+    ...pairs.map(([label, value]) => el("div", {}, el("dt", { text: label }), el("dd", { text: value }))),
+  );
+}
+
+// ---------- API ----------
+
+class SignedOut extends Error {}
+
+async function api(method, path) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { authorization: `Bearer ${state.token}`, accept: "application/json" },
+    });
+  } catch (err) {
+    return {
+      status: 0,
+      body: { error: { code: "NETWORK", message: `the service did not answer (${err})` } },
+    };
+  }
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (res.status === 401 || res.status === 403) {
+    signOut(`${res.status} ${errorText(body) || "the token was refused"}`);
+    throw new SignedOut();
+  }
+  return { status: res.status, body };
+}
+
+const errorText = (body) => (body?.error ? `${body.error.code}: ${body.error.message}` : "");
+
+/** Sums every sample of each metric name, whatever its labels; tolerant of renames (below). */
+function parseMetrics(text) {
+  const sums = new Map();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^([A-Za-z_:][\w:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const value = Number(m[2]);
+    if (Number.isFinite(value)) sums.set(m[1], (sums.get(m[1]) ?? 0) + value);
+  }
+  const pick = (...names) => names.map((n) => sums.get(n)).find((v) => v !== undefined) ?? null;
+  return {
+    requests: pick(
+      "item_sync_gitlab_requests_total",
+      "item_sync_gitlab_requests",
+      "item_sync_gitlab_request_duration_seconds_count",
+    ),
+    limited: pick("item_sync_gitlab_rate_limited_total", "item_sync_gitlab_rate_limited"),
+    waited: pick(
+      "item_sync_gitlab_rate_limit_wait_seconds_total",
+      "item_sync_gitlab_rate_limit_wait_seconds_sum",
+      "item_sync_gitlab_rate_limit_wait_seconds",
+    ),
+    items: pick("item_sync_items"),
+  };
+}
+
+async function readMetrics() {
+  try {
+    const res = await fetch("/metrics", { headers: { accept: "text/plain" } });
+    return res.ok ? parseMetrics(await res.text()) : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---------- sign-in ----------
+
+function showSignedIn(signedIn) {
+  $("sign-in").hidden = signedIn;
+  $("app").hidden = !signedIn;
+  $("nav").hidden = !signedIn;
+  $("sign-out").hidden = !signedIn;
+}
+
+function signOut(message) {
+  state.token = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  clearTimeout(state.timer);
+  showSignedIn(false);
+  $("sign-in-error").textContent = message ?? "";
+  $("token").focus();
+}
+
+async function signIn(token) {
+  state.token = token;
+  // The API decides: a token is kept only once a protected route accepted it.
+  const { status, body } = await api("GET", "/jobs?limit=1").catch((err) => {
+    if (err instanceof SignedOut) return { status: 401, body: null };
+    throw err;
+  });
+  if (status !== 200) {
+    if (status !== 401) signOut(`${status || "no answer"} ${errorText(body)}`);
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  $("sign-in-error").textContent = "";
+  showSignedIn(true);
+  route();
+}
+
+const base64url = (bytes) =>
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+
+function randomString(bytes) {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+const redirectUri = () => `${location.origin}/`;
+
+async function startOAuth() {
+  const oauth = state.config.oauth;
+  const verifier = randomString(48);
+  const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const stateParam = randomString(24);
+  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state: stateParam }));
+  const url = new URL(oauth.authorizeUrl);
+  url.searchParams.set("response_type", "code");
+  url.searchParams.set("client_id", oauth.clientId);
+  url.searchParams.set("redirect_uri", redirectUri());
+  url.searchParams.set("code_challenge", challenge);
+  url.searchParams.set("code_challenge_method", "S256");
+  url.searchParams.set("state", stateParam);
+  location.assign(url.toString());
+}
+
+/** Back from the provider with ?code=&state= (or ?error=): exchange the code, clean the URL. */
+async function finishOAuth(params) {
+  const saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) ?? "null");
+  sessionStorage.removeItem(PKCE_KEY);
+  history.replaceState(null, "", "/");
+  if (params.get("error")) {
+    signOut(`sign-in refused: ${params.get("error")} ${params.get("error_description") ?? ""}`);
+    return;
+  }
+  if (!saved || saved.state !== params.get("state") || !state.config.oauth) {
+    signOut("sign-in failed: the answer does not belong to a sign-in started here; try again");
+    return;
+  }
+  try {
+    const res = await fetch(state.config.oauth.tokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: params.get("code") ?? "",
+        redirect_uri: redirectUri(),
+        client_id: state.config.oauth.clientId,
+        code_verifier: saved.verifier,
+      }),
+    });
+    const body = await res.json().catch(() => null);
+    if (!res.ok || typeof body?.access_token !== "string") {
+      signOut(`sign-in failed: the token endpoint answered ${res.status} ${body?.error ?? ""}`);
+      return;
+    }
+    await signIn(body.access_token);
+  } catch (err) {
+    signOut(`sign-in failed: the token endpoint could not be reached (${err})`);
+  }
+}
+
+// ---------- current run ----------
+
+function totalOf(e) {
+  const ctx = e.step?.context ?? {};
+  for (const v of [ctx.total, ctx.projectsTotal, e.counts?.total]) {
+    if (typeof v === "number" && v > 0) return { value: v, exact: true };
+  }
+  if (state.estimate && state.estimate.runId !== e.id && state.estimate.read > 0) {
+    return { value: state.estimate.read, exact: false };
+  }
+  return null;
+}
+
+function rateOf(key) {
+  const s = state.samples;
+  if (s.length < 2) return null;
+  const first = s[0];
+  const last = s[s.length - 1];
+  if (first[key] === null || last[key] === null || last.t <= first.t) return null;
+  return ((last[key] - first[key]) * 1000) / (last.t - first.t);
+}
+
+function renderCurrent() {
+  const e = state.current;
+  const bar = $("progress");
+  const fill = $("progress-fill");
+  if (!e) {
+    $("current-status").replaceChildren("—");
+    $("current-summary").textContent = "No run yet. Start one below.";
+    $("progress-label").textContent = "";
+    bar.classList.remove("indeterminate", "done");
+    fill.style.width = "0";
+    $("current-figures").replaceChildren();
+    $("stop").disabled = true;
+    $("reset").disabled = true;
+    return;
+  }
+  const active = ACTIVE.includes(e.status);
+  const c = e.counts ?? {};
+  const read = c.read ?? 0;
+  const total = totalOf(e);
+  const readRate = active ? rateOf("read") : null;
+  $("current-status").replaceChildren(badge(e.status));
+  $("current-summary").replaceChildren(
+    el("a", { href: `#/runs/${e.id}`, text: `Run #${e.id}` }),
+    ` · ${e.trigger} · started ${fmtTime(e.startTime)} · ${fmtDuration(runDuration(e))}`,
+    e.exitMessage ? ` · ${e.exitMessage}` : "",
+  );
+
+  let percent = null;
+  let label;
+  if (e.status === "COMPLETED") {
+    percent = 100;
+    label = `${fmtInt(read)} projects read — complete`;
+  } else if (total) {
+    const shownTotal = Math.max(total.value, read);
+    percent = Math.min(100, (100 * read) / shownTotal);
+    const eta = readRate && readRate > 0 ? fmtDuration(((shownTotal - read) / readRate) * 1000) : "—";
+    label =
+      `${fmtInt(read)} / ${total.exact ? "" : "≈"}${fmtInt(shownTotal)} projects (${Math.floor(percent)}%)` +
+      (active ? ` · ${fmtRate(readRate)} · ETA ${eta}` : "") +
+      (total.exact ? "" : ` · total estimated from run #${state.estimate.runId}`);
+  } else {
+    label = `${fmtInt(read)} projects read${active ? ` · ${fmtRate(readRate)} · total unknown (GitLab does not count past 10,000)` : ""}`;
+  }
+  bar.classList.toggle("indeterminate", percent === null && active);
+  bar.classList.toggle("done", e.status === "COMPLETED");
+  fill.style.width = percent === null ? "" : `${percent}%`;
+  if (percent === null) {
+    bar.removeAttribute("aria-valuenow");
+    bar.setAttribute("aria-valuetext", label);
+  } else {
+    bar.setAttribute("aria-valuenow", String(Math.floor(percent)));
+    bar.setAttribute("aria-valuetext", label);
+  }
+  $("progress-label").textContent = label;
+
+  const last = state.samples[state.samples.length - 1];
+  const pairs = [
+    ["Read", fmtInt(c.read)],
+    ["Hooks checked", fmtInt(c.hooksChecked)],
+    ["Monitor published", fmtInt(c.monitorPublished)],
+    ["Update published", fmtInt(c.updatePublished)],
+    ["Delete published", fmtInt(c.deletePublished)],
+    ["Skipped", fmtInt(c.skipped)],
+  ];
+  if (active) {
+    pairs.push(
+      ["GitLab requests", fmtRate(rateOf("requests"))],
+      ["GitLab 429s (this replica)", last?.limited === null || !last ? "—" : fmtInt(last.limited)],
+      ["Waited on 429s", last?.waited === null || !last ? "—" : fmtDuration(last.waited * 1000)],
+    );
+  }
+  figures($("current-figures"), pairs);
+  $("stop").disabled = !active || e.status === "STOPPING";
+  $("reset").disabled = !active;
+}
+
+async function refreshCurrent() {
+  const { body } = await api("GET", "/jobs?limit=1");
+  let e = body?.jobs?.[0] ?? null;
+  if (e && ACTIVE.includes(e.status)) {
+    const [detail, metrics] = await Promise.all([api("GET", `/jobs/${e.id}`), readMetrics()]);
+    if (detail.status === 200) e = detail.body;
+    if (state.current?.id !== e.id) state.samples = [];
+    state.samples.push({
+      t: Date.now(),
+      read: e.counts?.read ?? 0,
+      requests: metrics?.requests ?? null,
+      limited: metrics?.limited ?? null,
+      waited: metrics?.waited ?? null,
+    });
+    while (state.samples.length > 2 && Date.now() - state.samples[0].t > RATE_WINDOW_MS)
+      state.samples.shift();
+    if (!state.estimate || state.estimate.runId === e.id) await loadEstimate(e.id);
+  }
+  state.current = e;
+  renderCurrent();
+  return e;
+}
+
+/** The newest COMPLETED run's read count: a fair guess at the total while GitLab gives none. */
+async function loadEstimate(currentId) {
+  const { body } = await api("GET", "/jobs?status=COMPLETED&limit=1");
+  const done = body?.jobs?.[0];
+  state.estimate = done && done.id !== currentId ? { runId: done.id, read: done.counts?.read ?? 0 } : null;
+}
+
+// ---------- actions ----------
+
+function showAnswer(text, ok, extra) {
+  $("answer").replaceChildren(el("p", { class: ok ? "" : "bad" }, text, extra ?? null));
+}
+
+function explain(status, body) {
+  if (status === 409 && body?.error?.code === "JOB_ALREADY_RUNNING") {
+    return `409 — not started: ${body.error.message}.`;
+  }
+  if (body?.error) return `${status} ${body.error.code} — ${body.error.message}`;
+  return `${status}`;
+}
+
+async function startSync() {
+  const params = new URLSearchParams();
+  if ($("fresh").checked) params.set("fresh", "true");
+  if ($("allow-mass-delete").checked) params.set("allowMassDelete", "true");
+  const qs = params.toString();
+  const { status, body } = await api("POST", `/sync${qs ? `?${qs}` : ""}`);
+  if (status === 202) {
+    showAnswer(`202 — run #${body.id} started (${body.status}).`, true);
+  } else if (body?.runningJobId) {
+    showAnswer(explain(status, body), false, [
+      " ",
+      el("a", { href: `#/runs/${body.runningJobId}`, text: `Open run #${body.runningJobId}` }),
+    ]);
+  } else {
+    showAnswer(explain(status, body), false);
+  }
+  await poll();
+}
+
+async function stopRun(id) {
+  const { status, body } = await api("POST", `/jobs/${id}/stop`);
+  showAnswer(
+    status < 300 ? `${status} — run #${id} asked to stop (${body.status}).` : explain(status, body),
+    status < 300,
+  );
+  await poll();
+}
+
+async function resetRun(id, force) {
+  const { status, body } = await api("POST", `/jobs/${id}/reset${force ? "?force=true" : ""}`);
+  if (status < 300) {
+    showAnswer(`${status} — run #${id} marked ${body.status}.`, true);
+  } else if (body?.error?.code === "JOB_HEARTBEAT_FRESH") {
+    const force = el("button", {
+      type: "button",
+      class: "warn",
+      text: `Force reset #${id}`,
+      onclick: () => {
+        const sure = confirm(
+          `Run #${id} still has a fresh heartbeat: it may really be running on some replica.\n` +
+            "Force it to ABANDONED anyway?",
+        );
+        if (sure) resetRun(id, true);
+      },
+    });
+    showAnswer(`${explain(status, body)} `, false, force);
+  } else {
+    showAnswer(explain(status, body), false);
+  }
+  await poll();
+}
+
+// ---------- history ----------
+
+async function refreshHistory() {
+  const h = state.history;
+  const params = new URLSearchParams({ limit: String(HISTORY_LIMIT) });
+  if (h.status) params.set("status", h.status);
+  if (h.before) params.set("before", String(h.before));
+  const { status, body } = await api("GET", `/jobs?${params}`);
+  h.lastAt = Date.now();
+  const tbody = $("history").tBodies[0];
+  if (status !== 200) {
+    tbody.replaceChildren(
+      el("tr", {}, el("td", { colspan: 10, class: "error", text: explain(status, body) })),
+    );
+    return;
+  }
+  const jobs = body.jobs;
+  tbody.replaceChildren(
+    ...(jobs.length === 0 ? [el("tr", {}, el("td", { colspan: 10, class: "muted", text: "No runs." }))] : []),
+    ...jobs.map((e) =>
+      el(
+        "tr",
+        { "data-id": e.id },
+        el("td", {}, el("a", { href: `#/runs/${e.id}`, text: `#${e.id}` })),
+        el("td", {}, badge(e.status)),
+        el("td", { text: e.trigger }),
+        el("td", { text: fmtTime(e.startTime) }),
+        el("td", { text: fmtDuration(runDuration(e)) }),
+        el("td", { text: fmtInt(e.counts?.read) }),
+        el("td", { text: fmtInt(e.counts?.updatePublished) }),
+        el("td", { text: fmtInt(e.counts?.monitorPublished) }),
+        el("td", { text: fmtInt(e.counts?.skipped) }),
+        el("td", { class: "msg", title: e.exitMessage || null, text: (e.exitMessage ?? "").slice(0, 200) }),
+      ),
+    ),
+  );
+  $("newer").disabled = h.stack.length === 0 && !h.before;
+  $("older").disabled = jobs.length < HISTORY_LIMIT;
+  h.lastIds = jobs.map((e) => e.id);
+}
+
+// ---------- one run ----------
+
+async function refreshDetail() {
+  const id = state.detailId;
+  const { status, body } = await api("GET", `/jobs/${id}`);
+  if (id !== state.detailId) return;
+  $("detail").hidden = false;
+  $("detail-title").textContent = `Run #${id}`;
+  const target = $("detail-body");
+  if (status !== 200) {
+    target.replaceChildren(el("p", { class: "error", text: explain(status, body) }));
+    return;
+  }
+  const e = body;
+  const step = e.step;
+  const ctx = step?.context ?? {};
+  const dl = el("dl", { class: "figures" });
+  figures(dl, [
+    ["Status", e.status],
+    ["Exit code", e.exitCode],
+    ["Trigger", e.trigger],
+    ["Restart of", e.restartOf ? `#${e.restartOf}` : "—"],
+    ["Created", fmtTime(e.createTime)],
+    ["Started", fmtTime(e.startTime)],
+    ["Ended", fmtTime(e.endTime)],
+    ["Duration", fmtDuration(runDuration(e))],
+    ["Last updated", fmtTime(e.lastUpdated)],
+    ["Read", fmtInt(e.counts?.read)],
+    ["Hooks checked", fmtInt(e.counts?.hooksChecked)],
+    ["Monitor published", fmtInt(e.counts?.monitorPublished)],
+    ["Update published", fmtInt(e.counts?.updatePublished)],
+    ["Delete published", fmtInt(e.counts?.deletePublished)],
+    ["Skipped", fmtInt(e.counts?.skipped)],
+  ]);
+  const skipped = Array.isArray(ctx.skipped) ? ctx.skipped : [];
+  const active = ACTIVE.includes(e.status);
+  target.replaceChildren(
+    dl,
+    e.exitMessage ? el("p", {}, el("strong", { text: "Exit message: " }), e.exitMessage) : null,
+    el("h3", { text: "Parameters" }),
+    el("pre", { text: JSON.stringify(e.params ?? {}, null, 2) }),
+    el("h3", { text: "Step" }),
+    step
+      ? el(
+          "p",
+          {},
+          `${step.name} · `,
+          badge(step.status),
+          ` · ${fmtInt(step.commitCount)} checkpoints committed · scan ${ctx.scanComplete ? "complete" : "not complete"}`,
+        )
+      : el("p", { class: "muted", text: "No step yet." }),
+    el("h3", { text: "Checkpoint" }),
+    el("pre", {
+      text: ctx.checkpoint ? JSON.stringify(ctx.checkpoint, null, 2) : "none (from the first page)",
+    }),
+    el("h3", { text: `Skipped projects (${fmtInt(ctx.skippedTotal ?? skipped.length)})` }),
+    skipped.length === 0
+      ? el("p", { class: "muted", text: "None." })
+      : el(
+          "div",
+          { class: "scroll" },
+          el(
+            "table",
+            {},
+            el(
+              "thead",
+              {},
+              el(
+                "tr",
+                {},
+                el("th", { scope: "col", text: "Project" }),
+                el("th", { scope: "col", text: "Path" }),
+                el("th", { scope: "col", text: "Reason" }),
+              ),
+            ),
+            el(
+              "tbody",
+              {},
+              skipped
+                .slice(0, 500)
+                .map((s) =>
+                  el(
+                    "tr",
+                    {},
+                    el("td", { text: s.projectId }),
+                    el("td", { text: s.path }),
+                    el("td", { class: "msg", text: s.reason }),
+                  ),
+                ),
+            ),
+          ),
+        ),
+    skipped.length > 500 ? el("p", { class: "muted", text: `First 500 of ${skipped.length} shown.` }) : null,
+    el(
+      "div",
+      { class: "actions" },
+      el(
+        "button",
+        { type: "button", class: "warn", disabled: !active, onclick: () => stopRun(e.id) },
+        `Stop #${e.id}`,
+      ),
+      el(
+        "button",
+        { type: "button", class: "warn", disabled: !active, onclick: () => resetRun(e.id, false) },
+        `Reset #${e.id}`,
+      ),
+    ),
+  );
+}
+
+// ---------- items ----------
+
+async function searchItems(more) {
+  const { q } = state.items;
+  const tbody = $("items").tBodies[0];
+  if (!more) {
+    state.items.cursor = null;
+    tbody.replaceChildren();
+  }
+  const params = new URLSearchParams({ limit: "50" });
+  if (q) params.set("q", q);
+  if (more && state.items.cursor) params.set("cursor", state.items.cursor);
+  const { status, body } = await api("GET", `/items?${params}`);
+  if (status !== 200) {
+    $("items-note").textContent = explain(status, body);
+    return;
+  }
+  tbody.append(
+    ...body.items.map((item) =>
+      el(
+        "tr",
+        {},
+        el("td", {}, el("a", { href: `#/items/${item.projectId}`, text: item.projectId })),
+        el("td", { text: item.projectPath }),
+        el("td", {}, el("code", { text: (item.currentCommitHash ?? "—").slice(0, 12) })),
+        el("td", { text: fmtTime(item.updatedAt) }),
+      ),
+    ),
+  );
+  state.items.cursor = body.nextCursor;
+  $("items-more").hidden = !body.nextCursor;
+  const shown = tbody.rows.length;
+  $("items-note").textContent =
+    `${shown} item${shown === 1 ? "" : "s"}${q ? ` whose path contains “${q}”` : ""}${body.nextCursor ? " so far" : ""}.`;
+}
+
+async function showItem(projectId) {
+  const panel = $("item");
+  panel.hidden = false;
+  $("item-title").textContent = `Item ${projectId}`;
+  const { status, body } = await api("GET", `/items/${projectId}`);
+  if (status !== 200) {
+    $("item-body").replaceChildren(el("p", { class: "error", text: explain(status, body) }));
+    return;
+  }
+  const dl = el("dl", { class: "figures" });
+  figures(dl, [
+    ["Project id", String(body.projectId)],
+    ["Path", body.projectPath],
+    ["Name", body.name],
+    ["Default branch", body.defaultBranch ?? "—"],
+    ["Current commit", body.currentCommitHash ?? "—"],
+    ["Commit date", fmtTime(body.currentCommitDate)],
+    ["Created", fmtTime(body.createdAt)],
+    ["Updated", fmtTime(body.updatedAt)],
+  ]);
+  const history = body.history ?? [];
+  $("item-body").replaceChildren(
+    dl,
+    el("h3", { text: "History" }),
+    el(
+      "div",
+      { class: "scroll" },
+      el(
+        "table",
+        { id: "item-history" },
+        el(
+          "thead",
+          {},
+          el(
+            "tr",
+            {},
+            ["When", "Action", "Commit", "Commit date", "Run", "Message"].map((h) =>
+              el("th", { scope: "col", text: h }),
+            ),
+          ),
+        ),
+        el(
+          "tbody",
+          {},
+          history.map((h) =>
+            el(
+              "tr",
+              {},
+              el("td", { text: fmtTime(h.createdAt) }),
+              el("td", { text: h.action }),
+              el("td", {}, el("code", { text: (h.commitHash ?? "—").slice(0, 12) })),
+              el("td", { text: fmtTime(h.commitDate) }),
+              el(
+                "td",
+                {},
+                h.jobExecutionId
+                  ? el("a", { href: `#/runs/${h.jobExecutionId}`, text: `#${h.jobExecutionId}` })
+                  : "—",
+              ),
+              el("td", {}, el("code", { text: h.messageId ?? "—" })),
+            ),
+          ),
+        ),
+      ),
+    ),
+    el("h3", { text: "item.json" }),
+    el("pre", { text: body.itemJson === null ? "none" : JSON.stringify(body.itemJson, null, 2) }),
+  );
+}
+
+// ---------- routing and polling ----------
+
+function currentRoute() {
+  const [, section = "runs", id] = location.hash.split("/");
+  return { section: section === "items" ? "items" : "runs", id: id && /^\d+$/.test(id) ? Number(id) : null };
+}
+
+function route() {
+  if (!state.token) return;
+  const { section, id } = currentRoute();
+  $("runs-view").hidden = section !== "runs";
+  $("items-view").hidden = section !== "items";
+  $("nav-runs").toggleAttribute("aria-current", section === "runs");
+  $("nav-items").toggleAttribute("aria-current", section === "items");
+  if (section === "runs") $("nav-runs").setAttribute("aria-current", "page");
+  else $("nav-items").setAttribute("aria-current", "page");
+  if (section === "runs") {
+    state.detailId = id;
+    $("detail").hidden = id === null;
+    if (id !== null) $("detail-body").replaceChildren(el("p", { class: "muted", text: "Loading…" }));
+    poll(true);
+  } else {
+    clearTimeout(state.timer);
+    if (id !== null) showItem(id).catch(ignoreSignedOut);
+    else $("item").hidden = true;
+    if ($("items").tBodies[0].rows.length === 0) searchItems(false).catch(ignoreSignedOut);
+  }
+}
+
+function ignoreSignedOut(err) {
+  if (!(err instanceof SignedOut)) $("poll-error").textContent = `Error: ${err}`;
+}
+
+let polling = false;
+
+/** One round of updates; schedules the next (1 s while something moves, else 5 s). */
+async function poll(historyNow) {
+  clearTimeout(state.timer);
+  if (!state.token || currentRoute().section !== "runs" || polling) return;
+  polling = true;
+  let fast = false;
+  try {
+    const before = state.current;
+    const e = await refreshCurrent();
+    fast = !!e && ACTIVE.includes(e.status);
+    const h = state.history;
+    const key = e ? `${e.id}:${e.status}` : "";
+    const changed = key !== h.lastKey || (before && before.counts?.read !== e?.counts?.read);
+    if (
+      historyNow ||
+      key !== h.lastKey ||
+      (changed && Date.now() - h.lastAt > 5000) ||
+      Date.now() - h.lastAt > 15000
+    ) {
+      h.lastKey = key;
+      await refreshHistory();
+    }
+    if (state.detailId !== null) {
+      await refreshDetail();
+      fast = fast || ACTIVE.includes(state.current?.status);
+    }
+    $("poll-error").textContent = "";
+  } catch (err) {
+    if (err instanceof SignedOut) return;
+    $("poll-error").textContent = `Could not refresh: ${err}`;
+  } finally {
+    polling = false;
+    if (state.token) state.timer = setTimeout(() => poll(false), fast ? FAST_POLL_MS : SLOW_POLL_MS);
+  }
+}
+
+function bind() {
+  $("token-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const token = $("token").value.trim();
+    $("token").value = "";
+    if (token) signIn(token);
+  });
+  $("oauth-sign-in").addEventListener("click", () => startOAuth());
+  $("sign-out").addEventListener("click", () => signOut("Signed out."));
+  $("start").addEventListener("click", () => startSync().catch(ignoreSignedOut));
+  $("stop").addEventListener(
+    "click",
+    () => state.current && stopRun(state.current.id).catch(ignoreSignedOut),
+  );
+  $("reset").addEventListener(
+    "click",
+    () => state.current && resetRun(state.current.id, false).catch(ignoreSignedOut),
+  );
+  $("status-filter").addEventListener("change", () => {
+    Object.assign(state.history, { status: $("status-filter").value, before: null, stack: [] });
+    refreshHistory().catch(ignoreSignedOut);
+  });
+  $("older").addEventListener("click", () => {
+    const h = state.history;
+    const last = h.lastIds?.[h.lastIds.length - 1];
+    if (!last) return;
+    h.stack.push(h.before);
+    h.before = last;
+    refreshHistory().catch(ignoreSignedOut);
+  });
+  $("newer").addEventListener("click", () => {
+    const h = state.history;
+    h.before = h.stack.pop() ?? null;
+    refreshHistory().catch(ignoreSignedOut);
+  });
+  $("item-search").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const q = $("item-q").value.trim();
+    state.items.q = q;
+    if (/^\d{1,15}$/.test(q) && Number(q) > 0) location.hash = `#/items/${q}`;
+    searchItems(false).catch(ignoreSignedOut);
+  });
+  $("items-more").addEventListener("click", () => searchItems(true).catch(ignoreSignedOut));
+  window.addEventListener("hashchange", route);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) poll(false);
+  });
+}
+
+async function main() {
+  bind();
+  try {
+    const res = await fetch("/ui/config.json");
+    if (res.ok) state.config = await res.json();
+  } catch {
+    // the token field still works
+  }
+  $("oauth-box").hidden = !state.config.oauth;
+  const params = new URLSearchParams(location.search);
+  if (params.has("code") || params.has("error")) {
+    await finishOAuth(params);
+    return;
+  }
+  if (state.token) {
+    showSignedIn(true);
+    route();
+  } else {
+    signOut();
+  }
+}
+
+main();
