@@ -13,6 +13,7 @@ import { errorResponse, mapError } from "./errors.ts";
 import { type HealthCheck, healthRoutes } from "./routes-health.ts";
 import { itemRoutes } from "./routes-items.ts";
 import { jobRoutes } from "./routes-jobs.ts";
+import { uiRoutes } from "./routes-ui.ts";
 import { type WebhookDeps, webhookRoutes } from "./routes-webhooks.ts";
 
 export interface AppDeps {
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps) {
     .onError(({ code, error, request }) => mapError(code, error, deps.logger, new URL(request.url).pathname))
     .use(healthRoutes(deps))
     .use(webhookRoutes(deps.webhooks))
+    .use(uiRoutes(deps))
     .guard({ beforeHandle: ({ request }) => authorize(deps, request) }, (app) =>
       app.use(jobRoutes(deps)).use(itemRoutes(deps)),
     );
