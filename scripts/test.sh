@@ -10,6 +10,13 @@ scripts/ensure-bun.sh
 scripts/postgres.sh install
 scripts/rabbitmq.sh install
 
+# Debian's Chromium for the dashboard's browser tests (test/ui, driven by playwright-core).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing chromium" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 work=$(mktemp -d /tmp/item-sync-test.XXXXXX)
 chmod 755 "$work"
 cleanup() {
