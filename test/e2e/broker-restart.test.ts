@@ -84,6 +84,8 @@ test("broker stopped and started again mid-sync: COMPLETED, every project has it
     const done = await waitFor(
       "the end",
       async () => {
+        if (p.proc.exitCode !== null)
+          throw new Error(`serve exited ${p.proc.exitCode}:\n${p.logs().slice(-3000)}`);
         const r = (await call("GET", `/jobs/${id}`)).body;
         return ["COMPLETED", "FAILED", "STOPPED"].includes(r.status as string) && r;
       },
@@ -116,6 +118,8 @@ test("broker away longer than AMQP_RECONNECT_TIMEOUT: the execution FAILS with a
     const done = await waitFor(
       "the end",
       async () => {
+        if (p.proc.exitCode !== null)
+          throw new Error(`serve exited ${p.proc.exitCode}:\n${p.logs().slice(-3000)}`);
         const r = (await call("GET", `/jobs/${id}`)).body;
         return ["COMPLETED", "FAILED", "STOPPED"].includes(r.status as string) && r;
       },
