@@ -16,13 +16,14 @@ import { createApp } from "./http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "./http/auth.ts";
 import { createOAuthAuthenticators } from "./http/oauth.ts";
 import { executionDetailJson, executionJson } from "./http/serialize.ts";
-import { createItemStore, type ItemStore } from "./ingest/item-store.ts";
+import { createItemStore } from "./ingest/item-store.ts";
 import { type Ingest, startIngest } from "./ingest/workers.ts";
 import { AppError, ConfigError, coerceError } from "./lib/errors.ts";
-import { createLogger, type Logger, registerSecret } from "./lib/log.ts";
+import { createLogger, type Logger, redact, registerSecret } from "./lib/log.ts";
+import { collectProcessMetrics } from "./lib/telemetry.ts";
 import { SECOND } from "./lib/time.ts";
 import { createLifecycle, type Lifecycle } from "./lifecycle.ts";
-import { createMetrics, family } from "./metrics.ts";
+import { createMetrics } from "./metrics.ts";
 import { type Broker, createBroker } from "./queue/broker.ts";
 import {
   createJobMessage,
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseArgs(argv);
   } catch (err) {
-    process.stderr.write(`item-sync: ${coerceError(err).message}\n\n${USAGE}`);
+    process.stderr.write(redact(`item-sync: ${coerceError(err).message}\n\n${USAGE}`));
     return EXIT.usage;
   }
   if (args.command === "help") {
@@ -71,13 +72,14 @@ async function main(argv: string[]): Promise<number> {
     config = loadConfig(process.env, NEEDS[args.command] ?? { gitlab: true, auth: true });
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`item-sync: ${err.message}\n`);
+      process.stderr.write(redact(`item-sync: ${err.message}\n`));
       return EXIT.usage;
     }
     throw err;
   }
   for (const secret of secretValues(config)) registerSecret(secret);
   const logger = createLogger(config.logLevel, { service: "item-sync" });
+  collectProcessMetrics();
 
   try {
     switch (args.command) {
@@ -94,12 +96,12 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`item-sync: ${err.message}\n`);
+      process.stderr.write(redact(`item-sync: ${err.message}\n`));
       return EXIT.usage;
     }
     const e = coerceError(err);
     logger.error(`${args.command} failed`, { err: e });
-    process.stderr.write(`item-sync: ${e.message}\n`);
+    process.stderr.write(redact(`item-sync: ${e.message}\n`));
     return EXIT.failed;
   }
   return EXIT.usage;
@@ -186,6 +188,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       logger.warn("WEBHOOK_SECRET is empty: /webhooks/gitlab accepts deliveries without a token");
     }
     const items = createItemStore(core.db);
+    const ingestCounters = ingest?.counters;
     const app = createApp({
       jobs: core.jobs,
       items,
@@ -216,7 +219,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
         repository: core.repository,
         runner: core.runner,
         jobName: SYNC_JOB_NAME,
-        extra: [() => serviceMetrics(core, items, ingest)],
+        itemCount: () => items.count(),
+        ingest: ingestCounters ? () => ingestCounters : undefined,
       }),
       logger,
       version: VERSION,
@@ -250,68 +254,6 @@ async function worker(config: Config, logger: Logger): Promise<number> {
     await lifecycle.shutdown("start-up failed");
     throw err;
   }
-}
-
-/** GitLab, broker, ingest and item figures of this process for /metrics. */
-async function serviceMetrics(core: Core, items: ItemStore, ingest: Ingest | undefined): Promise<string> {
-  const g = core.gitlab.stats();
-  const p = core.publisher.stats();
-  const out = [
-    family("item_sync_gitlab_requests_total", "counter", "GitLab requests sent by this process.", [
-      { value: g.requests },
-    ]),
-    family("item_sync_gitlab_rate_limited_total", "counter", "GitLab 429 answers received.", [
-      { value: g.rateLimited },
-    ]),
-    family(
-      "item_sync_gitlab_rate_limit_wait_seconds_total",
-      "counter",
-      "Time spent waiting out Retry-After.",
-      [{ value: g.waitedMs / 1000 }],
-    ),
-    family("item_sync_gitlab_retries_total", "counter", "GitLab requests retried after 5xx or errors.", [
-      { value: g.retries },
-    ]),
-    family("item_sync_gitlab_requests_in_flight", "gauge", "GitLab requests in flight.", [
-      { value: g.inFlight },
-    ]),
-    family("item_sync_messages_confirmed_total", "counter", "Messages confirmed by the broker.", [
-      { value: p.confirmed },
-    ]),
-    family("item_sync_messages_failed_total", "counter", "Publishes that failed for good.", [
-      { value: p.failed },
-    ]),
-    family("item_sync_items", "gauge", "Item rows in the database.", [{ value: await items.count() }]),
-  ];
-  if (ingest) {
-    const c = ingest.counters;
-    out.push(
-      family("item_sync_ingest_hooks_created_total", "counter", "Webhooks created by monitor-item.", [
-        { value: c.hooksCreated },
-      ]),
-      family("item_sync_ingest_items_total", "counter", "update-item outcomes.", [
-        { labels: { result: "created" }, value: c.itemsCreated },
-        { labels: { result: "updated" }, value: c.itemsUpdated },
-        { labels: { result: "unchanged" }, value: c.itemsUnchanged },
-        { labels: { result: "project_gone" }, value: c.projectsGone },
-      ]),
-      family(
-        "item_sync_consumer_messages_total",
-        "counter",
-        "Messages handled by the ingest consumers.",
-        ingest.consumers.flatMap((consumer) => {
-          const s = consumer.stats();
-          return [
-            { labels: { queue: consumer.queue, outcome: "handled" }, value: s.handled },
-            { labels: { queue: consumer.queue, outcome: "failed" }, value: s.failed },
-            { labels: { queue: consumer.queue, outcome: "malformed" }, value: s.malformed },
-            { labels: { queue: consumer.queue, outcome: "dead_lettered" }, value: s.deadLettered },
-          ];
-        }),
-      ),
-    );
-  }
-  return out.join("\n");
 }
 
 async function readiness(db: Db, broker: Broker) {
@@ -424,7 +366,7 @@ async function jobsCommand(config: Config, logger: Logger, args: ParsedArgs): Pr
       }
     } catch (err) {
       if (err instanceof AppError) {
-        process.stderr.write(`item-sync: ${err.message}\n`);
+        process.stderr.write(redact(`item-sync: ${err.message}\n`));
         return EXIT.failed;
       }
       throw err;

@@ -1,56 +1,131 @@
 /**
- * Prometheus text exposition: executions by status and the running execution's progress, read
- * from the job repository (and the runner's live counts) at scrape time.
+ * /metrics: the process registry (src/lib/telemetry.ts: GitLab, publisher, consumers, HTTP,
+ * process) plus figures read at scrape time — executions by status and the running execution's
+ * progress from the job repository and the runner, item rows, ingest outcomes.
  */
+import { Counter, Gauge, Registry } from "prom-client";
 import type { JobRepository } from "./batch/repository.ts";
 import type { JobRunner } from "./batch/runner.ts";
-import { JOB_STATUSES } from "./batch/types.ts";
+import { type Counts, JOB_STATUSES, zeroCounts } from "./batch/types.ts";
+import { METRICS_CONTENT_TYPE, registry } from "./lib/telemetry.ts";
 
-export type MetricSource = () => string | Promise<string>;
+export { METRICS_CONTENT_TYPE };
 
-export function createMetrics(deps: {
+/** Executions looked at for `item_sync_job_executions`. */
+const RECENT_EXECUTIONS = 100;
+
+export interface IngestFigures {
+  hooksCreated: number;
+  itemsCreated: number;
+  itemsUpdated: number;
+  itemsUnchanged: number;
+  projectsGone: number;
+  itemsDeleted: number;
+  deletesRefused: number;
+}
+
+export interface MetricsDeps {
   repository: JobRepository;
   runner: JobRunner;
   jobName: string;
-  extra?: MetricSource[];
-}) {
-  return async (): Promise<string> => {
-    const lines: string[] = [];
-    const recent = await deps.repository.list({ limit: 100 });
-    lines.push("# HELP item_sync_job_executions Job executions among the last 100, by status.");
-    lines.push("# TYPE item_sync_job_executions gauge");
-    for (const status of JOB_STATUSES) {
-      lines.push(
-        `item_sync_job_executions{status="${status}"} ${recent.filter((e) => e.status === status).length}`,
-      );
-    }
-    const running = deps.runner.active()[0] ?? (await deps.repository.running(deps.jobName));
-    lines.push("# HELP item_sync_current_execution_id Id of the running execution, 0 when none.");
-    lines.push("# TYPE item_sync_current_execution_id gauge");
-    lines.push(`item_sync_current_execution_id ${running?.id ?? 0}`);
-    lines.push("# HELP item_sync_current_execution_progress Counts of the running execution.");
-    lines.push("# TYPE item_sync_current_execution_progress gauge");
-    for (const [name, value] of Object.entries(running?.counts ?? {})) {
-      lines.push(`item_sync_current_execution_progress{count="${name}"} ${value}`);
-    }
-    for (const source of deps.extra ?? []) lines.push((await source()).trimEnd());
-    return `${lines.join("\n")}\n`;
-  };
+  /** Item rows in the database. */
+  itemCount?: () => Promise<number>;
+  /** This process's ingest handler outcomes, when it runs ingest workers. */
+  ingest?: () => IngestFigures;
 }
 
-/** One metric family in Prometheus text format. */
-export function family(
-  name: string,
-  type: "counter" | "gauge",
-  help: string,
-  samples: { labels?: Record<string, string>; value: number }[],
-): string {
-  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
-  for (const s of samples) {
-    const labels = Object.entries(s.labels ?? {})
-      .map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)
-      .join(",");
-    lines.push(`${name}${labels ? `{${labels}}` : ""} ${s.value}`);
+/** Returns the scrape function: the whole text exposition of this process. */
+export function createMetrics(deps: MetricsDeps): () => Promise<string> {
+  const scrape = new Registry();
+  const registers = [scrape];
+
+  new Gauge({
+    name: "item_sync_job_executions",
+    help: `Job executions among the most recent ${RECENT_EXECUTIONS}, by status.`,
+    labelNames: ["status"] as const,
+    registers,
+    async collect() {
+      const recent = await deps.repository.list({ limit: RECENT_EXECUTIONS });
+      for (const status of JOB_STATUSES) {
+        this.set({ status }, recent.filter((e) => e.status === status).length);
+      }
+    },
+  });
+
+  const running = async (): Promise<{ id: number; counts: Counts } | undefined> =>
+    deps.runner.active()[0] ?? (await deps.repository.running(deps.jobName)) ?? undefined;
+
+  new Gauge({
+    name: "item_sync_current_execution_id",
+    help: "Id of the running sync execution, 0 when none.",
+    registers,
+    async collect() {
+      this.set((await running())?.id ?? 0);
+    },
+  });
+
+  new Gauge({
+    name: "item_sync_current_execution_progress",
+    help: "Counts of the running sync execution (read, hooksChecked, monitorPublished, updatePublished, deletePublished, skipped); 0 when none runs.",
+    labelNames: ["count"] as const,
+    registers,
+    async collect() {
+      const counts = (await running())?.counts ?? zeroCounts();
+      for (const [count, value] of Object.entries(counts)) this.set({ count }, value);
+    },
+  });
+
+  if (deps.itemCount) {
+    const itemCount = deps.itemCount;
+    new Gauge({
+      name: "item_sync_items",
+      help: "Item rows in the database.",
+      registers,
+      async collect() {
+        this.set(await itemCount());
+      },
+    });
   }
-  return lines.join("\n");
+
+  if (deps.ingest) {
+    const ingest = deps.ingest;
+    // Counters kept by the ingest handlers, copied at scrape time.
+    new Counter({
+      name: "item_sync_ingest_hooks_created_total",
+      help: "Webhooks created by monitor-item.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(ingest().hooksCreated);
+      },
+    });
+    new Counter({
+      name: "item_sync_ingest_items_total",
+      help: "update-item outcomes: created, updated, unchanged, project_gone.",
+      labelNames: ["result"] as const,
+      registers,
+      collect() {
+        const c = ingest();
+        this.reset();
+        this.inc({ result: "created" }, c.itemsCreated);
+        this.inc({ result: "updated" }, c.itemsUpdated);
+        this.inc({ result: "unchanged" }, c.itemsUnchanged);
+        this.inc({ result: "project_gone" }, c.projectsGone);
+      },
+    });
+    new Counter({
+      name: "item_sync_ingest_deletes_total",
+      help: "delete-item outcomes: deleted, refused (the project is still in the group).",
+      labelNames: ["result"] as const,
+      registers,
+      collect() {
+        const c = ingest();
+        this.reset();
+        this.inc({ result: "deleted" }, c.itemsDeleted);
+        this.inc({ result: "refused" }, c.deletesRefused);
+      },
+    });
+  }
+
+  return async () => Registry.merge([registry, scrape]).metrics();
 }

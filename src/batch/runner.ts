@@ -6,6 +6,7 @@
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
+import { PROGRESS_INTERVAL_MS, startProgress } from "./progress.ts";
 import type { JobRepository } from "./repository.ts";
 import {
   type Counts,
@@ -29,7 +30,10 @@ export interface StepContext {
   signal: AbortSignal;
   /** Durably saves the step context (the checkpoint) with the counts. */
   saveCheckpoint(context: Record<string, unknown>): Promise<void>;
+  /** The logger of the execution (its lines carry executionId). */
   logger: Logger;
+  /** Tells the progress lines how many projects the scan will read (null: unknown), for an ETA. */
+  setTotal?(total: number | null): void;
 }
 
 /** A step either finishes (COMPLETED), or returns STOPPED after noticing its signal; a throw FAILs it. */
@@ -76,6 +80,8 @@ export function createJobRunner(deps: {
   jobs: JobDefinition[];
   leaseMs: number;
   logger: Logger;
+  /** How often a running execution logs a progress line (default 10 s). */
+  progressIntervalMs?: number;
 }): JobRunner {
   const { repository, leaseMs, logger } = deps;
   const jobs = new Map(deps.jobs.map((j) => [j.name, j]));
@@ -115,6 +121,11 @@ export function createJobRunner(deps: {
     }, heartbeatMs);
 
     const step = await repository.getStep(execution.id);
+    const progress = startProgress({
+      counts,
+      logger: log,
+      intervalMs: deps.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
+    });
     let outcome: { status: "COMPLETED" | "STOPPED" | "FAILED"; exitMessage: string };
     try {
       log.info("execution started", { restartOf: execution.restartOf, trigger: execution.trigger });
@@ -124,6 +135,7 @@ export function createJobRunner(deps: {
         counts,
         signal: controller.signal,
         logger: log,
+        setTotal: (total) => progress.setTotal(total),
         async saveCheckpoint(context) {
           onStatus(await repository.saveCheckpoint(execution.id, context, counts));
         },
@@ -135,7 +147,9 @@ export function createJobRunner(deps: {
       log.error("execution failed", { err: e });
     } finally {
       clearInterval(timer);
+      progress.stop();
     }
+    const { elapsedSeconds, readPerSecond, publishedPerSecond } = progress.snapshot();
     if (leaseLost) {
       log.warn("execution was reset or failed by another process while running; its result is not recorded", {
         wouldHaveBeen: outcome.status,
@@ -151,6 +165,9 @@ export function createJobRunner(deps: {
           recorded,
           counts,
           exitMessage: outcome.exitMessage,
+          elapsedSeconds,
+          readPerSecond,
+          publishedPerSecond,
         });
         return;
       } catch (err) {

@@ -7,6 +7,7 @@
  * window is a second plus `RATE_WINDOW_MARGIN_MS`.
  */
 import type { Logger } from "../lib/log.ts";
+import { gitlabRateLimited, gitlabRateLimitWait, gitlabWaiting } from "../lib/telemetry.ts";
 import { SECOND } from "../lib/time.ts";
 
 export const RATE_WINDOW_MARGIN_MS = 25;
@@ -66,6 +67,7 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
       }
       const waiter = queue.shift();
       if (!waiter) return;
+      gitlabWaiting.dec();
       inFlight++;
       counters.requests++;
       if (maxRps > 0) sent.push(now);
@@ -92,20 +94,27 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
         };
         const onAbort = () => {
           const i = queue.indexOf(waiter);
-          if (i >= 0) queue.splice(i, 1);
+          if (i >= 0) {
+            queue.splice(i, 1);
+            gitlabWaiting.dec();
+          }
           reject(signal?.reason);
         };
         signal?.addEventListener("abort", onAbort, { once: true });
         queue.push(waiter);
+        gitlabWaiting.inc();
         pump();
       });
     },
     rateLimited(ms) {
       counters.rateLimited++;
+      gitlabRateLimited.inc();
       const now = performance.now();
       const until = now + ms;
       if (until > blockedUntil) {
-        counters.waitedMs += until - Math.max(now, blockedUntil);
+        const added = until - Math.max(now, blockedUntil);
+        counters.waitedMs += added;
+        gitlabRateLimitWait.inc(added / 1000);
         blockedUntil = until;
         opts.logger?.warn("gitlab rate limit: holding every request", { waitMs: Math.round(ms) });
       }

@@ -7,6 +7,13 @@
 import type { Groups } from "@gitbeaker/rest";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
+import {
+  gitlabInFlight,
+  gitlabRequestDuration,
+  gitlabRequests,
+  gitlabRetries,
+  methodLabel,
+} from "../lib/telemetry.ts";
 import { sleep } from "../lib/time.ts";
 import { GitlabError, RETRYABLE_STATUSES } from "./errors.ts";
 import type { Pacer } from "./pacer.ts";
@@ -68,6 +75,44 @@ function describe(body: unknown): string {
   return typeof body === "string" ? body.slice(0, 200) : "";
 }
 
+/** Collections whose next path segment is an identifier (id, encoded path, sha, file path). */
+const ID_AFTER: Record<string, string> = {
+  projects: ":id",
+  groups: ":id",
+  hooks: ":hook_id",
+  users: ":user_id",
+  namespaces: ":id",
+  commits: ":sha",
+  branches: ":branch",
+  tags: ":tag",
+  files: ":file_path",
+  members: ":user_id",
+  merge_requests: ":iid",
+  issues: ":iid",
+  pipelines: ":pipeline_id",
+  jobs: ":job_id",
+};
+
+/**
+ * The route template of a GitLab API path, a bounded metric label:
+ * `/api/v4/projects/123/hooks` → `/projects/:id/hooks` (anything up to `/api/v4` dropped). Every segment after a known collection is an
+ * identifier; any other segment that is not a plain lower-case word is one too, so no raw id,
+ * path or ref ever becomes a label value.
+ */
+export function gitlabRoute(path: string): string {
+  const out: string[] = [];
+  let previous = "";
+  const apiPath = path.replace(/^.*?\/api\/v4(?=\/|$)/, "");
+  for (const segment of apiPath.split("/")) {
+    if (segment === "") continue;
+    const id = ID_AFTER[previous];
+    if (id && previous !== "" && out[out.length - 1] === previous) out.push(id);
+    else out.push(/^[a-z_]+$/.test(segment) ? segment : ":id");
+    previous = segment;
+  }
+  return `/${out.join("/")}`;
+}
+
 /** A gitbeaker `requesterFn` whose every request is paced, timed out and retried by us. */
 export function createRequesterFn(deps: RequesterDeps): RequesterFn {
   const max429 = deps.max429PerCall ?? 50;
@@ -85,11 +130,14 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
       headers["content-type"] = "application/json";
     }
     const what = `${method} ${url.pathname}`;
+    const labels = { method: methodLabel(method), route: gitlabRoute(url.pathname) };
 
     let failures = 0;
     let limited = 0;
     for (;;) {
       const release = await deps.pacer.acquire(options.signal);
+      gitlabInFlight.inc();
+      const sentAt = performance.now();
       let status = 0;
       let responseHeaders: Headers | undefined;
       let parsed: unknown;
@@ -118,6 +166,16 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
       } finally {
         clearTimeout(timer);
         release();
+        gitlabInFlight.dec();
+        const outcome = failure
+          ? failure.name === "TimeoutError"
+            ? "timeout"
+            : "network_error"
+          : status === 0
+            ? "aborted"
+            : String(status);
+        gitlabRequests.inc({ ...labels, status: outcome });
+        gitlabRequestDuration.observe(labels, (performance.now() - sentAt) / 1000);
       }
 
       if (failure === undefined && status >= 200 && status < 300 && responseHeaders) {
@@ -149,6 +207,7 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
       const delay = backoffDelay(failures, deps.retry);
       failures++;
       deps.counters.retries++;
+      gitlabRetries.inc(labels);
       deps.logger.debug("gitlab request retried", {
         request: what,
         status,

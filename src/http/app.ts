@@ -1,13 +1,15 @@
 /**
  * createApp(deps) builds the Elysia application without listening, so tests drive it with
  * `app.handle(request)` and `main` serves it. Routes live in one file per group; this file
- * wires the cross-cutting parts: OpenAPI, body limit, error mapping, authentication.
+ * wires the cross-cutting parts: OpenAPI, body limit, error mapping, authentication, and the
+ * HTTP request metrics (by route template; a path no route matches counts as `unmatched`).
  */
 import { openapi } from "@elysiajs/openapi";
-import { Elysia } from "elysia";
+import { Elysia, StatusMap } from "elysia";
 import type { JobService } from "../batch/service.ts";
 import type { ItemStore } from "../ingest/item-store.ts";
 import type { Logger } from "../lib/log.ts";
+import { httpRequestDuration, httpRequests, methodLabel } from "../lib/telemetry.ts";
 import { type Authenticator, bearerToken } from "./auth.ts";
 import { errorResponse, mapError } from "./errors.ts";
 import { type HealthCheck, healthRoutes } from "./routes-health.ts";
@@ -31,8 +33,21 @@ export interface AppDeps {
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+/** The route label of a request no route matched (404s, refusals before routing). */
+export const UNMATCHED_ROUTE = "unmatched";
+
 export function createApp(deps: AppDeps) {
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const startedAt = new WeakMap<Request, number>();
+  // Elysia's context keeps the handler's status, not the one of the response onError returned.
+  const errorStatus = new WeakMap<Request, number>();
+  const observe = (request: Request, route: string | undefined, status: number) => {
+    const method = methodLabel(request.method);
+    const labels = { method, route: route || UNMATCHED_ROUTE };
+    httpRequests.inc({ ...labels, status: String(status) });
+    const start = startedAt.get(request);
+    if (start !== undefined) httpRequestDuration.observe(labels, (performance.now() - start) / 1000);
+  };
   return new Elysia()
     .use(
       openapi({
@@ -48,12 +63,28 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .onRequest(({ request }) => {
+      startedAt.set(request, performance.now());
       const length = Number(request.headers.get("content-length") ?? "0");
       if (Number.isFinite(length) && length > maxBody) {
+        observe(request, undefined, 413); // answered before routing: no after-response hook runs
         return errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${maxBody} bytes`);
       }
     })
-    .onError(({ code, error, request }) => mapError(code, error, deps.logger, new URL(request.url).pathname))
+    .onError(({ code, error, request }) => {
+      const response = mapError(code, error, deps.logger, new URL(request.url).pathname);
+      errorStatus.set(request, response.status);
+      return response;
+    })
+    .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
+      const status =
+        errorStatus.get(request) ??
+        (responseValue instanceof Response
+          ? responseValue.status
+          : typeof set.status === "number"
+            ? set.status
+            : (StatusMap[set.status ?? "OK"] ?? 200));
+      observe(request, route, status); // no route matched: route is empty
+    })
     .use(healthRoutes(deps))
     .use(webhookRoutes(deps.webhooks))
     .use(uiRoutes(deps))

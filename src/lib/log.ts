@@ -1,6 +1,14 @@
 /**
- * Structured JSON-lines logging to stderr. Every secret known to the process is registered
- * with `registerSecret` at start-up and replaced by `[redacted]` in every line written.
+ * Structured JSON-lines logging to stderr: one event per line with `level`, `time` (ISO 8601),
+ * `msg` and the context (`executionId`, `projectId`, `attempt`, … from `child()` bindings and
+ * the call). Every secret known to the process is registered with `registerSecret` at start-up
+ * and replaced by `[redacted]` in every line written — as written, JSON-escaped or
+ * percent-encoded, anywhere in the line (error messages included) — and any password inside a
+ * URL is redacted whether registered or not.
+ *
+ * Our own rather than pino: measured under Bun (200k lines to /dev/null) this is as fast or
+ * faster, and pino's path-based `redact` cannot catch a secret inside a message string, so the
+ * value-based redaction here would be needed on top of it anyway.
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -10,7 +18,11 @@ const secrets = new Set<string>();
 
 /** Values shorter than 4 characters are not registered: redacting them would mangle logs. */
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 4) secrets.add(value);
+  if (!value || value.length < 4) return;
+  secrets.add(value);
+  // the forms it takes inside a JSON string and inside a URL
+  secrets.add(JSON.stringify(value).slice(1, -1));
+  secrets.add(encodeURIComponent(value));
 }
 
 export function redact(text: string): string {
@@ -49,7 +61,19 @@ export function createLogger(
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return {
+      name: value.name,
+      message: value.message,
+      ...(typeof code === "string" || typeof code === "number" ? { code } : {}),
+      // one level only: a cause chain may loop
+      ...(value.cause instanceof Error && value.cause !== value
+        ? { cause: { name: value.cause.name, message: value.cause.message } }
+        : {}),
+    };
+  }
+  if (typeof value === "bigint") return value.toString();
   return value;
 }
 

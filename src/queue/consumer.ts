@@ -23,6 +23,13 @@ import { randomUUID } from "node:crypto";
 import { type AsyncMessage, ConsumerStatus, type Envelope } from "rabbitmq-client";
 import { AppError, coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
+import {
+  consumerDeadLettered,
+  consumerHandleDuration,
+  consumerInFlight,
+  consumerMessages,
+  consumerRetries,
+} from "../lib/telemetry.ts";
 import { SECOND, sleep } from "../lib/time.ts";
 import type { Broker } from "./broker.ts";
 import { createConfirmedSender } from "./confirmed-sender.ts";
@@ -137,6 +144,7 @@ export function createConsumer(
       },
     };
     counters.deadLettered++;
+    consumerDeadLettered.inc({ queue });
     try {
       await deadLetters.send(envelope, rawBody(msg), id);
       return ConsumerStatus.ACK;
@@ -161,35 +169,47 @@ export function createConsumer(
     } catch (thrown) {
       const reason = thrown instanceof MalformedMessageError ? thrown.message : coerceError(thrown).message;
       counters.malformed++;
+      consumerMessages.inc({ queue, outcome: "malformed" });
       log.warn("malformed message dead-lettered", { messageId, routingKey: msg.routingKey, reason });
       return deadLetter(msg, reason, 0);
     }
 
-    const msgLog = log.child({ messageId, projectId: message.projectId, type: message.type });
+    const msgLog = log.child({
+      messageId,
+      projectId: message.projectId,
+      type: message.type,
+      ...(message.jobExecutionId !== null ? { executionId: message.jobExecutionId } : {}),
+    });
     for (let attempt = 1; ; attempt++) {
       if (abort.signal.aborted) return ConsumerStatus.REQUEUE;
+      const startedAt = performance.now();
       try {
         await handler(message, {
           attempt,
           messageId,
           redelivered: msg.redelivered,
           signal: abort.signal,
-          logger: msgLog,
+          logger: msgLog.child({ attempt }),
         });
+        consumerHandleDuration.observe({ queue }, (performance.now() - startedAt) / 1000);
         counters.handled++;
+        consumerMessages.inc({ queue, outcome: "handled" });
         return ConsumerStatus.ACK;
       } catch (thrown) {
+        consumerHandleDuration.observe({ queue }, (performance.now() - startedAt) / 1000);
         const err = coerceError(thrown);
         // shutting down: the message goes back to the queue for another worker, not to .dead
         if (abort.signal.aborted) return ConsumerStatus.REQUEUE;
         const retryable = isRetryable(err);
         if (!retryable || attempt >= maxAttempts) {
           counters.failed++;
+          consumerMessages.inc({ queue, outcome: "failed" });
           const reason = `${retryable ? `failed after ${attempt} attempt(s)` : "non-retryable error"}: ${describe(err)}`;
           msgLog.error("message dead-lettered", { attempt, reason });
           return deadLetter(msg, reason, attempt);
         }
         counters.retried++;
+        consumerRetries.inc({ queue });
         const delay = backoff(options.backoffMs, maxBackoffMs, attempt);
         msgLog.warn("handler failed; retrying", { attempt, maxAttempts, delayMs: Math.round(delay), err });
         await sleep(delay, abort.signal);
@@ -207,10 +227,12 @@ export function createConsumer(
     },
     async (msg) => {
       inFlight++;
+      consumerInFlight.inc({ queue });
       try {
         return await processDelivery(msg);
       } finally {
         inFlight--;
+        consumerInFlight.dec({ queue });
       }
     },
   );

@@ -19,6 +19,13 @@
 import type { Envelope } from "rabbitmq-client";
 import { coerceError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
+import {
+  messagesConfirmed,
+  messagesFailed,
+  messagesPublished,
+  messagesResent,
+  publishDuration,
+} from "../lib/telemetry.ts";
 import { SECOND, sleep } from "../lib/time.ts";
 import type { Broker } from "./broker.ts";
 import { createConfirmedSender, isUnroutable } from "./confirmed-sender.ts";
@@ -119,7 +126,10 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
         }
       }
       if (closed) throw closedError();
-      if (tries++ > 0) counters.resent++;
+      if (tries++ > 0) {
+        counters.resent++;
+        messagesResent.inc();
+      }
       try {
         await sender.send(envelope, body, message.messageId);
         return;
@@ -154,13 +164,22 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
   };
 
   const publish = (message: OutgoingMessage): Promise<void> => {
-    if (closed) return Promise.reject(closedError());
+    const type = message.body.type;
+    messagesPublished.inc({ type });
+    if (closed) {
+      messagesFailed.inc({ type, code: "PUBLISHER_CLOSED" });
+      return Promise.reject(closedError());
+    }
+    const startedAt = performance.now();
     const p = attempt(message).then(
       () => {
         counters.confirmed++;
+        messagesConfirmed.inc({ type });
+        publishDuration.observe({ type }, (performance.now() - startedAt) / 1000);
       },
       (thrown) => {
         counters.failed++;
+        messagesFailed.inc({ type, code: errorCode(thrown) });
         throw thrown;
       },
     );
@@ -204,6 +223,13 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
     return ownClose();
   };
   return publisher;
+}
+
+/** The failure's code as a bounded label: our UpstreamError codes, else the error's name. */
+function errorCode(thrown: unknown): string {
+  const code = (thrown as { code?: unknown })?.code;
+  if (typeof code === "string" && /^[A-Z_]{1,40}$/.test(code)) return code;
+  return "OTHER";
 }
 
 /** true when `p` settled within the grace period */

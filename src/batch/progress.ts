@@ -1,0 +1,86 @@
+/**
+ * Progress lines of a running execution: every `intervalMs` one `execution progress` log line
+ * with the live counts, rates per second, time elapsed and — when the step reported how many
+ * projects there are (GitLab's x-total, absent past 10,000 rows) — an ETA. Operators follow a
+ * sync in the logs with these; /jobs/{id} and /metrics carry the same counts.
+ */
+import type { Logger } from "../lib/log.ts";
+import { SECOND } from "../lib/time.ts";
+import type { Counts } from "./types.ts";
+
+/** How often a running execution logs its progress. */
+export const PROGRESS_INTERVAL_MS = 10 * SECOND;
+
+export interface ProgressSnapshot {
+  read: number;
+  hooksChecked: number;
+  published: number;
+  monitorPublished: number;
+  updatePublished: number;
+  deletePublished: number;
+  skipped: number;
+  elapsedSeconds: number;
+  /** projects read per second since the start */
+  readPerSecond: number;
+  /** messages confirmed per second since the start */
+  publishedPerSecond: number;
+  total?: number;
+  /** seconds left to read every project, at the rate so far; only when the total is known */
+  etaSeconds?: number;
+}
+
+export interface ProgressReporter {
+  /** The number of projects the scan will read, when known; null when unknown. */
+  setTotal(total: number | null): void;
+  snapshot(): ProgressSnapshot;
+  stop(): void;
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export function startProgress(opts: {
+  counts: Counts;
+  logger: Logger;
+  intervalMs?: number;
+  now?: () => number;
+}): ProgressReporter {
+  const now = opts.now ?? (() => performance.now());
+  const startedAt = now();
+  let total: number | null = null;
+
+  const snapshot = (): ProgressSnapshot => {
+    const c = opts.counts;
+    const elapsed = Math.max(0, (now() - startedAt) / 1000);
+    const published = c.monitorPublished + c.updatePublished + c.deletePublished;
+    const readRate = elapsed > 0 ? c.read / elapsed : 0;
+    const out: ProgressSnapshot = {
+      read: c.read,
+      hooksChecked: c.hooksChecked,
+      published,
+      monitorPublished: c.monitorPublished,
+      updatePublished: c.updatePublished,
+      deletePublished: c.deletePublished,
+      skipped: c.skipped,
+      elapsedSeconds: round(elapsed),
+      readPerSecond: round(readRate),
+      publishedPerSecond: round(elapsed > 0 ? published / elapsed : 0),
+    };
+    if (total !== null) {
+      out.total = total;
+      if (readRate > 0) out.etaSeconds = Math.round(Math.max(0, total - c.read) / readRate);
+    }
+    return out;
+  };
+
+  const timer = setInterval(
+    () => opts.logger.info("execution progress", { ...snapshot() }),
+    opts.intervalMs ?? PROGRESS_INTERVAL_MS,
+  );
+  return {
+    setTotal(value) {
+      total = value !== null && Number.isFinite(value) && value >= 0 ? value : null;
+    },
+    snapshot,
+    stop: () => clearInterval(timer),
+  };
+}

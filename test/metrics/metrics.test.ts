@@ -1,0 +1,344 @@
+/**
+ * /metrics through createApp: the exposition parses with a strict Prometheus text parser, names,
+ * types and labels follow the conventions, and the figures of what happened (an execution, GitLab
+ * requests, HTTP requests) are in it with bounded route labels. Also the pieces behind it: the
+ * GitLab route template, the progress lines, log redaction.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startProgress } from "../../src/batch/progress.ts";
+import { createJobRepository } from "../../src/batch/repository.ts";
+import { createJobRunner, type JobRunner } from "../../src/batch/runner.ts";
+import { createJobService } from "../../src/batch/service.ts";
+import { zeroCounts } from "../../src/batch/types.ts";
+import { createGitlabClient } from "../../src/gitlab/client.ts";
+import { gitlabRoute } from "../../src/gitlab/requester.ts";
+import { type App, createApp } from "../../src/http/app.ts";
+import { createStaticTokenAuthenticator } from "../../src/http/auth.ts";
+import { createItemStore } from "../../src/ingest/item-store.ts";
+import { createLogger, redact, registerSecret, silentLogger } from "../../src/lib/log.ts";
+import { collectProcessMetrics } from "../../src/lib/telemetry.ts";
+import { createMetrics, METRICS_CONTENT_TYPE } from "../../src/metrics.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { countingJob } from "../helpers/steps.ts";
+import { startGitlabSim } from "../sim/gitlab.ts";
+import { conventionProblems, parsePrometheusText, sampleSum, sampleValue } from "./prometheus-text.ts";
+
+const TOKEN = "metrics-test-token-0123456789";
+const JOB = "itemSynchronizationJob";
+
+describe("/metrics", () => {
+  let t: TestDatabase;
+  let app: App;
+  let runner: JobRunner;
+
+  beforeAll(async () => {
+    collectProcessMetrics();
+    t = await createTestDatabase("sqlite");
+    const repository = createJobRepository(t.db, { leaseMs: 60_000 });
+    runner = createJobRunner({
+      repository,
+      jobs: [countingJob({ total: 30, pageSize: 10 })],
+      leaseMs: 60_000,
+      logger: silentLogger,
+    });
+    const items = createItemStore(t.db);
+    app = createApp({
+      jobs: createJobService({ jobName: JOB, repository, runner, leaseMs: 60_000 }),
+      items,
+      webhooks: {
+        gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
+        publishRemoval: async () => {},
+        publishPush: async () => {},
+        logger: silentLogger,
+      },
+      authenticator: createStaticTokenAuthenticator([TOKEN]),
+      health: { ready: async () => ({ ok: true, checks: {} }) },
+      metrics: createMetrics({
+        repository,
+        runner,
+        jobName: JOB,
+        itemCount: () => items.count(),
+        ingest: () => ({
+          hooksCreated: 2,
+          itemsCreated: 3,
+          itemsUpdated: 0,
+          itemsUnchanged: 1,
+          projectsGone: 0,
+          itemsDeleted: 0,
+          deletesRefused: 0,
+        }),
+      }),
+      logger: silentLogger,
+      version: "test",
+    });
+  });
+  afterAll(async () => {
+    await runner.shutdown();
+    await t.drop();
+  });
+
+  const call = (method: string, path: string, token: string | null = TOKEN) =>
+    app.handle(
+      new Request(`http://localhost${path}`, {
+        method,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      }),
+    );
+
+  test("parses strictly, follows the naming conventions and shows what happened", async () => {
+    // an execution to COMPLETED
+    const launched = await call("POST", "/sync");
+    expect(launched.status).toBe(202);
+    const { id } = (await launched.json()) as { id: number };
+    await runner.whenDone(id);
+    // HTTP requests: a template route, an unknown path, a refusal
+    expect((await call("GET", `/jobs/${id}`)).status).toBe(200);
+    expect((await call("GET", `/jobs/${id + 1000}`)).status).toBe(404);
+    expect((await call("GET", "/jobs/123", null)).status).toBe(401);
+    expect((await call("GET", "/no/such/path/42")).status).toBe(404);
+    // GitLab requests through the real client and requester
+    const sim = startGitlabSim({
+      projects: 120,
+      monitoredFraction: 0.5,
+      subgroupFraction: 0,
+      sharedFraction: 0,
+    });
+    try {
+      const gitlab = createGitlabClient(
+        {
+          url: sim.url,
+          token: sim.token,
+          group: sim.group,
+          includeSubgroups: false,
+          withShared: false,
+          ignoreProjects: [],
+          concurrency: 4,
+          maxRps: 0,
+          timeoutMs: 5_000,
+          webhookUrl: "https://item-sync.test/webhooks/gitlab",
+          webhookSecret: "",
+        },
+        { logger: silentLogger },
+      );
+      const ids: number[] = [];
+      for await (const page of gitlab.projectSource(50).pages()) ids.push(...page.projects.map((p) => p.id));
+      expect(ids.length).toBe(120);
+      for (const pid of ids.slice(0, 5)) await gitlab.isMonitored(pid);
+    } finally {
+      await sim.close();
+    }
+
+    const res = await call("GET", "/metrics", null);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe(METRICS_CONTENT_TYPE);
+    const families = parsePrometheusText(await res.text());
+    expect(conventionProblems(families)).toEqual([]);
+
+    // every family we promise exists with the right type
+    const expected: Record<string, string> = {
+      item_sync_job_executions: "gauge",
+      item_sync_current_execution_id: "gauge",
+      item_sync_current_execution_progress: "gauge",
+      item_sync_items: "gauge",
+      item_sync_gitlab_requests_total: "counter",
+      item_sync_gitlab_request_duration_seconds: "histogram",
+      item_sync_gitlab_requests_in_flight: "gauge",
+      item_sync_gitlab_requests_waiting: "gauge",
+      item_sync_gitlab_rate_limited_total: "counter",
+      item_sync_gitlab_rate_limit_wait_seconds_total: "counter",
+      item_sync_gitlab_retries_total: "counter",
+      item_sync_messages_published_total: "counter",
+      item_sync_messages_confirmed_total: "counter",
+      item_sync_messages_failed_total: "counter",
+      item_sync_messages_resent_total: "counter",
+      item_sync_publish_duration_seconds: "histogram",
+      item_sync_consumer_messages_total: "counter",
+      item_sync_consumer_dead_lettered_total: "counter",
+      item_sync_consumer_retries_total: "counter",
+      item_sync_consumer_handle_duration_seconds: "histogram",
+      item_sync_consumer_messages_in_flight: "gauge",
+      item_sync_http_requests_total: "counter",
+      item_sync_http_request_duration_seconds: "histogram",
+      item_sync_ingest_hooks_created_total: "counter",
+      item_sync_ingest_items_total: "counter",
+      item_sync_ingest_deletes_total: "counter",
+      process_resident_memory_bytes: "gauge",
+      process_open_fds: "gauge",
+      nodejs_eventloop_lag_seconds: "gauge",
+    };
+    for (const [name, type] of Object.entries(expected)) {
+      expect({ name, type: families.get(name)?.type as string | undefined }).toEqual({ name, type });
+    }
+
+    expect(sampleValue(families, "item_sync_job_executions", { status: "COMPLETED" })).toBe(1);
+    expect(sampleValue(families, "item_sync_job_executions", { status: "FAILED" })).toBe(0);
+    expect(sampleValue(families, "item_sync_current_execution_id")).toBe(0);
+    expect(sampleValue(families, "item_sync_current_execution_progress", { count: "read" })).toBe(0);
+    expect(sampleValue(families, "item_sync_items")).toBe(0);
+    expect(sampleValue(families, "item_sync_ingest_items_total", { result: "created" })).toBe(3);
+
+    // GitLab: by route template and status, latency observed for each
+    const listing = { method: "GET", route: "/groups/:id/projects" };
+    const listed = sampleValue(families, "item_sync_gitlab_requests_total", { ...listing, status: "200" });
+    expect(listed).toBeGreaterThanOrEqual(3); // 3 pages of 50 (and any seam checks)
+    expect(
+      sampleValue(families, "item_sync_gitlab_requests_total", {
+        method: "GET",
+        route: "/projects/:id/hooks",
+        status: "200",
+      }),
+    ).toBe(5);
+    expect(sampleValue(families, "item_sync_gitlab_request_duration_seconds_count", listing)).toBe(listed);
+
+    // HTTP: route templates, unknown paths under one label
+    const http = (labels: Record<string, string>) =>
+      sampleSum(families, "item_sync_http_requests_total", { method: "GET", ...labels });
+    expect(http({ route: "/jobs/:id", status: "200" })).toBe(1);
+    expect(http({ route: "/jobs/:id", status: "404" })).toBe(1);
+    expect(http({ route: "/jobs/:id", status: "401" })).toBe(1);
+    expect(http({ route: "unmatched", status: "404" })).toBe(1);
+    expect(sampleSum(families, "item_sync_http_requests_total", { method: "POST", route: "/sync" })).toBe(1);
+    const routes = new Set(
+      families.get("item_sync_http_requests_total")?.samples.map((s) => s.labels.route) ?? [],
+    );
+    expect([...routes].some((r) => r?.includes("42") || r?.includes("no/such"))).toBe(false);
+  }, 30_000);
+
+  test("a running execution's progress is on /metrics while it runs", async () => {
+    const repository = createJobRepository(t.db, { leaseMs: 60_000 });
+    const held = countingJob({ total: 50, pageSize: 10, hold: true });
+    const local = createJobRunner({ repository, jobs: [held], leaseMs: 60_000, logger: silentLogger });
+    try {
+      const scrape = createMetrics({ repository, runner: local, jobName: JOB });
+      const launched = await local.launch(JOB, { trigger: "api", fresh: true });
+      if (launched.kind !== "started") throw new Error(`not started: ${launched.kind}`);
+      held.release();
+      await local.whenDone(launched.execution.id);
+      const after = parsePrometheusText(await scrape());
+      expect(sampleValue(after, "item_sync_current_execution_id")).toBe(0);
+      // and while one runs (held at its first page)
+      const held2 = countingJob({ total: 50, pageSize: 10, hold: true });
+      const local2 = createJobRunner({ repository, jobs: [held2], leaseMs: 60_000, logger: silentLogger });
+      const second = await local2.launch(JOB, { trigger: "api", fresh: true });
+      if (second.kind !== "started") throw new Error(`not started: ${second.kind}`);
+      const during = parsePrometheusText(await createMetrics({ repository, runner: local2, jobName: JOB })());
+      expect(sampleValue(during, "item_sync_current_execution_id")).toBe(second.execution.id);
+      expect(sampleValue(during, "item_sync_current_execution_progress", { count: "read" })).toBe(0);
+      await local2.shutdown();
+    } finally {
+      await local.shutdown();
+    }
+  });
+});
+
+describe("the strict parser", () => {
+  test("refuses what Prometheus would refuse", () => {
+    const bad = [
+      "x 1", // no final newline
+      "# TYPE x counter\n# TYPE x counter\nx 1\n",
+      '# TYPE x gauge\nx{a="1} 2\n',
+      '# TYPE x gauge\nx{a="\\q"} 2\n',
+      "# TYPE x gauge\nx 1\n# TYPE y gauge\ny 1\nx 2\n",
+      "# TYPE x gauge\nx 1\nx 2\n",
+      "# TYPE x gauge\nx one\n",
+      "# TYPE x gauge\nx 1e\n",
+      "# TYPE 1x gauge\n",
+      '# TYPE h histogram\nh_bucket{le="1"} 5\nh_bucket{le="+Inf"} 3\nh_sum 1\nh_count 3\n',
+      '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n',
+      "# TYPE c counter\nc -1\n",
+    ];
+    for (const text of bad) expect(() => parsePrometheusText(text)).toThrow();
+    const ok = parsePrometheusText(
+      '# HELP h d\n# TYPE h histogram\nh_bucket{le="1",a="x\\"y"} 1\nh_bucket{le="+Inf",a="x\\"y"} 2\nh_sum{a="x\\"y"} 3\nh_count{a="x\\"y"} 2\n',
+    );
+    expect(ok.get("h")?.samples[0]?.labels.a).toBe('x"y');
+  });
+});
+
+describe("GitLab route templates", () => {
+  test("never hold ids, paths or refs", () => {
+    expect(gitlabRoute("/api/v4/groups/imrt%2Fitems/projects")).toBe("/groups/:id/projects");
+    expect(gitlabRoute("/gitlab/api/v4/groups/1234")).toBe("/groups/:id");
+    expect(gitlabRoute("/api/v4/projects/42/hooks")).toBe("/projects/:id/hooks");
+    expect(gitlabRoute("/api/v4/projects/42/hooks/7")).toBe("/projects/:id/hooks/:hook_id");
+    expect(gitlabRoute("/api/v4/projects/42/repository/commits")).toBe("/projects/:id/repository/commits");
+    expect(gitlabRoute("/api/v4/projects/42/repository/files/item.json")).toBe(
+      "/projects/:id/repository/files/:file_path",
+    );
+    expect(gitlabRoute("/api/v4/projects/imrt%2Fitems%2Fitem-1")).toBe("/projects/:id");
+    expect(gitlabRoute("/api/v4/unknown/Weird-Segment/9")).toBe("/unknown/:id/:id");
+  });
+});
+
+describe("progress lines", () => {
+  test("log read, published, rates and elapsed at each interval; an ETA only with a total", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger("info", {}, (line) => lines.push(JSON.parse(line)));
+    const counts = zeroCounts();
+    let clock = 0;
+    const progress = startProgress({ counts, logger, intervalMs: 20, now: () => clock });
+    try {
+      clock = 10_000;
+      counts.read = 500;
+      counts.hooksChecked = 500;
+      counts.updatePublished = 400;
+      counts.monitorPublished = 100;
+      await Bun.sleep(35);
+      expect(lines[0]).toMatchObject({
+        level: "info",
+        msg: "execution progress",
+        read: 500,
+        published: 500,
+        readPerSecond: 50,
+        publishedPerSecond: 50,
+        elapsedSeconds: 10,
+      });
+      expect(lines[0]?.etaSeconds).toBeUndefined();
+      progress.setTotal(2000);
+      const seen = lines.length;
+      await Bun.sleep(35);
+      expect(lines[seen]).toMatchObject({ total: 2000, etaSeconds: 30 });
+    } finally {
+      progress.stop();
+    }
+    const after = lines.length;
+    await Bun.sleep(50);
+    expect(lines.length).toBe(after);
+  });
+});
+
+describe("log redaction", () => {
+  test("registered secrets, in any form, and URL passwords never reach a line", () => {
+    const secret = 'gl"pat\\tok/en+1';
+    registerSecret(secret);
+    const lines: string[] = [];
+    const logger = createLogger("debug", { service: "t" }, (line) => lines.push(line)).child({
+      executionId: 3,
+    });
+    logger.info("plain", { token: secret });
+    logger.warn(`in a message ${secret}`, { url: `https://x.test/?t=${encodeURIComponent(secret)}` });
+    const cause = new Error("connect postgres://app:db-pass-1@db.test:5432/imrt failed");
+    logger.error("wrapped", {
+      projectId: 9,
+      attempt: 2,
+      err: new Error("GET https://user:pw-xyz@gitlab.test/api failed", { cause }),
+    });
+    const out = lines.join("");
+    expect(out).not.toContain(secret);
+    expect(out).not.toContain(JSON.stringify(secret).slice(1, -1));
+    expect(out).not.toContain(encodeURIComponent(secret));
+    expect(out).not.toContain("db-pass-1");
+    expect(out).not.toContain("pw-xyz");
+    const last = JSON.parse(lines[2] ?? "{}");
+    expect(last).toMatchObject({
+      level: "error",
+      msg: "wrapped",
+      executionId: 3,
+      projectId: 9,
+      attempt: 2,
+      err: { name: "Error", cause: { name: "Error" } },
+    });
+    expect(typeof last.time).toBe("string");
+    expect(redact("amqp://guest:guest@h:5672")).toBe("amqp://guest:[redacted]@h:5672");
+  });
+});
