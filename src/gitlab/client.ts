@@ -180,11 +180,11 @@ export function createGitlabClient(
     },
 
     projectSource(perPage = 100) {
-      const fetchPage = async (page: number): Promise<RawPage> => {
+      const list = async (page: number, size: number): Promise<RawPage> => {
         try {
           const res = await groups.allProjects(group, {
             page,
-            perPage,
+            perPage: size,
             orderBy: "id",
             sort: "asc",
             // GitLab's default for with_shared is true: always say what the config wants.
@@ -201,7 +201,13 @@ export function createGitlabClient(
           throw accessErrorFor(err, config.url, config.group) ?? err;
         }
       };
-      return createProjectSource({ fetchPage, ignorePaths: config.ignoreProjects });
+      return createProjectSource({
+        fetchPage: (page) => list(page, perPage),
+        // the project at a 0-based offset: page offset+1 of pages of one
+        probe: async (offset) => (await list(offset + 1, 1)).projects[0]?.id ?? null,
+        perPage,
+        ignorePaths: config.ignoreProjects,
+      });
     },
 
     isMonitored,

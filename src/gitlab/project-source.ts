@@ -45,6 +45,14 @@ export type FetchPage = (page: number, signal?: AbortSignal) => Promise<RawPage>
 
 export function createProjectSource(deps: {
   fetchPage: FetchPage;
+  /**
+   * The id of the project at a 0-based offset of the listing (null past its end). With it, each
+   * page's seam with the previous one is checked: a project removed before the seam while the
+   * scan runs shifts the offsets down, and the first project of the next page would otherwise
+   * be skipped without a trace.
+   */
+  probe?: (offset: number, signal?: AbortSignal) => Promise<number | null>;
+  perPage?: number;
   ignorePaths?: readonly string[];
 }): ProjectSource {
   const ignored = new Set((deps.ignorePaths ?? []).map((p) => p.toLowerCase()));
@@ -93,6 +101,13 @@ export function createProjectSource(deps: {
         };
         if (pending === null || nextPage === null) return;
         current = { page: nextPage, raw: await pending };
+        if (deps.probe && deps.perPage) {
+          // The last project before the next page's offset must still be the last one seen.
+          const atSeam = await deps.probe((nextPage - 1) * deps.perPage - 1, signal);
+          if (atSeam !== null && atSeam > lastId) {
+            current = await locate({ page: nextPage, lastProjectId: lastId }, signal);
+          }
+        }
       }
     },
   };
