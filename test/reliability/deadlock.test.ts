@@ -1,0 +1,53 @@
+/**
+ * Found by the crash scenario: on Postgres a resumed sync FAILED with "deadlock detected". The
+ * heartbeat locks the job execution row then the step execution row; saveCheckpoint and finish
+ * lock the step row (writeCounts) then the job row. Run concurrently — as the runner does, the
+ * heartbeat on its timer while pages checkpoint — they deadlock and the execution fails.
+ * Product bug reported to the owner: unskip once src/batch/repository.ts locks in one order.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createJobRepository, type JobRepository } from "../../src/batch/repository.ts";
+import { zeroCounts } from "../../src/batch/types.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+
+let t: TestDatabase;
+let repo: JobRepository;
+beforeAll(async () => {
+  t = await createTestDatabase("pg");
+  repo = createJobRepository(t.db, { leaseMs: 60_000 });
+});
+afterAll(async () => {
+  await t.drop();
+});
+
+export async function heartbeatVersusCheckpoint(r: JobRepository, rounds: number): Promise<string[]> {
+  const launched = await r.launch({ jobName: "deadlockJob", stepName: "deadlockStep", trigger: "api" });
+  if (launched.kind !== "started") throw new Error("expected a new execution");
+  const id = launched.execution.id;
+  await r.markStarted(id);
+  const errors: string[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const counts = { ...zeroCounts(), read: i, updatePublished: i };
+    const results = await Promise.allSettled([
+      r.heartbeat(id, counts),
+      r.saveCheckpoint(id, { checkpoint: { page: i, lastProjectId: i } }, counts),
+      r.heartbeat(id, counts),
+      r.saveCheckpoint(id, { checkpoint: { page: i, lastProjectId: i } }, counts),
+    ]);
+    for (const x of results) if (x.status === "rejected") errors.push(String(x.reason?.message ?? x.reason));
+    if (errors.length > 0) break; // one is proof enough; each costs Postgres' deadlock_timeout
+  }
+  await r.finish(id, "COMPLETED", "", zeroCounts());
+  return errors;
+}
+
+// Remove `.todo` once heartbeat, saveCheckpoint and finish take their row locks in one order.
+test.todo("Postgres: heartbeat and checkpoint writes running together never deadlock", async () => {
+  const errors = await heartbeatVersusCheckpoint(repo, 200);
+  expect(errors).toEqual([]);
+}, 60_000);
+
+test("Postgres: heartbeat and checkpoint writes racing (evidence for the todo above, not asserted)", async () => {
+  const errors = await heartbeatVersusCheckpoint(repo, 200);
+  console.log(`[reliability] heartbeat vs checkpoint (200 rounds at most): ${[...new Set(errors)].join("; ") || "no error"}`);
+}, 60_000);

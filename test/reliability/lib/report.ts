@@ -1,0 +1,17 @@
+/** The record each reliability scenario returns; soak/run.ts writes them into RELIABILITY.md. */
+export interface ScenarioResult {
+  scenario: string;
+  /** what was tried, in one line */
+  tried: string;
+  runs: number;
+  faults: string;
+  /** projects (or items) that ended without their update-item / correct row: must be 0 */
+  lost: number;
+  duplicates: number;
+  outcome: string;
+  notes?: string[];
+}
+
+export function say(msg: string) {
+  if (process.env.RELIABILITY_QUIET !== "1") console.log(`[reliability] ${msg}`);
+}
