@@ -46,12 +46,16 @@ export interface ProjectRef {
   projectPath: string;
 }
 
-/** A message published by a sync job execution: messageId `{jobExecutionId}:{type}:{projectId}`. */
-export function createJobMessage(
+/**
+ * The one place a message is put together: messageId `{origin}:{type}:{projectId}`, where the
+ * origin is the job execution id, or — for messages a webhook caused — what identifies the event.
+ */
+function createMessage(
   type: ItemMessageType,
-  jobExecutionId: number,
+  origin: string | number,
+  jobExecutionId: number | null,
   project: ProjectRef,
-  now: Date = new Date(),
+  now: Date,
 ): OutgoingMessage {
   const body: ItemMessage = {
     type,
@@ -61,11 +65,17 @@ export function createJobMessage(
     jobExecutionId,
     createdAt: now.toISOString(),
   };
-  return {
-    body,
-    messageId: `${jobExecutionId}:${type}:${project.projectId}`,
-    routingKey: ROUTING_KEYS[type],
-  };
+  return { body, messageId: `${origin}:${type}:${project.projectId}`, routingKey: ROUTING_KEYS[type] };
+}
+
+/** A message published by a sync job execution: messageId `{jobExecutionId}:{type}:{projectId}`. */
+export function createJobMessage(
+  type: ItemMessageType,
+  jobExecutionId: number,
+  project: ProjectRef,
+  now: Date = new Date(),
+): OutgoingMessage {
+  return createMessage(type, jobExecutionId, jobExecutionId, project, now);
 }
 
 /**
@@ -77,16 +87,7 @@ export function createWebhookUpdateMessage(
   project: ProjectRef,
   now: Date = new Date(),
 ): OutgoingMessage {
-  const type = MESSAGE_TYPES.update;
-  const body: ItemMessage = {
-    type,
-    version: MESSAGE_VERSION,
-    projectId: project.projectId,
-    projectPath: project.projectPath,
-    jobExecutionId: null,
-    createdAt: now.toISOString(),
-  };
-  return { body, messageId: `${checkoutSha}:${type}:${project.projectId}`, routingKey: ROUTING_KEYS[type] };
+  return createMessage(MESSAGE_TYPES.update, checkoutSha, null, project, now);
 }
 
 /**
@@ -99,16 +100,7 @@ export function createWebhookDeleteMessage(
   project: ProjectRef,
   now: Date = new Date(),
 ): OutgoingMessage {
-  const type = MESSAGE_TYPES.delete;
-  const body: ItemMessage = {
-    type,
-    version: MESSAGE_VERSION,
-    projectId: project.projectId,
-    projectPath: project.projectPath,
-    jobExecutionId: null,
-    createdAt: now.toISOString(),
-  };
-  return { body, messageId: `${eventName}:${type}:${project.projectId}`, routingKey: ROUTING_KEYS[type] };
+  return createMessage(MESSAGE_TYPES.delete, eventName, null, project, now);
 }
 
 /** The exact bytes published: a Buffer, so rabbitmq-client keeps our contentType. */
