@@ -306,6 +306,9 @@ function renderCurrent() {
   } else {
     label = `${fmtInt(read)} projects read${active ? ` · ${fmtRate(readRate)} · total unknown (GitLab does not count past 10,000)` : ""}`;
   }
+  // a new run starts from empty at once; within a run the bar moves smoothly
+  fill.style.transition = bar.dataset.run === String(e.id) ? "" : "none";
+  bar.dataset.run = String(e.id);
   bar.classList.toggle("indeterminate", percent === null && active);
   bar.classList.toggle("done", e.status === "COMPLETED");
   fill.style.width = percent === null ? "" : `${percent}%`;
@@ -330,8 +333,8 @@ function renderCurrent() {
   if (active) {
     pairs.push(
       ["GitLab requests", fmtRate(rateOf("requests"))],
-      ["GitLab 429s (this replica)", last?.limited === null || !last ? "—" : fmtInt(last.limited)],
-      ["Waited on 429s", last?.waited === null || !last ? "—" : fmtDuration(last.waited * 1000)],
+      ["GitLab 429s (replica total)", last?.limited === null || !last ? "—" : fmtInt(last.limited)],
+      ["429 waits (replica total)", last?.waited === null || !last ? "—" : fmtDuration(last.waited * 1000)],
     );
   }
   figures($("current-figures"), pairs);
@@ -451,7 +454,8 @@ async function refreshHistory() {
     );
     return;
   }
-  const jobs = body.jobs;
+  // the running execution's live counts come from its own detail, fetched each second
+  const jobs = body.jobs.map((e) => (state.current?.id === e.id ? state.current : e));
   tbody.replaceChildren(
     ...(jobs.length === 0 ? [el("tr", {}, el("td", { colspan: 10, class: "muted", text: "No runs." }))] : []),
     ...jobs.map((e) =>
@@ -460,13 +464,13 @@ async function refreshHistory() {
         { "data-id": e.id },
         el("td", {}, el("a", { href: `#/runs/${e.id}`, text: `#${e.id}` })),
         el("td", {}, badge(e.status)),
-        el("td", { text: e.trigger }),
+        el("td", { class: "hide-narrow", text: e.trigger }),
         el("td", { text: fmtTime(e.startTime) }),
         el("td", { text: fmtDuration(runDuration(e)) }),
         el("td", { text: fmtInt(e.counts?.read) }),
-        el("td", { text: fmtInt(e.counts?.updatePublished) }),
-        el("td", { text: fmtInt(e.counts?.monitorPublished) }),
-        el("td", { text: fmtInt(e.counts?.skipped) }),
+        el("td", { class: "hide-narrow", text: fmtInt(e.counts?.updatePublished) }),
+        el("td", { class: "hide-narrow", text: fmtInt(e.counts?.monitorPublished) }),
+        el("td", { class: "hide-narrow", text: fmtInt(e.counts?.skipped) }),
         el("td", { class: "msg", title: e.exitMessage || null, text: (e.exitMessage ?? "").slice(0, 200) }),
       ),
     ),
@@ -512,7 +516,7 @@ async function refreshDetail() {
   ]);
   const skipped = Array.isArray(ctx.skipped) ? ctx.skipped : [];
   const active = ACTIVE.includes(e.status);
-  target.replaceChildren(
+  const parts = [
     dl,
     e.exitMessage ? el("p", {}, el("strong", { text: "Exit message: " }), e.exitMessage) : null,
     el("h3", { text: "Parameters" }),
@@ -583,7 +587,8 @@ async function refreshDetail() {
         `Reset #${e.id}`,
       ),
     ),
-  );
+  ];
+  target.replaceChildren(...parts.filter((part) => part !== null));
 }
 
 // ---------- items ----------

@@ -1,0 +1,224 @@
+/**
+ * The operator dashboard in a real browser: Debian's Chromium, headless, driven by
+ * playwright-core, against the compiled binary (`dist/item-sync serve`), RabbitMQ and the GitLab
+ * simulator. Signs in with a token, runs a sync to 100% and COMPLETED, stops a slow second run,
+ * shows the 409 of a second start, force-resets a run, opens an item. Screenshots of each state
+ * go to test/artifacts/ui/; the page's load time is printed, not asserted.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import {
+  API_TOKEN,
+  amqpUrl,
+  brokerNames,
+  deleteBrokerNames,
+  type RunningProcess,
+  startBinary,
+} from "../helpers/binary.ts";
+import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
+const PROJECTS = 300;
+const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+
+// As on this kind of machine: no background networking, no first-run or component updates.
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-default-apps",
+  "--disable-extensions",
+  "--metrics-recording-only",
+];
+
+let sim: GitlabSim;
+let dir: string;
+let serve: RunningProcess | undefined;
+let browser: Browser | undefined;
+const names = brokerNames("ui");
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  sim = startGitlabSim({
+    projects: PROJECTS,
+    monitoredFraction: 0.5,
+    otherHookFraction: 0.2,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: WEBHOOK_URL,
+  });
+  dir = mkdtempSync(join(tmpdir(), "item-sync-ui-"));
+  serve = await startBinary(
+    ["serve"],
+    {
+      DATABASE_URL: `sqlite:${join(dir, "ui.db")}`,
+      GITLAB_URL: sim.url,
+      GITLAB_TOKEN: sim.token,
+      GITLAB_GROUP: sim.group,
+      GITLAB_CONCURRENCY: "4",
+      WEBHOOK_URL,
+      WEBHOOK_SECRET: "ui-webhook-secret",
+      AMQP_URL: amqpUrl(),
+      API_TOKENS: API_TOKEN,
+      ...names,
+    },
+    { cwd: dir }, // assets come from the binary, not from the checkout
+  );
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.kill("SIGKILL");
+  await sim?.close();
+  await deleteBrokerNames(names).catch(() => {});
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+const currentStatus = (page: Page) => page.locator("#current-status .badge");
+
+test("sign in, run to 100%, 409 on a second start, stop, force reset, open an item", async () => {
+  const base = serve!.url;
+  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  page.on("request", (r) => requests.push(r.url()));
+  const dialogs: string[] = [];
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    void d.accept();
+  });
+
+  // --- load time, from the binary: the load event by navigation timing, over a few fresh pages
+  const loads: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const probe = await context.newPage();
+    await probe.goto(`${base}/`, { waitUntil: "load" });
+    loads.push(
+      await probe.evaluate(() => {
+        const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+        return nav.loadEventEnd - nav.startTime;
+      }),
+    );
+    await probe.close();
+  }
+  const sorted = [...loads].sort((a, b) => a - b);
+  console.log(
+    `dashboard load event from the binary (ms): first ${loads[0]?.toFixed(1)}, median ${sorted[2]?.toFixed(1)}, min ${sorted[0]?.toFixed(1)}, max ${sorted[4]?.toFixed(1)}`,
+  );
+  await page.goto(`${base}/`, { waitUntil: "load" });
+
+  // --- only a sign-in without a token; a wrong token is refused by the API
+  await expect(page.locator("#sign-in").isVisible()).resolves.toBe(true);
+  await expect(page.locator("#app").isVisible()).resolves.toBe(false);
+  await shot(page, "01-sign-in");
+  await page.getByLabel("API token").fill("not-a-valid-token-at-all");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator("#sign-in-error", { hasText: "401" }).waitFor();
+  await page.getByLabel("API token").fill(API_TOKEN);
+  await page.keyboard.press("Enter");
+  await page.locator("#app").waitFor({ state: "visible" });
+  expect(await page.evaluate(() => sessionStorage.getItem("item-sync.token"))).toBe(API_TOKEN);
+
+  // --- first run: progress bar to 100%, COMPLETED in the history
+  await page.getByRole("button", { name: "Start sync" }).click();
+  await page.locator("#answer", { hasText: "202" }).waitFor();
+  await shot(page, "02-started");
+  await page.locator('#progress[aria-valuenow="100"]').waitFor({ timeout: 30_000 });
+  await expect(currentStatus(page).textContent()).resolves.toBe("COMPLETED");
+  await page.locator("#history tbody tr", { hasText: "COMPLETED" }).first().waitFor();
+  expect(await page.locator("#progress-label").textContent()).toContain(`${PROJECTS} projects read`);
+  await shot(page, "03-completed");
+
+  // --- second, slow run: live progress against the first run's total, then 409, then stop
+  sim.set({ latencyMs: 150, fault429Rate: 0.05, retryAfterSeconds: 1 });
+  await page.getByRole("button", { name: "Start sync" }).click();
+  await page.locator("#current-status .badge", { hasText: "STARTED" }).waitFor();
+  // live progress: some projects read out of the first run's total, with a rate and an ETA
+  await page
+    .locator("#progress-label", { hasText: new RegExp(`^[1-9][0-9]* / ≈${PROJECTS} projects .* ETA [0-9]`) })
+    .waitFor({ timeout: 15_000 });
+  await page.locator("#current-figures", { hasText: "GitLab requests" }).waitFor();
+  await shot(page, "04-running");
+
+  await page.getByRole("button", { name: "Start sync" }).click();
+  const conflict = page.locator("#answer", { hasText: "409" });
+  await conflict.waitFor();
+  expect(await conflict.textContent()).toMatch(/already running/);
+  await conflict.getByRole("link", { name: /Open run #\d+/ }).waitFor();
+  await shot(page, "05-conflict-409");
+
+  await page.getByRole("button", { name: "Stop", exact: true }).click();
+  await page.locator("#answer", { hasText: "asked to stop" }).waitFor();
+  await page.locator("#current-status .badge", { hasText: /^STOPPED$/ }).waitFor({ timeout: 20_000 });
+  await page.locator("#history tbody tr", { hasText: "STOPPED" }).first().waitFor();
+  await shot(page, "06-stopped");
+
+  // --- a third run: reset answers 409 while its heartbeat is fresh; force asks, then ABANDONED
+  await page.getByRole("button", { name: "Start sync" }).click();
+  await page.locator("#current-status .badge", { hasText: "STARTED" }).waitFor();
+  await page.getByRole("button", { name: "Reset", exact: true }).click();
+  const fresh = page.locator("#answer", { hasText: "JOB_HEARTBEAT_FRESH" });
+  await fresh.waitFor();
+  await shot(page, "07-reset-409");
+  await fresh.getByRole("button", { name: /Force reset/ }).click();
+  await page.locator("#answer", { hasText: "ABANDONED" }).waitFor();
+  expect(dialogs.length).toBe(1);
+  await page.locator("#current-status .badge", { hasText: "ABANDONED" }).waitFor();
+  sim.set({ latencyMs: 0, fault429Rate: 0 });
+
+  // --- history filter and one run's detail
+  await page.getByLabel("Status").selectOption("COMPLETED");
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll("#history tbody tr"));
+    return rows.length === 1 && rows[0]?.textContent?.includes("COMPLETED");
+  });
+  await page.locator("#history tbody tr a").first().click();
+  await page.locator("#detail-body", { hasText: "Checkpoint" }).waitFor();
+  expect(await page.locator("#detail-body").textContent()).toContain("itemSynchronizationStep");
+  await shot(page, "08-run-detail");
+  await page.getByLabel("Status").selectOption("");
+
+  // --- items: search by path, open one with its commit and history
+  await page.getByRole("link", { name: "Items" }).click();
+  const target = sim.state.projects[7]!;
+  const path = sim.state.fullPathOf(target);
+  const commit = sim.state.commitsOf(target)[0]!.id;
+  await page.getByLabel("Path or project id").fill(target.path.toUpperCase());
+  // the workers may still be ingesting: search until the item is there
+  for (let i = 0; i < 50; i++) {
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.locator("#items-note", { hasText: "item" }).waitFor();
+    if (await page.locator("#items tbody tr", { hasText: path }).count()) break;
+    await Bun.sleep(200);
+  }
+  await page.getByRole("link", { name: String(target.id), exact: true }).click();
+  await page.locator("#item-body", { hasText: commit }).waitFor();
+  expect(await page.locator("#item-history tbody tr").count()).toBeGreaterThan(0);
+  await shot(page, "09-item");
+
+  // --- a phone, dark scheme
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.getByRole("link", { name: "Runs" }).click();
+  await page.locator("#history tbody tr", { hasText: "COMPLETED" }).first().waitFor();
+  await shot(page, "10-phone-dark");
+
+  // --- nothing but the service was asked for anything
+  const outside = requests.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith("data:"));
+  expect(outside).toEqual([]);
+  expect(requests.some((u) => u.endsWith("/ui/app.js"))).toBe(true);
+  await context.close();
+}, 60_000);
