@@ -49,5 +49,7 @@ test.todo("Postgres: heartbeat and checkpoint writes running together never dead
 
 test("Postgres: heartbeat and checkpoint writes racing (evidence for the todo above, not asserted)", async () => {
   const errors = await heartbeatVersusCheckpoint(repo, 200);
-  console.log(`[reliability] heartbeat vs checkpoint (200 rounds at most): ${[...new Set(errors)].join("; ") || "no error"}`);
+  console.log(
+    `[reliability] heartbeat vs checkpoint (200 rounds at most): ${[...new Set(errors)].join("; ") || "no error"}`,
+  );
 }, 60_000);

@@ -99,8 +99,10 @@ export function historyProblems(rows: HistoryRow[], opts: { allowRunning?: boole
   if (running.length > (opts.allowRunning ? 1 : 0))
     problems.push(`running: ${running.map((r) => `${r.id} ${r.status}`).join(", ")}`);
   for (const r of rows) {
-    if (r.status === "FAILED" && r.exitMessage.trim() === "") problems.push(`${r.id} FAILED without a reason`);
-    if (TERMINAL.includes(r.status) && r.endTime === null) problems.push(`${r.id} ${r.status} without end time`);
+    if (r.status === "FAILED" && r.exitMessage.trim() === "")
+      problems.push(`${r.id} FAILED without a reason`);
+    if (TERMINAL.includes(r.status) && r.endTime === null)
+      problems.push(`${r.id} ${r.status} without end time`);
   }
   const spans = rows
     .filter((r) => r.startTime !== null)

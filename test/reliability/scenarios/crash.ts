@@ -86,7 +86,9 @@ export async function crashScenario(opts: { projects: number; crashes: number })
       serve.proc.kill("SIGKILL");
       await serve.exited;
       killedAt.push(`${delay} ms (read ${before.counts?.read ?? "?"})`);
-      say(`crash ${crash + 1}/${opts.crashes}: SIGKILL at ${delay} ms, execution ${id}, read ${before.counts?.read}`);
+      say(
+        `crash ${crash + 1}/${opts.crashes}: SIGKILL at ${delay} ms, execution ${id}, read ${before.counts?.read}`,
+      );
     }
     const ids = sim.state.projects.map((p) => p.id);
     await waitFor(

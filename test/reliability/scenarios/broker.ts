@@ -1,0 +1,235 @@
+/**
+ * Broker faults during a sync, against the compiled binary: a private RabbitMQ node stopped for
+ * a while and started again; the connection reset by a TCP proxy the test controls; the update
+ * queue deleted mid-run (messages unroutable → the execution must fail, never report COMPLETED,
+ * and the resumed run must republish what was returned).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  amqpUrl,
+  api,
+  brokerNames,
+  deleteBrokerNames,
+  type RunningProcess,
+  startBinary,
+  startTap,
+  waitFor,
+} from "../../helpers/binary.ts";
+import { adminConnection, createPrivateNode } from "../../queue/amqp-helpers.ts";
+import { startGitlabSim } from "../../sim/gitlab.ts";
+import {
+  duplicateCount,
+  type Execution,
+  getExecution,
+  missingUpdates,
+  serviceEnv,
+  waitTerminal,
+} from "../lib/harness.ts";
+import type { ScenarioResult } from "../lib/report.ts";
+import { say } from "../lib/report.ts";
+import { startTcpProxy } from "../lib/tcp-proxy.ts";
+
+function simFor(projects: number, latencyMs: number) {
+  return startGitlabSim({
+    projects,
+    latencyMs,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: "https://item-sync.test/webhooks/gitlab",
+  });
+}
+
+async function untilRead(call: ReturnType<typeof api>, id: number, n: number) {
+  await waitFor(`read ≥ ${n}`, async () => ((await getExecution(call, id)).counts?.read ?? 0) >= n, 60_000);
+}
+
+/** RabbitMQ (a private node) stopped for `downSeconds` in the middle of a sync, then started again. */
+export async function brokerOutage(opts: {
+  downSeconds: number;
+  projects?: number;
+}): Promise<ScenarioResult> {
+  const projects = opts.projects ?? 1500;
+  const node = await createPrivateNode();
+  await node.start();
+  const sim = simFor(projects, 10);
+  const dir = mkdtempSync(join(tmpdir(), "item-sync-rel-broker-"));
+  const names = brokerNames("outage");
+  const tap = await startTap(names.AMQP_EXCHANGE, { url: node.url, durable: true });
+  let serve: RunningProcess | undefined;
+  try {
+    serve = await startBinary(
+      ["serve"],
+      serviceEnv(sim, {
+        DATABASE_URL: `sqlite:${join(dir, "db.sqlite")}`,
+        AMQP_URL: node.url,
+        GITLAB_CONCURRENCY: "4",
+        AMQP_RECONNECT_TIMEOUT: String(Math.max(60, opts.downSeconds * 2)),
+        ...names,
+      }),
+    );
+    const call = api(serve.url);
+    const id = (await call("POST", "/sync")).body.id as number;
+    await untilRead(call, id, 300);
+    await node.stop();
+    const stoppedAt = Date.now();
+    say(`broker stopped for ${opts.downSeconds} s`);
+    let duringStatus = "";
+    while (Date.now() - stoppedAt < opts.downSeconds * 1000) {
+      duringStatus = (await getExecution(call, id)).status;
+      if (serve.proc.exitCode !== null) throw new Error(`serve exited during the outage:\n${serve.logs()}`);
+      await Bun.sleep(1000);
+    }
+    const readyDuring = (await fetch(`${serve.url}/health/ready`)).status;
+    await node.start();
+    const done = await waitTerminal(call, id, 300_000, serve);
+    const ids = sim.state.projects.map((p) => p.id);
+    await waitFor(
+      "every update-item",
+      async () => missingUpdates(ids, tap.counts["item.update"]).length === 0,
+      30_000,
+    ).catch(() => {});
+    const lost = missingUpdates(ids, tap.counts["item.update"]).length;
+    await serve.kill("SIGTERM");
+    return {
+      scenario: `broker stopped ${opts.downSeconds} s`,
+      tried: `private RabbitMQ node stopped ${opts.downSeconds} s after 300 of ${projects} projects were read, then started again`,
+      runs: 1,
+      faults: `1 outage of ${opts.downSeconds} s (status during: ${duringStatus}, /health/ready ${readyDuring})`,
+      lost,
+      duplicates: duplicateCount(tap.counts["item.update"]),
+      outcome: `${done.status}${done.exitMessage ? `: ${done.exitMessage}` : ""}`,
+    };
+  } finally {
+    if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
+    await tap.close().catch(() => {});
+    await sim.close();
+    await node.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The service's AMQP connection reset by a TCP proxy `drops` times during one sync. */
+export async function proxyDrops(opts: { drops: number; projects?: number }): Promise<ScenarioResult> {
+  const projects = opts.projects ?? 2000;
+  const broker = new URL(amqpUrl());
+  const proxy = startTcpProxy(broker.hostname, Number(broker.port || 5672));
+  const proxied = new URL(amqpUrl());
+  proxied.port = String(proxy.port);
+  const sim = simFor(projects, 5);
+  const dir = mkdtempSync(join(tmpdir(), "item-sync-rel-proxy-"));
+  const names = brokerNames("proxy");
+  const tap = await startTap(names.AMQP_EXCHANGE);
+  let serve: RunningProcess | undefined;
+  try {
+    serve = await startBinary(
+      ["serve"],
+      serviceEnv(sim, {
+        DATABASE_URL: `sqlite:${join(dir, "db.sqlite")}`,
+        AMQP_URL: proxied.toString(),
+        GITLAB_CONCURRENCY: "4",
+        AMQP_RECONNECT_TIMEOUT: "60",
+        ...names,
+      }),
+    );
+    const call = api(serve.url);
+    const id = (await call("POST", "/sync")).body.id as number;
+    let dropped = 0;
+    let status = "";
+    for (let i = 0; i < opts.drops; i++) {
+      await untilRead(call, id, Math.floor(((i + 1) * projects) / (opts.drops + 2)));
+      status = (await getExecution(call, id)).status;
+      if (status !== "STARTED") break;
+      dropped += proxy.drop();
+      if (i % 2 === 1) proxy.refuse(1500); // and refuse reconnection for a moment
+    }
+    const done = await waitTerminal(call, id, 180_000, serve);
+    const ids = sim.state.projects.map((p) => p.id);
+    await waitFor(
+      "every update-item",
+      async () => missingUpdates(ids, tap.counts["item.update"]).length === 0,
+      30_000,
+    ).catch(() => {});
+    await serve.kill("SIGTERM");
+    return {
+      scenario: "connection reset by a TCP proxy",
+      tried: `the service's AMQP connection (through a test-controlled TCP proxy) reset ${opts.drops} times during a ${projects}-project sync, every other time with reconnection refused for 1.5 s`,
+      runs: 1,
+      faults: `${opts.drops} resets (${dropped} sockets)`,
+      lost: missingUpdates(ids, tap.counts["item.update"]).length,
+      duplicates: duplicateCount(tap.counts["item.update"]),
+      outcome: `${done.status}${done.exitMessage ? `: ${done.exitMessage}` : ""}`,
+    };
+  } finally {
+    if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
+    await tap.close();
+    proxy.close();
+    await sim.close();
+    await deleteBrokerNames(names);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The update queue deleted mid-run: no queue is bound to item.update any more, the broker returns
+ * the messages. The execution must fail saying so; after the operator restarts the service (which
+ * declares the queue again) the resumed run republishes every project past the checkpoint.
+ */
+export async function queueDeleted(
+  opts: { projects?: number } = {},
+): Promise<ScenarioResult & { done: Execution }> {
+  const projects = opts.projects ?? 1500;
+  const sim = simFor(projects, 5);
+  const dir = mkdtempSync(join(tmpdir(), "item-sync-rel-unroutable-"));
+  const names = brokerNames("unrt");
+  const env = serviceEnv(sim, {
+    DATABASE_URL: `sqlite:${join(dir, "db.sqlite")}`,
+    AMQP_URL: amqpUrl(),
+    GITLAB_CONCURRENCY: "4",
+    ...names,
+  });
+  let serve: RunningProcess | undefined;
+  const admin = adminConnection(amqpUrl());
+  let tap: Awaited<ReturnType<typeof startTap>> | undefined;
+  try {
+    serve = await startBinary(["serve"], env);
+    const call = api(serve.url);
+    const id = (await call("POST", "/sync")).body.id as number;
+    await untilRead(call, id, 300);
+    await admin.queueDelete({ queue: names.AMQP_UPDATE_QUEUE });
+    const done = await waitTerminal(call, id, 120_000, serve);
+    await serve.kill("SIGTERM");
+    const checkpoint = (done.step?.context.checkpoint ?? { lastProjectId: 0 }) as { lastProjectId: number };
+    // the operator's fix: restart (topology declared again), relaunch: resumes from the checkpoint
+    tap = await startTap(names.AMQP_EXCHANGE);
+    serve = await startBinary(["serve"], env);
+    const call2 = api(serve.url);
+    const resumed = await call2("POST", "/sync");
+    const final = await waitTerminal(call2, resumed.body.id as number, 120_000, serve);
+    const after = sim.state.projects.map((p) => p.id).filter((pid) => pid > checkpoint.lastProjectId);
+    await waitFor(
+      "update-items after the checkpoint",
+      async () => missingUpdates(after, tap!.counts["item.update"]).length === 0,
+      30_000,
+    ).catch(() => {});
+    await serve.kill("SIGTERM");
+    return {
+      scenario: "update queue deleted mid-run",
+      tried: `the service's update queue deleted after 300 of ${projects} projects were read (item.update unroutable); then restart + relaunch`,
+      runs: 2,
+      faults: "1 queue deletion",
+      lost: missingUpdates(after, tap.counts["item.update"]).length,
+      duplicates: duplicateCount(tap.counts["item.update"]),
+      outcome: `first ${done.status}: ${done.exitMessage}; resumed (restartOf ${resumed.body.restartOf}) ${final.status}`,
+      done,
+    };
+  } finally {
+    if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
+    await tap?.close();
+    await admin.close();
+    await sim.close();
+    await deleteBrokerNames(names);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
