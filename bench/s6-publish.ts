@@ -128,6 +128,8 @@ console.log(
     msgsPerSec: Math.round((count / ms) * 1000),
     confirmP50Ms: pct(0.5),
     confirmP99Ms: pct(0.99),
+    // CPU of this process (the client side) per message: what the library costs, not the broker
+    cpuUsPerMsg: Number(((process.cpuUsage().user + process.cpuUsage().system) / count).toFixed(1)),
   }),
 );
 process.exit(0);

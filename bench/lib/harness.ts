@@ -3,7 +3,7 @@
  * private RabbitMQ node, unique broker names deleted after use, the compiled binary run as a
  * real process with its wall time, peak RSS and CPU time, and small statistics helpers.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Connection } from "rabbitmq-client";
@@ -172,10 +172,20 @@ export async function deleteBrokerNames(amqpUrl: string, names: BrokerNames, ext
 
 // ---------------------------------------------------------------- the binary
 
-export async function ensureBinary(): Promise<void> {
-  if (existsSync(BINARY)) return;
-  log("dist/item-sync is missing: bun run build");
+/** Builds dist/item-sync when it is missing or older than a file under src/ (the figures must be HEAD's). */
+export async function ensureBinary(): Promise<string> {
+  const newest = (dir: string): number => {
+    let t = 0;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      t = Math.max(t, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }
+    return t;
+  };
+  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newest(join(ROOT, "src"))) return "up to date";
+  log("dist/item-sync is missing or older than src/: bun run build");
   await sh(["bun", "run", "build"]);
+  return "rebuilt by this run";
 }
 
 export interface Execution {
