@@ -15,6 +15,7 @@ import {
   startBinary,
   startTap,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { createPrivateNode, type PrivateNode } from "../queue/amqp-helpers.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
@@ -81,16 +82,7 @@ test("broker stopped and started again mid-sync: COMPLETED, every project has it
     expect(during.status).toBe("STARTED");
     expect((await fetch(`${p.url}/health/ready`)).status).toBe(503);
     await node.start();
-    const done = await waitFor(
-      "the end",
-      async () => {
-        if (p.proc.exitCode !== null)
-          throw new Error(`serve exited ${p.proc.exitCode}:\n${p.logs().slice(-3000)}`);
-        const r = (await call("GET", `/jobs/${id}`)).body;
-        return ["COMPLETED", "FAILED", "STOPPED"].includes(r.status as string) && r;
-      },
-      90_000,
-    );
+    const done = await waitForExecution(call, id, { proc: p, timeoutMs: 90_000 });
     expect(`${done.status} ${done.exitMessage}`).toBe("COMPLETED ");
     const ids = sim.state.projects.map((pr) => pr.id);
     await waitFor(
@@ -115,16 +107,7 @@ test("broker away longer than AMQP_RECONNECT_TIMEOUT: the execution FAILS with a
   );
   await node.stop();
   try {
-    const done = await waitFor(
-      "the end",
-      async () => {
-        if (p.proc.exitCode !== null)
-          throw new Error(`serve exited ${p.proc.exitCode}:\n${p.logs().slice(-3000)}`);
-        const r = (await call("GET", `/jobs/${id}`)).body;
-        return ["COMPLETED", "FAILED", "STOPPED"].includes(r.status as string) && r;
-      },
-      60_000,
-    );
+    const done = await waitForExecution(call, id, { proc: p, timeoutMs: 60_000 });
     expect(done.status).toBe("FAILED");
     expect(String(done.exitMessage).toLowerCase()).toContain("broker");
   } finally {

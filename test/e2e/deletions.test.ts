@@ -11,17 +11,18 @@ import {
   api,
   brokerNames,
   deleteBrokerNames,
+  type ExecutionBody,
   type RunningProcess,
   startBinary,
   startTap,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
 const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
-const TERMINAL = ["COMPLETED", "FAILED", "STOPPED", "ABANDONED"];
-type Body = Record<string, unknown> & { counts: Record<string, number> };
+type Body = ExecutionBody;
 
 for (const dialect of DIALECTS) {
   describe(`deletions via the binary on ${dialect}`, () => {
@@ -72,14 +73,7 @@ for (const dialect of DIALECTS) {
     const run = async (query = ""): Promise<Body> => {
       const launched = await call("POST", `/sync${query}`);
       expect(launched.status).toBe(202);
-      return waitFor(
-        "the end",
-        async () => {
-          const r = (await call("GET", `/jobs/${launched.body.id}`)).body as Body;
-          return TERMINAL.includes(r.status as string) && r;
-        },
-        90_000,
-      );
+      return waitForExecution(call, launched.body.id as number, { proc: serve });
     };
     const drained = (expected: number[]) =>
       waitFor(
@@ -145,10 +139,7 @@ for (const dialect of DIALECTS) {
             ((await call("GET", `/jobs/${launched.body.id}`)).body.counts as { read: number }).read > 0,
         );
         await call("POST", `/jobs/${launched.body.id}/stop`);
-        const stopped = await waitFor("stopped", async () => {
-          const r = (await call("GET", `/jobs/${launched.body.id}`)).body as Body;
-          return TERMINAL.includes(r.status as string) && r;
-        });
+        const stopped = await waitForExecution(call, launched.body.id as number, { proc: serve });
         sim.set({ latencyMs: 0 });
         expect(stopped.status).toBe("STOPPED");
         expect(stopped.counts.deletePublished).toBe(0);

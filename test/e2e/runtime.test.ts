@@ -13,32 +13,23 @@ import {
   api,
   brokerNames,
   deleteBrokerNames,
+  type ExecutionBody,
   type RunningProcess,
   startBinary,
   startTap,
+  TERMINAL_STATUSES,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
 const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
 type Call = ReturnType<typeof api>;
-type Body = Record<string, unknown> & {
-  counts: Record<string, number>;
-  step?: { commitCount: number; context: Record<string, unknown> };
-};
-
-const TERMINAL = ["COMPLETED", "FAILED", "STOPPED", "ABANDONED"];
-async function waitStatus(call: Call, id: number, statuses: string[], timeoutMs = 60_000): Promise<Body> {
-  return waitFor(
-    `execution ${id} in ${statuses.join("/")}`,
-    async () => {
-      const r = await call("GET", `/jobs/${id}`);
-      return statuses.includes(r.body.status as string) && (r.body as Body);
-    },
-    timeoutMs,
-  );
-}
+const TERMINAL = TERMINAL_STATUSES;
+type Body = ExecutionBody;
+const waitStatus = (call: Call, id: number, statuses: string[], timeoutMs = 60_000) =>
+  waitForExecution(call, id, { statuses, timeoutMs });
 
 for (const dialect of DIALECTS) {
   describe(`runtime via the binary on ${dialect}`, () => {

@@ -144,6 +144,36 @@ export async function waitFor<T>(
   }
 }
 
+export const TERMINAL_STATUSES = ["COMPLETED", "FAILED", "STOPPED", "ABANDONED"];
+
+export type ExecutionBody = Record<string, unknown> & {
+  counts: Record<string, number>;
+  step?: { commitCount: number; context: Record<string, unknown> };
+};
+
+/**
+ * Polls GET /jobs/:id until the execution reaches one of `statuses` (default: any terminal one).
+ * With `proc`, a serve process that exits meanwhile fails the wait with its log.
+ */
+export function waitForExecution(
+  call: ReturnType<typeof api>,
+  id: number,
+  opts: { statuses?: string[]; proc?: RunningProcess; timeoutMs?: number } = {},
+): Promise<ExecutionBody> {
+  const statuses = opts.statuses ?? TERMINAL_STATUSES;
+  return waitFor(
+    `execution ${id} in ${statuses.join("/")}`,
+    async () => {
+      if (opts.proc && opts.proc.proc.exitCode !== null) {
+        throw new Error(`serve exited ${opts.proc.proc.exitCode}:\n${opts.proc.logs().slice(-3000)}`);
+      }
+      const r = (await call("GET", `/jobs/${id}`)).body as ExecutionBody;
+      return statuses.includes(r.status as string) && r;
+    },
+    opts.timeoutMs ?? 90_000,
+  );
+}
+
 /**
  * An independent AMQP client: declares the exchange (as the service does) and exclusive queues
  * bound with item.monitor / item.update / item.delete, and counts every message by project id.
