@@ -3,7 +3,7 @@
  * heartbeat locks the job execution row then the step execution row; saveCheckpoint and finish
  * lock the step row (writeCounts) then the job row. Run concurrently — as the runner does, the
  * heartbeat on its timer while pages checkpoint — they deadlock and the execution fails.
- * Product bug reported to the owner: unskip once src/batch/repository.ts locks in one order.
+ * Fixed: every write of a running execution now locks the job execution row first.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createJobRepository, type JobRepository } from "../../src/batch/repository.ts";
@@ -41,8 +41,7 @@ export async function heartbeatVersusCheckpoint(r: JobRepository, rounds: number
   return errors;
 }
 
-// Remove `.todo` once heartbeat, saveCheckpoint and finish take their row locks in one order.
-test.todo("Postgres: heartbeat and checkpoint writes running together never deadlock", async () => {
+test("Postgres: heartbeat and checkpoint writes running together never deadlock", async () => {
   const errors = await heartbeatVersusCheckpoint(repo, 200);
   expect(errors).toEqual([]);
 }, 60_000);
