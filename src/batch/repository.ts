@@ -342,25 +342,27 @@ export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepos
     async saveCheckpoint(executionId, context, counts, now = new Date()) {
       const serialized = JSON.stringify(context);
       return db.transaction(async (tx) => {
-        const status = await currentStatus(tx, executionId);
-        if (status === null) return null; // reset or failed by someone else: write nothing
+        // Lock order, in every write of a running execution: the job execution row first, then
+        // its step rows — concurrent heartbeats and checkpoints would deadlock otherwise.
+        const [row] = await tx.all<{ status: JobStatus }>(
+          `update batch_job_execution set last_updated = $1 where job_execution_id = $2 and status in ${RUNNING_SQL}
+           returning status`,
+          [now, executionId],
+        );
+        if (!row) return null; // reset or failed by someone else: write nothing
+        await writeCounts(tx, executionId, counts, now, true);
         await tx.run(
           `update batch_step_execution_context set short_context = $1, serialized_context = $2
            where step_execution_id = (select max(step_execution_id) from batch_step_execution where job_execution_id = $3)`,
           [shortContext(serialized), serialized, executionId],
         );
-        await writeCounts(tx, executionId, counts, now, true);
-        await tx.run("update batch_job_execution set last_updated = $1 where job_execution_id = $2", [
-          now,
-          executionId,
-        ]);
-        return status;
+        return row.status;
       });
     },
 
     async finish(executionId, status, exitMessage, counts, now = new Date()) {
       return db.transaction(async (tx) => {
-        await writeCounts(tx, executionId, counts, now, false);
+        // job row first, then the step rows (see saveCheckpoint)
         const n = await tx.run(
           `update batch_job_execution set status = $1, exit_code = $1, exit_message = $2, end_time = $3, last_updated = $3,
              version = version + 1
@@ -368,6 +370,7 @@ export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepos
           [status, truncate(exitMessage), now, executionId],
         );
         if (n === 0) return false;
+        await writeCounts(tx, executionId, counts, now, false);
         await endSteps(tx, executionId, status, truncate(exitMessage), now);
         return true;
       });
