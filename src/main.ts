@@ -224,6 +224,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       }),
       logger,
       version: VERSION,
+      ui: { clientId: config.auth.uiClientId ?? "", authorizeUrl: config.auth.authorizeUrl ?? "" },
     });
     app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: 1024 * 1024 });
     lifecycle.defer("http server", async () => {

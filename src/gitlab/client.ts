@@ -196,6 +196,7 @@ export function createGitlabClient(
           return {
             projects: (res.data as unknown as RawProject[]).map(toGitlabProject),
             next: res.paginationInfo.next,
+            total: typeof res.paginationInfo.total === "number" ? res.paginationInfo.total : null,
           };
         } catch (err) {
           throw accessErrorFor(err, config.url, config.group) ?? err;

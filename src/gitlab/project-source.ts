@@ -29,6 +29,8 @@ export interface ProjectPage {
   projects: GitlabProject[];
   checkpoint: ProjectCheckpoint;
   last: boolean;
+  /** Projects in the whole listing when GitLab says (x-total; omitted past 10,000 rows). */
+  total: number | null;
 }
 
 export interface ProjectSource {
@@ -37,6 +39,7 @@ export interface ProjectSource {
 
 /** One page as GitLab answered it: projects in id order and the next page number, if any. */
 export interface RawPage {
+  total?: number | null;
   projects: GitlabProject[];
   next: number | null;
 }
@@ -98,6 +101,7 @@ export function createProjectSource(deps: {
           projects: fresh.filter((p) => !ignored.has(p.path.toLowerCase())),
           checkpoint: { page, lastProjectId: lastId },
           last: pending === null,
+          total: raw.total ?? null,
         };
         if (pending === null || nextPage === null) return;
         current = { page: nextPage, raw: await pending };

@@ -15,7 +15,7 @@ import { errorResponse, mapError } from "./errors.ts";
 import { type HealthCheck, healthRoutes } from "./routes-health.ts";
 import { itemRoutes } from "./routes-items.ts";
 import { jobRoutes } from "./routes-jobs.ts";
-import { uiRoutes } from "./routes-ui.ts";
+import { type UiAuthSettings, uiRoutes } from "./routes-ui.ts";
 import { type WebhookDeps, webhookRoutes } from "./routes-webhooks.ts";
 
 export interface AppDeps {
@@ -29,6 +29,8 @@ export interface AppDeps {
   version: string;
   /** Largest accepted request body; larger ones get 413. */
   maxBodyBytes?: number;
+  /** The dashboard's OAuth2 sign-in (AUTH_UI_CLIENT_ID, AUTH_AUTHORIZE_URL), when configured. */
+  ui?: UiAuthSettings;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

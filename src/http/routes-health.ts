@@ -1,5 +1,6 @@
 /** Unprotected routes for probes and scrapers: /health/live, /health/ready, /metrics. */
 import { Elysia } from "elysia";
+import { METRICS_CONTENT_TYPE } from "../lib/telemetry.ts";
 
 export interface HealthCheck {
   /** Readiness: database and broker reachable. */
@@ -24,7 +25,7 @@ export function healthRoutes(deps: { health: HealthCheck; metrics(): Promise<str
       "/metrics",
       async () =>
         new Response(await deps.metrics(), {
-          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+          headers: { "content-type": METRICS_CONTENT_TYPE },
         }),
       { detail: { summary: "Prometheus metrics", tags: ["health"] } },
     );

@@ -36,6 +36,7 @@ function fakeGitlab(
             projects,
             checkpoint: { page: first + i, lastProjectId: projects[projects.length - 1]?.id ?? 0 },
             last,
+            total: ids.length,
           };
           yield page;
         }
@@ -310,5 +311,33 @@ describe("sync step", () => {
     });
     expect(outcome.status).toBe("STOPPED");
     expect(published.some((m) => m.includes("delete-item"))).toBe(false);
+  });
+
+  test("tells the runner the total GitLab gave, for the ETA; a resumed run has none", async () => {
+    const { gitlab } = fakeGitlab(range(30), 10);
+    const { publish } = recordingPublisher();
+    const totals: (number | null)[] = [];
+    const fresh = context();
+    fresh.ctx.setTotal = (n) => totals.push(n);
+    await runSyncStep(fresh.ctx, {
+      gitlab,
+      publish,
+      skipLimit: 0,
+      perPage: 10,
+      seen: memorySeen().store,
+      deleteMaxFraction: 0.1,
+    });
+    const resumed = context({ checkpoint: { page: 1, lastProjectId: 10 } });
+    resumed.ctx.setTotal = (n) => totals.push(n);
+    await runSyncStep(resumed.ctx, {
+      gitlab,
+      publish,
+      skipLimit: 0,
+      perPage: 10,
+      seen: memorySeen().store,
+      deleteMaxFraction: 0.1,
+    });
+    expect(totals).toEqual([30, null]);
+    expect(fresh.saved.at(-1)?.total).toBe(30);
   });
 });

@@ -33,6 +33,8 @@ export interface SyncPage {
   projects: SyncProject[];
   checkpoint: SyncCheckpoint;
   last: boolean;
+  /** Projects in the whole listing, when GitLab says (not past 10,000). */
+  total?: number | null;
 }
 
 /** The narrow view of GitLab the step needs (the real client implements it). */
@@ -130,16 +132,28 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     if (!oldest) return;
     await oldest.done;
     checkpoint = oldest.page.checkpoint;
-    await ctx.saveCheckpoint({ checkpoint, skipped, skippedTotal, scanComplete: oldest.page.last });
+    await ctx.saveCheckpoint({
+      checkpoint,
+      skipped,
+      skippedTotal,
+      scanComplete: oldest.page.last,
+      total: total ?? null,
+    });
   };
 
   let scanComplete = restoredScanComplete;
+  let total: number | null | undefined;
   try {
     try {
       const pages = restoredScanComplete
         ? []
         : opts.gitlab.projectSource(opts.perPage).pages({ from, signal });
       for await (const page of pages) {
+        if (total === undefined) {
+          // A resumed execution reads only what follows its checkpoint: no total to compare with.
+          total = from ? null : (page.total ?? null);
+          ctx.setTotal?.(total);
+        }
         counts.read += page.projects.length;
         await opts.seen.record(
           instanceId,
