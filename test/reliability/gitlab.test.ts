@@ -1,0 +1,33 @@
+/** GitLab faults against the binary: completes or fails clearly; no project silently missed. */
+import { expect, test } from "bun:test";
+import { deletedMidScan, mixedFaults, shortPage } from "./scenarios/gitlab.ts";
+
+test("429 storms, 5xx bursts, timeouts, resets mid-body, malformed JSON: every project published", async () => {
+  const r = await mixedFaults();
+  console.log(JSON.stringify({ ...r, ends: undefined }));
+  expect(r.ends.at(-1)?.status).toBe("COMPLETED");
+  for (const e of r.ends.filter((x) => x.status !== "COMPLETED")) expect(e.exitMessage).not.toBe("");
+  expect(r.lost).toBe(0);
+}, 240_000);
+
+test("a page shorter than per_page in the middle: the scan goes on to the last page", async () => {
+  const r = await shortPage();
+  console.log(JSON.stringify({ ...r, ends: undefined }));
+  expect(r.ends.at(-1)?.status).toBe("COMPLETED");
+  expect(r.lost).toBe(0);
+}, 120_000);
+
+// Product bug (reported): offset pagination skips the project that slides onto an already-read
+// page when an earlier project is deleted mid-scan; the execution still says COMPLETED.
+// Remove `.todo` once src/gitlab/project-source.ts re-reads the seam (or lists by id keyset).
+test.todo("projects deleted mid-scan: every project still in GitLab gets its update-item", async () => {
+  const r = await deletedMidScan();
+  expect(r.ends.at(-1)?.status).toBe("COMPLETED");
+  expect(r.lost).toBe(0);
+}, 120_000);
+
+test("projects deleted mid-scan (evidence for the todo above: missed projects printed, not asserted)", async () => {
+  const r = await deletedMidScan();
+  console.log(JSON.stringify({ ...r, ends: undefined }));
+  expect(r.ends.at(-1)?.status).toBe("COMPLETED");
+}, 120_000);
