@@ -1,0 +1,127 @@
+/**
+ * Concurrency against the compiled binary on Postgres: several `serve` processes receive many
+ * simultaneous POST /sync, round after round — exactly one execution starts each round; and
+ * three replicas whose cron ticks every second start one execution per slot between them.
+ */
+import { openDb } from "../../../src/db/client.ts";
+import {
+  amqpUrl,
+  api,
+  brokerNames,
+  deleteBrokerNames,
+  type RunningProcess,
+  startBinary,
+} from "../../helpers/binary.ts";
+import { createTestDatabase } from "../../helpers/db.ts";
+import { startGitlabSim } from "../../sim/gitlab.ts";
+import { historyProblems, readHistory, serviceEnv, waitTerminal } from "../lib/harness.ts";
+import type { ScenarioResult } from "../lib/report.ts";
+
+export async function launchRounds(opts: {
+  processes: number;
+  launches: number;
+  rounds: number;
+}): Promise<ScenarioResult & { perRound: number[] }> {
+  const sim = startGitlabSim({
+    projects: 3000,
+    latencyMs: 15,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: "https://item-sync.test/webhooks/gitlab",
+  });
+  const t = await createTestDatabase("pg");
+  const names = brokerNames("conc");
+  const env = serviceEnv(sim, { DATABASE_URL: t.url, AMQP_URL: amqpUrl(), GITLAB_CONCURRENCY: "4", ...names });
+  const procs: RunningProcess[] = [];
+  const perRound: number[] = [];
+  let conflicts = 0;
+  let others = 0;
+  try {
+    for (let i = 0; i < opts.processes; i++) procs.push(await startBinary(["serve"], env));
+    const calls = procs.map((p) => api(p.url));
+    for (let round = 0; round < opts.rounds; round++) {
+      const results = await Promise.all(
+        calls.flatMap((call) => Array.from({ length: opts.launches }, () => call("POST", "/sync?fresh=true"))),
+      );
+      const started = results.filter((r) => r.status === 202);
+      conflicts += results.filter((r) => r.status === 409).length;
+      others += results.filter((r) => r.status !== 202 && r.status !== 409).length;
+      perRound.push(started.length);
+      const call = calls[round % calls.length] as (typeof calls)[number];
+      for (const s of started) {
+        await call("POST", `/jobs/${s.body.id}/stop`);
+        await waitTerminal(call, s.body.id as number, 60_000);
+      }
+    }
+    const db = openDb(t.url);
+    const history = await readHistory(db);
+    await db.close();
+    const problems = historyProblems(history);
+    return {
+      scenario: "simultaneous launches",
+      tried: `${opts.processes} serve processes × ${opts.launches} simultaneous POST /sync?fresh=true on one Postgres, ${opts.rounds} rounds (each round's execution stopped before the next)`,
+      runs: opts.rounds * opts.processes * opts.launches,
+      faults: `${opts.processes * opts.launches} concurrent launches per round`,
+      lost: 0,
+      duplicates: perRound.reduce((n, k) => n + Math.max(0, k - 1), 0),
+      outcome: `executions started per round: ${perRound.join(",")}; ${conflicts} × 409, ${others} other answers; ${history.length} executions recorded; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      perRound,
+    };
+  } finally {
+    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    await sim.close();
+    await deleteBrokerNames(names);
+    await t.drop();
+  }
+}
+
+export async function cronReplicas(opts: { replicas: number; seconds: number }): Promise<
+  ScenarioResult & { slotsWithMoreThanOne: number; slots: number }
+> {
+  const sim = startGitlabSim({
+    projects: 20,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: "https://item-sync.test/webhooks/gitlab",
+  });
+  const t = await createTestDatabase("pg");
+  const names = brokerNames("cron");
+  const env = serviceEnv(sim, {
+    DATABASE_URL: t.url,
+    AMQP_URL: amqpUrl(),
+    SYNC_CRON: "* * * * * *",
+    ...names,
+  });
+  const procs: RunningProcess[] = [];
+  try {
+    for (let i = 0; i < opts.replicas; i++) procs.push(await startBinary(["serve"], env));
+    await Bun.sleep(opts.seconds * 1000);
+    await Promise.all(procs.map((p) => p.kill("SIGTERM")));
+    const db = openDb(t.url);
+    const rows = await db.all<{ slot: string; n: number }>(
+      `select p.parameter_value as slot, count(*) as n from batch_job_execution e
+         join batch_job_execution_params p on p.job_execution_id = e.job_execution_id and p.parameter_name = 'schedule.slot'
+        where e.trigger = 'cron' group by p.parameter_value`,
+    );
+    const history = await readHistory(db);
+    await db.close();
+    const problems = historyProblems(history);
+    const multi = rows.filter((r) => Number(r.n) > 1).length;
+    return {
+      scenario: "cron on replicas",
+      tried: `${opts.replicas} serve replicas with SYNC_CRON="* * * * * *" on one Postgres for ${opts.seconds} s (a 20-project sync per slot)`,
+      runs: history.length,
+      faults: `${opts.replicas} ticks per second`,
+      lost: 0,
+      duplicates: rows.reduce((n, r) => n + Math.max(0, Number(r.n) - 1), 0),
+      outcome: `${rows.length} slots ran, ${multi} with more than one execution; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      slotsWithMoreThanOne: multi,
+      slots: rows.length,
+    };
+  } finally {
+    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    await sim.close();
+    await deleteBrokerNames(names);
+    await t.drop();
+  }
+}
