@@ -31,7 +31,12 @@ export async function launchRounds(opts: {
   });
   const t = await createTestDatabase("pg");
   const names = brokerNames("conc");
-  const env = serviceEnv(sim, { DATABASE_URL: t.url, AMQP_URL: amqpUrl(), GITLAB_CONCURRENCY: "4", ...names });
+  const env = serviceEnv(sim, {
+    DATABASE_URL: t.url,
+    AMQP_URL: amqpUrl(),
+    GITLAB_CONCURRENCY: "4",
+    ...names,
+  });
   const procs: RunningProcess[] = [];
   const perRound: number[] = [];
   let conflicts = 0;
@@ -41,7 +46,9 @@ export async function launchRounds(opts: {
     const calls = procs.map((p) => api(p.url));
     for (let round = 0; round < opts.rounds; round++) {
       const results = await Promise.all(
-        calls.flatMap((call) => Array.from({ length: opts.launches }, () => call("POST", "/sync?fresh=true"))),
+        calls.flatMap((call) =>
+          Array.from({ length: opts.launches }, () => call("POST", "/sync?fresh=true")),
+        ),
       );
       const started = results.filter((r) => r.status === 202);
       conflicts += results.filter((r) => r.status === 409).length;
@@ -75,9 +82,10 @@ export async function launchRounds(opts: {
   }
 }
 
-export async function cronReplicas(opts: { replicas: number; seconds: number }): Promise<
-  ScenarioResult & { slotsWithMoreThanOne: number; slots: number }
-> {
+export async function cronReplicas(opts: {
+  replicas: number;
+  seconds: number;
+}): Promise<ScenarioResult & { slotsWithMoreThanOne: number; slots: number }> {
   const sim = startGitlabSim({
     projects: 20,
     subgroupFraction: 0,

@@ -1,0 +1,198 @@
+/**
+ * Ingest workers under abuse, against the compiled binary on Postgres: three `item-sync worker`
+ * processes on one queue, a redelivery storm (every update-item five times), poison messages
+ * (not JSON, unknown type, bad fields, and an item.json that is not JSON), commits pushed while
+ * they work, and one worker SIGKILLed mid-message and restarted. At the end every item row is at
+ * its project's latest commit and every poison message sits in `{queue}.dead` with its reason.
+ */
+import { Connection } from "rabbitmq-client";
+import { openDb } from "../../../src/db/client.ts";
+import {
+  amqpUrl,
+  brokerNames,
+  deleteBrokerNames,
+  type RunningProcess,
+  startBinary,
+  waitFor,
+} from "../../helpers/binary.ts";
+import { createTestDatabase } from "../../helpers/db.ts";
+import { readMessages } from "../../queue/amqp-helpers.ts";
+import { startGitlabSim } from "../../sim/gitlab.ts";
+import { serviceEnv } from "../lib/harness.ts";
+import type { ScenarioResult } from "../lib/report.ts";
+
+export async function consumerAbuse(
+  opts: { projects?: number; copies?: number } = {},
+): Promise<ScenarioResult & { wrongRows: string[]; deadReasons: string[]; poison: number }> {
+  const projects = opts.projects ?? 300;
+  const copies = opts.copies ?? 5;
+  const sim = startGitlabSim({
+    projects,
+    latencyMs: 10,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: "https://item-sync.test/webhooks/gitlab",
+  });
+  const t = await createTestDatabase("pg");
+  const names = brokerNames("cons");
+  const env = serviceEnv(sim, {
+    DATABASE_URL: t.url,
+    AMQP_URL: amqpUrl(),
+    GITLAB_CONCURRENCY: "8",
+    ...names,
+  });
+  const workers: RunningProcess[] = [];
+  const conn = new Connection({ url: amqpUrl(), retryLow: 100, retryHigh: 500 });
+  conn.on("error", () => {});
+  const pub = conn.createPublisher({ confirm: true });
+  const db = openDb(t.url);
+  try {
+    for (let i = 0; i < 3; i++) workers.push(await startBinary(["worker"], env, { waitForHttp: false }));
+    // the workers declare the topology: wait for the update queue
+    await waitFor(
+      "the update queue",
+      async () =>
+        (await conn.queueDeclare({ queue: names.AMQP_UPDATE_QUEUE, passive: true }).catch(() => null)) !==
+        null,
+      30_000,
+    );
+    const send = (body: unknown, id: string) =>
+      pub.send(
+        {
+          exchange: names.AMQP_EXCHANGE,
+          routingKey: "item.update",
+          durable: true,
+          contentType: "application/json",
+          messageId: id,
+        },
+        Buffer.from(typeof body === "string" ? body : JSON.stringify(body)),
+      );
+    // three projects whose item.json turns into garbage: their handler fails for good
+    const broken = sim.state.projects.slice(0, 3).map((p) => p.id);
+    for (const id of broken) sim.state.pushCommit(id, { files: { "item.json": "{ not json" } });
+    const poison: Array<[unknown, string]> = [
+      ["not json at all", "p1"],
+      [
+        {
+          type: "explode-item",
+          version: 1,
+          projectId: 5,
+          projectPath: "x/y",
+          jobExecutionId: 1,
+          createdAt: new Date().toISOString(),
+        },
+        "p2",
+      ],
+      [
+        {
+          type: "update-item",
+          version: 1,
+          projectId: "5",
+          projectPath: "x/y",
+          jobExecutionId: 1,
+          createdAt: "now",
+        },
+        "p3",
+      ],
+      [
+        {
+          type: "update-item",
+          version: 9,
+          projectId: 5,
+          projectPath: "x/y",
+          jobExecutionId: 1,
+          createdAt: new Date().toISOString(),
+          extra: 1,
+        },
+        "p4",
+      ],
+      ["[1,2,3]", "p5"],
+    ];
+    const messages: Array<Promise<void>> = [];
+    for (let c = 0; c < copies; c++) {
+      for (const p of sim.state.projects) {
+        const body = {
+          type: "update-item",
+          version: 1,
+          projectId: p.id,
+          projectPath: sim.state.fullPathOf(p),
+          jobExecutionId: 1,
+          createdAt: new Date().toISOString(),
+        };
+        messages.push(send(body, `1:update-item:${p.id}`));
+      }
+      if (c === 0) for (const [body, id] of poison) messages.push(send(body, id));
+    }
+    await Promise.all(messages);
+    // commits pushed while the workers are at it, with their update-items
+    const pushed = sim.state.projects.slice(10, 40).map((p) => p.id);
+    await Bun.sleep(300);
+    for (const id of pushed) {
+      const commit = sim.state.pushCommit(id, { files: { "item.json": JSON.stringify({ id, v: 2 }) } });
+      const p = sim.state.project(id);
+      await send(
+        {
+          type: "update-item",
+          version: 1,
+          projectId: id,
+          projectPath: p ? sim.state.fullPathOf(p) : "",
+          jobExecutionId: null,
+          createdAt: new Date().toISOString(),
+        },
+        `${commit.id}:update-item:${id}`,
+      );
+    }
+    // one worker killed mid-message, restarted
+    await Bun.sleep(200);
+    const victim = workers[1] as RunningProcess;
+    victim.proc.kill("SIGKILL");
+    await victim.exited;
+    workers[1] = await startBinary(["worker"], env, { waitForHttp: false });
+
+    const expectedRows = sim.state.projects.filter((p) => !broken.includes(p.id));
+    const wrongRows = async () => {
+      const rows = await db.all<{ project_id: number; current_commit_hash: string }>(
+        "select project_id, current_commit_hash from item",
+      );
+      const byId = new Map(rows.map((r) => [Number(r.project_id), r.current_commit_hash]));
+      return expectedRows
+        .filter((p) => byId.get(p.id) !== sim.state.commitsOf(p)[0]?.id)
+        .map((p) => `${p.id}: ${byId.get(p.id) ?? "missing"}`);
+    };
+    await waitFor(
+      "every item row at its latest commit",
+      async () => (await wrongRows()).length === 0,
+      120_000,
+    ).catch(() => {});
+    const wrong = await wrongRows();
+    const expectedDead = poison.length + broken.length * copies;
+    const dead = await readMessages(conn, `${names.AMQP_UPDATE_QUEUE}.dead`, expectedDead, 60_000).catch(
+      () => [],
+    );
+    const reasons = dead.map((m) => String(m.headers?.["x-item-sync-reason"] ?? ""));
+    await Bun.sleep(500);
+    const extraDead = (await conn.queueDeclare({ queue: `${names.AMQP_UPDATE_QUEUE}.dead`, passive: true }))
+      .messageCount;
+    const logs = await db.all<{ n: number }>("select count(*) as n from item_log");
+    return {
+      scenario: "consumers",
+      tried: `3 worker processes on one queue; ${projects} projects × ${copies} copies of update-item (redelivery storm), ${poison.length} malformed messages and ${broken.length} projects with a non-JSON item.json, ${pushed.length} commits pushed meanwhile, one worker SIGKILLed mid-message and restarted`,
+      runs: 1,
+      faults: `${projects * copies} storm messages, ${poison.length + broken.length * copies} poison, 1 SIGKILL`,
+      lost: wrong.length,
+      duplicates: 0,
+      outcome: `${expectedRows.length - wrong.length}/${expectedRows.length} item rows at their latest commit; ${dead.length + extraDead}/${expectedDead} messages in .dead, ${reasons.filter((r) => r !== "").length} with x-item-sync-reason; item_log rows ${logs[0]?.n}`,
+      wrongRows: wrong,
+      deadReasons: [...new Set(reasons.map((r) => r.replace(/\d+/g, "N")))],
+      poison: expectedDead,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.kill("SIGKILL")));
+    await pub.close();
+    await conn.close();
+    await db.close();
+    await sim.close();
+    await deleteBrokerNames(names);
+    await t.drop();
+  }
+}
