@@ -1,0 +1,287 @@
+/**
+ * A fuzzer against a running `serve`: random methods, paths (known routes, ids of every shape,
+ * traversal, encoded garbage), headers, tokens (missing, malformed, near-misses, `?access_token=`),
+ * query strings with SQL fragments, oversized and malformed bodies, webhook deliveries. Checks:
+ * no 5xx, the process stays up, RSS stays bounded, and every protected route refuses a request
+ * without a valid Authorization header. Also prints a timing comparison of near-miss and random
+ * tokens (the comparison hashes both sides and uses timingSafeEqual: see src/http/auth.ts).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  API_TOKEN,
+  amqpUrl,
+  brokerNames,
+  deleteBrokerNames,
+  type RunningProcess,
+  startBinary,
+} from "../../helpers/binary.ts";
+import { startGitlabSim } from "../../sim/gitlab.ts";
+import { formatKb, procStats, serviceEnv, WEBHOOK_SECRET } from "../lib/harness.ts";
+import type { ScenarioResult } from "../lib/report.ts";
+
+const PROTECTED = [/^\/sync\/?$/, /^\/jobs(\/|$)/, /^\/items(\/|$)/];
+const isProtected = (path: string) => PROTECTED.some((re) => re.test(path));
+
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
+const SQL = [
+  "' or 1=1 --",
+  "1; drop table item;--",
+  "1 union select * from batch_job_execution",
+  "%27%20OR%20%271%27%3D%271",
+  "$1",
+  "\\x00",
+  "🙂",
+];
+const IDS = [
+  "1",
+  "0",
+  "-1",
+  "999999999999999999999",
+  "1.5",
+  "1e3",
+  "abc",
+  "%00",
+  "..%2f..%2fetc%2fpasswd",
+  "NaN",
+  "null",
+  " ",
+  "%20",
+  ...SQL.map(encodeURIComponent),
+];
+const PATHS = [
+  "/sync",
+  "/jobs",
+  "/jobs/{id}",
+  "/jobs/{id}/stop",
+  "/jobs/{id}/reset",
+  "/items",
+  "/items/{id}",
+  "/webhooks/gitlab",
+  "/health/live",
+  "/health/ready",
+  "/metrics",
+  "/openapi/json",
+  "/",
+  "/ui/",
+  "/../../etc/passwd",
+  "/jobs/../items",
+  "/%2e%2e/%2e%2e/etc/passwd",
+  "/items/..%2F..%2F",
+  "//jobs",
+  "/jobs//1",
+  "/JOBS",
+  "/nonexistent/{id}",
+  "/jobs/{id}/{id}",
+];
+const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+const QUERIES = [
+  "",
+  "?limit={id}",
+  "?cursor={id}",
+  "?status={sql}",
+  "?before={id}",
+  "?q={sql}",
+  "?fresh=true",
+  "?force=true",
+  "?allowMassDelete=yes",
+  "?limit=100000",
+  `?access_token=${API_TOKEN}`,
+  "?access_token={sql}",
+  "?a[b]=c&a[b]=d",
+  "?%ZZ",
+];
+
+function randomToken(): string | null {
+  return pick([
+    null,
+    "",
+    "Bearer",
+    "Bearer ",
+    `Bearer ${API_TOKEN}x`,
+    `Bearer ${API_TOKEN.slice(0, -1)}`,
+    `Basic ${btoa(`admin:${API_TOKEN}`)}`,
+    `bearer  ${"a".repeat(5000)}`,
+    `Bearer ${pick(SQL).replace(/[^\x20-\x7e]/g, "?")}`,
+    `Bearer ${crypto.randomUUID()}`,
+    `Token ${API_TOKEN}`,
+    `Bearer ${API_TOKEN} ${API_TOKEN}`,
+  ]);
+}
+
+function randomBody(): { body?: BodyInit; type?: string } {
+  switch (Math.floor(Math.random() * 8)) {
+    case 0:
+      return {};
+    case 1:
+      return { body: "{not json", type: "application/json" };
+    case 2:
+      return { body: "x".repeat(2 * 1024 * 1024), type: "application/json" }; // oversized
+    case 3:
+      return {
+        body: JSON.stringify({ object_kind: "push", project: { id: pick(IDS) } }),
+        type: "application/json",
+      };
+    case 4:
+      return {
+        body: new Uint8Array(Array.from({ length: 512 }, () => Math.floor(Math.random() * 256))),
+        type: "application/octet-stream",
+      };
+    case 5:
+      return { body: JSON.stringify([1, 2, { a: null }]), type: "application/json" };
+    case 6:
+      return { body: "a=1&b=2", type: "application/x-www-form-urlencoded" };
+    default:
+      return {
+        body: JSON.stringify({ ["__proto__"]: { admin: true }, constructor: { prototype: 1 } }),
+        type: "application/json",
+      };
+  }
+}
+
+function pushPayload(projectId: number, path: string) {
+  return {
+    object_kind: "push",
+    ref: "refs/heads/main",
+    checkout_sha: "a".repeat(40),
+    project_id: projectId,
+    project: { id: projectId, path_with_namespace: path, default_branch: "main" },
+  };
+}
+
+export async function fuzz(opts: {
+  requests: number;
+  concurrency?: number;
+}): Promise<ScenarioResult & { fiveXx: string[]; leaks: string[]; crashed: boolean; rss: [number, number] }> {
+  const sim = startGitlabSim({ projects: 50, subgroupFraction: 0, sharedFraction: 0 });
+  const dir = mkdtempSync(join(tmpdir(), "item-sync-rel-fuzz-"));
+  const names = brokerNames("fuzz");
+  let serve: RunningProcess | undefined;
+  const fiveXx: string[] = [];
+  const leaks: string[] = []; // a protected route that answered 2xx/3xx without a valid header
+  const statuses: Record<string, number> = {};
+  try {
+    serve = await startBinary(
+      ["serve"],
+      serviceEnv(sim, { DATABASE_URL: `sqlite:${join(dir, "db.sqlite")}`, AMQP_URL: amqpUrl(), ...names }),
+    );
+    const base = serve.url;
+    const pid = serve.proc.pid;
+    // warm up, then take the starting figures
+    for (let i = 0; i < 200; i++) await fetch(`${base}/health/live`).then((r) => r.arrayBuffer());
+    Bun.gc?.(true);
+    const start = procStats(pid);
+    let sent = 0;
+    const one = async () => {
+      const validHeader = Math.random() < 0.15;
+      const method = pick(METHODS);
+      const id = pick(IDS);
+      const path = pick(PATHS).replaceAll("{id}", id);
+      const query = pick(QUERIES)
+        .replaceAll("{id}", id)
+        .replaceAll("{sql}", encodeURIComponent(pick(SQL)));
+      const headers = new Headers();
+      const token = validHeader ? `Bearer ${API_TOKEN}` : randomToken();
+      if (token !== null) headers.set("authorization", token);
+      if (Math.random() < 0.2)
+        headers.set("x-gitlab-token", pick([WEBHOOK_SECRET, "wrong", "", WEBHOOK_SECRET + "x"]));
+      if (Math.random() < 0.2)
+        headers.set("x-gitlab-event", pick(["Push Hook", "System Hook", "Tag Push Hook", "x".repeat(300)]));
+      if (Math.random() < 0.1) headers.set("x-forwarded-for", "127.0.0.1, evil");
+      let { body, type } = method === "GET" || method === "HEAD" ? {} : randomBody();
+      if (path === "/webhooks/gitlab" && Math.random() < 0.3 && method === "POST") {
+        const p = pick(sim.state.projects);
+        body = JSON.stringify(pushPayload(p.id, sim.state.fullPathOf(p)));
+        type = "application/json";
+        headers.set("x-gitlab-token", WEBHOOK_SECRET);
+        headers.set("x-gitlab-event", "Push Hook");
+      }
+      if (type) headers.set("content-type", type);
+      const label = `${method} ${path}${query}`;
+      try {
+        const res = await fetch(`${base}${path}${query}`, { method, headers, body, redirect: "manual" });
+        await res.arrayBuffer();
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        if (res.status >= 500) fiveXx.push(`${res.status} ${label.slice(0, 200)}`);
+        const pathname = new URL(`${base}${path}`).pathname;
+        if (!validHeader && isProtected(pathname) && res.status < 400 && method !== "OPTIONS")
+          leaks.push(`${res.status} ${label.slice(0, 200)} (authorization: ${String(token).slice(0, 40)})`);
+      } catch (err) {
+        statuses.error = (statuses.error ?? 0) + 1;
+        if (serve?.proc.exitCode !== null) throw err;
+      }
+    };
+    const concurrency = opts.concurrency ?? 32;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (sent < opts.requests) {
+          sent++;
+          await one();
+        }
+      }),
+    );
+    await Bun.sleep(500);
+    const crashed = serve.proc.exitCode !== null;
+    const end = crashed ? { rssKb: 0, fds: 0 } : procStats(pid);
+    // protected routes, one by one, with no header and with ?access_token=
+    for (const p of ["/sync", "/jobs", "/jobs/1", "/jobs/1/stop", "/jobs/1/reset", "/items", "/items/1"]) {
+      for (const method of ["GET", "POST"]) {
+        for (const q of ["", `?access_token=${API_TOKEN}`]) {
+          const r = await fetch(`${base}${p}${q}`, { method });
+          if (r.status !== 401 && r.status !== 404) leaks.push(`${r.status} ${method} ${p}${q}`);
+          else if (r.status === 401 && !r.headers.get("www-authenticate")?.startsWith("Bearer"))
+            leaks.push(`401 without WWW-Authenticate: ${method} ${p}${q}`);
+        }
+      }
+    }
+    const timing = await tokenTiming(base, 1500);
+    await serve.kill("SIGTERM");
+    return {
+      scenario: "hostile HTTP input",
+      tried: `${opts.requests} random requests, ${concurrency} at a time (methods, paths, ids, traversal, SQL fragments, tokens, ?access_token=, oversized / malformed / binary bodies, webhook deliveries)`,
+      runs: opts.requests,
+      faults: `statuses ${JSON.stringify(statuses)}`,
+      lost: 0,
+      duplicates: 0,
+      outcome: `${fiveXx.length} × 5xx, ${leaks.length} protected answers without a valid token, process ${crashed ? "CRASHED" : "alive"}; RSS ${formatKb(start.rssKb)} → ${formatKb(end.rssKb)}, fds ${start.fds} → ${end.fds}; ${timing}`,
+      fiveXx,
+      leaks,
+      crashed,
+      rss: [start.rssKb, end.rssKb],
+    };
+  } finally {
+    if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
+    await sim.close();
+    await deleteBrokerNames(names);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Median time of a 401 for near-miss tokens (all but the last character right) versus random ones. */
+async function tokenTiming(base: string, n: number): Promise<string> {
+  const near = `${API_TOKEN.slice(0, -1)}${API_TOKEN.endsWith("x") ? "y" : "x"}`;
+  const far = "z".repeat(API_TOKEN.length);
+  const near_: number[] = [];
+  const far_: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const [token, into] of (i % 2 === 0
+      ? [
+          [near, near_],
+          [far, far_],
+        ]
+      : [
+          [far, far_],
+          [near, near_],
+        ]) as Array<[string, number[]]>) {
+      const t0 = performance.now();
+      await fetch(`${base}/jobs`, { headers: { authorization: `Bearer ${token}` } }).then((r) =>
+        r.arrayBuffer(),
+      );
+      into.push(performance.now() - t0);
+    }
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
+  return `token timing (${n} each, not asserted): near-miss median ${us(median(near_))}, random median ${us(median(far_))}, difference ${us(Math.abs(median(near_) - median(far_)))}`;
+}
