@@ -185,7 +185,7 @@ export async function fuzz(opts: {
       const token = validHeader ? `Bearer ${API_TOKEN}` : randomToken();
       if (token !== null) headers.set("authorization", token);
       if (Math.random() < 0.2)
-        headers.set("x-gitlab-token", pick([WEBHOOK_SECRET, "wrong", "", WEBHOOK_SECRET + "x"]));
+        headers.set("x-gitlab-token", pick([WEBHOOK_SECRET, "wrong", "", `${WEBHOOK_SECRET}x`]));
       if (Math.random() < 0.2)
         headers.set("x-gitlab-event", pick(["Push Hook", "System Hook", "Tag Push Hook", "x".repeat(300)]));
       if (Math.random() < 0.1) headers.set("x-forwarded-for", "127.0.0.1, evil");

@@ -1,0 +1,134 @@
+/**
+ * Soak: consecutive syncs of one `serve` (ingest workers on) while GitLab push webhooks arrive
+ * throughout; RSS and open file descriptors of the process sampled from /proc after each sync.
+ */
+import {
+  amqpUrl,
+  api,
+  brokerNames,
+  deleteBrokerNames,
+  type RunningProcess,
+  startBinary,
+  startTap,
+  waitFor,
+} from "../../helpers/binary.ts";
+import { createTestDatabase } from "../../helpers/db.ts";
+import { startGitlabSim } from "../../sim/gitlab.ts";
+import {
+  formatKb,
+  missingUpdates,
+  procStats,
+  serviceEnv,
+  WEBHOOK_SECRET,
+  waitTerminal,
+} from "../lib/harness.ts";
+import { type ScenarioResult, say } from "../lib/report.ts";
+
+export async function soak(opts: {
+  syncs: number;
+  projects: number;
+}): Promise<ScenarioResult & { samples: Array<{ rssKb: number; fds: number }> }> {
+  const sim = startGitlabSim({
+    projects: opts.projects,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: "https://item-sync.test/webhooks/gitlab",
+  });
+  const t = await createTestDatabase("pg");
+  const names = brokerNames("soak");
+  const tap = await startTap(names.AMQP_EXCHANGE);
+  let serve: RunningProcess | undefined;
+  const samples: Array<{ rssKb: number; fds: number }> = [];
+  let hooks = 0;
+  let hookFailures = 0;
+  let stopHooks = false;
+  try {
+    serve = await startBinary(
+      ["serve"],
+      serviceEnv(sim, { DATABASE_URL: t.url, AMQP_URL: amqpUrl(), INGEST_ENABLED: "true", ...names }),
+    );
+    const call = api(serve.url);
+    const base = serve.url;
+    const pid = serve.proc.pid;
+    samples.push(procStats(pid));
+    const webhooks = (async () => {
+      while (!stopHooks) {
+        const p = sim.state.projects[Math.floor(Math.random() * sim.state.projects.length)];
+        if (!p) continue;
+        const commit = sim.state.pushCommit(p.id, {
+          files: { "item.json": JSON.stringify({ id: p.id, at: Date.now() }) },
+        });
+        const res = await fetch(`${base}/webhooks/gitlab`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-gitlab-token": WEBHOOK_SECRET,
+            "x-gitlab-event": "Push Hook",
+          },
+          body: JSON.stringify({
+            object_kind: "push",
+            ref: "refs/heads/main",
+            checkout_sha: commit.id,
+            project_id: p.id,
+            project: { id: p.id, path_with_namespace: sim.state.fullPathOf(p), default_branch: "main" },
+          }),
+        }).catch(() => null);
+        hooks++;
+        if (res?.status !== 202) hookFailures++;
+        await res?.arrayBuffer();
+        await Bun.sleep(20);
+      }
+    })();
+    const statuses: string[] = [];
+    for (let i = 0; i < opts.syncs; i++) {
+      const launched = await waitFor(
+        "a launch",
+        async () => {
+          const r = await call("POST", "/sync");
+          return r.status === 202 && r.body;
+        },
+        120_000,
+      );
+      const done = await waitTerminal(call, launched.id as number, 600_000, serve);
+      statuses.push(done.status);
+      const s = procStats(pid);
+      samples.push(s);
+      say(
+        `soak sync ${i + 1}/${opts.syncs}: ${done.status}, RSS ${formatKb(s.rssKb)}, fds ${s.fds}, webhooks ${hooks}`,
+      );
+    }
+    stopHooks = true;
+    await webhooks;
+    const ids = sim.state.projects.map((p) => p.id);
+    const missing = missingUpdates(ids, tap.counts["item.update"]).length;
+    const first = samples[1] ?? samples[0];
+    const last = samples.at(-1);
+    await serve.kill("SIGTERM");
+    const completed = statuses.filter((s) => s === "COMPLETED").length;
+    return {
+      scenario: "soak",
+      tried: `${opts.syncs} consecutive syncs of ${opts.projects} projects by one serve (ingest workers on, Postgres), a push webhook every ~20 ms throughout`,
+      runs: opts.syncs,
+      faults: `${hooks} webhook deliveries (${hookFailures} not 202)`,
+      lost: missing,
+      duplicates: 0, // every sync and push publishes again by design: counted in the notes
+
+      outcome:
+        `${completed}/${opts.syncs} COMPLETED; RSS at start ${formatKb(samples[0]?.rssKb ?? 0)}, after sync 1 ${formatKb(first?.rssKb ?? 0)}, at end ${formatKb(last?.rssKb ?? 0)}; ` +
+        `fds at start ${samples[0]?.fds}, after sync 1 ${first?.fds}, at end ${last?.fds}`,
+      notes: [
+        `update-items seen: ${tap.total("item.update")} (${opts.syncs} × ${ids.length} from syncs + ${hooks - hookFailures} from pushes)`,
+        `RSS MiB per sync: ${samples.map((s) => (s.rssKb / 1024).toFixed(0)).join(" ")}`,
+        `fds per sync: ${samples.map((s) => s.fds).join(" ")}`,
+      ],
+      samples,
+    };
+  } finally {
+    stopHooks = true;
+    if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
+    await tap.close();
+    await sim.close();
+    await deleteBrokerNames(names);
+    await t.drop();
+  }
+}
