@@ -51,7 +51,15 @@ const S34 = { projects: 4_000, latencyMs: 20, concurrency: 32, limit: 400 };
 const S5 = { small: 10_000, large: 100_000, concurrency: 32 };
 const S6 = { messages: 100_000, window: 1_000 };
 // S7: enough projects that one sync outlasts the 30 s of load; it is stopped when the load ends.
-const S7 = { projects: 60_000, latencyMs: 20, concurrency: 32, seconds: 30, connections: 4, delayMs: 20 };
+const S7 = {
+  projects: 60_000,
+  latencyMs: 20,
+  concurrency: 32,
+  seconds: 30,
+  baselineSeconds: 10,
+  connections: 4,
+  delayMs: 20,
+};
 const S8 = { reps: 5 };
 const PROFILE = { projects: 20_000 };
 
@@ -64,6 +72,8 @@ interface Row {
 }
 
 const rows: Row[] = [];
+/** 1/5/15-minute load averages as each scenario started: other work on the machine shows here. */
+const loadBefore: string[] = [];
 const sections: string[] = [];
 const notes: string[] = [];
 
@@ -684,7 +694,7 @@ end
       wrk,
       "-t1",
       `-c${S7.connections}`,
-      `-d${S7.seconds}s`,
+      `-d${withSync ? S7.seconds : S7.baselineSeconds}s`,
       "--timeout",
       "5s",
       "-s",
@@ -941,6 +951,7 @@ try {
   const feeds: Record<string, string[]> = { S0: ["S1"], S1: ["S2"], S3: ["S4"] };
   for (const [id, step] of steps) {
     if (!wanted(id) && !(feeds[id] ?? []).some(wanted)) continue;
+    loadBefore.push(`${id}: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
     try {
       await step();
     } catch (err) {
@@ -973,6 +984,8 @@ harness, not this file.
 - **Software**: Bun ${host.bun}, RabbitMQ ${host.rabbit} (a private node on the same machine), item-sync at ${host.commit}
   (\`dist/item-sync\` ${binaryState}, SQLite), the GitLab simulator (test/sim/gitlab.ts via bench/sim-server.ts) in its own process.
   item-sync, the simulator and the broker share the ${host.nproc} cores.
+- **Load average** (1/5/15 min) as each scenario started — anything well above what this run itself adds
+  (≈ 1–2) is other work on the machine and inflates the figures: ${loadBefore.join("; ")}
 
 ## Results
 
