@@ -10,6 +10,7 @@ import {
   type SyncGitlab,
   type SyncPage,
   type SyncPublish,
+  type SyncStepOptions,
 } from "./sync-step.ts";
 
 function fakeGitlab(
@@ -104,6 +105,23 @@ function memorySeen(itemIds: number[] = []) {
   return { store, seen };
 }
 
+/** The step's options with the defaults most tests use. */
+function options(
+  gitlab: SyncGitlab,
+  publish: SyncPublish,
+  extra: Partial<SyncStepOptions> = {},
+): SyncStepOptions {
+  return {
+    gitlab,
+    publish,
+    skipLimit: 0,
+    perPage: 10,
+    seen: memorySeen().store,
+    deleteMaxFraction: 0.1,
+    ...extra,
+  };
+}
+
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe("sync step", () => {
@@ -111,14 +129,7 @@ describe("sync step", () => {
     const { gitlab } = fakeGitlab(range(45), 10, { unmonitored: new Set([3, 17, 44]) });
     const { publish, published } = recordingPublisher();
     const { ctx, saved } = context();
-    const outcome = await runSyncStep(ctx, {
-      gitlab,
-      publish,
-      skipLimit: 0,
-      perPage: 10,
-      seen: memorySeen().store,
-      deleteMaxFraction: 0.1,
-    });
+    const outcome = await runSyncStep(ctx, options(gitlab, publish));
     expect(outcome.status).toBe("COMPLETED");
     expect(published.filter((m) => m.includes("update-item")).length).toBe(45);
     expect(published.filter((m) => m.includes("monitor-item")).sort()).toEqual(
@@ -140,18 +151,7 @@ describe("sync step", () => {
     const { gitlab } = fakeGitlab(range(45), 10);
     const { publish, published } = recordingPublisher();
     const { ctx } = context({ checkpoint: { page: 2, lastProjectId: 20 }, skipped: [] });
-    expect(
-      (
-        await runSyncStep(ctx, {
-          gitlab,
-          publish,
-          skipLimit: 0,
-          perPage: 10,
-          seen: memorySeen().store,
-          deleteMaxFraction: 0.1,
-        })
-      ).status,
-    ).toBe("COMPLETED");
+    expect((await runSyncStep(ctx, options(gitlab, publish))).status).toBe("COMPLETED");
     expect(published.filter((m) => m.includes("update-item")).map((m) => Number(m.split(":")[2]))).toEqual(
       range(45).filter((id) => id > 20),
     );
@@ -161,50 +161,25 @@ describe("sync step", () => {
     const { gitlab } = fakeGitlab(range(30), 10, { failing: new Set([5, 6]) });
     const { publish, published } = recordingPublisher();
     const { ctx, saved } = context();
-    expect(
-      (
-        await runSyncStep(ctx, {
-          gitlab,
-          publish,
-          skipLimit: 2,
-          perPage: 10,
-          seen: memorySeen().store,
-          deleteMaxFraction: 0.1,
-        })
-      ).status,
-    ).toBe("COMPLETED");
+    expect((await runSyncStep(ctx, options(gitlab, publish, { skipLimit: 2 }))).status).toBe("COMPLETED");
     expect(ctx.counts.skipped).toBe(2);
     expect(published).toContain("7:update-item:5");
     expect((saved.at(-1)!.skipped as { projectId: number }[]).map((s) => s.projectId)).toEqual([5, 6]);
 
     const second = context();
     const failing = fakeGitlab(range(30), 10, { failing: new Set([5, 6, 7]) });
-    await expect(
-      runSyncStep(second.ctx, {
-        gitlab: failing.gitlab,
-        publish,
-        skipLimit: 2,
-        perPage: 10,
-        seen: memorySeen().store,
-        deleteMaxFraction: 0.1,
-      }),
-    ).rejects.toThrow(/more than SYNC_SKIP_LIMIT=2 projects failed/);
+    await expect(runSyncStep(second.ctx, options(failing.gitlab, publish, { skipLimit: 2 }))).rejects.toThrow(
+      /more than SYNC_SKIP_LIMIT=2 projects failed/,
+    );
   });
 
   test("a publish that fails for good fails the step, after the pages in flight settle, with no checkpoint past it", async () => {
     const { gitlab } = fakeGitlab(range(50), 10);
     const { publish } = recordingPublisher((type, id) => type === "update-item" && id === 25);
     const { ctx, saved } = context();
-    await expect(
-      runSyncStep(ctx, {
-        gitlab,
-        publish,
-        skipLimit: 100,
-        perPage: 10,
-        seen: memorySeen().store,
-        deleteMaxFraction: 0.1,
-      }),
-    ).rejects.toThrow(/BROKER_UNAVAILABLE/);
+    await expect(runSyncStep(ctx, options(gitlab, publish, { skipLimit: 100 }))).rejects.toThrow(
+      /BROKER_UNAVAILABLE/,
+    );
     const pages = saved.map((s) => (s.checkpoint as SyncCheckpoint).page);
     expect(Math.max(0, ...pages)).toBeLessThan(3); // page 3 holds project 25
   });
@@ -218,15 +193,7 @@ describe("sync step", () => {
       await original(c);
       if (saved.length === 2) controller.abort("stop");
     };
-    const outcome = await runSyncStep(ctx, {
-      gitlab,
-      publish,
-      skipLimit: 0,
-      perPage: 10,
-      pagesInFlight: 2,
-      seen: memorySeen().store,
-      deleteMaxFraction: 0.1,
-    });
+    const outcome = await runSyncStep(ctx, options(gitlab, publish, { pagesInFlight: 2 }));
     expect(outcome.status).toBe("STOPPED");
     const pages = saved.map((s) => (s.checkpoint as SyncCheckpoint).page);
     expect(pages).toEqual([...pages].sort((a, b) => a - b));
@@ -239,14 +206,7 @@ describe("sync step", () => {
     const { store, seen } = memorySeen([...range(100), 250]);
     const { publish, published } = recordingPublisher();
     const { ctx } = context();
-    const outcome = await runSyncStep(ctx, {
-      gitlab,
-      publish,
-      skipLimit: 0,
-      perPage: 10,
-      seen: store,
-      deleteMaxFraction: 0.1,
-    });
+    const outcome = await runSyncStep(ctx, options(gitlab, publish, { seen: store }));
     expect(outcome.status).toBe("COMPLETED");
     expect(published.filter((m) => m.includes("delete-item")).sort()).toEqual(
       [96, 97, 98, 99, 100, 250].map((id) => `7:delete-item:${id}`).sort(),
@@ -261,14 +221,7 @@ describe("sync step", () => {
     const { publish, published } = recordingPublisher();
     const refused = context();
     await expect(
-      runSyncStep(refused.ctx, {
-        gitlab,
-        publish,
-        skipLimit: 0,
-        perPage: 10,
-        seen: memorySeen(items).store,
-        deleteMaxFraction: 0.1,
-      }),
+      runSyncStep(refused.ctx, options(gitlab, publish, { seen: memorySeen(items).store })),
     ).rejects.toThrow(
       /50 of 100 items \(50\.0%\) were not seen.*SYNC_DELETE_MAX_FRACTION=0\.1.*allowMassDelete=true.*--allow-mass-delete/,
     );
@@ -278,14 +231,7 @@ describe("sync step", () => {
     const allowed = context({ ...refused.saved.at(-1) }, { allowMassDelete: "true" });
     const store = memorySeen(items);
     await store.store.record(3, range(50));
-    const outcome = await runSyncStep(allowed.ctx, {
-      gitlab,
-      publish,
-      skipLimit: 0,
-      perPage: 10,
-      seen: store.store,
-      deleteMaxFraction: 0.1,
-    });
+    const outcome = await runSyncStep(allowed.ctx, options(gitlab, publish, { seen: store.store }));
     expect(outcome.status).toBe("COMPLETED");
     expect(allowed.ctx.counts.read).toBe(0);
     expect(allowed.ctx.counts.deletePublished).toBe(50);
@@ -300,15 +246,14 @@ describe("sync step", () => {
       await original(c);
       if (saved.length === 3) controller.abort("stop");
     };
-    const outcome = await runSyncStep(ctx, {
-      gitlab,
-      publish,
-      skipLimit: 0,
-      perPage: 10,
-      pagesInFlight: 1,
-      seen: memorySeen(range(200)).store,
-      deleteMaxFraction: 1,
-    });
+    const outcome = await runSyncStep(
+      ctx,
+      options(gitlab, publish, {
+        pagesInFlight: 1,
+        seen: memorySeen(range(200)).store,
+        deleteMaxFraction: 1,
+      }),
+    );
     expect(outcome.status).toBe("STOPPED");
     expect(published.some((m) => m.includes("delete-item"))).toBe(false);
   });
@@ -319,24 +264,10 @@ describe("sync step", () => {
     const totals: (number | null)[] = [];
     const fresh = context();
     fresh.ctx.setTotal = (n) => totals.push(n);
-    await runSyncStep(fresh.ctx, {
-      gitlab,
-      publish,
-      skipLimit: 0,
-      perPage: 10,
-      seen: memorySeen().store,
-      deleteMaxFraction: 0.1,
-    });
+    await runSyncStep(fresh.ctx, options(gitlab, publish));
     const resumed = context({ checkpoint: { page: 1, lastProjectId: 10 } });
     resumed.ctx.setTotal = (n) => totals.push(n);
-    await runSyncStep(resumed.ctx, {
-      gitlab,
-      publish,
-      skipLimit: 0,
-      perPage: 10,
-      seen: memorySeen().store,
-      deleteMaxFraction: 0.1,
-    });
+    await runSyncStep(resumed.ctx, options(gitlab, publish));
     expect(totals).toEqual([30, null]);
     expect(fresh.saved.at(-1)?.total).toBe(30);
   });
