@@ -111,7 +111,8 @@ export async function crashScenario(opts: { projects: number; crashes: number })
       lost,
       duplicates,
       outcome:
-        `${failed.length} FAILED (${[...new Set(failed.map((f) => f.exitMessage.replace(/since .*/, "since …")))].join("; ")}), ` +
+        `executions ${JSON.stringify(Object.fromEntries([...new Set(history.map((h) => h.status))].map((st) => [st, history.filter((h) => h.status === st).length])))} ` +
+        `(a resumed run may complete before its kill: the next launch then starts a new instance); FAILED reasons: ${[...new Set(failed.map((f) => f.exitMessage.replace(/since .*/, "since …")))].join("; ")}; ` +
         `${resumes.length} resumed from the checkpoint, ${spurious.length} failed on their own, final COMPLETED; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
       notes: [
         `kills at: ${killedAt.join(", ")}`,
