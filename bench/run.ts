@@ -279,6 +279,10 @@ ${table(
   ]),
 )}
 
+The simulator saw ${fmt(median(runs.map((r) => r.sim.requests)))} requests per run: ${fmt(median(runs.map((r) => r.sim.requests)) - requests)} beyond
+the N hook checks, P pages and the access check the bounds count (the scan's per-page seam probes, when
+present: each is awaited before the next page is handed to the step, behind the queued hook checks).
+
 Median ${sec(wall)}: ${fmt(ratio, 2)}× the bound, ${fmt(strictRatio, 2)}× the strict bound, ${fmt(wall / effectiveBound, 2)}× the strict bound at the effective latency.`);
 }
 
