@@ -18,7 +18,7 @@ import {
 } from "./types.ts";
 
 /** Why a step's signal was aborted. */
-export type AbortReason = "stop" | "shutdown" | "lease-lost";
+export type AbortReason = "stop" | "shutdown" | "lease-lost" | "database-unavailable";
 
 export interface StepContext {
   execution: JobExecution;
@@ -108,13 +108,21 @@ export function createJobRunner(deps: {
       return;
     }
     let beating = false;
+    let lastBeat = Date.now();
+    let beatError: Error | undefined;
     const timer = setInterval(async () => {
       if (beating) return;
       beating = true;
       try {
         onStatus(await repository.heartbeat(execution.id, counts));
+        lastBeat = Date.now();
       } catch (err) {
-        log.error("heartbeat failed", { err: coerceError(err) });
+        beatError = coerceError(err);
+        log.error("heartbeat failed", { err: beatError });
+        // Past the lease, other replicas consider this execution dead: stop working on it.
+        if (Date.now() - lastBeat > leaseMs && !controller.signal.aborted) {
+          controller.abort("database-unavailable" satisfies AbortReason);
+        }
       } finally {
         beating = false;
       }
@@ -140,7 +148,13 @@ export function createJobRunner(deps: {
           onStatus(await repository.saveCheckpoint(execution.id, context, counts));
         },
       });
-      outcome = { status: result.status, exitMessage: result.exitMessage ?? stopMessage(controller.signal) };
+      outcome =
+        controller.signal.reason === "database-unavailable"
+          ? {
+              status: "FAILED",
+              exitMessage: `the database refused heartbeats for longer than the lease (${leaseMs / 1000} s): ${beatError?.message ?? "unknown error"}; stopped at the last checkpoint, restartable`,
+            }
+          : { status: result.status, exitMessage: result.exitMessage ?? stopMessage(controller.signal) };
     } catch (err) {
       const e = coerceError(err);
       outcome = { status: "FAILED", exitMessage: e.message };

@@ -127,3 +127,28 @@ export function toDate(value: unknown): Date | null {
 export function toBool(value: unknown): boolean {
   return value === true || value === 1 || value === "1" || value === "t";
 }
+
+const PG_UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "53300", // too_many_connections
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+]);
+
+/**
+ * True when an error says the database cannot serve right now (unreachable, shutting down, out
+ * of connections, its disk full or read-only, busy) rather than that a statement was wrong: the
+ * HTTP layer answers 503 for these, not 500.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? "");
+  if (PG_UNAVAILABLE_CODES.has(code) || code.startsWith("08")) return true; // 08xxx: connection exception
+  return /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|PROTOCOL)/.test(code);
+}

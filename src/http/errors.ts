@@ -3,6 +3,7 @@
  * code and status; Elysia's own validation/parse/404 errors become 422/400/404; anything else is
  * a 500 whose details go to the log, never to the client.
  */
+import { isDatabaseUnavailable } from "../db/client.ts";
 import { AppError, coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 
@@ -42,6 +43,18 @@ export function mapError(
     case "INVALID_FILE_TYPE":
     case "INVALID_COOKIE_SIGNATURE":
       return errorResponse(400, "BAD_REQUEST", "the request is malformed");
+  }
+  if (isDatabaseUnavailable(thrown)) {
+    logger.warn("database unavailable during a request", { path, err: coerceError(thrown) });
+    return errorResponse(
+      503,
+      "DATABASE_UNAVAILABLE",
+      "the database is unavailable; try again shortly",
+      {},
+      {
+        "retry-after": "5",
+      },
+    );
   }
   const status = (thrown as { status?: unknown })?.status;
   if (status === 413) return errorResponse(413, "PAYLOAD_TOO_LARGE", "the request body is too large");

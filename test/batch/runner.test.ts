@@ -1,0 +1,35 @@
+/** The runner when the database stops taking heartbeats: it stops working past the lease. */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createJobRepository, type JobRepository } from "../../src/batch/repository.ts";
+import { createJobRunner } from "../../src/batch/runner.ts";
+import { silentLogger } from "../../src/lib/log.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { countingJob } from "../helpers/steps.ts";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase("sqlite");
+});
+afterAll(() => t.drop());
+
+test("heartbeats refused for longer than the lease: the step stops and the execution ends FAILED, restartable", async () => {
+  const real = createJobRepository(t.db, { leaseMs: 400 });
+  const full = Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+  // the disk fills up once the execution is running: heartbeats fail, the final write succeeds
+  const repository: JobRepository = {
+    ...real,
+    heartbeat: async () => {
+      throw full;
+    },
+  };
+  const step = countingJob({ total: 10, pageSize: 1, hold: true });
+  const runner = createJobRunner({ repository, jobs: [step], leaseMs: 400, logger: silentLogger });
+  const launched = await runner.launch(step.name, { trigger: "api" });
+  if (launched.kind !== "started") throw new Error("expected a start");
+  await runner.whenDone(launched.execution.id);
+  const ended = await real.get(launched.execution.id);
+  expect(ended?.status).toBe("FAILED");
+  expect(ended?.exitMessage).toContain("refused heartbeats");
+  expect(ended?.exitMessage).toContain("database or disk is full");
+  await runner.shutdown();
+}, 20_000);
