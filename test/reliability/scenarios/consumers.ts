@@ -166,8 +166,12 @@ export async function consumerAbuse(
     ).catch(() => {});
     const wrong = await wrongRows();
     const expectedDead = poison.length + broken.length * copies;
+    let readError = "";
     const dead = await readMessages(conn, `${names.AMQP_UPDATE_QUEUE}.dead`, expectedDead, 60_000).catch(
-      () => [],
+      (err: unknown) => {
+        readError = String((err as Error)?.message ?? err);
+        return [];
+      },
     );
     const reasons = dead.map((m) => String(m.headers?.["x-item-sync-reason"] ?? ""));
     await Bun.sleep(500);
@@ -181,7 +185,7 @@ export async function consumerAbuse(
       faults: `${projects * copies} storm messages, ${poison.length + broken.length * copies} poison, 1 SIGKILL`,
       lost: wrong.length,
       duplicates: 0,
-      outcome: `${expectedRows.length - wrong.length}/${expectedRows.length} item rows at their latest commit; ${dead.length + extraDead}/${expectedDead} messages in .dead, ${reasons.filter((r) => r !== "").length} with x-item-sync-reason; item_log rows ${logs[0]?.n}`,
+      outcome: `${expectedRows.length - wrong.length}/${expectedRows.length} item rows at their latest commit; ${dead.length + extraDead}/${expectedDead} messages in .dead, ${reasons.filter((r) => r !== "").length} with x-item-sync-reason; item_log rows ${logs[0]?.n}${readError ? `; reading .dead: ${readError}` : ""}`,
       wrongRows: wrong,
       deadReasons: [...new Set(reasons.map((r) => r.replace(/\d+/g, "N")))],
       poison: expectedDead,
