@@ -22,7 +22,11 @@ export interface PacerStats {
 
 export interface Pacer {
   /** Waits for a slot; call the returned function once the response has been read. */
-  acquire(signal?: AbortSignal): Promise<() => void>;
+  /**
+   * Waits for a slot. `urgent` requests are granted before every queued ordinary one: the scan's
+   * list requests, few (one or two per 100 projects) and each holding back a whole page of work.
+   */
+  acquire(signal?: AbortSignal, urgent?: boolean): Promise<() => void>;
   /** A 429 arrived: hold every new request for `ms`. */
   rateLimited(ms: number): void;
   stats(): PacerStats;
@@ -39,6 +43,8 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
   const windowMs = SECOND + RATE_WINDOW_MARGIN_MS;
   const sent: number[] = []; // send times of the last `maxRps` grants, oldest first
   const queue: Waiter[] = [];
+  const urgentQueue: Waiter[] = [];
+  const queued = () => urgentQueue.length + queue.length;
   let inFlight = 0;
   let blockedUntil = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -56,7 +62,7 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
   }
 
   function pump() {
-    while (queue.length > 0) {
+    while (queued() > 0) {
       const now = performance.now();
       if (blockedUntil > now) return wakeAt(blockedUntil);
       if (inFlight >= concurrency) return; // a release pumps again
@@ -65,7 +71,7 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
         if (now - oldest < windowMs) return wakeAt(oldest + windowMs);
         sent.shift();
       }
-      const waiter = queue.shift();
+      const waiter = urgentQueue.shift() ?? queue.shift();
       if (!waiter) return;
       gitlabWaiting.dec();
       inFlight++;
@@ -82,7 +88,7 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
   }
 
   return {
-    acquire(signal) {
+    acquire(signal, urgent = false) {
       return new Promise((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
         const waiter: Waiter = {
@@ -92,16 +98,17 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
           },
           fail: reject,
         };
+        const lane = urgent ? urgentQueue : queue;
         const onAbort = () => {
-          const i = queue.indexOf(waiter);
+          const i = lane.indexOf(waiter);
           if (i >= 0) {
-            queue.splice(i, 1);
+            lane.splice(i, 1);
             gitlabWaiting.dec();
           }
           reject(signal?.reason);
         };
         signal?.addEventListener("abort", onAbort, { once: true });
-        queue.push(waiter);
+        lane.push(waiter);
         gitlabWaiting.inc();
         pump();
       });
@@ -129,7 +136,7 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
       rateLimited: counters.rateLimited,
       waitedMs: Math.round(counters.waitedMs),
       inFlight,
-      queued: queue.length,
+      queued: queued(),
     }),
   };
 }

@@ -90,9 +90,21 @@ export function createProjectSource(deps: {
       for (;;) {
         signal?.throwIfAborted();
         const { page, raw } = current;
-        // Start the next request now, so it runs while the caller handles this page.
+        // Start the next request now, so it runs while the caller handles this page. As soon as
+        // it is answered, the seam is checked: the project just before the next page's offset
+        // must still be the last one seen here (asked after the page, so a removal that shifted
+        // the page shows in the check too); all of it runs while the caller works.
         const nextPage = raw.next;
-        const pending = nextPage === null ? null : deps.fetchPage(nextPage, signal);
+        const pending =
+          nextPage === null
+            ? null
+            : deps.fetchPage(nextPage, signal).then(async (next) => {
+                const atSeam =
+                  deps.probe && deps.perPage
+                    ? await deps.probe((nextPage - 1) * deps.perPage - 1, signal)
+                    : null;
+                return { next, atSeam };
+              });
         pending?.catch(() => {}); // observed below; this only keeps an abandoned prefetch quiet
         const fresh = raw.projects.filter((p) => p.id > lastId);
         for (const p of fresh) lastId = Math.max(lastId, p.id);
@@ -104,14 +116,12 @@ export function createProjectSource(deps: {
           total: raw.total ?? null,
         };
         if (pending === null || nextPage === null) return;
-        current = { page: nextPage, raw: await pending };
-        if (deps.probe && deps.perPage) {
-          // The last project before the next page's offset must still be the last one seen.
-          const atSeam = await deps.probe((nextPage - 1) * deps.perPage - 1, signal);
-          if (atSeam !== null && atSeam > lastId) {
-            current = await locate({ page: nextPage, lastProjectId: lastId }, signal);
-          }
-        }
+        const { next, atSeam } = await pending;
+        // A project before the seam was removed: the offsets slid down, re-read from the seam.
+        current =
+          atSeam !== null && atSeam > lastId
+            ? await locate({ page: nextPage, lastProjectId: lastId }, signal)
+            : { page: nextPage, raw: next };
       }
     },
   };

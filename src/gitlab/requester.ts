@@ -132,10 +132,12 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
     const what = `${method} ${url.pathname}`;
     const labels = { method: methodLabel(method), route: gitlabRoute(url.pathname) };
 
+    // The scan's page requests jump the queue of hook checks: each one holds back a whole page.
+    const urgent = method === "GET" && /\/groups\/[^/]+\/projects$/.test(url.pathname);
     let failures = 0;
     let limited = 0;
     for (;;) {
-      const release = await deps.pacer.acquire(options.signal);
+      const release = await deps.pacer.acquire(options.signal, urgent);
       gitlabInFlight.inc();
       const sentAt = performance.now();
       let status = 0;

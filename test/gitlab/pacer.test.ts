@@ -71,3 +71,18 @@ test("backoff grows exponentially with jitter and stays under the bound", () => 
   expect(backoffDelay(20, policy)).toBe(DEFAULT_RETRY.maxMs);
   expect(backoffDelay(3, { ...policy, random: () => 0 })).toBe(1000);
 });
+
+test("urgent requests are granted before queued ordinary ones, in their own order", async () => {
+  const pacer = createPacer({ concurrency: 1, maxRps: 0 });
+  const order: string[] = [];
+  const first = await pacer.acquire();
+  const take = (name: string, urgent: boolean) =>
+    pacer.acquire(undefined, urgent).then((release) => {
+      order.push(name);
+      release();
+    });
+  const waits = [take("a", false), take("b", false), take("U1", true), take("U2", true)];
+  first();
+  await Promise.all(waits);
+  expect(order).toEqual(["U1", "U2", "a", "b"]);
+});
