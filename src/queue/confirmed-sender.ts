@@ -87,6 +87,21 @@ export function createConfirmedSender(
   return { send, close: () => publisher.close() };
 }
 
+/**
+ * Resolves once every basic.return of the frames read so far has been emitted. rabbitmq-client
+ * emits a return from a setImmediate queued when its frame is read; acks read in the same poll
+ * phase resolve at once. One wait is shared by all sends acked in one poll phase: its first hop
+ * (in that phase's check phase) closes the group, its second hop runs in the next check phase,
+ * after every return queued during the poll phase. One timer pair per phase, not one per message
+ * (that was a visible share of the publisher's CPU per message).
+ */
+let turn: Promise<void> | null = null;
 function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  turn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      turn = null;
+      setImmediate(resolve);
+    }),
+  );
+  return turn;
 }

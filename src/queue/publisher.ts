@@ -86,7 +86,34 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
   const log = logger.child({ component: "publisher" });
   const sender = createConfirmedSender(broker.connection, broker.topology, (m) => m.messageId, log);
   const counters = { confirmed: 0, failed: 0, resent: 0 };
-  const inFlight = new Set<Promise<void>>();
+  // Publishes not yet settled, and who waits for them all to settle (close).
+  let inFlight = 0;
+  let drained: (() => void)[] = [];
+  const settled = () => {
+    inFlight--;
+    if (inFlight === 0) {
+      for (const wake of drained) wake();
+      drained = [];
+    }
+  };
+  const allSettled = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => drained.push(r)));
+  // Metric children bound once per message type: a labelled inc() per message hashes its labels.
+  const byType = new Map<
+    string,
+    { published: { inc(): void }; confirmed: { inc(): void }; duration: { observe(v: number): void } }
+  >();
+  const metricsFor = (type: string) => {
+    let m = byType.get(type);
+    if (!m) {
+      m = {
+        published: messagesPublished.labels({ type }),
+        confirmed: messagesConfirmed.labels({ type }),
+        duration: publishDuration.labels({ type }),
+      };
+      byType.set(type, m);
+    }
+    return m;
+  };
   let closed = false;
   let closing: Promise<void> | null = null;
   let signalClosed = () => {};
@@ -165,7 +192,8 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
 
   const publish = (message: OutgoingMessage): Promise<void> => {
     const type = message.body.type;
-    messagesPublished.inc({ type });
+    const metrics = metricsFor(type);
+    metrics.published.inc();
     if (closed) {
       messagesFailed.inc({ type, code: "PUBLISHER_CLOSED" });
       return Promise.reject(closedError());
@@ -174,18 +202,18 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
     const p = attempt(message).then(
       () => {
         counters.confirmed++;
-        messagesConfirmed.inc({ type });
-        publishDuration.observe({ type }, (performance.now() - startedAt) / 1000);
+        metrics.confirmed.inc();
+        metrics.duration.observe((performance.now() - startedAt) / 1000);
+        settled();
       },
       (thrown) => {
         counters.failed++;
         messagesFailed.inc({ type, code: errorCode(thrown) });
+        settled();
         throw thrown;
       },
     );
-    const tracked = p.catch(() => {});
-    inFlight.add(tracked);
-    void tracked.finally(() => inFlight.delete(tracked));
+    inFlight++;
     return p;
   };
 
@@ -198,8 +226,8 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
   const close = async () => {
     closed = true;
     signalClosed();
-    if (!(await withinGrace(Promise.allSettled([...inFlight])))) {
-      log.warn("closing the publisher with publishes still unconfirmed", { inFlight: inFlight.size });
+    if (!(await withinGrace(allSettled()))) {
+      log.warn("closing the publisher with publishes still unconfirmed", { inFlight });
     }
     const closedChannel = sender
       .close()
@@ -210,7 +238,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
   const publisher: Publisher = {
     publish,
     publishAll,
-    stats: () => ({ ...counters, inFlight: inFlight.size }),
+    stats: () => ({ ...counters, inFlight }),
     close: () => {
       closing ??= close();
       return closing;
