@@ -533,6 +533,35 @@ async function s6() {
       }
     }
   }
+  // Where the product's publish path spends its CPU: one more item-sync run, profiled.
+  const profileDir = join(tmpdir(), `item-sync-s6-prof-${Date.now()}`);
+  mkdirSync(profileDir, { recursive: true });
+  let profile: ProfileSummary | undefined;
+  {
+    const names = brokerNames("s6prof");
+    try {
+      await sh([
+        "bun",
+        "--cpu-prof",
+        `--cpu-prof-dir=${profileDir}`,
+        join(ROOT, "bench/s6-publish.ts"),
+        ...["--lib", "item-sync", "--url", rabbit.url, "--exchange", names.AMQP_EXCHANGE],
+        ...[
+          "--queue",
+          names.AMQP_UPDATE_QUEUE,
+          "--count",
+          String(S6.messages / 2),
+          "--window",
+          String(S6.window),
+        ],
+      ]);
+      const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+      if (file) profile = summarizeProfile(join(profileDir, file), 6);
+    } finally {
+      await deleteBrokerNames(rabbit.url, names, [names.AMQP_UPDATE_QUEUE]);
+      rmSync(profileDir, { recursive: true, force: true });
+    }
+  }
   const of = (lib: string) => results.filter((r) => r.lib === lib);
   const ours = median(of("item-sync").map((r) => r.msgsPerSec));
   const peer = median(of("amqplib").map((r) => r.msgsPerSec));
@@ -567,7 +596,20 @@ ${table(
 Medians: item-sync ${fmt(ours)} msgs/s, amqplib ${fmt(peer)} msgs/s → **${fmt(ours / peer, 2)}×**; client CPU per
 message ${fmt(median(of("item-sync").map((r) => r.cpuUsPerMsg)), 1)} µs vs ${fmt(median(of("amqplib").map((r) => r.cpuUsPerMsg)), 1)} µs. Both wait on the same broker (the confirm latency is the
 broker's, on the same ${cpus().length} cores); what differs is the client CPU each message costs, which the broker then
-does not get.`);
+does not get.
+${
+  profile
+    ? `
+Where item-sync's publishing CPU goes (one more run of ${fmt(S6.messages / 2)} messages under \`bun --cpu-prof\`, self time,
+share of the busy JS thread):
+
+${table(
+  ["function", "origin", "share"],
+  profile.topFunctions.map((f) => [f.fn, f.origin, `${fmt(100 * f.share, 1)} %`]),
+)}
+`
+    : ""
+}`);
 }
 
 // ------------------------------------------------------------------ S7
