@@ -150,5 +150,6 @@ const PG_UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = String((err as { code?: unknown })?.code ?? "");
   if (PG_UNAVAILABLE_CODES.has(code) || code.startsWith("08")) return true; // 08xxx: connection exception
-  return /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|PROTOCOL)/.test(code);
+  // SQLITE_CORRUPT included: an I/O failure under SQLite (a filesystem shut down) surfaces as it.
+  return /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|PROTOCOL|CORRUPT)/.test(code);
 }
