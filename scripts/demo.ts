@@ -101,10 +101,10 @@ async function main() {
       AMQP_URL: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
       API_TOKENS: TOKEN,
       SYNC_CRON: "off",
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: "info",
     },
     stdout: "inherit",
-    stderr: "inherit",
+    stderr: Bun.file(join(work, "serve.log")),
   });
   children.push(serve);
   await waitFor("item-sync to be ready", async () => (await fetch(`${base}/health/ready`)).ok, 30_000);
@@ -166,6 +166,20 @@ async function main() {
   say(`  hooks created: ${hooksCreated}`);
   say(`  item rows in the database: ${items}`);
   say(`  first item: ${JSON.stringify(page.items[0])}`);
+  // The service's whole log, checked for every secret it was given.
+  const logText = await Bun.file(join(work, "serve.log")).text();
+  const secrets = {
+    "API token": TOKEN,
+    "GitLab token": "sim-token",
+    "webhook secret": "demo-webhook-secret",
+  };
+  const leaked = Object.entries(secrets).filter(([, value]) => logText.includes(value));
+  say(
+    `  service log: ${logText.split("\n").filter(Boolean).length} JSON lines in .tmp/demo/serve.log; ${
+      leaked.length ? `SECRETS FOUND: ${leaked.map(([name]) => name).join(", ")}` : "no secret in it"
+    }`,
+  );
+  if (leaked.length) throw new Error("the service log contains a secret");
   if (final.status !== "COMPLETED") throw new Error(`the sync ended ${final.status}`);
 }
 
