@@ -146,6 +146,7 @@ async function buildCore(config: Config, lifecycle: Lifecycle, logger: Logger): 
     seen: createSeenStore(db),
     skipLimit: config.syncSkipLimit,
     deleteMaxFraction: config.syncDeleteMaxFraction,
+    projectConcurrency: 4 * config.gitlab.concurrency,
     publish: (type, executionId, project) =>
       publisher.publish(
         createJobMessage(type, executionId, { projectId: project.id, projectPath: project.path }),

@@ -16,7 +16,7 @@ import {
 function fakeGitlab(
   ids: number[],
   perPage: number,
-  opts: { unmonitored?: Set<number>; failing?: Set<number> } = {},
+  opts: { unmonitored?: Set<number>; failing?: Set<number>; hookMs?: number } = {},
 ) {
   const pagesServed: number[] = [];
   const gitlab: SyncGitlab = {
@@ -44,7 +44,7 @@ function fakeGitlab(
       },
     }),
     isMonitored: async (id) => {
-      await Bun.sleep(0);
+      await Bun.sleep(opts.hookMs ?? 0);
       if (opts.failing?.has(id)) throw new Error(`502 Bad Gateway for project ${id}`);
       return !opts.unmonitored?.has(id);
     },
@@ -270,5 +270,20 @@ describe("sync step", () => {
     await runSyncStep(resumed.ctx, options(gitlab, publish));
     expect(totals).toEqual([30, null]);
     expect(fresh.saved.at(-1)?.total).toBe(30);
+  });
+
+  test("a stop leaves projects not yet started to the resumed run: no checkpoint past them, no waiting for them", async () => {
+    const { gitlab } = fakeGitlab(range(300), 100, { hookMs: 5 });
+    const { publish, published } = recordingPublisher();
+    const { ctx, controller, saved } = context();
+    setTimeout(() => controller.abort("stop"), 30);
+    const outcome = await runSyncStep(ctx, options(gitlab, publish, { perPage: 100, projectConcurrency: 4 }));
+    expect(outcome.status).toBe("STOPPED");
+    // every page was in flight, but only the projects started before the stop were worked on
+    expect(ctx.counts.read).toBe(300);
+    expect(ctx.counts.hooksChecked).toBeLessThan(100);
+    expect(ctx.counts.updatePublished).toBe(ctx.counts.hooksChecked);
+    expect(published.length).toBe(ctx.counts.updatePublished);
+    expect(saved.length).toBe(0); // page 1 was not finished: the resumed run starts from the top
   });
 });

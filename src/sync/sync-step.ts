@@ -13,6 +13,7 @@
  */
 import type { JobDefinition, StepContext, StepOutcome } from "../batch/runner.ts";
 import { coerceError } from "../lib/errors.ts";
+import { createLimiter } from "../lib/limiter.ts";
 import type { SeenStore } from "./seen-store.ts";
 
 export const SYNC_JOB_NAME = "itemSynchronizationJob";
@@ -67,6 +68,12 @@ export interface SyncStepOptions {
   perPage?: number;
   /** Pages worked on at once (bounded memory: pagesInFlight × perPage projects). */
   pagesInFlight?: number;
+  /**
+   * Projects being worked on at once (hook check + publishes). A few times the GitLab
+   * concurrency keeps GitLab busy, while a stop finds most of the in-flight pages' projects not
+   * yet started and stops without waiting for them.
+   */
+  projectConcurrency?: number;
 }
 
 /** Skipped projects kept in the step context; beyond that only the count grows. */
@@ -106,7 +113,12 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     }
   };
 
-  const syncProject = async (project: SyncProject) => {
+  const limit = createLimiter(opts.projectConcurrency ?? 64);
+  const syncProject = (project: SyncProject) => limit(() => syncOne(project));
+  const syncOne = async (project: SyncProject) => {
+    // Once a stop is asked, projects not yet started are left to the resumed execution: their
+    // page is not checkpointed, so it is read again.
+    if (signal.aborted) throw new NotStarted();
     let monitored = true;
     try {
       monitored = await opts.gitlab.isMonitored(project.id);
@@ -127,10 +139,18 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
   const inFlight: { page: SyncPage; done: Promise<void> }[] = [];
   let failure: Error | undefined;
 
+  let leftUnfinished = false;
   const settleOldest = async () => {
     const oldest = inFlight.shift();
     if (!oldest) return;
-    await oldest.done;
+    try {
+      await oldest.done;
+    } catch (err) {
+      if (!(err instanceof NotStarted)) throw err;
+      leftUnfinished = true; // no checkpoint past this page
+      return;
+    }
+    if (leftUnfinished) return;
     checkpoint = oldest.page.checkpoint;
     await ctx.saveCheckpoint({
       checkpoint,
@@ -159,10 +179,10 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
           instanceId,
           page.projects.map((p) => p.id),
         );
-        const done = Promise.all(page.projects.map(syncProject)).then(() => undefined);
+        const done = settlePage(page.projects.map(syncProject));
         // Remember the first failure but keep every started publish awaited before leaving.
         done.catch((err) => {
-          failure ??= coerceError(err);
+          if (!(err instanceof NotStarted)) failure ??= coerceError(err);
         });
         inFlight.push({ page, done });
         if (page.last) scanComplete = true;
@@ -181,12 +201,29 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     throw err;
   }
 
-  if (signal.aborted && !scanComplete) {
+  if (signal.aborted && (!scanComplete || leftUnfinished)) {
     logger.info("stopped at checkpoint", { checkpoint, reason: signal.reason });
     return { status: "STOPPED" };
   }
   const state = { checkpoint, skipped, skippedTotal, scanComplete: true };
   return deleteUnseen(ctx, opts, state);
+}
+
+/** Thrown for a project a stop kept from starting. */
+class NotStarted extends Error {}
+
+/**
+ * A page is done when every project's work has settled (so nothing is left in flight): it fails
+ * with the first real failure, else with NotStarted if a stop kept some project from starting.
+ */
+async function settlePage(work: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const rejected = results
+    .filter((r): r is PromiseRejectedResult => r.status === "rejected")
+    .map((r) => r.reason);
+  const failure = rejected.find((reason) => !(reason instanceof NotStarted));
+  if (failure !== undefined) throw failure;
+  if (rejected.length > 0) throw new NotStarted();
 }
 
 /** The deletion pass, after a complete scan; resumable from `deleteAfter`. */
