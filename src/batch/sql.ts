@@ -1,0 +1,143 @@
+/**
+ * The SQL of the batch_* tables shared by the repository's operations and the launch: reading
+ * executions, writing counts and ends, failing dead executions. Every function takes the
+ * connection (or transaction) to run on.
+ */
+import { type Db, toDate } from "../db/client.ts";
+import {
+  type Counts,
+  isRunning,
+  type JobExecution,
+  type JobStatus,
+  RUNNING_STATUSES,
+  type Trigger,
+  zeroCounts,
+} from "./types.ts";
+
+export const RUNNING_SQL = `(${RUNNING_STATUSES.map((s) => `'${s}'`).join(", ")})`;
+
+export const EXECUTION_COLUMNS = `e.job_execution_id, e.job_instance_id, e.job_name, e.status, e.exit_code, e.exit_message,
+  e.create_time, e.start_time, e.end_time, e.last_updated, e.trigger, e.restart_of,
+  s.step_execution_id, s.read_count, s.hooks_checked, s.monitor_published, s.update_published,
+  s.delete_published, s.process_skip_count`;
+export const EXECUTION_FROM = `batch_job_execution e left join batch_step_execution s on s.job_execution_id = e.job_execution_id`;
+
+export async function getExecution(conn: Db, id: number): Promise<JobExecution | null> {
+  const [row] = await conn.all(
+    `select ${EXECUTION_COLUMNS} from ${EXECUTION_FROM} where e.job_execution_id = $1`,
+    [id],
+  );
+  if (!row) return null;
+  const params = await conn.all<{ parameter_name: string; parameter_value: string | null }>(
+    "select parameter_name, parameter_value from batch_job_execution_params where job_execution_id = $1",
+    [id],
+  );
+  return toExecution(row, Object.fromEntries(params.map((p) => [p.parameter_name, p.parameter_value ?? ""])));
+}
+
+export async function failStale(conn: Db, leaseMs: number, now: Date): Promise<number[]> {
+  const cutoff = new Date(now.getTime() - leaseMs);
+  const stale = await conn.all<{ job_execution_id: number; last_updated: unknown }>(
+    `select job_execution_id, last_updated from batch_job_execution where status in ${RUNNING_SQL} and last_updated < $1`,
+    [cutoff],
+  );
+  const failed: number[] = [];
+  for (const row of stale) {
+    const since = toDate(row.last_updated)?.toISOString() ?? "unknown";
+    const message = `no heartbeat since ${since} (lease ${leaseMs / 1000} s): the process running it stopped without finishing it; marked FAILED at ${now.toISOString()} and restartable`;
+    const n = await conn.run(
+      `update batch_job_execution set status = 'FAILED', exit_code = 'FAILED', exit_message = $1, end_time = $2,
+         last_updated = $2, version = version + 1
+       where job_execution_id = $3 and status in ${RUNNING_SQL} and last_updated < $4`,
+      [message, now, row.job_execution_id, cutoff],
+    );
+    if (n === 0) continue;
+    await endSteps(conn, row.job_execution_id, "FAILED", message, now);
+    failed.push(row.job_execution_id);
+  }
+  return failed;
+}
+
+export async function endSteps(conn: Db, executionId: number, status: JobStatus, message: string, now: Date) {
+  await conn.run(
+    `update batch_step_execution set status = $1, exit_code = $1, exit_message = $2, end_time = $3, last_updated = $3,
+       version = version + 1
+     where job_execution_id = $4 and status in ${RUNNING_SQL}`,
+    [status, message, now, executionId],
+  );
+}
+
+export async function currentStatus(conn: Db, executionId: number): Promise<JobStatus | null> {
+  const [row] = await conn.all<{ status: JobStatus }>(
+    "select status from batch_job_execution where job_execution_id = $1",
+    [executionId],
+  );
+  return row && isRunning(row.status) ? row.status : null;
+}
+
+export async function writeCounts(conn: Db, executionId: number, counts: Counts, now: Date, commit: boolean) {
+  await conn.run(
+    `update batch_step_execution set read_count = $1, hooks_checked = $2, monitor_published = $3,
+       update_published = $4, delete_published = $5, process_skip_count = $6, write_count = $7,
+       commit_count = commit_count + $8, last_updated = $9, version = version + 1
+     where job_execution_id = $10 and status in ${RUNNING_SQL}`,
+    [
+      counts.read,
+      counts.hooksChecked,
+      counts.monitorPublished,
+      counts.updatePublished,
+      counts.deletePublished,
+      counts.skipped,
+      counts.monitorPublished + counts.updatePublished + counts.deletePublished,
+      commit ? 1 : 0,
+      now,
+      executionId,
+    ],
+  );
+}
+
+export function toExecution(row: Record<string, unknown>, params: Record<string, string>): JobExecution {
+  const counts = zeroCounts();
+  if (row.step_execution_id !== null && row.step_execution_id !== undefined) {
+    counts.read = Number(row.read_count);
+    counts.hooksChecked = Number(row.hooks_checked);
+    counts.monitorPublished = Number(row.monitor_published);
+    counts.updatePublished = Number(row.update_published);
+    counts.deletePublished = Number(row.delete_published);
+    counts.skipped = Number(row.process_skip_count);
+  }
+  return {
+    id: Number(row.job_execution_id),
+    jobInstanceId: Number(row.job_instance_id),
+    jobName: String(row.job_name),
+    status: row.status as JobStatus,
+    exitCode: String(row.exit_code),
+    exitMessage: String(row.exit_message ?? ""),
+    createTime: toDate(row.create_time) ?? new Date(0),
+    startTime: toDate(row.start_time),
+    endTime: toDate(row.end_time),
+    lastUpdated: toDate(row.last_updated) ?? new Date(0),
+    trigger: row.trigger as Trigger,
+    restartOf: row.restart_of === null || row.restart_of === undefined ? null : Number(row.restart_of),
+    counts,
+    params,
+    stepExecutionId: row.step_execution_id == null ? null : Number(row.step_execution_id),
+  };
+}
+
+export function shortContext(serialized: string): string {
+  return serialized.length <= 2500 ? serialized : `${serialized.slice(0, 2480)}…(truncated)`;
+}
+
+export function parseContext(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function truncate(message: string): string {
+  return message.length <= 2500 ? message : `${message.slice(0, 2490)}…`;
+}
