@@ -3,12 +3,17 @@
  * names of its own per test (random suffix) and their removal, an independent AMQP reader that
  * bypasses src/queue, and private nodes started with scripts/rabbitmq.sh.
  */
+
+import { afterEach, beforeEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AsyncMessage, Connection } from "rabbitmq-client";
 import type { AmqpConfig } from "../../src/config.ts";
+import { silentLogger } from "../../src/lib/log.ts";
 import { SECOND } from "../../src/lib/time.ts";
+import { type Broker, createBroker } from "../../src/queue/broker.ts";
+import { createPublisher, type Publisher } from "../../src/queue/publisher.ts";
 import { createTopology, deadQueueName } from "../../src/queue/topology.ts";
 
 export function testAmqpUrl(): string {
@@ -153,4 +158,30 @@ export async function createPrivateNode(): Promise<PrivateNode> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What each queue test gets: its own names, a started broker with a publisher, and an admin connection. */
+export interface BrokerFixture {
+  config: AmqpConfig;
+  broker: Broker;
+  publisher: Publisher;
+  admin: Connection;
+}
+
+/** Registers beforeEach/afterEach that build a BrokerFixture per test and remove its topology after. */
+export function useBrokerFixture(url: string): BrokerFixture {
+  const f = {} as BrokerFixture;
+  beforeEach(async () => {
+    f.config = uniqueConfig(url);
+    f.broker = createBroker(f.config, silentLogger);
+    await f.broker.start();
+    f.publisher = createPublisher(f.broker, silentLogger);
+    f.admin = adminConnection(url);
+  });
+  afterEach(async () => {
+    await f.broker.close(); // consumers and the publisher first
+    await deleteTopology(url, f.config);
+    await f.admin.close();
+  });
+  return f;
 }

@@ -13,47 +13,29 @@ import { createJobMessage, type ItemMessage } from "../../src/queue/messages.ts"
 import { createPublisher, type Publisher } from "../../src/queue/publisher.ts";
 import { deadQueueName } from "../../src/queue/topology.ts";
 import {
-  adminConnection,
-  deleteTopology,
   eventually,
   messageCount,
   readMessages,
   testAmqpUrl,
   uniqueConfig,
+  useBrokerFixture,
 } from "./amqp-helpers.ts";
 
 const url = testAmqpUrl();
 const options = { prefetch: 4, maxAttempts: 3, backoffMs: 10 };
 
 describe("consumer", () => {
-  let config: AmqpConfig;
-  let broker: Broker;
-  let publisher: Publisher;
-  let admin: Connection;
-
-  beforeEach(async () => {
-    config = uniqueConfig(url);
-    broker = createBroker(config, silentLogger);
-    await broker.start();
-    publisher = createPublisher(broker, silentLogger);
-    admin = adminConnection(url);
-  });
-
-  afterEach(async () => {
-    await broker.close(); // consumers and publisher first
-    await deleteTopology(url, config);
-    await admin.close();
-  });
+  const f = useBrokerFixture(url);
 
   const update = (projectId: number) =>
     createJobMessage("update-item", 3, { projectId, projectPath: `imrt/items/item-${projectId}` });
 
   async function publishRaw(body: Buffer | string, props: { contentType?: string; messageId?: string } = {}) {
-    const ch = await admin.acquire();
+    const ch = await f.admin.acquire();
     try {
       await ch.confirmSelect();
       await ch.basicPublish(
-        { exchange: config.exchange, routingKey: "item.update", durable: true, ...props },
+        { exchange: f.config.exchange, routingKey: "item.update", durable: true, ...props },
         typeof body === "string" ? Buffer.from(body) : body,
       );
     } finally {
@@ -64,26 +46,26 @@ describe("consumer", () => {
   test("well-formed messages are handled once and acked", async () => {
     const seen: ItemMessage[] = [];
     const consumer = createConsumer(
-      broker,
-      config.updateQueue,
+      f.broker,
+      f.config.updateQueue,
       async (m) => {
         seen.push(m);
       },
       options,
       silentLogger,
     );
-    await publisher.publishAll([update(1), update(2), update(3)]);
+    await f.publisher.publishAll([update(1), update(2), update(3)]);
     await eventually(() => consumer.stats().handled === 3, 10_000, "3 handled");
     expect(seen.map((m) => m.projectId).sort()).toEqual([1, 2, 3]);
     await consumer.close();
-    expect(await messageCount(admin, config.updateQueue)).toBe(0);
+    expect(await messageCount(f.admin, f.config.updateQueue)).toBe(0);
   });
 
   test("a malformed message goes to .dead at once, with the reason, body and properties kept", async () => {
     let calls = 0;
     const consumer = createConsumer(
-      broker,
-      config.updateQueue,
+      f.broker,
+      f.config.updateQueue,
       async () => {
         calls++;
       },
@@ -96,12 +78,12 @@ describe("consumer", () => {
     });
     await publishRaw("not json at all", { messageId: "bad-2" });
 
-    const dead = await readMessages(admin, deadQueueName(config.updateQueue), 2);
+    const dead = await readMessages(f.admin, deadQueueName(f.config.updateQueue), 2);
     const byId = new Map(dead.map((m) => [m.messageId, m]));
     expect(byId.get("bad-1")?.headers?.[DEAD_LETTER_HEADERS.reason]).toContain("malformed message");
     expect(byId.get("bad-1")?.body).toEqual({ type: "update-item", version: 2 });
     expect(byId.get("bad-1")?.headers?.[DEAD_LETTER_HEADERS.routingKey]).toBe("item.update");
-    expect(byId.get("bad-1")?.headers?.[DEAD_LETTER_HEADERS.queue]).toBe(config.updateQueue);
+    expect(byId.get("bad-1")?.headers?.[DEAD_LETTER_HEADERS.queue]).toBe(f.config.updateQueue);
     expect(byId.get("bad-2")?.headers?.[DEAD_LETTER_HEADERS.reason]).toBe(
       "malformed message: body is not valid JSON",
     );
@@ -109,7 +91,7 @@ describe("consumer", () => {
     expect(calls).toBe(0);
     expect(consumer.stats()).toMatchObject({ malformed: 2, deadLettered: 2, handled: 0 });
     await consumer.close();
-    expect(await messageCount(admin, config.updateQueue)).toBe(0);
+    expect(await messageCount(f.admin, f.config.updateQueue)).toBe(0);
   });
 
   test("a handler failing transiently is retried and the message handled exactly once", async () => {
@@ -120,21 +102,21 @@ describe("consumer", () => {
       expect(ctx.attempt).toBe(n);
       if (n < 3) throw new UpstreamError("GITLAB_UNAVAILABLE", "503 from GitLab", { retryable: true });
     };
-    const consumer = createConsumer(broker, config.updateQueue, handler, options, silentLogger);
-    await publisher.publish(update(42));
+    const consumer = createConsumer(f.broker, f.config.updateQueue, handler, options, silentLogger);
+    await f.publisher.publish(update(42));
     await eventually(() => consumer.stats().handled === 1, 10_000, "handled");
     await consumer.close();
     expect(attempts.get(42)).toBe(3);
     expect(consumer.stats()).toMatchObject({ handled: 1, retried: 2, failed: 0, deadLettered: 0 });
-    expect(await messageCount(admin, config.updateQueue)).toBe(0);
-    expect(await messageCount(admin, deadQueueName(config.updateQueue))).toBe(0);
+    expect(await messageCount(f.admin, f.config.updateQueue)).toBe(0);
+    expect(await messageCount(f.admin, deadQueueName(f.config.updateQueue))).toBe(0);
   });
 
   test("a handler that always fails dead-letters the message after maxAttempts, with the reason", async () => {
     let calls = 0;
     const consumer = createConsumer(
-      broker,
-      config.updateQueue,
+      f.broker,
+      f.config.updateQueue,
       async () => {
         calls++;
         throw new Error("database is locked");
@@ -143,8 +125,8 @@ describe("consumer", () => {
       silentLogger,
     );
     const sent = update(7);
-    await publisher.publish(sent);
-    const [dead] = await readMessages(admin, deadQueueName(config.updateQueue), 1);
+    await f.publisher.publish(sent);
+    const [dead] = await readMessages(f.admin, deadQueueName(f.config.updateQueue), 1);
     expect(calls).toBe(3);
     expect(dead?.messageId).toBe("3:update-item:7");
     expect(dead?.headers?.[DEAD_LETTER_HEADERS.reason]).toBe(
@@ -157,14 +139,14 @@ describe("consumer", () => {
     expect(dead?.body).toEqual(sent.body);
     await consumer.close();
     expect(consumer.stats()).toMatchObject({ handled: 0, failed: 1, deadLettered: 1, retried: 2 });
-    expect(await messageCount(admin, config.updateQueue)).toBe(0);
+    expect(await messageCount(f.admin, f.config.updateQueue)).toBe(0);
   });
 
   test("a non-retryable error dead-letters at once", async () => {
     let calls = 0;
     const consumer = createConsumer(
-      broker,
-      config.updateQueue,
+      f.broker,
+      f.config.updateQueue,
       async () => {
         calls++;
         throw new ValidationError("item.json is not valid");
@@ -172,8 +154,8 @@ describe("consumer", () => {
       options,
       silentLogger,
     );
-    await publisher.publish(update(8));
-    const [dead] = await readMessages(admin, deadQueueName(config.updateQueue), 1);
+    await f.publisher.publish(update(8));
+    const [dead] = await readMessages(f.admin, deadQueueName(f.config.updateQueue), 1);
     expect(calls).toBe(1);
     expect(dead?.headers?.[DEAD_LETTER_HEADERS.reason]).toBe(
       "non-retryable error: INVALID_REQUEST: item.json is not valid",
@@ -183,14 +165,14 @@ describe("consumer", () => {
 
   test("a message of another type than the queue accepts is malformed", async () => {
     const consumer = createConsumer(
-      broker,
-      config.updateQueue,
+      f.broker,
+      f.config.updateQueue,
       async () => {},
       { ...options, accept: ["monitor-item"] },
       silentLogger,
     );
-    await publisher.publish(update(9));
-    const [dead] = await readMessages(admin, deadQueueName(config.updateQueue), 1);
+    await f.publisher.publish(update(9));
+    const [dead] = await readMessages(f.admin, deadQueueName(f.config.updateQueue), 1);
     expect(dead?.headers?.[DEAD_LETTER_HEADERS.reason]).toContain("does not belong on queue");
     await consumer.close();
   });
@@ -202,8 +184,8 @@ describe("consumer", () => {
     });
     let finished = false;
     const consumer = createConsumer(
-      broker,
-      config.updateQueue,
+      f.broker,
+      f.config.updateQueue,
       async () => {
         await gate;
         finished = true;
@@ -211,29 +193,29 @@ describe("consumer", () => {
       options,
       silentLogger,
     );
-    await publisher.publish(update(10));
+    await f.publisher.publish(update(10));
     await eventually(() => consumer.stats().inFlight === 1, 10_000, "in flight");
     const closed = consumer.close();
     setTimeout(release, 100);
     await closed;
     expect(finished).toBe(true);
     expect(consumer.stats()).toMatchObject({ handled: 1, inFlight: 0 });
-    expect(await messageCount(admin, config.updateQueue)).toBe(0);
+    expect(await messageCount(f.admin, f.config.updateQueue)).toBe(0);
 
     // a message waiting between retries goes back to the queue on close, not to .dead
     const waiting = createConsumer(
-      broker,
-      config.updateQueue,
+      f.broker,
+      f.config.updateQueue,
       async () => {
         throw new Error("transient");
       },
       { ...options, backoffMs: 60_000 },
       silentLogger,
     );
-    await publisher.publish(update(11));
+    await f.publisher.publish(update(11));
     await eventually(() => waiting.stats().retried === 1, 10_000, "first retry scheduled");
     await waiting.close();
-    expect(await messageCount(admin, config.updateQueue)).toBe(1);
-    expect(await messageCount(admin, deadQueueName(config.updateQueue))).toBe(0);
+    expect(await messageCount(f.admin, f.config.updateQueue)).toBe(1);
+    expect(await messageCount(f.admin, deadQueueName(f.config.updateQueue))).toBe(0);
   });
 });

@@ -14,14 +14,7 @@ import {
   type OutgoingMessage,
 } from "../../src/queue/messages.ts";
 import { createPublisher, type Publisher } from "../../src/queue/publisher.ts";
-import {
-  adminConnection,
-  deleteTopology,
-  messageCount,
-  readMessages,
-  testAmqpUrl,
-  uniqueConfig,
-} from "./amqp-helpers.ts";
+import { messageCount, readMessages, testAmqpUrl, uniqueConfig, useBrokerFixture } from "./amqp-helpers.ts";
 
 const url = testAmqpUrl();
 const N = 5_000;
@@ -31,24 +24,7 @@ function project(i: number) {
 }
 
 describe("publisher", () => {
-  let config: AmqpConfig;
-  let broker: Broker;
-  let publisher: Publisher;
-  let admin: Connection;
-
-  beforeEach(async () => {
-    config = uniqueConfig(url);
-    broker = createBroker(config, silentLogger);
-    await broker.start();
-    publisher = createPublisher(broker, silentLogger);
-    admin = adminConnection(url);
-  });
-
-  afterEach(async () => {
-    await broker.close(); // closes the publisher first
-    await deleteTopology(url, config);
-    await admin.close();
-  });
+  const f = useBrokerFixture(url);
 
   test(`${N} concurrent publishes are confirmed and arrive with the contract's body and properties`, async () => {
     const messages = Array.from({ length: N }, (_, i) => createJobMessage("update-item", 7, project(i)));
@@ -56,11 +32,11 @@ describe("publisher", () => {
     const webhook = createWebhookUpdateMessage("0123abcd", project(1));
 
     // every publish started at once; none waits for another
-    await Promise.all([...messages.map((m) => publisher.publish(m)), publisher.publish(monitor)]);
-    await publisher.publishAll([webhook]);
-    expect(publisher.stats()).toMatchObject({ confirmed: N + 2, failed: 0, inFlight: 0 });
+    await Promise.all([...messages.map((m) => f.publisher.publish(m)), f.publisher.publish(monitor)]);
+    await f.publisher.publishAll([webhook]);
+    expect(f.publisher.stats()).toMatchObject({ confirmed: N + 2, failed: 0, inFlight: 0 });
 
-    const got = await readMessages(admin, config.updateQueue, N + 1);
+    const got = await readMessages(f.admin, f.config.updateQueue, N + 1);
     const expected = new Map<string, OutgoingMessage>(
       [...messages, webhook].map((m) => [m.messageId, m] as const),
     );
@@ -70,7 +46,7 @@ describe("publisher", () => {
       if (!sent) continue;
       expected.delete(sent.messageId);
       expect(msg.body).toEqual(sent.body);
-      expect(msg.exchange).toBe(config.exchange);
+      expect(msg.exchange).toBe(f.config.exchange);
       expect(msg.routingKey).toBe("item.update");
       expect(msg.durable).toBe(true); // deliveryMode 2
       expect(msg.contentType).toBe("application/json");
@@ -78,9 +54,9 @@ describe("publisher", () => {
       expect(msg.appId).toBe("item-sync");
     }
     expect(expected.size).toBe(0);
-    expect(await messageCount(admin, config.updateQueue)).toBe(0);
+    expect(await messageCount(f.admin, f.config.updateQueue)).toBe(0);
 
-    const [mon] = await readMessages(admin, config.monitorQueue, 1);
+    const [mon] = await readMessages(f.admin, f.config.monitorQueue, 1);
     expect(mon?.messageId).toBe("7:monitor-item:1000");
     expect(mon?.routingKey).toBe("item.monitor");
     expect(mon?.type).toBe("monitor-item");
@@ -91,20 +67,20 @@ describe("publisher", () => {
 
   test("an unroutable publish rejects with UNROUTABLE and is never reported as confirmed", async () => {
     // the publish channel (re)declares the topology when it opens: open it before breaking routes
-    await publisher.publish(createJobMessage("delete-item", 8, project(9999)));
-    await admin.queueUnbind({
-      exchange: config.exchange,
-      queue: config.updateQueue,
+    await f.publisher.publish(createJobMessage("delete-item", 8, project(9999)));
+    await f.admin.queueUnbind({
+      exchange: f.config.exchange,
+      queue: f.config.updateQueue,
       routingKey: "item.update",
     });
-    await admin.queueDelete({ queue: config.monitorQueue });
+    await f.admin.queueDelete({ queue: f.config.monitorQueue });
 
     // mixed with routable messages in flight at the same time: each outcome must be its own
     const unroutable = Array.from({ length: 200 }, (_, i) => createJobMessage("update-item", 8, project(i)));
     const gone = Array.from({ length: 50 }, (_, i) => createJobMessage("monitor-item", 8, project(i)));
     const routable = Array.from({ length: 300 }, (_, i) => createJobMessage("delete-item", 8, project(i)));
     const results = await Promise.allSettled(
-      [...unroutable, ...gone, ...routable].map((m) => publisher.publish(m)),
+      [...unroutable, ...gone, ...routable].map((m) => f.publisher.publish(m)),
     );
 
     const rejected = results.slice(0, 250);
@@ -118,19 +94,19 @@ describe("publisher", () => {
       }
     }
     expect(results.slice(250).every((r) => r.status === "fulfilled")).toBe(true);
-    expect(publisher.stats()).toMatchObject({ confirmed: 301, failed: 250 });
-    expect(await messageCount(admin, config.deleteQueue)).toBe(301);
+    expect(f.publisher.stats()).toMatchObject({ confirmed: 301, failed: 250 });
+    expect(await messageCount(f.admin, f.config.deleteQueue)).toBe(301);
 
     await expect(
-      publisher.publishAll([routable[0], unroutable[0]] as OutgoingMessage[]),
+      f.publisher.publishAll([routable[0], unroutable[0]] as OutgoingMessage[]),
     ).rejects.toMatchObject({
       code: "UNROUTABLE",
     });
   });
 
   test("a closed publisher rejects new publishes", async () => {
-    await publisher.close();
-    await expect(publisher.publish(createJobMessage("update-item", 9, project(1)))).rejects.toMatchObject({
+    await f.publisher.close();
+    await expect(f.publisher.publish(createJobMessage("update-item", 9, project(1)))).rejects.toMatchObject({
       code: "PUBLISHER_CLOSED",
     });
   });
