@@ -145,7 +145,7 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
     if (!(await waitForConnection(timeoutMs))) {
       throw new UpstreamError(
         "BROKER_UNAVAILABLE",
-        `could not connect to RabbitMQ within ${Math.round(timeoutMs / SECOND)} s: ${state.lastError ?? "no answer"}`,
+        `could not connect to the message broker (RabbitMQ at AMQP_URL) within ${Math.round(timeoutMs / SECOND)} s: ${state.lastError ?? "no answer"}`,
         { retryable: true },
       );
     }

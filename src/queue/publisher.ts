@@ -129,7 +129,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
   const unavailable = (timeoutMs: number, cause?: unknown) =>
     new UpstreamError(
       "BROKER_UNAVAILABLE",
-      `RabbitMQ unavailable for longer than the reconnect timeout (${Math.round(timeoutMs / 1000)} s): ` +
+      `the message broker (RabbitMQ at AMQP_URL) was unavailable for longer than AMQP_RECONNECT_TIMEOUT (${Math.round(timeoutMs / 1000)} s): ` +
         `${broker.state().lastError ?? "not connected"}`,
       { retryable: true, cause },
     );
