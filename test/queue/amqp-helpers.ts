@@ -147,8 +147,19 @@ export async function createPrivateNode(): Promise<PrivateNode> {
   const port = await script("free-port");
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
+    // A node can die at start-up when its distribution port (in the ephemeral range) was taken
+    // between the script's check and the bind: start again, a few times, before giving up.
     start: async () => {
-      await script("start", dir, port);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await script("start", dir, port);
+          return;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          await script("stop", dir).catch(() => {});
+          await Bun.sleep(500);
+        }
+      }
     },
     stop: async () => {
       await script("stop", dir);
