@@ -23,10 +23,13 @@ installed() { [ -x "$RMQ_LIB/rabbitmq-server" ] && command -v erl >/dev/null 2>&
 # true when something listens on 127.0.0.1:$1
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Ports are drawn below Linux's ephemeral range (32768-60999 by default): a port in that range can
+# be taken at any moment by the local end of an outgoing connection, e.g. between a node's stop
+# and its restart.
 free_port() {
   local p i
   for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % 22000))
     if ! port_open "$p" && ! ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
       echo "$p"
       return 0
@@ -99,8 +102,8 @@ disk_free_limit.absolute = 5MB
 log.console = false
 log.file.level = warning
 EOF
-  dist=$((port + 20000))
-  if [ "$dist" -gt 65000 ] || port_open "$dist"; then dist=$(free_port); fi
+  dist=$(free_port)
+  while [ "$dist" = "$port" ]; do dist=$(free_port); done
   rm -f "$dir/rabbit.pid"
   if [ "$(id -u)" = "0" ]; then chown -R rabbitmq:rabbitmq "$dir"; fi
 

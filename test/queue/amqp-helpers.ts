@@ -147,8 +147,8 @@ export async function createPrivateNode(): Promise<PrivateNode> {
   const port = await script("free-port");
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
-    // A node can die at start-up when its distribution port (in the ephemeral range) was taken
-    // between the script's check and the bind: start again, a few times, before giving up.
+    // A node can die at start-up when a port was taken between the script's check and the bind
+    // (each start draws a new distribution port): start again, a few times, before giving up.
     start: async () => {
       for (let attempt = 1; ; attempt++) {
         try {

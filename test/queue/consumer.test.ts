@@ -2,24 +2,13 @@
  * Consumer against a real RabbitMQ: malformed messages, transient and permanent handler failures
  * end where they should — handled once, or in `{queue}.dead` with the reason on the message.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { Connection } from "rabbitmq-client";
-import type { AmqpConfig } from "../../src/config.ts";
+import { describe, expect, test } from "bun:test";
 import { UpstreamError, ValidationError } from "../../src/lib/errors.ts";
 import { silentLogger } from "../../src/lib/log.ts";
-import { type Broker, createBroker } from "../../src/queue/broker.ts";
 import { createConsumer, DEAD_LETTER_HEADERS, type MessageHandler } from "../../src/queue/consumer.ts";
 import { createJobMessage, type ItemMessage } from "../../src/queue/messages.ts";
-import { createPublisher, type Publisher } from "../../src/queue/publisher.ts";
 import { deadQueueName } from "../../src/queue/topology.ts";
-import {
-  eventually,
-  messageCount,
-  readMessages,
-  testAmqpUrl,
-  uniqueConfig,
-  useBrokerFixture,
-} from "./amqp-helpers.ts";
+import { eventually, messageCount, readMessages, testAmqpUrl, useBrokerFixture } from "./amqp-helpers.ts";
 
 const url = testAmqpUrl();
 const options = { prefetch: 4, maxAttempts: 3, backoffMs: 10 };

@@ -2,19 +2,14 @@
  * Publisher against a real RabbitMQ: thousands of confirmed publishes in flight read back by an
  * independent consumer with every property checked, and unroutable messages rejected.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { Connection } from "rabbitmq-client";
-import type { AmqpConfig } from "../../src/config.ts";
+import { describe, expect, test } from "bun:test";
 import { UpstreamError } from "../../src/lib/errors.ts";
-import { silentLogger } from "../../src/lib/log.ts";
-import { type Broker, createBroker } from "../../src/queue/broker.ts";
 import {
   createJobMessage,
   createWebhookUpdateMessage,
   type OutgoingMessage,
 } from "../../src/queue/messages.ts";
-import { createPublisher, type Publisher } from "../../src/queue/publisher.ts";
-import { messageCount, readMessages, testAmqpUrl, uniqueConfig, useBrokerFixture } from "./amqp-helpers.ts";
+import { messageCount, readMessages, testAmqpUrl, useBrokerFixture } from "./amqp-helpers.ts";
 
 const url = testAmqpUrl();
 const N = 5_000;
