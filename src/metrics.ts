@@ -1,7 +1,8 @@
 /**
  * /metrics: the process registry (src/lib/telemetry.ts: GitLab, publisher, consumers, HTTP,
  * process) plus figures read at scrape time — executions by status and the running execution's
- * progress from the job repository and the runner, item rows, ingest outcomes.
+ * progress from the job repository and the runner (serve), item rows (serve), ingest outcomes
+ * (serve with INGEST_ENABLED, worker).
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { JobRepository } from "./batch/repository.ts";
@@ -25,9 +26,8 @@ export interface IngestFigures {
 }
 
 export interface MetricsDeps {
-  repository: JobRepository;
-  runner: JobRunner;
-  jobName: string;
+  /** The job runtime of a `serve` process; a `worker` runs no jobs. */
+  jobs?: { repository: JobRepository; runner: JobRunner; jobName: string };
   /** Item rows in the database. */
   itemCount?: () => Promise<number>;
   /** This process's ingest handler outcomes, when it runs ingest workers. */
@@ -39,41 +39,44 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
   const scrape = new Registry();
   const registers = [scrape];
 
-  new Gauge({
-    name: "item_sync_job_executions",
-    help: `Job executions among the most recent ${RECENT_EXECUTIONS}, by status.`,
-    labelNames: ["status"] as const,
-    registers,
-    async collect() {
-      const recent = await deps.repository.list({ limit: RECENT_EXECUTIONS });
-      for (const status of JOB_STATUSES) {
-        this.set({ status }, recent.filter((e) => e.status === status).length);
-      }
-    },
-  });
+  if (deps.jobs) {
+    const jobs = deps.jobs;
+    new Gauge({
+      name: "item_sync_job_executions",
+      help: `Job executions among the most recent ${RECENT_EXECUTIONS}, by status.`,
+      labelNames: ["status"] as const,
+      registers,
+      async collect() {
+        const recent = await jobs.repository.list({ limit: RECENT_EXECUTIONS });
+        for (const status of JOB_STATUSES) {
+          this.set({ status }, recent.filter((e) => e.status === status).length);
+        }
+      },
+    });
 
-  const running = async (): Promise<{ id: number; counts: Counts } | undefined> =>
-    deps.runner.active()[0] ?? (await deps.repository.running(deps.jobName)) ?? undefined;
+    const running = async (): Promise<{ id: number; counts: Counts } | undefined> =>
+      jobs.runner.active()[0] ?? (await jobs.repository.running(jobs.jobName)) ?? undefined;
 
-  new Gauge({
-    name: "item_sync_current_execution_id",
-    help: "Id of the running sync execution, 0 when none.",
-    registers,
-    async collect() {
-      this.set((await running())?.id ?? 0);
-    },
-  });
+    new Gauge({
+      name: "item_sync_current_execution_id",
+      help: "Id of the running sync execution, 0 when none.",
+      registers,
+      async collect() {
+        this.set((await running())?.id ?? 0);
+      },
+    });
 
-  new Gauge({
-    name: "item_sync_current_execution_progress",
-    help: "Counts of the running sync execution (read, hooksChecked, monitorPublished, updatePublished, deletePublished, skipped); 0 when none runs.",
-    labelNames: ["count"] as const,
-    registers,
-    async collect() {
-      const counts = (await running())?.counts ?? zeroCounts();
-      for (const [count, value] of Object.entries(counts)) this.set({ count }, value);
-    },
-  });
+    new Gauge({
+      name: "item_sync_current_execution_progress",
+      help: "Counts of the running sync execution (read, hooksChecked, monitorPublished, updatePublished, deletePublished, skipped); 0 when none runs.",
+      labelNames: ["count"] as const,
+      registers,
+      async collect() {
+        const counts = (await running())?.counts ?? zeroCounts();
+        for (const [count, value] of Object.entries(counts)) this.set({ count }, value);
+      },
+    });
+  }
 
   if (deps.itemCount) {
     const itemCount = deps.itemCount;

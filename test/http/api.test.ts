@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
         },
         authenticator: createStaticTokenAuthenticator([TOKEN]),
         health: { ready: async () => ({ ok: true, checks: { database: "ok" } }) },
-        metrics: createMetrics({ repository, runner, jobName: JOB }),
+        metrics: createMetrics({ jobs: { repository, runner, jobName: JOB } }),
         logger: silentLogger,
         version: "test",
         maxBodyBytes: 1024,

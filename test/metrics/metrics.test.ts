@@ -54,9 +54,7 @@ describe("/metrics", () => {
       authenticator: createStaticTokenAuthenticator([TOKEN]),
       health: { ready: async () => ({ ok: true, checks: {} }) },
       metrics: createMetrics({
-        repository,
-        runner,
-        jobName: JOB,
+        jobs: { repository, runner, jobName: JOB },
         itemCount: () => items.count(),
         ingest: () => ({
           hooksCreated: 2,
@@ -209,7 +207,7 @@ describe("/metrics", () => {
     const held = countingJob({ total: 50, pageSize: 10, hold: true });
     const local = createJobRunner({ repository, jobs: [held], leaseMs: 60_000, logger: silentLogger });
     try {
-      const scrape = createMetrics({ repository, runner: local, jobName: JOB });
+      const scrape = createMetrics({ jobs: { repository, runner: local, jobName: JOB } });
       const launched = await local.launch(JOB, { trigger: "api", fresh: true });
       if (launched.kind !== "started") throw new Error(`not started: ${launched.kind}`);
       held.release();
@@ -221,7 +219,9 @@ describe("/metrics", () => {
       const local2 = createJobRunner({ repository, jobs: [held2], leaseMs: 60_000, logger: silentLogger });
       const second = await local2.launch(JOB, { trigger: "api", fresh: true });
       if (second.kind !== "started") throw new Error(`not started: ${second.kind}`);
-      const during = parsePrometheusText(await createMetrics({ repository, runner: local2, jobName: JOB })());
+      const during = parsePrometheusText(
+        await createMetrics({ jobs: { repository, runner: local2, jobName: JOB } })(),
+      );
       expect(sampleValue(during, "item_sync_current_execution_id")).toBe(second.execution.id);
       expect(sampleValue(during, "item_sync_current_execution_progress", { count: "read" })).toBe(0);
       await local2.shutdown();

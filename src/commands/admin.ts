@@ -1,0 +1,81 @@
+/** `item-sync migrate` and `item-sync jobs list|show|reset|stop`: database-only commands. */
+import { createJobRepository } from "../batch/repository.ts";
+import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
+import { type ParsedArgs, parseId, UsageError } from "../cli.ts";
+import type { Config } from "../config.ts";
+import { openDb } from "../db/client.ts";
+import { migrate } from "../db/migrate.ts";
+import { executionDetailJson, executionJson } from "../http/serialize.ts";
+import { AppError } from "../lib/errors.ts";
+import { type Logger, redact } from "../lib/log.ts";
+import { EXIT, openDatabase } from "./compose.ts";
+
+export async function migrateCommand(config: Config, logger: Logger): Promise<number> {
+  const db = openDb(config.databaseUrl);
+  try {
+    const applied = await migrate(db);
+    process.stdout.write(
+      applied.length
+        ? `applied ${applied.length} migration(s): ${applied.join(", ")}\n`
+        : "database is up to date\n",
+    );
+    logger.debug("migrate done", { applied });
+    return EXIT.ok;
+  } finally {
+    await db.close();
+  }
+}
+
+export async function jobsCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<number> {
+  const [sub = "list", idArg] = args.positional;
+  const db = await openDatabase(config, null, logger, false);
+  try {
+    const repository = createJobRepository(db, { leaseMs: config.jobLeaseMs });
+    const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    try {
+      switch (sub) {
+        case "list": {
+          const status = args.flags.status;
+          if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) {
+            throw new UsageError(`--status must be one of ${JOB_STATUSES.join(", ")}`);
+          }
+          const limit = args.flags.limit === undefined ? 20 : parseId(String(args.flags.limit), "--limit");
+          if (limit > 100) throw new UsageError("--limit must be at most 100");
+          const list = await repository.list({ status: status as JobStatus | undefined, limit });
+          print({ jobs: list.map(executionJson) });
+          return EXIT.ok;
+        }
+        case "show": {
+          const id = parseId(idArg, "ID");
+          const execution = await repository.get(id);
+          if (!execution) throw new AppError("NOT_FOUND", 404, `job execution ${id} does not exist`);
+          print(executionDetailJson({ ...execution, step: await repository.getStep(id) }));
+          return EXIT.ok;
+        }
+        case "reset":
+          print(
+            executionJson(
+              await repository.reset(parseId(idArg, "ID"), {
+                force: args.flags.force === true,
+                leaseMs: config.jobLeaseMs,
+              }),
+            ),
+          );
+          return EXIT.ok;
+        case "stop":
+          print(executionJson(await repository.requestStop(parseId(idArg, "ID"))));
+          return EXIT.ok;
+        default:
+          throw new UsageError(`unknown jobs subcommand: ${sub} (list, show, reset, stop)`);
+      }
+    } catch (err) {
+      if (err instanceof AppError) {
+        process.stderr.write(redact(`item-sync: ${err.message}\n`));
+        return EXIT.failed;
+      }
+      throw err;
+    }
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,97 @@
+/** `item-sync serve`: HTTP API, dashboard, webhook receiver, cron schedule and (INGEST_ENABLED) ingest workers. */
+import type { Config } from "../config.ts";
+import { createApp } from "../http/app.ts";
+import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/auth.ts";
+import { createOAuthAuthenticators } from "../http/oauth.ts";
+import { createItemStore } from "../ingest/item-store.ts";
+import { type Ingest, startIngest } from "../ingest/workers.ts";
+import type { Logger } from "../lib/log.ts";
+import { createLifecycle } from "../lifecycle.ts";
+import { createMetrics } from "../metrics.ts";
+import { createWebhookDeleteMessage, createWebhookUpdateMessage } from "../queue/messages.ts";
+import { startScheduler } from "../scheduler.ts";
+import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
+import { buildCore, readiness, SHUTDOWN_GRACE_MS, untilSignal, VERSION } from "./compose.ts";
+
+/** Largest request body the server reads; larger ones are refused with 413. */
+const MAX_REQUEST_BODY = 1024 * 1024;
+
+export async function serve(config: Config, logger: Logger): Promise<number> {
+  const lifecycle = createLifecycle(logger);
+  lifecycle.handleSignals({ graceMs: SHUTDOWN_GRACE_MS, exit: (code) => process.exit(code) });
+  try {
+    const core = await buildCore(config, lifecycle, logger);
+    let ingest: Ingest | undefined;
+    if (config.ingestEnabled) {
+      const started = await startIngest({
+        config,
+        broker: core.broker,
+        db: core.db,
+        gitlab: core.gitlab,
+        logger,
+      });
+      lifecycle.defer("ingest workers", () => started.close());
+      ingest = started;
+    }
+    lifecycle.defer("job runner", () => core.runner.shutdown());
+    core.runner.startSweeper();
+    if (config.syncCron) {
+      const scheduler = startScheduler({
+        pattern: config.syncCron,
+        timezone: config.syncCronTz,
+        jobs: core.jobs,
+        logger,
+      });
+      lifecycle.defer("scheduler", () => scheduler.stop());
+    }
+    if (config.gitlab.webhookSecret === "") {
+      logger.warn("WEBHOOK_SECRET is empty: /webhooks/gitlab accepts deliveries without a token");
+    }
+    const items = createItemStore(core.db);
+    const ingestCounters = ingest?.counters;
+    const app = createApp({
+      jobs: core.jobs,
+      items,
+      webhooks: {
+        gitlab: config.gitlab,
+        logger,
+        publishRemoval: (removal) =>
+          core.publisher.publish(
+            createWebhookDeleteMessage(removal.eventName, {
+              projectId: removal.projectId,
+              projectPath: removal.projectPath,
+            }),
+          ),
+        publishPush: (push) =>
+          core.publisher.publish(
+            createWebhookUpdateMessage(push.checkoutSha, {
+              projectId: push.projectId,
+              projectPath: push.projectPath,
+            }),
+          ),
+      },
+      authenticator: combineAuthenticators([
+        createStaticTokenAuthenticator(config.auth.apiTokens),
+        ...createOAuthAuthenticators(config.auth, { logger }),
+      ]),
+      health: readiness(core.db, core.broker),
+      metrics: createMetrics({
+        jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
+        itemCount: () => items.count(),
+        ingest: ingestCounters ? () => ingestCounters : undefined,
+      }),
+      logger,
+      version: VERSION,
+      ui: { clientId: config.auth.uiClientId ?? "", authorizeUrl: config.auth.authorizeUrl ?? "" },
+    });
+    app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: MAX_REQUEST_BODY });
+    lifecycle.defer("http server", async () => {
+      await app.stop();
+    });
+    logger.info("serving", { host: config.host, port: app.server?.port, version: VERSION });
+    return await untilSignal();
+  } catch (err) {
+    await lifecycle.shutdown("start-up failed");
+    throw err;
+  }
+}

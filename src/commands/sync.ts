@@ -1,0 +1,45 @@
+/** `item-sync sync [--wait] [--fresh] [--allow-mass-delete]`: one execution in this process. */
+import type { ParsedArgs } from "../cli.ts";
+import type { Config } from "../config.ts";
+import { executionJson } from "../http/serialize.ts";
+import type { Logger } from "../lib/log.ts";
+import { SECOND } from "../lib/time.ts";
+import { createLifecycle } from "../lifecycle.ts";
+import { buildCore, EXIT } from "./compose.ts";
+
+export async function syncCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<number> {
+  const lifecycle = createLifecycle(logger);
+  try {
+    const core = await buildCore(config, lifecycle, logger);
+    lifecycle.defer("job runner", () => core.runner.shutdown());
+    const params: Record<string, string> = {};
+    if (args.flags["allow-mass-delete"]) params.allowMassDelete = "true";
+    const result = await core.jobs.launch({ trigger: "cli", fresh: args.flags.fresh === true, params });
+    if (result.kind !== "started") {
+      const id = result.kind === "running" ? result.runningId : result.executionId;
+      process.stderr.write(`item-sync: job execution ${id} is already running; nothing started\n`);
+      return EXIT.alreadyRunning;
+    }
+    const id = result.execution.id;
+    process.stderr.write(
+      `item-sync: started job execution ${id}${result.execution.restartOf ? ` (resuming ${result.execution.restartOf})` : ""}\n`,
+    );
+    // A signal stops the execution at its next checkpoint (STOPPED, restartable) and exits 1.
+    const onSignal = () => void core.runner.shutdown();
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    const progress = args.flags.wait
+      ? setInterval(() => {
+          const c = core.runner.liveCounts(id);
+          if (c) process.stderr.write(`item-sync: ${id} ${JSON.stringify(c)}\n`);
+        }, SECOND)
+      : undefined;
+    await core.runner.whenDone(id);
+    clearInterval(progress);
+    const final = await core.repository.get(id);
+    process.stdout.write(`${JSON.stringify(final ? executionJson(final) : { id })}\n`);
+    return final?.status === "COMPLETED" ? EXIT.ok : EXIT.failed;
+  } finally {
+    await lifecycle.shutdown("sync finished");
+  }
+}
