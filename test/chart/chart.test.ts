@@ -33,6 +33,9 @@ interface EnvVar {
 interface Probe {
   httpGet?: { path: string; port: string | number };
   exec?: { command: string[] };
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
 }
 interface SecurityContext {
   runAsNonRoot?: boolean;
@@ -69,6 +72,11 @@ interface PodTemplate {
   metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
   spec: PodSpec;
 }
+interface ScrapeEndpoint {
+  port: string;
+  path: string;
+  interval?: string;
+}
 interface K8sObject {
   apiVersion: string;
   kind: string;
@@ -84,6 +92,8 @@ interface K8sObject {
     maxUnavailable?: number | string;
     rules?: { host: string; http: { paths: { backend: { service: { name: string } } }[] } }[];
     tls?: { secretName: string; hosts: string[] }[];
+    endpoints?: ScrapeEndpoint[];
+    podMetricsEndpoints?: ScrapeEndpoint[];
     [key: string]: unknown;
   };
 }
@@ -304,7 +314,7 @@ describe("helm template with every option on (values-all.yaml)", () => {
     ({ text, objects } = render(["-f", valuesAll]));
   });
 
-  test("renders both Deployments, the migration Job, Ingress, ServiceMonitor and two PDBs", () => {
+  test("renders both Deployments, the migration Job, Ingress, ServiceMonitor, PodMonitor and two PDBs", () => {
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(kinds).toEqual([
       "ConfigMap/rel-item-sync",
@@ -314,6 +324,7 @@ describe("helm template with every option on (values-all.yaml)", () => {
       "Job/rel-item-sync-migrate",
       "PodDisruptionBudget/rel-item-sync",
       "PodDisruptionBudget/rel-item-sync-worker",
+      "PodMonitor/rel-item-sync-worker",
       "Secret/rel-item-sync",
       "Secret/rel-item-sync-migrate",
       "Service/rel-item-sync",
@@ -321,19 +332,51 @@ describe("helm template with every option on (values-all.yaml)", () => {
     ]);
   });
 
-  test("the worker runs `item-sync worker` with its own replica count and no HTTP probes", () => {
+  test("the worker runs `item-sync worker` with its own replica count and no bearer-token secrets", () => {
     const worker = one(objects, "Deployment", "rel-item-sync-worker");
     expect(worker.spec?.replicas).toBe(4);
     expect(one(objects, "Deployment", "rel-item-sync").spec?.replicas).toBe(3);
     const c = container(worker, "worker");
     expect(c.args).toEqual(["worker"]);
-    expect(c.ports).toBeUndefined();
-    expect(c.livenessProbe?.httpGet).toBeUndefined();
-    expect(c.readinessProbe?.httpGet).toBeUndefined();
     // the worker accepts no bearer tokens: it gets no API tokens nor client secret
     expect(env(c, "API_TOKENS")).toBeUndefined();
     expect(env(c, "AUTH_CLIENT_SECRET")).toBeUndefined();
     expect(env(c, "GITLAB_TOKEN")?.valueFrom?.secretKeyRef?.name).toBe("rel-item-sync");
+  });
+
+  test("the worker's health and metrics port is named http and serves on serve's PORT", () => {
+    const c = container(one(objects, "Deployment", "rel-item-sync-worker"), "worker");
+    expect(c.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    expect(env(c, "PORT")?.value).toBe("8080");
+  });
+
+  test("the worker's pods carry the same scrape annotations as serve's, beside their own", () => {
+    const scrape = (name: string) => {
+      const a = podTemplate(one(objects, "Deployment", name)).metadata.annotations ?? {};
+      return [a["prometheus.io/scrape"], a["prometheus.io/port"], a["prometheus.io/path"]];
+    };
+    expect(scrape("rel-item-sync-worker")).toEqual(["true", "8080", "/metrics"]);
+    expect(scrape("rel-item-sync-worker")).toEqual(scrape("rel-item-sync"));
+    const annotations = podTemplate(one(objects, "Deployment", "rel-item-sync-worker")).metadata.annotations;
+    expect(annotations?.["example.org/team"]).toBe("imrt");
+  });
+
+  test("a PodMonitor scrapes the worker pods (no Service) as the ServiceMonitor scrapes serve", () => {
+    const podMonitor = one(objects, "PodMonitor", "rel-item-sync-worker");
+    const serviceMonitor = one(objects, "ServiceMonitor", "rel-item-sync");
+    expect(podMonitor.apiVersion).toBe("monitoring.coreos.com/v1");
+    expect(podMonitor.spec?.podMetricsEndpoints).toEqual([
+      { port: "http", path: "/metrics", interval: "30s" },
+    ]);
+    expect(podMonitor.spec?.podMetricsEndpoints?.[0]?.interval).toBe(
+      serviceMonitor.spec?.endpoints?.[0]?.interval,
+    );
+    expect(podMonitor.metadata.labels?.release).toBe("prometheus");
+    expect(serviceMonitor.metadata.labels?.release).toBe("prometheus");
+    const worker = podTemplate(one(objects, "Deployment", "rel-item-sync-worker")).metadata.labels;
+    const serve = podTemplate(one(objects, "Deployment", "rel-item-sync")).metadata.labels;
+    expect(selects(podMonitor.spec?.selector?.matchLabels, worker)).toBe(true);
+    expect(selects(podMonitor.spec?.selector?.matchLabels, serve)).toBe(false);
   });
 
   test("serve stops running ingest workers when the worker Deployment does", () => {
@@ -474,6 +517,68 @@ describe("chart values", () => {
     expect(all(objects, "Job")).toHaveLength(0);
     const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
     expect(env(c, "DB_MIGRATE")?.value).toBe("false");
+  });
+
+  test("worker.enabled alone: the worker is probed over HTTP like serve, with serve's timings", () => {
+    const { objects } = render(["--set", "worker.enabled=true"]);
+    const worker = container(one(objects, "Deployment", "rel-item-sync-worker"), "worker");
+    const serve = container(one(objects, "Deployment", "rel-item-sync"), "serve");
+    expect(worker.livenessProbe?.httpGet).toEqual({ path: "/health/live", port: "http" });
+    expect(worker.readinessProbe?.httpGet).toEqual({ path: "/health/ready", port: "http" });
+    expect(worker.startupProbe?.httpGet).toEqual({ path: "/health/live", port: "http" });
+    expect(worker.livenessProbe).toEqual(serve.livenessProbe);
+    expect(worker.readinessProbe).toEqual(serve.readinessProbe);
+    expect(worker.startupProbe).toEqual(serve.startupProbe);
+    expect(worker.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+  });
+
+  test("the worker's probes and port follow the values", () => {
+    const { objects } = render([
+      "--set",
+      "worker.enabled=true,worker.startupProbe=null,serve.containerPort=9090",
+      "--set-json",
+      'worker.livenessProbe={"httpGet":null,"exec":{"command":["true"]},"periodSeconds":30}',
+    ]);
+    const c = container(one(objects, "Deployment", "rel-item-sync-worker"), "worker");
+    expect(c.startupProbe).toBeUndefined();
+    // Helm merges an override into the default: the other handler replaces httpGet, timings stay
+    expect(c.livenessProbe).toEqual({
+      exec: { command: ["true"] },
+      periodSeconds: 30,
+      timeoutSeconds: 3,
+      failureThreshold: 3,
+    });
+    expect(c.readinessProbe?.httpGet).toEqual({ path: "/health/ready", port: "http" });
+    expect(c.ports?.[0]?.containerPort).toBe(9090);
+    expect(env(c, "PORT")?.value).toBe("9090");
+    const annotations = podTemplate(one(objects, "Deployment", "rel-item-sync-worker")).metadata.annotations;
+    expect(annotations?.["prometheus.io/port"]).toBe("9090");
+  });
+
+  test("metrics.podAnnotations=false: neither serve nor worker pods carry scrape annotations", () => {
+    const { objects } = render(["--set", "worker.enabled=true,metrics.podAnnotations=false"]);
+    for (const name of ["rel-item-sync", "rel-item-sync-worker"]) {
+      const annotations = podTemplate(one(objects, "Deployment", name)).metadata.annotations ?? {};
+      expect(Object.keys(annotations).filter((k) => k.startsWith("prometheus.io/"))).toEqual([]);
+      expect(annotations["checksum/config"]).toBeDefined();
+    }
+  });
+
+  test.each([
+    [false, false, []],
+    [true, false, ["ServiceMonitor/rel-item-sync"]],
+    [false, true, []],
+    [true, true, ["PodMonitor/rel-item-sync-worker", "ServiceMonitor/rel-item-sync"]],
+  ])("serviceMonitor.enabled=%p, worker.enabled=%p renders monitors %p", (monitor, worker, expected) => {
+    const { objects } = render([
+      "--set",
+      `metrics.serviceMonitor.enabled=${monitor},worker.enabled=${worker}`,
+    ]);
+    const monitors = objects
+      .filter((o) => o.kind === "ServiceMonitor" || o.kind === "PodMonitor")
+      .map((o) => `${o.kind}/${o.metadata.name}`)
+      .sort();
+    expect(monitors).toEqual(expected);
   });
 
   test("serve.ingestEnabled overrides the automatic choice", () => {

@@ -191,3 +191,19 @@ checksum/secret: {{ include (print $root.Template.BasePath "/secret.yaml") $root
 {{ toYaml . }}
 {{- end }}
 {{- end }}
+
+{{/*
+Annotations of serve and worker pods: those of item-sync.podAnnotations plus, with
+metrics.podAnnotations, the prometheus.io scrape annotations (both serve /metrics on the http
+port). Call with (dict "root" $ "extra" .Values.<component>.podAnnotations).
+*/}}
+{{- define "item-sync.scrapedPodAnnotations" -}}
+{{- $root := .root }}
+{{- $extra := .extra | default dict | deepCopy }}
+{{- if $root.Values.metrics.podAnnotations }}
+{{- $_ := set $extra "prometheus.io/scrape" "true" }}
+{{- $_ := set $extra "prometheus.io/port" (toString $root.Values.serve.containerPort) }}
+{{- $_ := set $extra "prometheus.io/path" "/metrics" }}
+{{- end }}
+{{- include "item-sync.podAnnotations" (dict "root" $root "extra" $extra) }}
+{{- end }}
