@@ -30,6 +30,14 @@ export const PG_MIGRATIONS: EmbeddedMigration[] = [
       "CREATE INDEX \"item_project_path_idx\" ON \"item\" USING btree (\"project_path\");",
       "CREATE INDEX \"item_log_project_idx\" ON \"item_log\" USING btree (\"project_id\",\"id\");"
     ]
+  },
+  {
+    "tag": "0001_ingest_redelivery",
+    "when": 1795825009806,
+    "hash": "2475698e9c84e3710db19d38fa6b2799e34943653edb1b3e0303ec4dcb11b025",
+    "statements": [
+      "CREATE TABLE \"ingest_redelivery\" (\n\t\"queue\" varchar(255) NOT NULL,\n\t\"message_id\" varchar(200) NOT NULL,\n\t\"deliveries\" integer NOT NULL,\n\t\"first_seen_at\" timestamp (3) with time zone NOT NULL,\n\t\"last_seen_at\" timestamp (3) with time zone NOT NULL,\n\tCONSTRAINT \"ingest_redelivery_queue_message_id_pk\" PRIMARY KEY(\"queue\",\"message_id\")\n);"
+    ]
   }
 ];
 
@@ -56,6 +64,14 @@ export const SQLITE_MIGRATIONS: EmbeddedMigration[] = [
       "CREATE TABLE `item_log` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`project_id` integer NOT NULL,\n\t`action` text NOT NULL,\n\t`commit_hash` text,\n\t`commit_date` integer,\n\t`job_execution_id` integer,\n\t`message_id` text,\n\t`created_at` integer NOT NULL\n);",
       "CREATE INDEX `item_log_project_idx` ON `item_log` (`project_id`,`id`);",
       "CREATE TABLE `sync_seen_project` (\n\t`job_instance_id` integer NOT NULL,\n\t`project_id` integer NOT NULL,\n\tPRIMARY KEY(`job_instance_id`, `project_id`)\n);"
+    ]
+  },
+  {
+    "tag": "0001_ingest_redelivery",
+    "when": 1795825011421,
+    "hash": "f88b0f3f95bc255315ac7af9fae8dc948d20faf0af3203fbc38f98a72a2570c7",
+    "statements": [
+      "CREATE TABLE `ingest_redelivery` (\n\t`queue` text NOT NULL,\n\t`message_id` text NOT NULL,\n\t`deliveries` integer NOT NULL,\n\t`first_seen_at` integer NOT NULL,\n\t`last_seen_at` integer NOT NULL,\n\tPRIMARY KEY(`queue`, `message_id`)\n);"
     ]
   }
 ];

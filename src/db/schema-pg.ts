@@ -9,6 +9,7 @@ import {
   bigserial,
   boolean,
   index,
+  integer,
   pgTable,
   primaryKey,
   text,
@@ -163,4 +164,21 @@ export const itemLog = pgTable(
     createdAt: ts("created_at").notNull(),
   },
   (t) => [index("item_log_project_idx").on(t.projectId, t.id)],
+);
+
+/**
+ * Deliveries of ingest messages that came back unsettled (RabbitMQ's redelivered flag), counted
+ * across processes: classic queues carry no delivery count, so a message that stops every worker
+ * handling it would otherwise come back for ever. A row lives until its message is settled.
+ */
+export const ingestRedelivery = pgTable(
+  "ingest_redelivery",
+  {
+    queue: varchar("queue", { length: 255 }).notNull(),
+    messageId: varchar("message_id", { length: 200 }).notNull(),
+    deliveries: integer("deliveries").notNull(),
+    firstSeenAt: ts("first_seen_at").notNull(),
+    lastSeenAt: ts("last_seen_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.queue, t.messageId] })],
 );

@@ -154,3 +154,20 @@ export const itemLog = sqliteTable(
   },
   (t) => [index("item_log_project_idx").on(t.projectId, t.id)],
 );
+
+/**
+ * Deliveries of ingest messages that came back unsettled (RabbitMQ's redelivered flag), counted
+ * across processes: classic queues carry no delivery count, so a message that stops every worker
+ * handling it would otherwise come back for ever. A row lives until its message is settled.
+ */
+export const ingestRedelivery = sqliteTable(
+  "ingest_redelivery",
+  {
+    queue: text("queue").notNull(),
+    messageId: text("message_id").notNull(),
+    deliveries: integer("deliveries").notNull(),
+    firstSeenAt: ts("first_seen_at").notNull(),
+    lastSeenAt: ts("last_seen_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.queue, t.messageId] })],
+);

@@ -10,6 +10,7 @@ import type { Broker } from "../queue/broker.ts";
 import { createConsumer, type QueueConsumer } from "../queue/consumer.ts";
 import { createHandlers, type IngestCounters, type IngestGitlab } from "./handlers.ts";
 import { createItemStore } from "./item-store.ts";
+import { createRedeliveryLedger } from "./redelivery-ledger.ts";
 
 export interface Ingest {
   consumers: QueueConsumer[];
@@ -19,6 +20,13 @@ export interface Ingest {
 
 /** Attempts per message before it is dead-lettered with its reason. */
 export const INGEST_MAX_ATTEMPTS = 5;
+
+/**
+ * Redeliveries of one message (it came back unsettled: the worker handling it stopped or lost its
+ * channel) before it is dead-lettered. Generous: a rolling restart or a broker restart sends the
+ * messages in hand back once each; only a message that keeps taking its workers down reaches it.
+ */
+export const INGEST_MAX_REDELIVERIES = 10;
 
 export async function startIngest(deps: {
   config: Config;
@@ -34,6 +42,7 @@ export async function startIngest(deps: {
     prefetch: config.gitlab.concurrency,
     maxAttempts: INGEST_MAX_ATTEMPTS,
     backoffMs: SECOND,
+    redeliveries: { ledger: createRedeliveryLedger(deps.db), max: INGEST_MAX_REDELIVERIES },
   };
   const consumers = [
     createConsumer(

@@ -16,8 +16,12 @@
  * (queue argument `x-dead-letter-exchange`) still moves it to `{queue}.dead`; the reason is then in
  * the log line only. Nothing is requeued in a loop and nothing is dropped.
  *
- * Attempts are counted in process: classic queues (RabbitMQ 3.10) carry no delivery count, so a
- * message redelivered after a crash or a channel loss starts a fresh budget.
+ * Attempts are counted in process. Classic queues (RabbitMQ 3.10) carry no delivery count, only
+ * the `redelivered` flag, so a message whose handling stops the worker (a crash, an OOM kill, a
+ * lost channel) would come back for ever with a fresh budget each time. With `redeliveries`, each
+ * redelivered message is counted in a ledger shared by every worker (the database); past
+ * `redeliveries.max` it is dead-lettered without running the handler again. A settled message
+ * leaves the ledger.
  */
 import { randomUUID } from "node:crypto";
 import { type AsyncMessage, ConsumerStatus, type Envelope } from "rabbitmq-client";
@@ -56,6 +60,14 @@ export interface HandlerContext {
 
 export type MessageHandler = (message: ItemMessage, context: HandlerContext) => Promise<void>;
 
+/** Counts, across processes, the deliveries of messages that came back unsettled. */
+export interface RedeliveryLedger {
+  /** Records one more redelivery of the message; returns how many it has had so far. */
+  record(queue: string, messageId: string, now?: Date): Promise<number>;
+  /** The message was settled (acked or dead-lettered): forget it. */
+  forget(queue: string, messageId: string): Promise<void>;
+}
+
 export interface ConsumeOptions {
   /** messages delivered and handled at once */
   prefetch: number;
@@ -69,6 +81,9 @@ export interface ConsumeOptions {
   /** default: `err.retryable` when the error has one; else false for AppErrors and
    *  MalformedMessageError, true for anything else (unknown failures get the bounded retries) */
   isRetryable?: (err: Error) => boolean;
+  /** cross-process count of redeliveries; a message redelivered more than `max` times is
+   *  dead-lettered without running the handler. Default: none (attempts counted in process only) */
+  redeliveries?: { ledger: RedeliveryLedger; max: number };
 }
 
 export interface ConsumerStats {
@@ -180,6 +195,46 @@ export function createConsumer(
       type: message.type,
       ...(message.jobExecutionId !== null ? { executionId: message.jobExecutionId } : {}),
     });
+    const ledger = options.redeliveries?.ledger;
+    if (!ledger || !msg.redelivered || !messageId) return runHandler(msg, message, msgLog);
+
+    let deliveries = 0;
+    try {
+      deliveries = await ledger.record(queue, messageId);
+    } catch (thrown) {
+      msgLog.warn("could not count the redelivery; handling the message anyway", {
+        err: coerceError(thrown),
+      });
+    }
+    let status: ConsumerStatus;
+    const max = options.redeliveries?.max ?? Number.POSITIVE_INFINITY;
+    if (deliveries > max) {
+      counters.failed++;
+      consumerMessages.inc({ queue, outcome: "failed" });
+      const reason =
+        `redelivered ${deliveries} times without being settled: every worker handling it stopped or ` +
+        "lost its channel before finishing (a crash, a kill, a broker connection loss)";
+      msgLog.error("message dead-lettered", { redeliveries: deliveries, reason });
+      status = await deadLetter(msg, reason, 0);
+    } else {
+      status = await runHandler(msg, message, msgLog);
+    }
+    if (status !== ConsumerStatus.REQUEUE) {
+      await ledger.forget(queue, messageId).catch((thrown: unknown) => {
+        msgLog.warn("could not clear the redelivery count of a settled message", {
+          err: coerceError(thrown),
+        });
+      });
+    }
+    return status;
+  };
+
+  const runHandler = async (
+    msg: AsyncMessage,
+    message: ItemMessage,
+    msgLog: Logger,
+  ): Promise<ConsumerStatus> => {
+    const messageId = msg.messageId;
     for (let attempt = 1; ; attempt++) {
       if (abort.signal.aborted) return ConsumerStatus.REQUEUE;
       const startedAt = performance.now();
