@@ -17,9 +17,19 @@ export interface EmbeddedMigration {
 
 const PG_LOCK_KEY = 7_301_551_102; // arbitrary, constant: "item-sync migrations"
 
-/** Returns the tags of the migrations it applied (empty when the database was up to date). */
-export async function migrate(db: Db): Promise<string[]> {
-  const migrations = db.dialect === "pg" ? PG_MIGRATIONS : SQLITE_MIGRATIONS;
+/** The migrations embedded for a dialect, oldest first. */
+export function embeddedMigrations(dialect: Db["dialect"]): readonly EmbeddedMigration[] {
+  return dialect === "pg" ? PG_MIGRATIONS : SQLITE_MIGRATIONS;
+}
+
+/**
+ * Returns the tags of the migrations it applied (empty when the database was up to date).
+ * `migrations` defaults to every embedded one; tests pass a prefix to build an older database.
+ */
+export async function migrate(
+  db: Db,
+  migrations: readonly EmbeddedMigration[] = embeddedMigrations(db.dialect),
+): Promise<string[]> {
   const table = db.dialect === "pg" ? "drizzle.__drizzle_migrations" : "__drizzle_migrations";
   return db.transaction(async (tx) => {
     if (tx.dialect === "pg") {
