@@ -14,7 +14,7 @@ import { createPrivatePostgres } from "../test/reliability/lib/harness.ts";
 import type { ScenarioResult } from "../test/reliability/lib/report.ts";
 import { brokerOutage, proxyDrops, queueDeleted } from "../test/reliability/scenarios/broker.ts";
 import { cronReplicas, launchRounds } from "../test/reliability/scenarios/concurrency.ts";
-import { consumerAbuse } from "../test/reliability/scenarios/consumers.ts";
+import { consumerAbuse, crashLoop } from "../test/reliability/scenarios/consumers.ts";
 import { crashScenario } from "../test/reliability/scenarios/crash.ts";
 import { poolExhausted, postgresRestart, sqliteFault } from "../test/reliability/scenarios/database.ts";
 import { fuzz } from "../test/reliability/scenarios/fuzz.ts";
@@ -44,6 +44,7 @@ const SCENARIOS: Array<{ key: string; group: string; run: () => Promise<Scenario
   },
   { key: "concurrency", group: "5. Concurrency", run: () => cronReplicas({ replicas: 3, seconds: 15 }) },
   { key: "consumers", group: "6. Consumers", run: () => consumerAbuse({ projects: 1000, copies: 5 }) },
+  { key: "consumers", group: "6. Consumers", run: () => crashLoop({ projects: 200 }) },
   { key: "fuzz", group: "7. Hostile HTTP input", run: () => fuzz({ requests: 20_000 }) },
   { key: "soak", group: "8. Soak", run: () => soak({ syncs: 20, projects: 2000 }) },
 ];

@@ -19,6 +19,7 @@ import { createTestDatabase } from "../../helpers/db.ts";
 import { readMessages } from "../../queue/amqp-helpers.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
 import { serviceEnv } from "../lib/harness.ts";
+import { startFaultProxy } from "../lib/http-fault-proxy.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 
 export async function consumerAbuse(
@@ -195,6 +196,136 @@ export async function consumerAbuse(
     await pub.close();
     await conn.close();
     await db.close();
+    await sim.close();
+    await deleteBrokerNames(names);
+    await t.drop();
+  }
+}
+
+/**
+ * A message that takes down every worker handling it (a crash loop, as a handler that runs the
+ * process out of memory would cause): its GitLab requests hang behind a fault proxy and each
+ * worker that picks it up is SIGKILLed there and restarted. The broker hands it back each time,
+ * flagged redelivered; past INGEST_MAX_REDELIVERIES the next worker dead-letters it with the
+ * reason instead of taking it again. The other messages are handled as usual.
+ */
+export async function crashLoop(
+  opts: { projects?: number } = {},
+): Promise<ScenarioResult & { kills: number; deadReason: string; ledgerRows: number; wrongRows: string[] }> {
+  const projects = opts.projects ?? 20;
+  const sim = startGitlabSim({
+    projects: projects + 1,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: "https://item-sync.test/webhooks/gitlab",
+  });
+  const proxy = startFaultProxy(sim.url);
+  const [killer, ...others] = sim.state.projects;
+  if (!killer) throw new Error("the simulator has no project");
+  proxy.setDecider((_req, url) =>
+    url.pathname === `/api/v4/projects/${killer.id}` ||
+    url.pathname.startsWith(`/api/v4/projects/${killer.id}/`)
+      ? { kind: "hang", ms: 120_000 }
+      : { kind: "pass" },
+  );
+  const t = await createTestDatabase("pg");
+  const names = brokerNames("loop");
+  const env = serviceEnv({ ...sim, url: proxy.url }, { DATABASE_URL: t.url, AMQP_URL: amqpUrl(), ...names });
+  const conn = new Connection({ url: amqpUrl(), retryLow: 100, retryHigh: 500 });
+  conn.on("error", () => {});
+  const pub = conn.createPublisher({ confirm: true });
+  const db = openDb(t.url);
+  let worker: RunningProcess | undefined;
+  const update = (p: { id: number }) => ({
+    type: "update-item",
+    version: 1,
+    projectId: p.id,
+    projectPath: sim.state.fullPathOf(sim.state.project(p.id) ?? killer),
+    jobExecutionId: 1,
+    createdAt: new Date().toISOString(),
+  });
+  const send = (body: unknown, id: string) =>
+    pub.send(
+      {
+        exchange: names.AMQP_EXCHANGE,
+        routingKey: "item.update",
+        durable: true,
+        contentType: "application/json",
+        messageId: id,
+      },
+      Buffer.from(JSON.stringify(body)),
+    );
+  const wrongRows = async () => {
+    const rows = await db.all<{ project_id: number; current_commit_hash: string }>(
+      "select project_id, current_commit_hash from item",
+    );
+    const byId = new Map(rows.map((r) => [Number(r.project_id), r.current_commit_hash]));
+    return others
+      .filter((p) => byId.get(p.id) !== sim.state.commitsOf(p)[0]?.id)
+      .map((p) => `${p.id}: ${byId.get(p.id) ?? "missing"}`);
+  };
+  try {
+    worker = await startBinary(["worker"], env, { waitForHttp: true });
+    // the ordinary messages first, all handled, so that only the killer is in hand at each kill
+    await Promise.all(others.map((p) => send(update(p), `1:update-item:${p.id}`)));
+    await waitFor(
+      "the ordinary messages to be handled",
+      async () => (await wrongRows()).length === 0,
+      60_000,
+    );
+    await send(update(killer), `1:update-item:${killer.id}`);
+
+    let kills = 0;
+    const dead = readMessages(conn, `${names.AMQP_UPDATE_QUEUE}.dead`, 1, 120_000);
+    let settled = false;
+    void dead.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    // each delivery of the killer hangs in GitLab: kill the worker there, start another (counting
+    // the hangs from before its start: it may take the message while it starts)
+    let hangsBefore = 0;
+    for (;;) {
+      const state = await waitFor(
+        "the killer to be taken, or dead-lettered",
+        async () => ((proxy.counts.hang ?? 0) > hangsBefore ? "taken" : settled ? "dead" : undefined),
+        60_000,
+      );
+      if (state === "dead") break;
+      worker.proc.kill("SIGKILL");
+      await worker.exited;
+      kills++;
+      if (kills > 30) throw new Error("the killer was never dead-lettered after 30 kills");
+      hangsBefore = proxy.counts.hang ?? 0;
+      worker = await startBinary(["worker"], env, { waitForHttp: true });
+    }
+    const [message] = await dead;
+    const deadReason = String(message?.headers?.["x-item-sync-reason"] ?? "");
+    const [ledger] = await db.all<{ n: number }>("select count(*) as n from ingest_redelivery");
+    const wrong = await wrongRows();
+    return {
+      scenario: "consumers: crash loop",
+      tried: `one update-item whose handling hangs in GitLab, its worker SIGKILLed there each time and restarted; ${others.length} ordinary messages beside it`,
+      runs: 1,
+      faults: `${kills} SIGKILLs`,
+      lost: wrong.length,
+      duplicates: 0,
+      outcome: `killer dead-lettered after ${kills} kills (${message?.messageId === `1:update-item:${killer.id}` ? "the right message" : `unexpected message ${message?.messageId}`}): "${deadReason}"; ${others.length - wrong.length}/${others.length} other rows right; ledger rows left ${ledger?.n}`,
+      kills,
+      deadReason,
+      ledgerRows: Number(ledger?.n ?? -1),
+      wrongRows: wrong,
+    };
+  } finally {
+    await worker?.kill("SIGKILL");
+    await pub.close();
+    await conn.close();
+    await db.close();
+    await proxy.close();
     await sim.close();
     await deleteBrokerNames(names);
     await t.drop();
