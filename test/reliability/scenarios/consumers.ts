@@ -305,7 +305,11 @@ export async function crashLoop(
     }
     const [message] = await dead;
     const deadReason = String(message?.headers?.["x-item-sync-reason"] ?? "");
-    const [ledger] = await db.all<{ n: number }>("select count(*) as n from ingest_redelivery");
+    // the worker forgets the message right after it is dead-lettered, which is when we read it
+    const ledgerRows = async () =>
+      Number((await db.all<{ n: number }>("select count(*) as n from ingest_redelivery"))[0]?.n ?? -1);
+    await waitFor("the ledger row to go", async () => (await ledgerRows()) === 0, 10_000).catch(() => {});
+    const ledger = { n: await ledgerRows() };
     const wrong = await wrongRows();
     return {
       scenario: "consumers: crash loop",
