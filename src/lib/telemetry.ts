@@ -10,6 +10,7 @@
  * of the process adds to the same series.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { HotHistogram } from "./hot-histogram.ts";
 
 export const registry = new Registry();
 
@@ -100,13 +101,14 @@ export const messagesResent = new Counter({
   registers,
 });
 
-export const publishDuration = new Histogram({
-  name: "item_sync_publish_duration_seconds",
-  help: "Time from publish to the broker's confirm, by message type (successful publishes).",
-  labelNames: ["type"] as const,
-  buckets: LATENCY_BUCKETS,
+/** One observation per published message: a HotHistogram (same exposition, cheaper observe). */
+export const publishDuration = new HotHistogram(
+  "item_sync_publish_duration_seconds",
+  "Time from publish to the broker's confirm, by message type (successful publishes).",
+  ["type"] as const,
+  LATENCY_BUCKETS,
   registers,
-});
+);
 
 export const consumerMessages = new Counter({
   name: "item_sync_consumer_messages_total",
