@@ -195,8 +195,9 @@ export function createConsumer(
       type: message.type,
       ...(message.jobExecutionId !== null ? { executionId: message.jobExecutionId } : {}),
     });
-    const ledger = options.redeliveries?.ledger;
-    if (!ledger || !msg.redelivered || !messageId) return runHandler(msg, message, msgLog);
+    const redeliveries = options.redeliveries;
+    if (!redeliveries || !msg.redelivered || !messageId) return runHandler(msg, message, msgLog);
+    const { ledger } = redeliveries;
 
     let deliveries = 0;
     try {
@@ -207,8 +208,7 @@ export function createConsumer(
       });
     }
     let status: ConsumerStatus;
-    const max = options.redeliveries?.max ?? Number.POSITIVE_INFINITY;
-    if (deliveries > max) {
+    if (deliveries > redeliveries.max) {
       counters.failed++;
       consumerMessages.inc({ queue, outcome: "failed" });
       const reason =
