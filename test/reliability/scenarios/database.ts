@@ -196,7 +196,20 @@ export async function poolExhausted(
     serve = await startBinary(["serve"], env);
     // hammer the API while the sync runs, so the pool wants more connections than it may open
     const call = api(serve.url);
-    const first = await call("POST", "/sync");
+    // two connections are few: the launch itself may be refused (503) while start-up work holds
+    // them; that is a clear answer, and the launch is tried again
+    const launches: number[] = [];
+    const first = await waitFor(
+      "POST /sync to be accepted",
+      async () => {
+        const r = await call("POST", "/sync");
+        launches.push(r.status);
+        return r.status === 202 && r;
+      },
+      30_000,
+    ).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; answers ${launches.join(",")}`);
+    });
     const id = first.body.id as number;
     const statuses: Record<string, number> = {};
     let stop = false;
@@ -208,19 +221,59 @@ export async function poolExhausted(
         for (const r of rs) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       }
     })();
-    const during = await waitFor(
-      "the end",
+    // The end is read from the database as the superuser (the role's own connections are what
+    // the hammer exhausts, so GET /jobs/:id may keep answering 503); the API must then agree.
+    const superuser = new URL(pgAdminUrl());
+    superuser.pathname = `/${dbName}`;
+    const watcher = postgres(superuser.toString(), { max: 1, onnotice: () => {} });
+    const ended = await waitFor(
+      "the first execution to end",
       async () => {
-        if (serve?.proc.exitCode !== null) return { id, status: "PROCESS_EXITED" } as Execution;
-        const r = await getExecution(call, id).catch(() => null);
-        return r !== null && TERMINAL.includes(r.status) && r;
+        if (serve?.proc.exitCode !== null) return { status: "PROCESS_EXITED", exitMessage: "" };
+        const [row] = await watcher.unsafe(
+          "select status, exit_message from batch_job_execution where job_execution_id = $1",
+          [id],
+        );
+        const status = String(row?.status ?? "");
+        return TERMINAL.includes(status) && { status, exitMessage: String(row?.exit_message ?? "") };
       },
       180_000,
-    );
-    stop = true;
-    await hammer;
+    )
+      .catch(async (err: unknown) => {
+        const [row] = await watcher
+          .unsafe(
+            "select status, exit_message, last_updated from batch_job_execution where job_execution_id = $1",
+            [id],
+          )
+          .catch(() => []);
+        const lastApi = JSON.stringify(
+          (await call("GET", `/jobs/${id}`).catch((e: unknown) => ({ error: String(e) }))) ?? null,
+        );
+        throw new Error(
+          `${(err as Error).message}; execution row ${JSON.stringify(row ?? null)}; API ${lastApi.slice(0, 300)}; ` +
+            `API answers ${JSON.stringify(statuses)}; serve log tail:\n${serve?.logs().slice(-3000)}`,
+        );
+      })
+      .finally(async () => {
+        stop = true; // a failed wait must not leave the hammer running
+        await hammer;
+        await watcher.end();
+      });
+    // with the hammer gone, the API reports the same end
+    const during =
+      ended.status === "PROCESS_EXITED"
+        ? ({ id, status: ended.status, exitMessage: "" } as Execution)
+        : await waitFor(
+            "GET /jobs/:id to report the end",
+            async () => {
+              const r = await getExecution(call, id).catch(() => null);
+              return r !== null && r.status === ended.status && r;
+            },
+            30_000,
+          );
     const firstEnd = `${during.status}${during.exitMessage ? `: ${during.exitMessage.slice(0, 200)}` : ""}`;
-    const driven = await driveToCompletion(env, serve, 4);
+    // still two connections: a relaunch may fail the same way, each resuming from its checkpoint
+    const driven = await driveToCompletion(env, serve, 8);
     serve = driven.serve;
     const ids = sim.state.projects.map((p) => p.id);
     await waitAllUpdates(ids, tap);
@@ -233,7 +286,7 @@ export async function poolExhausted(
       scenario: "connection pool exhausted",
       tried: `Postgres role limited to ${limit} connections (pool of 10) while a ${projects}-project sync runs and 20 API calls at a time hammer GET /jobs`,
       runs: history.length,
-      faults: `connection limit ${limit}; API answers ${JSON.stringify(statuses)}`,
+      faults: `connection limit ${limit}; launch answers ${launches.join(",")}; API answers ${JSON.stringify(statuses)}`,
       lost: missingUpdates(ids, tap.counts["item.update"]).length,
       duplicates: duplicateCount(tap.counts["item.update"]),
       outcome: `first execution ${firstEnd}; then ${driven.ends.map((e) => e.status).join("→")}; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
