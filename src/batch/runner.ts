@@ -111,7 +111,17 @@ export function createJobRunner(deps: {
     let lastBeat = Date.now();
     let beatError: Error | undefined;
     const timer = setInterval(async () => {
-      if (beating) return;
+      if (beating) {
+        // A heartbeat that never answers (a lost database connection) counts as a refused one.
+        if (Date.now() - lastBeat > leaseMs && !controller.signal.aborted) {
+          beatError = new Error(
+            `a heartbeat has had no answer for ${Math.round((Date.now() - lastBeat) / 1000)} s`,
+          );
+          log.error("heartbeat failed", { err: beatError });
+          controller.abort("database-unavailable" satisfies AbortReason);
+        }
+        return;
+      }
       beating = true;
       try {
         onStatus(await repository.heartbeat(execution.id, counts));
@@ -152,7 +162,7 @@ export function createJobRunner(deps: {
         controller.signal.reason === "database-unavailable"
           ? {
               status: "FAILED",
-              exitMessage: `the database refused heartbeats for longer than the lease (${leaseMs / 1000} s): ${beatError?.message ?? "unknown error"}; stopped at the last checkpoint, restartable`,
+              exitMessage: `the database refused heartbeats (or left them unanswered) for longer than the lease (${leaseMs / 1000} s): ${beatError?.message ?? "unknown error"}; stopped at the last checkpoint, restartable`,
             }
           : { status: result.status, exitMessage: result.exitMessage ?? stopMessage(controller.signal) };
     } catch (err) {

@@ -8,10 +8,10 @@ import { migrate } from "../db/migrate.ts";
 import { executionDetailJson, executionJson } from "../http/serialize.ts";
 import { AppError } from "../lib/errors.ts";
 import { type Logger, redact } from "../lib/log.ts";
-import { EXIT, openDatabase } from "./compose.ts";
+import { dbOptions, EXIT, openDatabase } from "./compose.ts";
 
 export async function migrateCommand(config: Config, logger: Logger): Promise<number> {
-  const db = openDb(config.databaseUrl);
+  const db = openDb(config.databaseUrl, dbOptions(config));
   try {
     const applied = await migrate(db);
     process.stdout.write(

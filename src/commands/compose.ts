@@ -9,7 +9,7 @@ import { createJobRepository, type JobRepository } from "../batch/repository.ts"
 import { createJobRunner, type JobRunner } from "../batch/runner.ts";
 import { createJobService, type JobService } from "../batch/service.ts";
 import type { Config } from "../config.ts";
-import { type Db, openDb } from "../db/client.ts";
+import { type Db, type DbOptions, openDb } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { createGitlabClient, type GitlabClient } from "../gitlab/client.ts";
 import type { HealthCheck } from "../http/routes-health.ts";
@@ -30,6 +30,14 @@ export const SHUTDOWN_GRACE_MS = 25 * SECOND;
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, alreadyRunning: 3 } as const;
 
+/**
+ * A transaction idle longer than the job lease (at least 10 s) belongs to a client that lost
+ * track of it: the server ends it, so its locks cannot hold a heartbeat or the sweep for ever.
+ */
+export function dbOptions(config: Config): DbOptions {
+  return { idleInTransactionTimeoutMs: Math.max(config.jobLeaseMs, 10 * SECOND) };
+}
+
 /** Opens the database; registers its close with `lifecycle` when given; migrates when asked. */
 export async function openDatabase(
   config: Config,
@@ -37,7 +45,7 @@ export async function openDatabase(
   logger: Logger,
   runMigrations: boolean,
 ): Promise<Db> {
-  const db = openDb(config.databaseUrl);
+  const db = openDb(config.databaseUrl, dbOptions(config));
   lifecycle?.defer("database", () => db.close());
   if (runMigrations) {
     const applied = await migrate(db);

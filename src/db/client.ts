@@ -27,6 +27,14 @@ export interface Db {
 export interface DbOptions {
   /** Postgres pool size. */
   maxConnections?: number;
+  /**
+   * Postgres ends a session left idle inside a transaction for longer than this (the server's
+   * idle_in_transaction_session_timeout), releasing its locks. Our transactions send their
+   * statements back to back, so only a client that lost track of one stays idle in it — which
+   * postgres.js has been seen to do when the server refuses new connections (too many for the
+   * role) — and its row locks would otherwise block every later write of that row for ever.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 export function openDb(url: string, options: DbOptions = {}): Db {
@@ -38,6 +46,13 @@ function openPostgres(url: string, options: DbOptions): Db {
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
+    ...(options.idleInTransactionTimeoutMs
+      ? {
+          connection: {
+            idle_in_transaction_session_timeout: Math.round(options.idleInTransactionTimeoutMs),
+          },
+        }
+      : {}),
     types: {
       int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
     },

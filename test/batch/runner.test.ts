@@ -33,3 +33,19 @@ test("heartbeats refused for longer than the lease: the step stops and the execu
   expect(ended?.exitMessage).toContain("database or disk is full");
   await runner.shutdown();
 }, 20_000);
+
+test("a heartbeat that never answers counts as refused: past the lease the step stops and the execution ends FAILED", async () => {
+  const real = createJobRepository(t.db, { leaseMs: 400 });
+  // a client that lost track of its query: the promise never settles
+  const repository: JobRepository = { ...real, heartbeat: () => new Promise(() => {}) };
+  const step = countingJob({ total: 10, pageSize: 1, hold: true });
+  const runner = createJobRunner({ repository, jobs: [step], leaseMs: 400, logger: silentLogger });
+  const launched = await runner.launch(step.name, { trigger: "api", fresh: true });
+  if (launched.kind !== "started") throw new Error("expected a start");
+  await runner.whenDone(launched.execution.id);
+  const ended = await real.get(launched.execution.id);
+  expect(ended?.status).toBe("FAILED");
+  expect(ended?.exitMessage).toContain("refused heartbeats (or left them unanswered)");
+  expect(ended?.exitMessage).toMatch(/a heartbeat has had no answer for \d+ s/);
+  await runner.shutdown();
+}, 20_000);

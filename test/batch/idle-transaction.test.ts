@@ -1,0 +1,49 @@
+/**
+ * A transaction its client has lost track of (postgres.js can leave one idle when the server
+ * refuses new connections) must not hold its row locks for ever: with idleInTransactionTimeoutMs
+ * Postgres ends the session and a blocked writer goes on.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { openDb } from "../../src/db/client.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase("pg");
+  await t.db.run(
+    "insert into item (project_id, project_path, name, created_at, updated_at) values (1, 'g/item-1', 'item-1', $1, $1)",
+    [new Date()],
+  );
+});
+afterAll(() => t.drop());
+
+test("Postgres ends a transaction left idle past the timeout and releases its locks", async () => {
+  const guarded = openDb(t.url, { idleInTransactionTimeoutMs: 300 });
+  try {
+    let locked = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    let idleWokeUp = false;
+    const idle = guarded.transaction(async (tx) => {
+      await tx.run("update item set name = 'held' where project_id = 1");
+      locked();
+      await Bun.sleep(5_000); // the lost client: no statement, no commit
+      idleWokeUp = true;
+      await tx.run("select 1");
+    });
+    const outcome = idle.then(
+      () => "committed",
+      (err: unknown) => `failed: ${(err as Error).message}`,
+    );
+    await lockTaken;
+    // another writer of the same row waits for the lock, and gets it once the session is ended
+    await t.db.run("update item set name = 'writer' where project_id = 1");
+    expect(idleWokeUp).toBe(false); // the lock was released by the server, not by the client
+    expect(await outcome).toStartWith("failed: ");
+    const [row] = await t.db.all<{ name: string }>("select name from item where project_id = 1");
+    expect(row?.name).toBe("writer");
+  } finally {
+    await guarded.close();
+  }
+}, 20_000);
