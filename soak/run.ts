@@ -87,6 +87,15 @@ const FINDINGS = [
   "  (`src/http/errors.test.ts`), and an execution whose heartbeats fail past the lease stops at its checkpoint",
   "  and is recorded FAILED (by its own last write, or by the next launch or sweep once the database is back; `test/batch/runner.test.ts`). The row above",
   "  for a shut-down filesystem shows SQLite reporting it as `SQLITE_CORRUPT`, now also answered 503.",
+  "- **An execution left STARTED for ever behind a lost Postgres transaction** — found by the pool-exhaustion",
+  "  scenario in clean-clone CI runs (it timed out in 2 of 8; the second, with diagnostics, showed this; never here): with the role's connection limit",
+  "  below the pool, the execution row stayed STARTED for 3 minutes with its heartbeat frozen while the API kept",
+  "  answering. Most likely a heartbeat transaction had locked the execution row and never finished (postgres.js can leave a",
+  "  query hanging when the server refuses connections, porsager/postgres#827); the runner waited on it and the",
+  "  sweep waited behind its lock. Fixed in 5a09522: sessions get `idle_in_transaction_session_timeout` (the lease,",
+  "  at least 10 s; `test/batch/idle-transaction.test.ts`) and a heartbeat unanswered past the lease aborts the",
+  "  step like a refused one (`test/batch/runner.test.ts`). The scenario itself now reads the end from the database",
+  "  and retries a refused launch.",
   "",
 ];
 
