@@ -3,27 +3,20 @@ import { createJobRepository } from "../batch/repository.ts";
 import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
 import { type ParsedArgs, parseId, UsageError } from "../cli.ts";
 import type { Config } from "../config.ts";
-import { openDb } from "../db/client.ts";
-import { migrate } from "../db/migrate.ts";
 import { executionDetailJson, executionJson } from "../http/serialize.ts";
 import { AppError } from "../lib/errors.ts";
 import { type Logger, redact } from "../lib/log.ts";
-import { dbOptions, EXIT, openDatabase } from "./compose.ts";
+import { EXIT, migrateDatabase, openDatabase } from "./compose.ts";
 
 export async function migrateCommand(config: Config, logger: Logger): Promise<number> {
-  const db = openDb(config.databaseUrl, dbOptions(config));
-  try {
-    const applied = await migrate(db);
-    process.stdout.write(
-      applied.length
-        ? `applied ${applied.length} migration(s): ${applied.join(", ")}\n`
-        : "database is up to date\n",
-    );
-    logger.debug("migrate done", { applied });
-    return EXIT.ok;
-  } finally {
-    await db.close();
-  }
+  const applied = await migrateDatabase(config);
+  process.stdout.write(
+    applied.length
+      ? `applied ${applied.length} migration(s): ${applied.join(", ")}\n`
+      : "database is up to date\n",
+  );
+  logger.debug("migrate done", { applied });
+  return EXIT.ok;
 }
 
 export async function jobsCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<number> {

@@ -31,11 +31,16 @@ export const SHUTDOWN_GRACE_MS = 25 * SECOND;
 export const EXIT = { ok: 0, failed: 1, usage: 2, alreadyRunning: 3 } as const;
 
 /**
- * A transaction idle longer than the job lease (at least 10 s) belongs to a client that lost
- * track of it: the server ends it, so its locks cannot hold a heartbeat or the sweep for ever.
+ * Postgres guards, both tied to the job lease: a transaction idle longer than the lease (at
+ * least 10 s) belongs to a client that lost track of it, so the server ends it and frees its
+ * locks; and no caller waits longer than the lease (at least 30 s) for an answer. Migrations
+ * run without the answer limit: a long one must not be cut short.
  */
 export function dbOptions(config: Config): DbOptions {
-  return { idleInTransactionTimeoutMs: Math.max(config.jobLeaseMs, 10 * SECOND) };
+  return {
+    idleInTransactionTimeoutMs: Math.max(config.jobLeaseMs, 10 * SECOND),
+    answerTimeoutMs: Math.max(config.jobLeaseMs, 30 * SECOND),
+  };
 }
 
 /** Opens the database; registers its close with `lifecycle` when given; migrates when asked. */
@@ -45,13 +50,24 @@ export async function openDatabase(
   logger: Logger,
   runMigrations: boolean,
 ): Promise<Db> {
-  const db = openDb(config.databaseUrl, dbOptions(config));
-  lifecycle?.defer("database", () => db.close());
   if (runMigrations) {
-    const applied = await migrate(db);
+    const applied = await migrateDatabase(config);
     if (applied.length) logger.info("database migrated", { applied });
   }
+  const db = openDb(config.databaseUrl, dbOptions(config));
+  lifecycle?.defer("database", () => db.close());
   return db;
+}
+
+/** Applies the pending migrations on a connection of their own, without the answer limit. */
+export async function migrateDatabase(config: Config): Promise<string[]> {
+  const { idleInTransactionTimeoutMs } = dbOptions(config);
+  const db = openDb(config.databaseUrl, { idleInTransactionTimeoutMs });
+  try {
+    return await migrate(db);
+  } finally {
+    await db.close();
+  }
 }
 
 /** Connects to the broker and declares the topology; closed by the lifecycle. */

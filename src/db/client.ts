@@ -35,6 +35,30 @@ export interface DbOptions {
    * role) — and its row locks would otherwise block every later write of that row for ever.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * A query or transaction (outside any transaction) with no answer within this fails with code
+   * DB_NO_ANSWER, which counts as the database being unavailable. The query may still run on the
+   * server; callers treat the failure like any other (retry, fail the execution, answer 503).
+   * For the same postgres.js hangs: a caller must not wait on them for ever. Not for migrations.
+   */
+  answerTimeoutMs?: number;
+}
+
+/** The code of the error for a Postgres query with no answer within DbOptions.answerTimeoutMs. */
+export const DB_NO_ANSWER = "DB_NO_ANSWER";
+
+function answered<T>(work: PromiseLike<T>, ms: number | undefined, what: string): Promise<T> {
+  const started = Promise.resolve(work);
+  if (!ms) return started;
+  started.catch(() => {}); // abandoned after a timeout, its own failure is nobody's to handle
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`the database gave no answer to a ${what} within ${ms / 1000} s`);
+      reject(Object.assign(err, { code: DB_NO_ANSWER }));
+    }, ms);
+  });
+  return Promise.race([started, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function openDb(url: string, options: DbOptions = {}): Db {
@@ -57,18 +81,25 @@ function openPostgres(url: string, options: DbOptions): Db {
       int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
     },
   });
+  // statements inside a transaction are covered by the transaction's own timeout
+  const limit = (inTx: boolean) => (inTx ? undefined : options.answerTimeoutMs);
   const wrap = (conn: postgres.Sql | postgres.TransactionSql, inTx: boolean): Db => ({
     dialect: "pg",
     async all<T>(query: string, params: readonly unknown[] = []) {
-      return (await conn.unsafe(query, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+      const rows = conn.unsafe(query, params as postgres.ParameterOrJSON<never>[]);
+      return (await answered(rows, limit(inTx), "query")) as unknown as T[];
     },
     async run(query, params = []) {
-      const result = await conn.unsafe(query, params as postgres.ParameterOrJSON<never>[]);
-      return result.count;
+      const result = conn.unsafe(query, params as postgres.ParameterOrJSON<never>[]);
+      return (await answered(result, limit(inTx), "statement")).count;
     },
     async transaction(fn) {
       if (inTx) return fn(wrap(conn, true));
-      return (await sql.begin((tx) => fn(wrap(tx, true)))) as never;
+      return (await answered(
+        sql.begin((tx) => fn(wrap(tx, true))),
+        limit(false),
+        "transaction",
+      )) as never;
     },
     async close() {
       if (!inTx) await sql.end({ timeout: 5 });
@@ -164,6 +195,7 @@ const PG_UNAVAILABLE_CODES = new Set([
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = String((err as { code?: unknown })?.code ?? "");
+  if (code === DB_NO_ANSWER) return true;
   if (PG_UNAVAILABLE_CODES.has(code) || code.startsWith("08")) return true; // 08xxx: connection exception
   // SQLITE_CORRUPT included: an I/O failure under SQLite (a filesystem shut down) surfaces as it.
   return /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|PROTOCOL|CORRUPT)/.test(code);

@@ -1,10 +1,11 @@
 /**
- * A transaction its client has lost track of (postgres.js can leave one idle when the server
- * refuses new connections) must not hold its row locks for ever: with idleInTransactionTimeoutMs
- * Postgres ends the session and a blocked writer goes on.
+ * The guards against queries postgres.js can leave hanging when the server refuses new
+ * connections: a transaction its client lost track of must not hold its row locks for ever (with
+ * idleInTransactionTimeoutMs Postgres ends the session and a blocked writer goes on), and no
+ * caller waits for ever for an answer (answerTimeoutMs).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { openDb } from "../../src/db/client.ts";
+import { DB_NO_ANSWER, isDatabaseUnavailable, openDb } from "../../src/db/client.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 
 let t: TestDatabase;
@@ -45,5 +46,47 @@ test("Postgres ends a transaction left idle past the timeout and releases its lo
     expect(row?.name).toBe("writer");
   } finally {
     await guarded.close();
+  }
+}, 20_000);
+
+test("a query with no answer within answerTimeoutMs fails as DB_NO_ANSWER, counted as the database unavailable", async () => {
+  // the answer is held back by a row lock another session keeps (no commit yet)
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let locked = () => {};
+  const lockTaken = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const holder = t.db.transaction(async (tx) => {
+    await tx.run("update item set name = 'holder' where project_id = 1");
+    locked();
+    await held;
+  });
+  await lockTaken;
+  const impatient = openDb(t.url, { answerTimeoutMs: 300 });
+  try {
+    const err = await impatient.run("update item set name = 'impatient' where project_id = 1").then(
+      () => null,
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(err?.code).toBe(DB_NO_ANSWER);
+    expect(err?.message).toBe("the database gave no answer to a statement within 0.3 s");
+    expect(isDatabaseUnavailable(err)).toBe(true);
+    // transactions too
+    const txErr = await impatient
+      .transaction((tx) => tx.run("update item set name = 'impatient' where project_id = 1"))
+      .then(
+        () => null,
+        (e: unknown) => e as Error & { code?: string },
+      );
+    expect(txErr?.code).toBe(DB_NO_ANSWER);
+    // and a database that answers is unaffected
+    expect(await impatient.all("select 1 as one")).toEqual([{ one: 1 }]);
+  } finally {
+    release();
+    await holder;
+    await impatient.close();
   }
 }, 20_000);
