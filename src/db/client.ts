@@ -110,8 +110,10 @@ function openPostgres(url: string, options: DbOptions): Db {
 
 function openSqlite(path: string): Db {
   const db = new Database(path, { create: true, strict: false });
-  db.exec("PRAGMA journal_mode = WAL");
+  // busy_timeout first: the statements after it (journal_mode too) then wait for a lock another
+  // process holds — replicas migrating the same file at start-up — instead of failing SQLITE_BUSY
   db.exec("PRAGMA busy_timeout = 10000");
+  db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
 
