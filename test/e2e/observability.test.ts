@@ -18,12 +18,8 @@ import {
   waitFor,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import {
-  conventionProblems,
-  parsePrometheusText,
-  sampleSum,
-  sampleValue,
-} from "../metrics/prometheus-text.ts";
+import { conventionProblems, sampleSum, sampleValue } from "../metrics/prometheus-text.ts";
+import { handledCount, scrapeMetrics } from "../metrics/scrape.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
 const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
@@ -100,22 +96,15 @@ test("a full run's /metrics parses and shows its counts; its logs are JSON lines
   );
   expect(done.status).toBe("COMPLETED");
 
-  const scrape = async () => {
-    const res = await fetch(`${serve!.url}/metrics`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
-    return parsePrometheusText(await res.text());
-  };
-  const handled = (families: Awaited<ReturnType<typeof scrape>>, queue: string) =>
-    sampleValue(families, "item_sync_consumer_messages_total", { queue, outcome: "handled" }) ?? 0;
+  const serveUrl = serve.url;
   // the ingest workers drain both queues
   const families = await waitFor(
     "the ingest workers to handle every message",
     async () => {
-      const f = await scrape();
+      const f = await scrapeMetrics(serveUrl);
       return (
-        handled(f, names.AMQP_UPDATE_QUEUE) >= PROJECTS &&
-        handled(f, names.AMQP_MONITOR_QUEUE) >= unmonitored &&
+        handledCount(f, names.AMQP_UPDATE_QUEUE) >= PROJECTS &&
+        handledCount(f, names.AMQP_MONITOR_QUEUE) >= unmonitored &&
         f
       );
     },
@@ -133,8 +122,8 @@ test("a full run's /metrics parses and shows its counts; its logs are JSON lines
     PROJECTS,
   );
   // the consumers: every message handled once, none dead-lettered
-  expect(handled(families, names.AMQP_UPDATE_QUEUE)).toBe(PROJECTS);
-  expect(handled(families, names.AMQP_MONITOR_QUEUE)).toBe(unmonitored);
+  expect(handledCount(families, names.AMQP_UPDATE_QUEUE)).toBe(PROJECTS);
+  expect(handledCount(families, names.AMQP_MONITOR_QUEUE)).toBe(unmonitored);
   expect(sampleSum(families, "item_sync_consumer_dead_lettered_total")).toBe(0);
   // GitLab requests on every route the run used, with latencies
   const gitlab = (method: string, route: string) =>

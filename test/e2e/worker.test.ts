@@ -16,12 +16,8 @@ import {
   waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import {
-  conventionProblems,
-  parsePrometheusText,
-  sampleSum,
-  sampleValue,
-} from "../metrics/prometheus-text.ts";
+import { conventionProblems, sampleSum, sampleValue } from "../metrics/prometheus-text.ts";
+import { handledCount, scrapeMetrics } from "../metrics/scrape.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
 const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
@@ -50,13 +46,6 @@ afterAll(async () => {
   await deleteBrokerNames(names);
   await database.drop();
 });
-
-async function scrape(url: string) {
-  const res = await fetch(`${url}/metrics`);
-  expect(res.status).toBe(200);
-  expect(res.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
-  return parsePrometheusText(await res.text());
-}
 
 test("a separate worker drains the sync's messages and reports them on its own /metrics and probes", async () => {
   const env = {
@@ -103,23 +92,21 @@ test("a separate worker drains the sync's messages and reports them on its own /
   const done = await waitForExecution(call, launched.body.id as number, { proc: serve });
   expect(done.status).toBe("COMPLETED");
 
-  const handled = (f: Awaited<ReturnType<typeof scrape>>, queue: string) =>
-    sampleValue(f, "item_sync_consumer_messages_total", { queue, outcome: "handled" }) ?? 0;
   const families = await waitFor(
     "the worker to handle every message",
     async () => {
-      const f = await scrape(worker.url);
+      const f = await scrapeMetrics(worker.url);
       return (
-        handled(f, names.AMQP_UPDATE_QUEUE) >= PROJECTS &&
-        handled(f, names.AMQP_MONITOR_QUEUE) >= unmonitored &&
+        handledCount(f, names.AMQP_UPDATE_QUEUE) >= PROJECTS &&
+        handledCount(f, names.AMQP_MONITOR_QUEUE) >= unmonitored &&
         f
       );
     },
     60_000,
   );
   expect(conventionProblems(families)).toEqual([]);
-  expect(handled(families, names.AMQP_UPDATE_QUEUE)).toBe(PROJECTS);
-  expect(handled(families, names.AMQP_MONITOR_QUEUE)).toBe(unmonitored);
+  expect(handledCount(families, names.AMQP_UPDATE_QUEUE)).toBe(PROJECTS);
+  expect(handledCount(families, names.AMQP_MONITOR_QUEUE)).toBe(unmonitored);
   expect(sampleSum(families, "item_sync_consumer_dead_lettered_total")).toBe(0);
   expect(sampleValue(families, "item_sync_ingest_items_total", { result: "created" })).toBe(PROJECTS);
   expect(sampleValue(families, "item_sync_ingest_hooks_created_total")).toBe(unmonitored);
@@ -128,7 +115,7 @@ test("a separate worker drains the sync's messages and reports them on its own /
   ).toBe(unmonitored);
   // the worker runs no jobs: the execution figures are serve's alone
   expect(families.has("item_sync_job_executions")).toBe(false);
-  const serveFamilies = await scrape(serve.url);
+  const serveFamilies = await scrapeMetrics(serve.url);
   expect(sampleValue(serveFamilies, "item_sync_job_executions", { status: "COMPLETED" })).toBe(1);
   expect(sampleSum(serveFamilies, "item_sync_consumer_messages_total")).toBe(0);
 

@@ -5,8 +5,8 @@
  * they work, and one worker SIGKILLed mid-message and restarted. At the end every item row is at
  * its project's latest commit and every poison message sits in `{queue}.dead` with its reason.
  */
-import { Connection } from "rabbitmq-client";
-import { openDb } from "../../../src/db/client.ts";
+import { Connection, type Publisher } from "rabbitmq-client";
+import { type Db, openDb } from "../../../src/db/client.ts";
 import {
   amqpUrl,
   brokerNames,
@@ -17,10 +17,36 @@ import {
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
 import { readMessages } from "../../queue/amqp-helpers.ts";
-import { startGitlabSim } from "../../sim/gitlab.ts";
+import { type GitlabSim, startGitlabSim } from "../../sim/gitlab.ts";
 import { serviceEnv } from "../lib/harness.ts";
 import { startFaultProxy } from "../lib/http-fault-proxy.ts";
 import type { ScenarioResult } from "../lib/report.ts";
+
+/** Publishes a body (JSON-encoded unless already a string) as an outside publisher would: item.update. */
+function updateSender(pub: Publisher, exchange: string) {
+  return (body: unknown, id: string) =>
+    pub.send(
+      { exchange, routingKey: "item.update", durable: true, contentType: "application/json", messageId: id },
+      Buffer.from(typeof body === "string" ? body : JSON.stringify(body)),
+    );
+}
+
+type SimProject = GitlabSim["state"]["projects"][number];
+
+/** The projects whose item row is missing or not at their latest commit, as `id: hash|missing`. */
+async function rowsNotAtLatestCommit(
+  db: Db,
+  sim: GitlabSim,
+  projects: readonly SimProject[],
+): Promise<string[]> {
+  const rows = await db.all<{ project_id: number; current_commit_hash: string }>(
+    "select project_id, current_commit_hash from item",
+  );
+  const byId = new Map(rows.map((r) => [Number(r.project_id), r.current_commit_hash]));
+  return projects
+    .filter((p) => byId.get(p.id) !== sim.state.commitsOf(p)[0]?.id)
+    .map((p) => `${p.id}: ${byId.get(p.id) ?? "missing"}`);
+}
 
 export async function consumerAbuse(
   opts: { projects?: number; copies?: number } = {},
@@ -57,17 +83,7 @@ export async function consumerAbuse(
         null,
       30_000,
     );
-    const send = (body: unknown, id: string) =>
-      pub.send(
-        {
-          exchange: names.AMQP_EXCHANGE,
-          routingKey: "item.update",
-          durable: true,
-          contentType: "application/json",
-          messageId: id,
-        },
-        Buffer.from(typeof body === "string" ? body : JSON.stringify(body)),
-      );
+    const send = updateSender(pub, names.AMQP_EXCHANGE);
     // three projects whose item.json turns into garbage: their handler fails for good
     const broken = sim.state.projects.slice(0, 3).map((p) => p.id);
     for (const id of broken) sim.state.pushCommit(id, { files: { "item.json": "{ not json" } });
@@ -151,15 +167,7 @@ export async function consumerAbuse(
     workers[1] = await startBinary(["worker"], env, { waitForHttp: false });
 
     const expectedRows = sim.state.projects.filter((p) => !broken.includes(p.id));
-    const wrongRows = async () => {
-      const rows = await db.all<{ project_id: number; current_commit_hash: string }>(
-        "select project_id, current_commit_hash from item",
-      );
-      const byId = new Map(rows.map((r) => [Number(r.project_id), r.current_commit_hash]));
-      return expectedRows
-        .filter((p) => byId.get(p.id) !== sim.state.commitsOf(p)[0]?.id)
-        .map((p) => `${p.id}: ${byId.get(p.id) ?? "missing"}`);
-    };
+    const wrongRows = () => rowsNotAtLatestCommit(db, sim, expectedRows);
     await waitFor(
       "every item row at its latest commit",
       async () => (await wrongRows()).length === 0,
@@ -244,26 +252,8 @@ export async function crashLoop(
     jobExecutionId: 1,
     createdAt: new Date().toISOString(),
   });
-  const send = (body: unknown, id: string) =>
-    pub.send(
-      {
-        exchange: names.AMQP_EXCHANGE,
-        routingKey: "item.update",
-        durable: true,
-        contentType: "application/json",
-        messageId: id,
-      },
-      Buffer.from(JSON.stringify(body)),
-    );
-  const wrongRows = async () => {
-    const rows = await db.all<{ project_id: number; current_commit_hash: string }>(
-      "select project_id, current_commit_hash from item",
-    );
-    const byId = new Map(rows.map((r) => [Number(r.project_id), r.current_commit_hash]));
-    return others
-      .filter((p) => byId.get(p.id) !== sim.state.commitsOf(p)[0]?.id)
-      .map((p) => `${p.id}: ${byId.get(p.id) ?? "missing"}`);
-  };
+  const send = updateSender(pub, names.AMQP_EXCHANGE);
+  const wrongRows = () => rowsNotAtLatestCommit(db, sim, others);
   try {
     worker = await startBinary(["worker"], env, { waitForHttp: true });
     // the ordinary messages first, all handled, so that only the killer is in hand at each kill
