@@ -79,9 +79,18 @@ export async function launchIn(
 
   const [exec] = await tx.all<{ job_execution_id: number }>(
     `insert into batch_job_execution (version, job_instance_id, job_name, create_time, status, exit_code, exit_message,
-       last_updated, trigger, restart_of)
-     values (0, $1, $2, $3, 'STARTING', 'UNKNOWN', '', $3, $4, $5) returning job_execution_id`,
-    [instanceId, req.jobName, now, req.trigger, restartOf],
+       last_updated, trigger, restart_of, launched_by, runner, mode)
+     values (0, $1, $2, $3, 'STARTING', 'UNKNOWN', '', $3, $4, $5, $6, $7, $8) returning job_execution_id`,
+    [
+      instanceId,
+      req.jobName,
+      now,
+      req.trigger,
+      restartOf,
+      req.launchedBy ?? null,
+      req.runner ?? null,
+      req.mode ?? null,
+    ],
   );
   const executionId = exec?.job_execution_id ?? 0;
   const allParams: [string, string, boolean][] = [

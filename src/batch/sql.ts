@@ -17,9 +17,9 @@ import {
 export const RUNNING_SQL = `(${RUNNING_STATUSES.map((s) => `'${s}'`).join(", ")})`;
 
 export const EXECUTION_COLUMNS = `e.job_execution_id, e.job_instance_id, e.job_name, e.status, e.exit_code, e.exit_message,
-  e.create_time, e.start_time, e.end_time, e.last_updated, e.trigger, e.restart_of,
+  e.create_time, e.start_time, e.end_time, e.last_updated, e.trigger, e.restart_of, e.launched_by, e.runner, e.mode,
   s.step_execution_id, s.read_count, s.hooks_checked, s.monitor_published, s.update_published,
-  s.delete_published, s.process_skip_count`;
+  s.delete_published, s.process_skip_count, s.unchanged_count, s.hooks_adopted`;
 export const EXECUTION_FROM = `batch_job_execution e left join batch_step_execution s on s.job_execution_id = e.job_execution_id`;
 
 export async function getExecution(conn: Db, id: number): Promise<JobExecution | null> {
@@ -79,7 +79,8 @@ export async function writeCounts(conn: Db, executionId: number, counts: Counts,
   await conn.run(
     `update batch_step_execution set read_count = $1, hooks_checked = $2, monitor_published = $3,
        update_published = $4, delete_published = $5, process_skip_count = $6, write_count = $7,
-       commit_count = commit_count + $8, last_updated = $9, version = version + 1
+       commit_count = commit_count + $8, last_updated = $9, unchanged_count = $11, hooks_adopted = $12,
+       version = version + 1
      where job_execution_id = $10 and status in ${RUNNING_SQL}`,
     [
       counts.read,
@@ -92,8 +93,14 @@ export async function writeCounts(conn: Db, executionId: number, counts: Counts,
       commit ? 1 : 0,
       now,
       executionId,
+      counts.unchanged,
+      counts.hooksAdopted,
     ],
   );
+}
+
+function nullableString(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
 }
 
 export function toExecution(row: Record<string, unknown>, params: Record<string, string>): JobExecution {
@@ -105,6 +112,8 @@ export function toExecution(row: Record<string, unknown>, params: Record<string,
     counts.updatePublished = Number(row.update_published);
     counts.deletePublished = Number(row.delete_published);
     counts.skipped = Number(row.process_skip_count);
+    counts.unchanged = Number(row.unchanged_count ?? 0);
+    counts.hooksAdopted = Number(row.hooks_adopted ?? 0);
   }
   return {
     id: Number(row.job_execution_id),
@@ -119,6 +128,9 @@ export function toExecution(row: Record<string, unknown>, params: Record<string,
     lastUpdated: toDate(row.last_updated) ?? new Date(0),
     trigger: row.trigger as Trigger,
     restartOf: row.restart_of === null || row.restart_of === undefined ? null : Number(row.restart_of),
+    launchedBy: nullableString(row.launched_by),
+    runner: nullableString(row.runner),
+    mode: nullableString(row.mode),
     counts,
     params,
     stepExecutionId: row.step_execution_id == null ? null : Number(row.step_execution_id),

@@ -42,6 +42,10 @@ export interface Counts {
   updatePublished: number;
   deletePublished: number;
   skipped: number;
+  /** Projects an incremental scan left alone (listing unchanged, no recent activity). */
+  unchanged: number;
+  /** Legacy hooks edited in place to ours by monitor-item. */
+  hooksAdopted: number;
 }
 
 export function zeroCounts(): Counts {
@@ -52,6 +56,8 @@ export function zeroCounts(): Counts {
     updatePublished: 0,
     deletePublished: 0,
     skipped: 0,
+    unchanged: 0,
+    hooksAdopted: 0,
   };
 }
 
@@ -82,6 +88,12 @@ export interface JobExecution {
   lastUpdated: Date;
   trigger: Trigger;
   restartOf: number | null;
+  /** Who launched it: `token#N`, an OAuth2 subject, `cron` or `cli`; null when unknown. */
+  launchedBy: string | null;
+  /** The host (pod) that runs it. */
+  runner: string | null;
+  /** Scan mode (`full` or `incremental`); null for executions older than modes. */
+  mode: string | null;
   counts: Counts;
   params: Record<string, string>;
   stepExecutionId: number | null;
@@ -97,6 +109,9 @@ export interface LaunchRequest {
   identifying?: Record<string, string>;
   /** Parameters that do not identify the instance (allowMassDelete, …). */
   params?: Record<string, string>;
+  launchedBy?: string | null;
+  runner?: string | null;
+  mode?: string | null;
 }
 
 export type LaunchResult =

@@ -38,6 +38,19 @@ export const PG_MIGRATIONS: EmbeddedMigration[] = [
     "statements": [
       "CREATE TABLE \"ingest_redelivery\" (\n\t\"queue\" varchar(255) NOT NULL,\n\t\"message_id\" varchar(200) NOT NULL,\n\t\"deliveries\" integer NOT NULL,\n\t\"first_seen_at\" timestamp (3) with time zone NOT NULL,\n\t\"last_seen_at\" timestamp (3) with time zone NOT NULL,\n\tCONSTRAINT \"ingest_redelivery_queue_message_id_pk\" PRIMARY KEY(\"queue\",\"message_id\")\n);"
     ]
+  },
+  {
+    "tag": "0002_execution_origin_and_incremental",
+    "when": 1795912553486,
+    "hash": "f0071e367cab62e2d4c3c4081acf991e6469b962f48a7cd1661da05c358bf636",
+    "statements": [
+      "ALTER TABLE \"batch_job_execution\" ADD COLUMN \"launched_by\" varchar(255);",
+      "ALTER TABLE \"batch_job_execution\" ADD COLUMN \"runner\" varchar(255);",
+      "ALTER TABLE \"batch_job_execution\" ADD COLUMN \"mode\" varchar(20);",
+      "ALTER TABLE \"batch_step_execution\" ADD COLUMN \"unchanged_count\" bigint DEFAULT 0 NOT NULL;",
+      "ALTER TABLE \"batch_step_execution\" ADD COLUMN \"hooks_adopted\" bigint DEFAULT 0 NOT NULL;",
+      "ALTER TABLE \"item\" ADD COLUMN \"hook_verified_at\" timestamp (3) with time zone;"
+    ]
   }
 ];
 
@@ -72,6 +85,19 @@ export const SQLITE_MIGRATIONS: EmbeddedMigration[] = [
     "hash": "f88b0f3f95bc255315ac7af9fae8dc948d20faf0af3203fbc38f98a72a2570c7",
     "statements": [
       "CREATE TABLE `ingest_redelivery` (\n\t`queue` text NOT NULL,\n\t`message_id` text NOT NULL,\n\t`deliveries` integer NOT NULL,\n\t`first_seen_at` integer NOT NULL,\n\t`last_seen_at` integer NOT NULL,\n\tPRIMARY KEY(`queue`, `message_id`)\n);"
+    ]
+  },
+  {
+    "tag": "0002_execution_origin_and_incremental",
+    "when": 1795912553065,
+    "hash": "0b9a72dd5ac81a53adc8f32fbb6fa5f72144e8f96cce9160c9910b8ec3a7fc41",
+    "statements": [
+      "ALTER TABLE `batch_job_execution` ADD `launched_by` text;",
+      "ALTER TABLE `batch_job_execution` ADD `runner` text;",
+      "ALTER TABLE `batch_job_execution` ADD `mode` text;",
+      "ALTER TABLE `batch_step_execution` ADD `unchanged_count` integer DEFAULT 0 NOT NULL;",
+      "ALTER TABLE `batch_step_execution` ADD `hooks_adopted` integer DEFAULT 0 NOT NULL;",
+      "ALTER TABLE `item` ADD `hook_verified_at` integer;"
     ]
   }
 ];

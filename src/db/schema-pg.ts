@@ -55,6 +55,12 @@ export const batchJobExecution = pgTable(
     lastUpdated: ts("last_updated").notNull(),
     trigger: varchar("trigger", { length: 10 }).notNull(),
     restartOf: bigint("restart_of", { mode: "number" }),
+    /** Who launched it: `token#N`, an OAuth2 subject, `cron` or `cli`. */
+    launchedBy: varchar("launched_by", { length: 255 }),
+    /** The host (pod) whose process runs it, so `kubectl logs` finds the run. */
+    runner: varchar("runner", { length: 255 }),
+    /** Scan mode: `full` or `incremental`. */
+    mode: varchar("mode", { length: 20 }),
   },
   (t) => [
     uniqueIndex("batch_job_execution_one_running_uq").on(t.jobName).where(RUNNING),
@@ -102,6 +108,8 @@ export const batchStepExecution = pgTable(
     monitorPublished: bigint("monitor_published", { mode: "number" }).notNull().default(0),
     updatePublished: bigint("update_published", { mode: "number" }).notNull().default(0),
     deletePublished: bigint("delete_published", { mode: "number" }).notNull().default(0),
+    unchangedCount: bigint("unchanged_count", { mode: "number" }).notNull().default(0),
+    hooksAdopted: bigint("hooks_adopted", { mode: "number" }).notNull().default(0),
     exitCode: varchar("exit_code", { length: 2500 }).notNull(),
     exitMessage: varchar("exit_message", { length: 2500 }).notNull().default(""),
     lastUpdated: ts("last_updated").notNull(),
@@ -147,6 +155,8 @@ export const item = pgTable(
     itemJson: text("item_json"),
     createdAt: ts("created_at").notNull(),
     updatedAt: ts("updated_at").notNull(),
+    /** When our hook was last seen, created, or a delivery carrying our token arrived. */
+    hookVerifiedAt: ts("hook_verified_at"),
   },
   (t) => [index("item_project_path_idx").on(t.projectPath)],
 );

@@ -44,6 +44,12 @@ export const batchJobExecution = sqliteTable(
     lastUpdated: ts("last_updated").notNull(),
     trigger: text("trigger").notNull(),
     restartOf: integer("restart_of"),
+    /** Who launched it: `token#N`, an OAuth2 subject, `cron` or `cli`. */
+    launchedBy: text("launched_by"),
+    /** The host (pod) whose process runs it, so `kubectl logs` finds the run. */
+    runner: text("runner"),
+    /** Scan mode: `full` or `incremental`. */
+    mode: text("mode"),
   },
   (t) => [
     uniqueIndex("batch_job_execution_one_running_uq").on(t.jobName).where(RUNNING),
@@ -91,6 +97,8 @@ export const batchStepExecution = sqliteTable(
     monitorPublished: integer("monitor_published").notNull().default(0),
     updatePublished: integer("update_published").notNull().default(0),
     deletePublished: integer("delete_published").notNull().default(0),
+    unchangedCount: integer("unchanged_count").notNull().default(0),
+    hooksAdopted: integer("hooks_adopted").notNull().default(0),
     exitCode: text("exit_code").notNull(),
     exitMessage: text("exit_message").notNull().default(""),
     lastUpdated: ts("last_updated").notNull(),
@@ -136,6 +144,8 @@ export const item = sqliteTable(
     itemJson: text("item_json"),
     createdAt: ts("created_at").notNull(),
     updatedAt: ts("updated_at").notNull(),
+    /** When our hook was last seen, created, or a delivery carrying our token arrived. */
+    hookVerifiedAt: ts("hook_verified_at"),
   },
   (t) => [index("item_project_path_idx").on(t.projectPath)],
 );

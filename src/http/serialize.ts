@@ -18,6 +18,9 @@ export function executionJson(e: JobExecution) {
     lastUpdated: iso(e.lastUpdated),
     trigger: e.trigger,
     restartOf: e.restartOf,
+    mode: e.mode,
+    launchedBy: e.launchedBy,
+    runner: e.runner,
     counts: e.counts,
   };
 }

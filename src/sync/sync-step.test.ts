@@ -142,6 +142,8 @@ describe("sync step", () => {
       updatePublished: 45,
       deletePublished: 0,
       skipped: 0,
+      unchanged: 0,
+      hooksAdopted: 0,
     });
     expect(saved.map((s) => (s.checkpoint as SyncCheckpoint).page)).toEqual([1, 2, 3, 4, 5]);
     expect(saved.at(-1)?.scanComplete).toBe(true);

@@ -89,6 +89,8 @@ test("a sync publishes one update-item per project and one monitor-item per unmo
       updatePublished: PROJECTS,
       deletePublished: 0,
       skipped: 0,
+      unchanged: 0,
+      hooksAdopted: 0,
     });
 
     // what the broker delivered, seen by an independent client

@@ -122,7 +122,16 @@ for (const dialect of DIALECTS) {
       expect(first.headers.get("location")).toBe(`/jobs/${execution.id}`);
       expect(execution.trigger).toBe("api");
       expect(Object.keys(execution.counts).sort()).toEqual(
-        ["deletePublished", "hooksChecked", "monitorPublished", "read", "skipped", "updatePublished"].sort(),
+        [
+          "deletePublished",
+          "hooksAdopted",
+          "hooksChecked",
+          "monitorPublished",
+          "read",
+          "skipped",
+          "unchanged",
+          "updatePublished",
+        ].sort(),
       );
 
       const second = await call("POST", "/sync");
