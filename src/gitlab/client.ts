@@ -9,6 +9,7 @@ import type { GitlabConfig } from "../config.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { accessErrorFor, GitlabError } from "./errors.ts";
+import { isIgnoredProject } from "./ignore.ts";
 import { createPacer, type Pacer } from "./pacer.ts";
 import {
   createProjectSource,
@@ -160,7 +161,7 @@ export function createGitlabClient(
     }
     const g = await resolveGroup();
     const project = toGitlabProject(raw);
-    if (config.ignoreProjects.includes(project.path)) return "outside";
+    if (isIgnoredProject(config.ignoreProjects, project.path)) return "outside";
     const ns = project.namespaceFullPath;
     if (ns === g.fullPath) return "member";
     if (config.includeSubgroups && ns.startsWith(`${g.fullPath}/`)) return "member";
