@@ -100,6 +100,7 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
     seen: createSeenStore(db),
     skipLimit: config.syncSkipLimit,
     deleteMaxFraction: config.syncDeleteMaxFraction,
+    deleteEnabled: config.syncDeleteEnabled,
     projectConcurrency: 4 * config.gitlab.concurrency,
     publish: (type, executionId, project) =>
       publisher.publish(
