@@ -104,7 +104,8 @@ test("DATABASE_SCHEMA=item_sync: migrate and a full sync beside Spring Batch 4's
     const tables = await db`select table_schema, table_name from information_schema.tables
       where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2`;
     const bySchema = new Map<string, string[]>();
-    for (const t of tables) bySchema.set(t.table_schema, [...(bySchema.get(t.table_schema) ?? []), t.table_name]);
+    for (const t of tables)
+      bySchema.set(t.table_schema, [...(bySchema.get(t.table_schema) ?? []), t.table_name]);
     expect([...bySchema.keys()].sort()).toEqual(["imrt", "item_sync"]);
     expect(bySchema.get("item_sync")).toContain("__drizzle_migrations");
     expect(bySchema.get("item_sync")).toContain("batch_job_execution");
