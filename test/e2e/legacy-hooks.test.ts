@@ -3,10 +3,12 @@
  * SQLite and the simulator: 1,500 projects, 30 % of them carrying the old service's hook (some
  * next to ours). One sync later every project has exactly one hook — ours, with our secret —
  * the legacy hooks kept their ids (edited in place), and the execution counts each adoption.
+ * The operator's view of that run: the "execution started" line names job, step, parameters and
+ * the host running it, and `item-sync jobs show` gives the same host as `runner`.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   API_TOKEN,
@@ -114,5 +116,27 @@ test("30 % of 1,500 projects legacy-hooked: after one sync every project has exa
 
   expect(await serve.kill("SIGTERM")).toBe(0);
   expect(serve.logs()).not.toContain(SECRET);
+  const started = serve
+    .logs()
+    .split("\n")
+    .filter((l) => l.includes('"execution started"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(started).toHaveLength(1);
+  expect(started[0]).toMatchObject({
+    executionId: id,
+    job: "itemSynchronizationJob",
+    step: "itemSynchronizationStep",
+    runner: hostname(),
+  });
+  expect(Object.keys(started[0]?.parameters as object)).toContain("run.id");
   serve = undefined;
+
+  const show = await startBinary(
+    ["jobs", "show", String(id)],
+    { DATABASE_URL: `sqlite:${join(dir, "legacy.db")}` },
+    { waitForHttp: false },
+  );
+  expect(await show.exited).toBe(0);
+  const shown = JSON.parse(show.logs()) as Record<string, unknown>;
+  expect(shown).toMatchObject({ id, runner: hostname(), counts: { hooksAdopted: adoptable.length } });
 }, 120_000);
