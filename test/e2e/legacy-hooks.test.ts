@@ -113,6 +113,8 @@ test("30 % of 1,500 projects legacy-hooked: after one sync every project has exa
     return c.hooksAdopted >= adoptable.length && c;
   });
   expect(counted.hooksAdopted).toBe(adoptable.length);
+  const metrics = await fetch(`${serve.url}/metrics`).then((r) => r.text());
+  expect(metrics).toContain(`item_sync_ingest_hooks_adopted_total ${adoptable.length}\n`);
 
   expect(await serve.kill("SIGTERM")).toBe(0);
   expect(serve.logs()).not.toContain(SECRET);
