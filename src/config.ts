@@ -21,6 +21,8 @@ export interface GitlabConfig {
   timeoutMs: number;
   webhookUrl: string;
   webhookSecret: string; // "" = none
+  /** Hook urls of the replaced service: such a hook is edited in place to ours (none when unset). */
+  webhookLegacyUrls?: string[];
 }
 
 export interface AmqpConfig {
@@ -51,6 +53,8 @@ export interface Config {
   host: string;
   port: number;
   databaseUrl: string;
+  /** Postgres schema holding every item-sync table (ignored for SQLite). */
+  databaseSchema: string;
   gitlab: GitlabConfig;
   amqp: AmqpConfig;
   auth: AuthConfig;
@@ -59,6 +63,8 @@ export interface Config {
   jobLeaseMs: number;
   syncSkipLimit: number;
   syncDeleteMaxFraction: number;
+  /** false: the deletion pass is skipped (the replaced system's deleteSyncDisabled). */
+  syncDeleteEnabled: boolean;
   ingestEnabled: boolean;
   dbMigrate: boolean;
   logLevel: LogLevel;
@@ -94,6 +100,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
     host: read.string("HOST", "0.0.0.0"),
     port: read.int("PORT", 8080, 0, 65535),
     databaseUrl: read.databaseUrl("DATABASE_URL", "sqlite:./item-sync.db"),
+    databaseSchema: read.schema("DATABASE_SCHEMA", "public"),
     gitlab: {
       url: gitlabUrl.replace(/\/+$/, ""),
       token: read.string("GITLAB_TOKEN", needs.gitlab ? undefined : ""),
@@ -106,6 +113,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       timeoutMs: read.number("GITLAB_TIMEOUT_SECONDS", 30, 0.001, 3600) * SECOND,
       webhookUrl: read.url("WEBHOOK_URL", needs.gitlab ? undefined : "", ["http:", "https:"]),
       webhookSecret: read.string("WEBHOOK_SECRET", ""),
+      webhookLegacyUrls: read.urlList("WEBHOOK_LEGACY_URLS", ["http:", "https:"]),
     },
     amqp: {
       url: read.url("AMQP_URL", "amqp://guest:guest@localhost:5672", ["amqp:", "amqps:"]),
@@ -133,6 +141,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
     jobLeaseMs: read.number("JOB_LEASE_SECONDS", 60, 1, 86_400) * SECOND,
     syncSkipLimit: read.int("SYNC_SKIP_LIMIT", 100, 0, 1_000_000_000),
     syncDeleteMaxFraction: read.number("SYNC_DELETE_MAX_FRACTION", 0.1, 0, 1),
+    syncDeleteEnabled: read.bool("SYNC_DELETE_ENABLED", true),
     ingestEnabled: read.bool("INGEST_ENABLED", true),
     dbMigrate: read.bool("DB_MIGRATE", true),
     logLevel: read.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
@@ -189,6 +198,29 @@ function createReader(env: ConfigInput, problems: string[]) {
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== "");
+    },
+    urlList(name: string, protocols: string[]): string[] {
+      const urls = this.list(name);
+      for (const v of urls) {
+        try {
+          if (!protocols.includes(new URL(v).protocol))
+            problems.push(`${name}: ${shown(name, v)} must be a ${protocols.join(" or ")} URL`);
+        } catch {
+          problems.push(`${name}: ${shown(name, v)} is not a valid URL`);
+        }
+      }
+      return urls;
+    },
+    /** A Postgres schema name we can use unquoted in every statement: lower case, digits, _. */
+    schema(name: string, fallback: string): string {
+      const v = raw(name, fallback) ?? fallback;
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v) || v.startsWith("pg_")) {
+        problems.push(
+          `${name}: ${shown(name, v)} must be a Postgres schema name of lower-case letters, digits and '_' (at most 63, not starting with a digit or pg_)`,
+        );
+        return fallback;
+      }
+      return v;
     },
     bool(name: string, fallback: boolean): boolean {
       const v = raw(name, String(fallback))?.toLowerCase();

@@ -17,6 +17,8 @@ const RECENT_EXECUTIONS = 100;
 
 export interface IngestFigures {
   hooksCreated: number;
+  /** Legacy hooks edited in place to ours (WEBHOOK_LEGACY_URLS). */
+  hooksAdopted?: number;
   itemsCreated: number;
   itemsUpdated: number;
   itemsUnchanged: number;
@@ -100,6 +102,15 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
       collect() {
         this.reset();
         this.inc(ingest().hooksCreated);
+      },
+    });
+    new Counter({
+      name: "item_sync_ingest_hooks_adopted_total",
+      help: "Hooks of the replaced service (WEBHOOK_LEGACY_URLS) edited in place to ours by monitor-item.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(ingest().hooksAdopted ?? 0);
       },
     });
     new Counter({

@@ -3,6 +3,7 @@
  * process with a heartbeat, reacts to stop/reset requests, sweeps dead executions, and ends
  * every execution it owns with a status — STOPPED on shutdown, never left STARTED.
  */
+import { hostname } from "node:os";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
@@ -82,7 +83,13 @@ export function createJobRunner(deps: {
   logger: Logger;
   /** How often a running execution logs a progress line (default 10 s). */
   progressIntervalMs?: number;
+  /**
+   * The host (pod) name recorded on every execution this process runs (`runner`), so an
+   * operator knows whose `kubectl logs` to read. Default: the host name.
+   */
+  runnerName?: string;
 }): JobRunner {
+  const runnerName = deps.runnerName ?? hostname();
   const { repository, leaseMs, logger } = deps;
   const jobs = new Map(deps.jobs.map((j) => [j.name, j]));
   const active = new Map<number, Active>();
@@ -146,7 +153,15 @@ export function createJobRunner(deps: {
     });
     let outcome: { status: "COMPLETED" | "STOPPED" | "FAILED"; exitMessage: string };
     try {
-      log.info("execution started", { restartOf: execution.restartOf, trigger: execution.trigger });
+      // What the replaced service's SimpleJobLauncher and SimpleStepHandler lines said, in one.
+      log.info("execution started", {
+        step: job.stepName,
+        parameters: execution.params,
+        mode: execution.mode,
+        runner: execution.runner,
+        restartOf: execution.restartOf,
+        trigger: execution.trigger,
+      });
       const result = await job.run({
         execution,
         restored: step?.context ?? {},
@@ -218,7 +233,7 @@ export function createJobRunner(deps: {
       const job = jobs.get(jobName);
       if (!job) throw new Error(`no job named ${jobName} is registered`);
       if (shuttingDown) throw new Error("the service is shutting down; launch refused");
-      const request: LaunchRequest = { jobName, stepName: job.stepName, ...opts };
+      const request: LaunchRequest = { jobName, stepName: job.stepName, runner: runnerName, ...opts };
       const result = await repository.launch(request);
       if (result.kind !== "started") return result;
       const entry: Active = {

@@ -27,9 +27,10 @@ export function createJobService(deps: {
   leaseMs: number;
 }): JobService {
   const { repository, runner } = deps;
+  // hooksAdopted is counted by the ingest workers into the database, never by the step.
   const live = (e: JobExecution): JobExecution => {
     const counts = runner.liveCounts(e.id);
-    return counts ? { ...e, counts } : e;
+    return counts ? { ...e, counts: { ...counts, hooksAdopted: e.counts.hooksAdopted } } : e;
   };
   return {
     jobName: deps.jobName,

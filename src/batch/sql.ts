@@ -75,11 +75,15 @@ export async function currentStatus(conn: Db, executionId: number): Promise<JobS
   return row && isRunning(row.status) ? row.status : null;
 }
 
+/**
+ * Written by the step (from its live counts) while it runs; hooks_adopted is not among them: the
+ * ingest workers add to it (addHooksAdopted), during the scan and after the execution ended.
+ */
 export async function writeCounts(conn: Db, executionId: number, counts: Counts, now: Date, commit: boolean) {
   await conn.run(
     `update batch_step_execution set read_count = $1, hooks_checked = $2, monitor_published = $3,
        update_published = $4, delete_published = $5, process_skip_count = $6, write_count = $7,
-       commit_count = commit_count + $8, last_updated = $9, unchanged_count = $11, hooks_adopted = $12,
+       commit_count = commit_count + $8, last_updated = $9, unchanged_count = $11,
        version = version + 1
      where job_execution_id = $10 and status in ${RUNNING_SQL}`,
     [
@@ -94,8 +98,18 @@ export async function writeCounts(conn: Db, executionId: number, counts: Counts,
       now,
       executionId,
       counts.unchanged,
-      counts.hooksAdopted,
     ],
+  );
+}
+
+/**
+ * monitor-item adopted a legacy hook for this execution. An increment, not a write of a total:
+ * several workers add to it at once, possibly after the execution ended.
+ */
+export async function addHooksAdopted(conn: Db, executionId: number, n: number) {
+  await conn.run(
+    "update batch_step_execution set hooks_adopted = hooks_adopted + $1 where job_execution_id = $2",
+    [n, executionId],
   );
 }
 

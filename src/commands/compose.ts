@@ -38,6 +38,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, alreadyRunning: 3 } as const;
  */
 export function dbOptions(config: Config): DbOptions {
   return {
+    schema: config.databaseSchema,
     idleInTransactionTimeoutMs: Math.max(config.jobLeaseMs, 10 * SECOND),
     answerTimeoutMs: Math.max(config.jobLeaseMs, 30 * SECOND),
   };
@@ -61,10 +62,10 @@ export async function openDatabase(
 
 /** Applies the pending migrations on a connection of their own, without the answer limit. */
 export async function migrateDatabase(config: Config): Promise<string[]> {
-  const { idleInTransactionTimeoutMs } = dbOptions(config);
-  const db = openDb(config.databaseUrl, { idleInTransactionTimeoutMs });
+  const { idleInTransactionTimeoutMs, schema } = dbOptions(config);
+  const db = openDb(config.databaseUrl, { idleInTransactionTimeoutMs, schema });
   try {
-    return await migrate(db);
+    return await migrate(db, undefined, { schema });
   } finally {
     await db.close();
   }
@@ -100,6 +101,7 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
     seen: createSeenStore(db),
     skipLimit: config.syncSkipLimit,
     deleteMaxFraction: config.syncDeleteMaxFraction,
+    deleteEnabled: config.syncDeleteEnabled,
     projectConcurrency: 4 * config.gitlab.concurrency,
     publish: (type, executionId, project) =>
       publisher.publish(

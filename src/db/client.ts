@@ -28,6 +28,13 @@ export interface DbOptions {
   /** Postgres pool size. */
   maxConnections?: number;
   /**
+   * Postgres schema holding item-sync's tables (DATABASE_SCHEMA): every connection starts with
+   * `search_path` set to it alone, so our unqualified names never resolve to another
+   * application's tables of the same name (the replaced service's `imrt.batch_job_instance`).
+   * Unset or `public`: the server's search_path, as before.
+   */
+  schema?: string;
+  /**
    * Postgres ends a session left idle inside a transaction for longer than this (the server's
    * idle_in_transaction_session_timeout), releasing its locks. Our transactions send their
    * statements back to back, so only a client that lost track of one stays idle in it — which
@@ -70,13 +77,12 @@ function openPostgres(url: string, options: DbOptions): Db {
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
-    ...(options.idleInTransactionTimeoutMs
-      ? {
-          connection: {
-            idle_in_transaction_session_timeout: Math.round(options.idleInTransactionTimeoutMs),
-          },
-        }
-      : {}),
+    connection: {
+      ...(options.idleInTransactionTimeoutMs
+        ? { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionTimeoutMs) }
+        : {}),
+      ...(options.schema && options.schema !== "public" ? { search_path: options.schema } : {}),
+    },
     types: {
       int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
     },

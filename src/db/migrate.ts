@@ -2,6 +2,9 @@
  * Applies the embedded drizzle-kit migrations. Compatible with drizzle's own migrator: the same
  * bookkeeping table (`__drizzle_migrations`, id/hash/created_at; in schema `drizzle` on Postgres)
  * and the same rule (apply every migration newer than the last one recorded).
+ * With a Postgres schema other than `public` (DATABASE_SCHEMA), the schema is created when
+ * missing, the migrations run inside it (drizzle-kit's `"public".` qualifiers rewritten to it),
+ * and the bookkeeping table lives there too, so item-sync owns nothing outside its schema.
  * Postgres runs it in one transaction under an advisory lock, so replicas starting together
  * apply each migration exactly once; SQLite under BEGIN IMMEDIATE.
  */
@@ -29,12 +32,20 @@ export function embeddedMigrations(dialect: Db["dialect"]): readonly EmbeddedMig
 export async function migrate(
   db: Db,
   migrations: readonly EmbeddedMigration[] = embeddedMigrations(db.dialect),
+  opts: { schema?: string } = {},
 ): Promise<string[]> {
-  const table = db.dialect === "pg" ? "drizzle.__drizzle_migrations" : "__drizzle_migrations";
+  const schema = db.dialect === "pg" && opts.schema && opts.schema !== "public" ? opts.schema : null;
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
+  const bookkeeping = schema ?? "drizzle";
+  const table = db.dialect === "pg" ? `${bookkeeping}.__drizzle_migrations` : "__drizzle_migrations";
+  const inSchema = (statement: string) =>
+    schema === null ? statement : statement.replaceAll('"public".', `"${schema}".`);
   return db.transaction(async (tx) => {
     if (tx.dialect === "pg") {
       await tx.run(`select pg_advisory_xact_lock(${PG_LOCK_KEY})`);
-      await tx.run("create schema if not exists drizzle");
+      await tx.run(`create schema if not exists ${bookkeeping}`);
+      if (schema !== null) await tx.run(`set local search_path to ${schema}`);
       await tx.run(
         `create table if not exists ${table} (id serial primary key, hash text not null, created_at bigint)`,
       );
@@ -50,7 +61,7 @@ export async function migrate(
     const applied: string[] = [];
     for (const m of migrations) {
       if (m.when <= lastWhen) continue;
-      for (const statement of m.statements) await tx.run(statement);
+      for (const statement of m.statements) await tx.run(inSchema(statement));
       await tx.run(`insert into ${table} (hash, created_at) values ($1, $2)`, [m.hash, m.when]);
       applied.push(m.tag);
     }

@@ -9,6 +9,7 @@ import type { GitlabConfig } from "../config.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { accessErrorFor, GitlabError } from "./errors.ts";
+import { isIgnoredProject } from "./ignore.ts";
 import { createPacer, type Pacer } from "./pacer.ts";
 import {
   createProjectSource,
@@ -36,8 +37,17 @@ export interface GitlabClientStats {
 export interface GitlabClient {
   checkAccess(): Promise<void>;
   projectSource(perPage?: number): ProjectSource;
+  /**
+   * True when the project has our hook (url exactly WEBHOOK_URL) and no hook of the replaced
+   * service (WEBHOOK_LEGACY_URLS) is left: a project with a legacy hook needs monitor-item.
+   */
   isMonitored(projectId: number): Promise<boolean>;
-  createHook(projectId: number): Promise<"created" | "exists">;
+  /**
+   * monitor-item's work: ours present → "exists"; else a legacy hook is edited in place to ours
+   * (url, token, push events, SSL verification; same hook id) → "adopted"; else ours is added →
+   * "created". Every other legacy hook is deleted, so the project ends with one hook of ours.
+   */
+  createHook(projectId: number): Promise<HookOutcome>;
   getProject(projectId: number): Promise<GitlabProject | null>;
   latestRevision(projectId: number): Promise<LatestRevision | null>;
   /**
@@ -49,7 +59,18 @@ export interface GitlabClient {
   stats(): GitlabClientStats;
 }
 
+export type HookOutcome = "created" | "exists" | "adopted";
+
 export const ITEM_FILE = "item.json";
+
+/** Hook urls compare as URLs: scheme and host in any case, a default port written or not. */
+function normalizeHookUrl(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
 
 interface RawProject {
   id: number;
@@ -114,11 +135,56 @@ export function createGitlabClient(
     }
   }
 
+  const legacyUrls = new Set((config.webhookLegacyUrls ?? []).map(normalizeHookUrl));
+  const isLegacy = (url: string | undefined) => url !== undefined && legacyUrls.has(normalizeHookUrl(url));
+
+  async function listHooks(projectId: number): Promise<Array<{ id: number; url?: string }>> {
+    return forProject(
+      projectId,
+      async () => (await hooks.all(projectId, { perPage: 100 })) as Array<{ id: number; url?: string }>,
+    );
+  }
+
   async function isMonitored(projectId: number): Promise<boolean> {
-    return forProject(projectId, async () => {
-      const all = (await hooks.all(projectId, { perPage: 100 })) as Array<{ url?: string }>;
-      return all.some((h) => h.url === config.webhookUrl);
-    });
+    const all = await listHooks(projectId);
+    return all.some((h) => h.url === config.webhookUrl) && !all.some((h) => isLegacy(h.url));
+  }
+
+  const hookSettings = () => ({
+    pushEvents: true,
+    enableSslVerification: true,
+    ...(config.webhookSecret !== "" ? { token: config.webhookSecret } : {}),
+  });
+
+  async function createHook(projectId: number): Promise<HookOutcome> {
+    const all = await listHooks(projectId);
+    const legacy = all.filter((h) => isLegacy(h.url));
+    let outcome: HookOutcome = "exists";
+    let adoptedId: number | undefined;
+    if (!all.some((h) => h.url === config.webhookUrl)) {
+      const first = legacy[0];
+      if (first) {
+        // The url changes, so GitLab resets the token unless we send ours with it.
+        await forProject(projectId, () => hooks.edit(projectId, first.id, config.webhookUrl, hookSettings()));
+        adoptedId = first.id;
+        outcome = "adopted";
+        logger.info("legacy webhook adopted", { projectId, hookId: first.id });
+      } else {
+        await forProject(projectId, () => hooks.add(projectId, config.webhookUrl, hookSettings()));
+        outcome = "created";
+        logger.info("webhook created", { projectId });
+      }
+    }
+    for (const h of legacy) {
+      if (h.id === adoptedId) continue;
+      try {
+        await forProject(projectId, () => hooks.remove(projectId, h.id));
+        logger.info("legacy webhook deleted", { projectId, hookId: h.id });
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // already gone: what we wanted
+      }
+    }
+    return outcome;
   }
 
   async function getProject(projectId: number): Promise<GitlabProject | null> {
@@ -160,7 +226,7 @@ export function createGitlabClient(
     }
     const g = await resolveGroup();
     const project = toGitlabProject(raw);
-    if (config.ignoreProjects.includes(project.path)) return "outside";
+    if (isIgnoredProject(config.ignoreProjects, project.path)) return "outside";
     const ns = project.namespaceFullPath;
     if (ns === g.fullPath) return "member";
     if (config.includeSubgroups && ns.startsWith(`${g.fullPath}/`)) return "member";
@@ -213,18 +279,7 @@ export function createGitlabClient(
 
     isMonitored,
 
-    async createHook(projectId) {
-      if (await isMonitored(projectId)) return "exists";
-      await forProject(projectId, () =>
-        hooks.add(projectId, config.webhookUrl, {
-          pushEvents: true,
-          enableSslVerification: true,
-          ...(config.webhookSecret !== "" ? { token: config.webhookSecret } : {}),
-        }),
-      );
-      logger.info("webhook created", { projectId });
-      return "created";
-    },
+    createHook,
 
     getProject,
 

@@ -11,6 +11,8 @@
  * below the checkpoint is first seen by the next full scan.)
  */
 
+import { isIgnoredProject } from "./ignore.ts";
+
 export interface GitlabProject {
   id: number;
   path: string; // path_with_namespace
@@ -58,7 +60,7 @@ export function createProjectSource(deps: {
   perPage?: number;
   ignorePaths?: readonly string[];
 }): ProjectSource {
-  const ignored = new Set((deps.ignorePaths ?? []).map((p) => p.toLowerCase()));
+  const ignorePaths = deps.ignorePaths ?? [];
 
   /** The first page that may hold a project with id > lastId, per the current offsets. */
   async function locate(
@@ -110,7 +112,7 @@ export function createProjectSource(deps: {
         for (const p of fresh) lastId = Math.max(lastId, p.id);
         yield {
           page,
-          projects: fresh.filter((p) => !ignored.has(p.path.toLowerCase())),
+          projects: fresh.filter((p) => !isIgnoredProject(ignorePaths, p.path)),
           checkpoint: { page, lastProjectId: lastId },
           last: pending === null,
           total: raw.total ?? null,

@@ -9,7 +9,7 @@ import type { ItemStore } from "./item-store.ts";
 
 /** The narrow view of GitLab the handlers need (the real client implements it). */
 export interface IngestGitlab {
-  createHook(projectId: number): Promise<"created" | "exists">;
+  createHook(projectId: number): Promise<"created" | "exists" | "adopted">;
   membership(projectId: number): Promise<"member" | "outside" | "gone">;
   latestRevision(projectId: number): Promise<{
     project: { id: number; path: string; name: string; defaultBranch: string | null };
@@ -18,8 +18,14 @@ export interface IngestGitlab {
   } | null>;
 }
 
+/** Where monitor-item reports an adopted hook: the execution that published the message. */
+export interface AdoptionSink {
+  hookAdopted(executionId: number): Promise<void>;
+}
+
 export interface IngestCounters {
   hooksCreated: number;
+  hooksAdopted: number;
   itemsCreated: number;
   itemsUpdated: number;
   itemsUnchanged: number;
@@ -28,9 +34,16 @@ export interface IngestCounters {
   deletesRefused: number;
 }
 
-export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore }) {
+const HOOK_LOG = {
+  created: "webhook created",
+  adopted: "legacy webhook adopted",
+  exists: "webhook already present",
+} as const;
+
+export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore; adoptions?: AdoptionSink }) {
   const counters: IngestCounters = {
     hooksCreated: 0,
+    hooksAdopted: 0,
     itemsCreated: 0,
     itemsUpdated: 0,
     itemsUnchanged: 0,
@@ -50,9 +63,13 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore })
     try {
       const result = await perProject(message.projectId, () => deps.gitlab.createHook(message.projectId));
       if (result === "created") counters.hooksCreated++;
-      ctx.logger.info(result === "created" ? "webhook created" : "webhook already present", {
-        projectId: message.projectId,
-      });
+      if (result === "adopted") {
+        counters.hooksAdopted++;
+        // A redelivery finds our hook in place ("exists"), so each adoption is counted once —
+        // unless this write fails after the edit: the count is then one short, the hook is right.
+        if (message.jobExecutionId !== null) await deps.adoptions?.hookAdopted(message.jobExecutionId);
+      }
+      ctx.logger.info(HOOK_LOG[result], { projectId: message.projectId });
     } catch (err) {
       if (!isGone(err)) throw err;
       counters.projectsGone++;

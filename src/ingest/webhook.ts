@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { GitlabConfig } from "../config.ts";
+import { isIgnoredProject } from "../gitlab/ignore.ts";
 
 export type WebhookDecision =
   | { kind: "update"; projectId: number; projectPath: string; checkoutSha: string }
@@ -55,7 +56,7 @@ export function interpretWebhook(
   if (typeof defaultBranch !== "string" || body.ref !== `refs/heads/${defaultBranch}`) {
     return { kind: "ignored", reason: `push to ${String(body.ref)}, not to the default branch` };
   }
-  if (config.ignoreProjects.includes(path))
+  if (isIgnoredProject(config.ignoreProjects, path))
     return { kind: "ignored", reason: `${path} is in GITLAB_IGNORE_PROJECTS` };
   if (inGroup(config, path) === false)
     return { kind: "ignored", reason: `${path} is not a project of ${config.group}` };

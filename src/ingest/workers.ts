@@ -2,6 +2,7 @@
  * Ingest workers: one prefetch-bounded consumer per queue (monitor, update, delete), run by `serve`
  * (INGEST_ENABLED) and `worker`. They share the process's GitLab client, hence its pacing.
  */
+import { createWorkerCounts } from "../batch/worker-counts.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../lib/log.ts";
@@ -36,7 +37,11 @@ export async function startIngest(deps: {
   logger: Logger;
 }): Promise<Ingest> {
   const { config, broker, logger } = deps;
-  const handlers = createHandlers({ gitlab: deps.gitlab, items: createItemStore(deps.db) });
+  const handlers = createHandlers({
+    gitlab: deps.gitlab,
+    items: createItemStore(deps.db),
+    adoptions: createWorkerCounts(deps.db),
+  });
   // Each handler makes GitLab calls, so as many messages in hand as GitLab requests allowed.
   const options = {
     prefetch: config.gitlab.concurrency,

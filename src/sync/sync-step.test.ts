@@ -239,6 +239,25 @@ describe("sync step", () => {
     expect(allowed.ctx.counts.deletePublished).toBe(50);
   });
 
+  test("SYNC_DELETE_ENABLED=false: no delete-item, COMPLETED, and the step context and exit message say the pass was skipped", async () => {
+    const { gitlab } = fakeGitlab(range(50), 10);
+    const { store, seen } = memorySeen(range(100));
+    const { publish, published } = recordingPublisher();
+    const { ctx, saved } = context();
+    const outcome = await runSyncStep(ctx, options(gitlab, publish, { seen: store, deleteEnabled: false }));
+    expect(outcome.status).toBe("COMPLETED"); // 50 % unseen, yet no mass-deletion refusal either
+    expect(outcome.exitMessage).toContain("SYNC_DELETE_ENABLED=false");
+    expect(published.some((m) => m.includes("delete-item"))).toBe(false);
+    expect(ctx.counts.deletePublished).toBe(0);
+    expect(saved.at(-1)).toMatchObject({
+      scanComplete: true,
+      deletePass: "skipped",
+      deletePassReason: "deletion pass skipped: SYNC_DELETE_ENABLED=false",
+      unseen: 50,
+    });
+    expect(seen.size).toBe(0);
+  });
+
   test("a scan cut short publishes no delete-item", async () => {
     const { gitlab } = fakeGitlab(range(100), 10);
     const { publish, published } = recordingPublisher();

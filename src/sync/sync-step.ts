@@ -10,6 +10,9 @@
  * a scan that completed every page, the items whose project was not seen get a delete-item each
  * — unless they are more than `deleteMaxFraction` of all items and the launch did not allow a
  * mass deletion: then nothing is deleted and the execution fails, saying how to allow it.
+ * With SYNC_DELETE_ENABLED=false (the replaced system's deleteSyncDisabled) there is no deletion
+ * pass at all: the step context says `deletePass: "skipped"` with the reason, and so does the
+ * exit message.
  */
 import type { JobDefinition, StepContext, StepOutcome } from "../batch/runner.ts";
 import { coerceError } from "../lib/errors.ts";
@@ -65,6 +68,8 @@ export interface SyncStepOptions {
   skipLimit: number;
   /** Largest share of the items one execution may delete without allowMassDelete. */
   deleteMaxFraction: number;
+  /** false (SYNC_DELETE_ENABLED=false): no deletion pass; the step context records the skip. */
+  deleteEnabled?: boolean;
   perPage?: number;
   /** Pages worked on at once (bounded memory: pagesInFlight × perPage projects). */
   pagesInFlight?: number;
@@ -206,6 +211,7 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     return { status: "STOPPED" };
   }
   const state = { checkpoint, skipped, skippedTotal, scanComplete: true };
+  if (opts.deleteEnabled === false) return skipDeletions(ctx, opts, state);
   return deleteUnseen(ctx, opts, state);
 }
 
@@ -224,6 +230,30 @@ async function settlePage(work: Promise<void>[]): Promise<void> {
   const failure = rejected.find((reason) => !(reason instanceof NotStarted));
   if (failure !== undefined) throw failure;
   if (rejected.length > 0) throw new NotStarted();
+}
+
+export const DELETE_PASS_SKIPPED = "deletion pass skipped: SYNC_DELETE_ENABLED=false";
+
+/** SYNC_DELETE_ENABLED=false: record in the step context that no deletion pass ran, and why. */
+async function skipDeletions(
+  ctx: StepContext,
+  opts: SyncStepOptions,
+  state: Record<string, unknown>,
+): Promise<StepOutcome> {
+  const instanceId = ctx.execution.jobInstanceId;
+  const unseen = await opts.seen.countUnseen(instanceId);
+  ctx.logger.info("scan complete; deletion pass skipped", { unseen, reason: "SYNC_DELETE_ENABLED=false" });
+  await ctx.saveCheckpoint({
+    ...state,
+    deletePass: "skipped",
+    deletePassReason: DELETE_PASS_SKIPPED,
+    unseen,
+  });
+  await opts.seen.clear(instanceId);
+  return {
+    status: "COMPLETED",
+    exitMessage: `${DELETE_PASS_SKIPPED} (${unseen} items not seen in GitLab were kept)`,
+  };
 }
 
 /** The deletion pass, after a complete scan; resumable from `deleteAfter`. */

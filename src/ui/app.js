@@ -287,6 +287,7 @@ function renderCurrent() {
   $("current-summary").replaceChildren(
     el("a", { href: `#/runs/${e.id}`, text: `Run #${e.id}` }),
     ` · ${e.trigger} · started ${fmtTime(e.startTime)} · ${fmtDuration(runDuration(e))}`,
+    e.runner ? ` · on ${e.runner}` : "",
     e.exitMessage ? ` · ${e.exitMessage}` : "",
   );
 
@@ -502,6 +503,7 @@ async function refreshDetail() {
     ["Exit code", e.exitCode],
     ["Trigger", e.trigger],
     ["Restart of", e.restartOf ? `#${e.restartOf}` : "—"],
+    ["Runner (host/pod)", e.runner ?? "—"],
     ["Created", fmtTime(e.createTime)],
     ["Started", fmtTime(e.startTime)],
     ["Ended", fmtTime(e.endTime)],
@@ -510,6 +512,7 @@ async function refreshDetail() {
     ["Read", fmtInt(e.counts?.read)],
     ["Hooks checked", fmtInt(e.counts?.hooksChecked)],
     ["Monitor published", fmtInt(e.counts?.monitorPublished)],
+    ["Hooks adopted", fmtInt(e.counts?.hooksAdopted)],
     ["Update published", fmtInt(e.counts?.updatePublished)],
     ["Delete published", fmtInt(e.counts?.deletePublished)],
     ["Skipped", fmtInt(e.counts?.skipped)],

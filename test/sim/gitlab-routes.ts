@@ -1,10 +1,11 @@
 /**
  * The simulator's REST routes under /api/v4, answering as GitLab's documentation says: group
- * and group-projects lookup by id or URL-encoded full path, project hooks (list and create),
+ * and group-projects lookup by id or URL-encoded full path, project hooks (list, create, edit and
+ * delete),
  * project, commits and repository files. Faults, pacing and auth live in gitlab.ts.
  */
 import { commitJson, hookJson, paginate, projectJson } from "./gitlab-json.ts";
-import { fakeSha, type SimCommit, type SimProject, type SimState } from "./gitlab-state.ts";
+import { fakeSha, type SimCommit, type SimHook, type SimProject, type SimState } from "./gitlab-state.ts";
 
 export interface RouteMatch {
   name: string; // e.g. "GET /groups/:id/projects", for recording
@@ -123,6 +124,45 @@ export function matchRoute(state: SimState, req: Request, url: URL, base: string
           token: typeof body.token === "string" ? body.token : "",
         });
         return json(hookJson(hook), 201);
+      },
+    };
+  }
+  if (sub === "hooks" && rest.length === 1 && (method === "PUT" || method === "DELETE")) {
+    const hookId = Number(rest[0]);
+    const findHook = (p: SimProject) => state.hooksOf(p).find((h) => h.id === hookId);
+    if (method === "PUT") {
+      // "Edit a project webhook": url is required; attributes not sent keep their values; a
+      // changed url resets the secret token unless the request sets one. Answers the hook.
+      return {
+        name: "PUT /projects/:id/hooks/:hook_id",
+        handle: async () => {
+          const p = project();
+          if (!p) return notFound("Project");
+          const hook = findHook(p);
+          if (!hook) return json({ message: "404 Not found" }, 404); // GitLab's answer for a missing record
+          const body = await readBody(req, url);
+          const hookUrl = typeof body.url === "string" ? body.url : "";
+          if (hookUrl === "") return json({ error: "url is missing" }, 400);
+          const changes: Partial<SimHook> = { url: hookUrl };
+          if (body.push_events !== undefined) changes.pushEvents = bool(String(body.push_events)) ?? true;
+          if (body.enable_ssl_verification !== undefined)
+            changes.enableSslVerification = bool(String(body.enable_ssl_verification)) ?? true;
+          if (typeof body.token === "string") changes.token = body.token;
+          else if (hookUrl !== hook.url) changes.token = "";
+          return json(hookJson(state.editHook(hook, changes)));
+        },
+      };
+    }
+    // "Delete project webhook": 204 without a body; an unknown hook is a 404.
+    return {
+      name: "DELETE /projects/:id/hooks/:hook_id",
+      handle: () => {
+        const p = project();
+        if (!p) return notFound("Project");
+        const hook = findHook(p);
+        if (!hook) return json({ message: "404 Not found" }, 404); // GitLab's answer for a missing record
+        state.removeHook(p, hook.id);
+        return new Response(null, { status: 204 });
       },
     };
   }

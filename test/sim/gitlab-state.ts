@@ -57,6 +57,9 @@ export interface SeedOptions {
   monitoredFraction: number; // share of projects with a hook pointing at webhookUrl
   otherHookFraction: number; // share of projects with a hook pointing elsewhere
   webhookUrl: string;
+  /** Share of projects with a hook of the replaced service (legacyHookUrl), before ours if any. */
+  legacyHookFraction?: number;
+  legacyHookUrl?: string;
 }
 
 export const DEFAULT_SEED: SeedOptions = {
@@ -70,6 +73,9 @@ export const DEFAULT_SEED: SeedOptions = {
   otherHookFraction: 0.2,
   webhookUrl: "https://item-sync.example.org/webhooks/gitlab",
 };
+
+/** The replaced service's hook url (its in-cluster Service), as the seed's hooks point at it. */
+export const LEGACY_HOOK_URL = "http://ap-imrt-iis-service/webHook";
 
 const BASE_TIME = Date.UTC(2024, 0, 1);
 
@@ -247,6 +253,9 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     if (!p.hooks) {
       p.hooks = [];
       const createdAt = p.createdAt;
+      if (unit(p.id, 6) < (seed.legacyHookFraction ?? 0)) {
+        p.hooks.push(newHook(p.id, seed.legacyHookUrl ?? LEGACY_HOOK_URL, createdAt));
+      }
       if (unit(p.id, 5) < seed.otherHookFraction) {
         p.hooks.push(newHook(p.id, "https://ci.example.org/hook", createdAt));
       }
@@ -309,6 +318,19 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
       const hook = newHook(p.id, fields.url, new Date().toISOString(), fields);
       hooksOf(p).push(hook);
       return hook;
+    },
+    /** Edits a hook in place as PUT /hooks/:hook_id does: same id, new attributes. */
+    editHook(hook: SimHook, changes: Partial<Omit<SimHook, "id" | "projectId" | "createdAt">>): SimHook {
+      Object.assign(hook, changes);
+      return hook;
+    },
+    /** Removes a hook as DELETE /hooks/:hook_id does; false when the project has no such hook. */
+    removeHook(p: SimProject, hookId: number): boolean {
+      const hooks = hooksOf(p);
+      const i = hooks.findIndex((h) => h.id === hookId);
+      if (i < 0) return false;
+      hooks.splice(i, 1);
+      return true;
     },
     /** New projects get ids above every existing one, as in GitLab. */
     addProject(opts: { namespaceId?: number; shared?: boolean; archived?: boolean } = {}): SimProject {

@@ -153,6 +153,56 @@ describe("hooks, commits, files", () => {
     expect(sim.state.project(id)?.hooks?.at(-1)?.token).toBe("s3cret");
   });
 
+  test("PUT /hooks/:hook_id edits in place: same id, unsent attributes kept, a new url resets the token unless sent", async () => {
+    const id = 8;
+    const send = (method: string, path: string, body?: unknown) =>
+      fetch(`${sim.url}/api/v4${path}`, {
+        method,
+        headers: { ...auth(), "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const created = (await (
+      await send("POST", `/projects/${id}/hooks`, {
+        url: "http://old.example/webHook",
+        push_events: false,
+        enable_ssl_verification: false,
+        token: "old-token",
+      })
+    ).json()) as { id: number };
+    const hook = () => sim.state.project(id)?.hooks?.find((h) => h.id === created.id);
+
+    const edited = await send("PUT", `/projects/${id}/hooks/${created.id}`, {
+      url: "https://new.example/hook",
+      push_events: true,
+      token: "new-token",
+    });
+    expect(edited.status).toBe(200);
+    const body = (await edited.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ id: created.id, url: "https://new.example/hook", push_events: true });
+    expect(body).not.toHaveProperty("token");
+    expect(hook()).toMatchObject({ url: "https://new.example/hook", pushEvents: true, token: "new-token" });
+    expect(hook()?.enableSslVerification).toBe(false); // not sent: kept
+
+    await send("PUT", `/projects/${id}/hooks/${created.id}`, { url: "https://other.example/hook" });
+    expect(hook()?.token).toBe(""); // url changed without a token: reset
+    expect((await send("PUT", `/projects/${id}/hooks/${created.id}`, {})).status).toBe(400);
+    const missing = await send("PUT", `/projects/${id}/hooks/999999`, { url: "https://x.example" });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ message: "404 Not found" });
+  });
+
+  test("DELETE /hooks/:hook_id removes the hook with 204; an unknown hook is a 404", async () => {
+    const id = 9;
+    const hook = sim.state.addHook(sim.state.project(id)!, { url: "http://old.example/webHook" });
+    const del = () =>
+      fetch(`${sim.url}/api/v4/projects/${id}/hooks/${hook.id}`, { method: "DELETE", headers: auth() });
+    const first = await del();
+    expect(first.status).toBe(204);
+    expect(await first.text()).toBe("");
+    expect(sim.state.hooksOf(sim.state.project(id)!).some((h) => h.id === hook.id)).toBe(false);
+    expect((await del()).status).toBe(404);
+  });
+
   test("commits newest first; files are base64 at a ref; ref is required", async () => {
     const c = sim.state.pushCommit(3, { files: { "item.json": '{"v":2}' } });
     const list = (await (

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import {
@@ -188,6 +188,7 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   await page.locator("#history tbody tr a").first().click();
   await page.locator("#detail-body", { hasText: "Checkpoint" }).waitFor();
   expect(await page.locator("#detail-body").textContent()).toContain("itemSynchronizationStep");
+  expect(await page.locator("#detail-body").textContent()).toContain(`Runner (host/pod)${hostname()}`);
   await shot(page, "08-run-detail");
   await page.getByLabel("Status").selectOption("");
 
