@@ -64,12 +64,23 @@ export function helmBinary(): string {
   return out.stdout.toString().trim();
 }
 
-/** `helm template` with the given values (written to a file, as a user's values file would be). */
-export async function renderChart(values: unknown, dir: string, extra: string[] = []): Promise<K8sObject[]> {
-  const file = join(dir, "values.json");
-  await Bun.write(file, JSON.stringify(values));
+/**
+ * `helm template` with the given values (written to a file in `dir`, as a user's values file
+ * would be; none when null) and extra helm arguments.
+ */
+export async function renderChart(
+  values: unknown,
+  dir: string | null,
+  extra: string[] = [],
+): Promise<K8sObject[]> {
+  const valueArgs: string[] = [];
+  if (values !== null && dir !== null) {
+    const file = join(dir, "values.json");
+    await Bun.write(file, JSON.stringify(values));
+    valueArgs.push("-f", file);
+  }
   const proc = Bun.spawnSync(
-    [helmBinary(), "template", "rel", CHART, "--namespace", "imrt", "-f", file, ...extra],
+    [helmBinary(), "template", "rel", CHART, "--namespace", "imrt", ...valueArgs, ...extra],
     {
       env: {
         ...process.env,
