@@ -162,6 +162,7 @@ beforeAll(async () => {
       worker: { enabled: true },
       // free host ports: the pods share the host's network here
       serve: { containerPort: freePort() },
+      metrics: { port: freePort() },
     },
     await Bun.$`mktemp -d /tmp/item-sync-chart.XXXXXX`.text().then((s) => s.trim()),
   );

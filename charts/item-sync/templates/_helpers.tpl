@@ -125,8 +125,8 @@ existing Secret may leave them out.
 {{- if has $key $secretVars }}
 {{- fail (printf "config.%s is a secret: set secrets.values.%s or use secrets.existingSecret" $key $key) }}
 {{- end }}
-{{- if has $key (list "PORT" "INGEST_ENABLED" "DB_MIGRATE") }}
-{{- fail (printf "config.%s is set by the chart (serve.containerPort, serve.ingestEnabled, migrations.mode)" $key) }}
+{{- if has $key (list "PORT" "METRICS_PORT" "INGEST_ENABLED" "DB_MIGRATE") }}
+{{- fail (printf "config.%s is set by the chart (serve.containerPort, metrics.port, serve.ingestEnabled, migrations.mode)" $key) }}
 {{- end }}
 {{- end }}
 {{- if not (has .Values.migrations.mode (list "startup" "hook" "none")) }}
@@ -134,6 +134,9 @@ existing Secret may leave them out.
 {{- end }}
 {{- if le (int .Values.terminationGracePeriodSeconds) 25 }}
 {{- fail "terminationGracePeriodSeconds must be above 25 (the service's graceful shutdown time)" }}
+{{- end }}
+{{- if eq (int .Values.metrics.port) (int .Values.serve.containerPort) }}
+{{- fail "metrics.port must differ from serve.containerPort" }}
 {{- end }}
 {{- if lt (int .Values.serve.replicaCount) 1 }}
 {{- fail "serve.replicaCount must be at least 1" }}
@@ -194,7 +197,7 @@ checksum/secret: {{ include (print $root.Template.BasePath "/secret.yaml") $root
 
 {{/*
 Annotations of serve and worker pods: those of item-sync.podAnnotations plus, with
-metrics.podAnnotations, the prometheus.io scrape annotations (both serve /metrics on the http
+metrics.podAnnotations, the prometheus.io scrape annotations (both serve /metrics on the metrics
 port). Call with (dict "root" $ "extra" .Values.<component>.podAnnotations).
 */}}
 {{- define "item-sync.scrapedPodAnnotations" -}}
@@ -202,7 +205,7 @@ port). Call with (dict "root" $ "extra" .Values.<component>.podAnnotations).
 {{- $extra := .extra | default dict | deepCopy }}
 {{- if $root.Values.metrics.podAnnotations }}
 {{- $_ := set $extra "prometheus.io/scrape" "true" }}
-{{- $_ := set $extra "prometheus.io/port" (toString $root.Values.serve.containerPort) }}
+{{- $_ := set $extra "prometheus.io/port" (toString $root.Values.metrics.port) }}
 {{- $_ := set $extra "prometheus.io/path" "/metrics" }}
 {{- end }}
 {{- include "item-sync.podAnnotations" (dict "root" $root "extra" $extra) }}
