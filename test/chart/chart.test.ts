@@ -251,6 +251,12 @@ describe("helm template with the default values", () => {
     expectHardened(one(objects, "Deployment", "rel-item-sync"));
   });
 
+  test("without secrets.values.WEBHOOK_SECRET the chart's Secret holds a generated one of 32 characters", () => {
+    const secret = one(objects, "Secret", "rel-item-sync");
+    const value = Buffer.from(secret.data?.WEBHOOK_SECRET ?? "", "base64").toString();
+    expect(value).toMatch(/^[A-Za-z0-9]{32}$/);
+  });
+
   test("serve has liveness, readiness and startup probes on its metrics port (METRICS_PORT)", () => {
     const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
     expect(c.ports).toContainEqual({ name: "http", containerPort: 8080, protocol: "TCP" });
@@ -621,6 +627,10 @@ describe("chart values", () => {
     [["--set", "config.DATABASE_URL=postgres://u:p@h/db"], /config\.DATABASE_URL is a secret/],
     [["--set", "config.PORT=9090"], /config\.PORT is set by the chart/],
     [["--set", "config.METRICS_PORT=9464"], /config\.METRICS_PORT is set by the chart/],
+    [
+      ["--set", "secrets.values.WEBHOOK_SECRET=short-secret"],
+      /WEBHOOK_SECRET must be at least 24 characters/,
+    ],
     [["--set", "metrics.port=8080"], /metrics\.port must differ from serve\.containerPort/],
     [["--set", "metrics.port=0"], /metrics/],
     [["--set", "terminationGracePeriodSeconds=20"], /terminationGracePeriodSeconds/],
