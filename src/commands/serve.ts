@@ -55,6 +55,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
       itemCount: () => items.count(),
       ingest: ingestCounters ? () => ingestCounters : undefined,
+      health,
     });
     const app = createApp({
       jobs: core.jobs,

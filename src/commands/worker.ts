@@ -20,11 +20,8 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
     const gitlab = createGitlabClient(config.gitlab, { logger });
     const ingest = await startIngest({ config, broker, db, gitlab, logger });
     lifecycle.defer("ingest workers", () => ingest.close());
-    const probes = {
-      health: readiness(db, broker),
-      metrics: createMetrics({ ingest: () => ingest.counters }),
-      logger,
-    };
+    const health = readiness(db, broker);
+    const probes = { health, metrics: createMetrics({ ingest: () => ingest.counters, health }), logger };
     const app = createProbeApp(probes);
     app.listen({ hostname: config.host, port: config.port });
     lifecycle.defer("http server", async () => {
