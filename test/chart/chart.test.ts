@@ -337,17 +337,20 @@ describe("helm template with every option on (values-all.yaml)", () => {
     ({ text, objects } = render(["-f", valuesAll]));
   });
 
-  test("renders both Deployments, the migration Job, Ingress, ServiceMonitor, PodMonitor and two PDBs", () => {
+  test("renders both Deployments, the migration Job, Ingress, monitors, alerts, dashboard, NetworkPolicy and two PDBs", () => {
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(kinds).toEqual([
       "ConfigMap/rel-item-sync",
+      "ConfigMap/rel-item-sync-dashboard",
       "Deployment/rel-item-sync",
       "Deployment/rel-item-sync-worker",
       "Ingress/rel-item-sync",
       "Job/rel-item-sync-migrate",
+      "NetworkPolicy/rel-item-sync",
       "PodDisruptionBudget/rel-item-sync",
       "PodDisruptionBudget/rel-item-sync-worker",
       "PodMonitor/rel-item-sync-worker",
+      "PrometheusRule/rel-item-sync",
       "Secret/rel-item-sync",
       "Secret/rel-item-sync-migrate",
       "Service/rel-item-sync",
