@@ -543,6 +543,18 @@ describe("chart values", () => {
     expect(checksum(["--set", "config.LOG_LEVEL=warn"])).not.toBe(checksum([]));
   });
 
+  test("image.digest pins every container to repository@digest, whatever the tag", () => {
+    const digest = `sha256:${"ab12".repeat(16)}`;
+    const { objects } = render([
+      "--set",
+      `image.digest=${digest},image.tag=9.9.9,migrations.mode=hook,worker.enabled=true`,
+    ]);
+    const images = workloads(objects).flatMap((o) => podTemplate(o).spec.containers.map((c) => c.image));
+    expect(images).toHaveLength(3);
+    for (const image of images) expect(image).toBe(`registry.example.org/imrt/item-sync@${digest}`);
+    expect(lint(["--set", "image.digest=latest"]).code).not.toBe(0);
+  });
+
   test("migrations.mode=none: no Job, no start-up migration", () => {
     const { objects } = render(["--set", "migrations.mode=none"]);
     expect(all(objects, "Job")).toHaveLength(0);
