@@ -38,7 +38,7 @@ log() { echo "== $*" >&2; }
 have() { podman image exists "$1"; }
 
 # Pull an upstream base (quietly); false when no registry answers.
-pull() { have "$1" || podman pull -q "$1" >/dev/null 2>&1; }
+pull() { have "$1" || timeout 300 podman pull -q "$1" >/dev/null 2>&1; }
 
 make_debian() {
   if have "$local_debian" && [ -z "${IMAGE_REBUILD_BASES:-}" ]; then return; fi
