@@ -106,7 +106,7 @@ ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ss
 RUN chmod 755 /usr/local/bin/bun && ln -s bun /usr/local/bin/bunx && bun --version
 WORKDIR /home/bun/app
 CF
-  podman build -q --format docker -t "$local_bun" "$ctx" >/dev/null
+  podman build -q --format docker --network host -t "$local_bun" "$ctx" >/dev/null
 }
 
 build_args=()

@@ -18,6 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "podman.sh: install ${missing[*]} (needs root: apt-get install ${missing[*]})" >&2; exit 1; }
   echo "== installing ${missing[*]} (apt)" >&2
   apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # with the recommended packages: podman's network backend (netavark, CNI plugins) and helpers
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 echo "${CONTAINERS_CONF:-$repo/scripts/podman/containers.conf}"
