@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test` (or `bun run test`) — the whole test suite, on a fresh Debian machine too: installs what it lacks
-# (bun, dependencies, PostgreSQL, RabbitMQ), starts a private Postgres and a private RabbitMQ on
+# (bun, dependencies, PostgreSQL, RabbitMQ, Chromium, promtool, podman), starts a private Postgres and a private RabbitMQ on
 # free ports, then runs lint, typecheck, the migration freshness check, the build of the binary,
 # and `bun test` against real SQLite, Postgres and RabbitMQ. Ends with "N passed, N failed".
 set -euo pipefail
@@ -16,6 +16,17 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+
+# promtool (Debian's prometheus package) for the chart's alerting-rule tests (test/chart).
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "== installing prometheus (promtool)" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
+# podman, runc and debootstrap for the container test (test/container: it builds the image with
+# scripts/image.sh, making the base images once per machine, and runs the chart's pods).
+scripts/podman.sh --with-debootstrap >/dev/null
 
 work=$(mktemp -d /tmp/item-sync-test.XXXXXX)
 chmod 755 "$work"

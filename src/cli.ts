@@ -10,6 +10,8 @@ Usage:
                                        unless --fresh); --wait prints progress every second.
                                        Exit 0 COMPLETED, 1 FAILED/STOPPED, 3 one already running
   item-sync migrate                    apply database migrations and exit
+  item-sync health [--url URL]         probe GET /health/live of a running serve/worker (default
+                                       http://127.0.0.1:$PORT); exit 0 healthy, 1 not
   item-sync jobs [list [--status S] [--limit N]]
   item-sync jobs show ID
   item-sync jobs reset ID [--force]
@@ -31,9 +33,10 @@ const KNOWN_FLAGS: Record<string, string[]> = {
   worker: [],
   sync: ["wait", "fresh", "allow-mass-delete"],
   migrate: [],
+  health: ["url"],
   jobs: ["status", "limit", "force"],
 };
-const VALUE_FLAGS = new Set(["status", "limit"]);
+const VALUE_FLAGS = new Set(["status", "limit", "url"]);
 
 export class UsageError extends Error {}
 

@@ -52,6 +52,8 @@ export interface AuthConfig {
 export interface Config {
   host: string;
   port: number;
+  /** A second port serving only /metrics and /health/* (METRICS_PORT); null = none. */
+  metricsPort: number | null;
   databaseUrl: string;
   /** Postgres schema holding every item-sync table (ignored for SQLite). */
   databaseSchema: string;
@@ -99,6 +101,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
   const config: Config = {
     host: read.string("HOST", "0.0.0.0"),
     port: read.int("PORT", 8080, 0, 65535),
+    metricsPort: env.METRICS_PORT?.trim() ? read.int("METRICS_PORT", 0, 1, 65535) : null,
     databaseUrl: read.databaseUrl("DATABASE_URL", "sqlite:./item-sync.db"),
     databaseSchema: read.schema("DATABASE_SCHEMA", "public"),
     gitlab: {
@@ -146,6 +149,10 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
     dbMigrate: read.bool("DB_MIGRATE", true),
     logLevel: read.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
   };
+
+  if (config.metricsPort !== null && config.metricsPort === config.port) {
+    problems.push("METRICS_PORT: must differ from PORT");
+  }
 
   if (needs.auth) {
     const a = config.auth;

@@ -5,6 +5,7 @@
 import { type ParsedArgs, parseArgs, USAGE, UsageError } from "./cli.ts";
 import { jobsCommand, migrateCommand } from "./commands/admin.ts";
 import { EXIT, VERSION } from "./commands/compose.ts";
+import { healthCommand } from "./commands/health.ts";
 import { serve } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { worker } from "./commands/worker.ts";
@@ -37,6 +38,15 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === "version") {
     process.stdout.write(`item-sync ${VERSION}\n`);
     return EXIT.ok;
+  }
+  if (args.command === "health") {
+    // A probe of another process: it needs PORT at most, never the service's configuration.
+    try {
+      return await healthCommand(args.flags.url, process.env);
+    } catch (err) {
+      process.stderr.write(redact(`item-sync: ${coerceError(err).message}\n`));
+      return err instanceof UsageError ? EXIT.usage : EXIT.failed;
+    }
   }
 
   let config: Config;

@@ -8,9 +8,13 @@ import { Counter, Gauge, Registry } from "prom-client";
 import type { JobRepository } from "./batch/repository.ts";
 import type { JobRunner } from "./batch/runner.ts";
 import { type Counts, JOB_STATUSES, zeroCounts } from "./batch/types.ts";
+import type { HealthCheck } from "./http/routes-health.ts";
 import { METRICS_CONTENT_TYPE, registry } from "./lib/telemetry.ts";
 
 export { METRICS_CONTENT_TYPE };
+
+/** Statuses of `item_sync_job_last_end_timestamp_seconds` (what the alerting rules compare). */
+const TERMINAL_STATUSES = ["COMPLETED", "FAILED", "STOPPED", "ABANDONED"] as const;
 
 /** Executions looked at for `item_sync_job_executions`. */
 const RECENT_EXECUTIONS = 100;
@@ -34,6 +38,8 @@ export interface MetricsDeps {
   itemCount?: () => Promise<number>;
   /** This process's ingest handler outcomes, when it runs ingest workers. */
   ingest?: () => IngestFigures;
+  /** The readiness checks (database, broker), exported as `item_sync_ready` for alerting. */
+  health?: HealthCheck;
 }
 
 /** Returns the scrape function: the whole text exposition of this process. */
@@ -52,6 +58,19 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
         const recent = await jobs.repository.list({ limit: RECENT_EXECUTIONS });
         for (const status of JOB_STATUSES) {
           this.set({ status }, recent.filter((e) => e.status === status).length);
+        }
+      },
+    });
+
+    new Gauge({
+      name: "item_sync_job_last_end_timestamp_seconds",
+      help: "End time (Unix seconds) of the most recent execution ending in each terminal status; 0 when none.",
+      labelNames: ["status"] as const,
+      registers,
+      async collect() {
+        for (const status of TERMINAL_STATUSES) {
+          const [last] = await jobs.repository.list({ status, limit: 1 });
+          this.set({ status }, last?.endTime ? last.endTime.getTime() / 1000 : 0);
         }
       },
     });
@@ -76,6 +95,20 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
       async collect() {
         const counts = (await running())?.counts ?? zeroCounts();
         for (const [count, value] of Object.entries(counts)) this.set({ count }, value);
+      },
+    });
+  }
+
+  if (deps.health) {
+    const health = deps.health;
+    new Gauge({
+      name: "item_sync_ready",
+      help: "1 when the readiness check passes (database answers, broker connected), else 0; by check.",
+      labelNames: ["check"] as const,
+      registers,
+      async collect() {
+        const { checks } = await health.ready();
+        for (const [check, state] of Object.entries(checks)) this.set({ check }, state === "ok" ? 1 : 0);
       },
     });
   }

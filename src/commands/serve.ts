@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import { createApp } from "../http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/auth.ts";
 import { createOAuthAuthenticators } from "../http/oauth.ts";
+import { listenMetricsPort } from "../http/probe-app.ts";
 import { createItemStore } from "../ingest/item-store.ts";
 import { type Ingest, startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
@@ -49,6 +50,13 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     }
     const items = createItemStore(core.db);
     const ingestCounters = ingest?.counters;
+    const health = readiness(core.db, core.broker);
+    const metrics = createMetrics({
+      jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
+      itemCount: () => items.count(),
+      ingest: ingestCounters ? () => ingestCounters : undefined,
+      health,
+    });
     const app = createApp({
       jobs: core.jobs,
       items,
@@ -74,12 +82,8 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
         createStaticTokenAuthenticator(config.auth.apiTokens),
         ...createOAuthAuthenticators(config.auth, { logger }),
       ]),
-      health: readiness(core.db, core.broker),
-      metrics: createMetrics({
-        jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
-        itemCount: () => items.count(),
-        ingest: ingestCounters ? () => ingestCounters : undefined,
-      }),
+      health,
+      metrics,
       logger,
       version: VERSION,
       ui: { clientId: config.auth.uiClientId ?? "", authorizeUrl: config.auth.authorizeUrl ?? "" },
@@ -88,7 +92,8 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     lifecycle.defer("http server", async () => {
       await app.stop();
     });
-    logger.info("serving", { host: config.host, port: app.server?.port, version: VERSION });
+    const metricsPort = listenMetricsPort(config, { health, metrics, logger }, lifecycle);
+    logger.info("serving", { host: config.host, port: app.server?.port, metricsPort, version: VERSION });
     return await untilSignal();
   } catch (err) {
     await lifecycle.shutdown("start-up failed");

@@ -1,10 +1,10 @@
 /**
  * `item-sync worker`: the ingest workers only, with a small HTTP server on HOST:PORT for probes
- * and metrics (/health/live, /health/ready, /metrics).
+ * and metrics (/health/live, /health/ready, /metrics), also on METRICS_PORT when set.
  */
 import type { Config } from "../config.ts";
 import { createGitlabClient } from "../gitlab/client.ts";
-import { createProbeApp } from "../http/probe-app.ts";
+import { createProbeApp, listenMetricsPort } from "../http/probe-app.ts";
 import { startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
 import { createLifecycle } from "../lifecycle.ts";
@@ -20,16 +20,20 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
     const gitlab = createGitlabClient(config.gitlab, { logger });
     const ingest = await startIngest({ config, broker, db, gitlab, logger });
     lifecycle.defer("ingest workers", () => ingest.close());
-    const app = createProbeApp({
-      health: readiness(db, broker),
-      metrics: createMetrics({ ingest: () => ingest.counters }),
-      logger,
-    });
+    const health = readiness(db, broker);
+    const probes = { health, metrics: createMetrics({ ingest: () => ingest.counters, health }), logger };
+    const app = createProbeApp(probes);
     app.listen({ hostname: config.host, port: config.port });
     lifecycle.defer("http server", async () => {
       await app.stop();
     });
-    logger.info("worker started", { host: config.host, port: app.server?.port, version: VERSION });
+    const metricsPort = listenMetricsPort(config, probes, lifecycle);
+    logger.info("worker started", {
+      host: config.host,
+      port: app.server?.port,
+      metricsPort,
+      version: VERSION,
+    });
     return await untilSignal();
   } catch (err) {
     await lifecycle.shutdown("start-up failed");

@@ -1,10 +1,13 @@
 /**
  * The HTTP server of `item-sync worker`: only what Kubernetes and Prometheus need — liveness,
  * readiness (database and broker) and /metrics (the consumers' figures live in this process).
- * No API, no dashboard, no authentication: nothing here changes state.
+ * No API, no dashboard, no authentication: nothing here changes state. The same server answers
+ * on METRICS_PORT in serve and worker, so probes and scrapes need not share the API's port.
  */
 import { Elysia } from "elysia";
+import type { Config } from "../config.ts";
 import type { Logger } from "../lib/log.ts";
+import type { Lifecycle } from "../lifecycle.ts";
 import { mapError } from "./errors.ts";
 import { type HealthCheck, healthRoutes } from "./routes-health.ts";
 
@@ -18,4 +21,22 @@ export function createProbeApp(deps: ProbeAppDeps) {
   return new Elysia()
     .onError(({ code, error, request }) => mapError(code, error, deps.logger, new URL(request.url).pathname))
     .use(healthRoutes(deps));
+}
+
+/**
+ * With METRICS_PORT set, serves /metrics and /health/* on HOST:METRICS_PORT too (stopped with the
+ * lifecycle); returns the port listened on, or null when METRICS_PORT is unset.
+ */
+export function listenMetricsPort(
+  config: Pick<Config, "host" | "metricsPort">,
+  deps: ProbeAppDeps,
+  lifecycle: Lifecycle,
+): number | null {
+  if (config.metricsPort === null) return null;
+  const app = createProbeApp(deps);
+  app.listen({ hostname: config.host, port: config.metricsPort });
+  lifecycle.defer("metrics server", async () => {
+    await app.stop();
+  });
+  return app.server?.port ?? config.metricsPort;
 }

@@ -2,7 +2,7 @@
  * The Helm chart (charts/item-sync) with a real helm binary (scripts/helm.sh): lint --strict and
  * template with the default values, with test/chart/values-all.yaml (every option on) and with an
  * existing Secret; the rendered objects are parsed and checked. Also the Dockerfile's structure
- * (no Docker engine runs here, so it cannot be built).
+ * (test/container builds it and runs the rendered pods from it).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -251,13 +251,36 @@ describe("helm template with the default values", () => {
     expectHardened(one(objects, "Deployment", "rel-item-sync"));
   });
 
-  test("serve has liveness, readiness and startup probes on its HTTP port", () => {
+  test("without secrets.values.WEBHOOK_SECRET the chart's Secret holds a generated one of 32 characters", () => {
+    const secret = one(objects, "Secret", "rel-item-sync");
+    const value = Buffer.from(secret.data?.WEBHOOK_SECRET ?? "", "base64").toString();
+    expect(value).toMatch(/^[A-Za-z0-9]{32}$/);
+  });
+
+  test("serve has liveness, readiness and startup probes on its metrics port (METRICS_PORT)", () => {
     const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
     expect(c.ports).toContainEqual({ name: "http", containerPort: 8080, protocol: "TCP" });
-    expect(c.livenessProbe?.httpGet).toEqual({ path: "/health/live", port: "http" });
-    expect(c.readinessProbe?.httpGet).toEqual({ path: "/health/ready", port: "http" });
-    expect(c.startupProbe?.httpGet?.path).toBe("/health/live");
+    expect(c.ports).toContainEqual({ name: "metrics", containerPort: 9090, protocol: "TCP" });
+    expect(c.livenessProbe?.httpGet).toEqual({ path: "/health/live", port: "metrics" });
+    expect(c.readinessProbe?.httpGet).toEqual({ path: "/health/ready", port: "metrics" });
+    expect(c.startupProbe?.httpGet).toEqual({ path: "/health/live", port: "metrics" });
     expect(env(c, "PORT")?.value).toBe("8080");
+    expect(env(c, "METRICS_PORT")?.value).toBe("9090");
+  });
+
+  test("the Service's metrics port is for scrapers only: the Ingress routes port http", () => {
+    const service = one(objects, "Service", "rel-item-sync");
+    expect(service.spec?.ports?.map((p) => [p.name, p.targetPort])).toEqual([
+      ["http", "http"],
+      ["metrics", "metrics"],
+    ]);
+    const { objects: withIngress } = render(["--set", "ingress.enabled=true"]);
+    const ingress = one(withIngress, "Ingress", "rel-item-sync");
+    const backends = (ingress.spec?.rules ?? []).flatMap((r) =>
+      r.http.paths.map((p) => (p.backend.service as unknown as { port: { name: string } }).port.name),
+    );
+    expect(backends.length).toBeGreaterThan(0);
+    expect(new Set(backends)).toEqual(new Set(["http"]));
   });
 
   test("the grace period outlasts the service's 25 s graceful shutdown", () => {
@@ -314,17 +337,20 @@ describe("helm template with every option on (values-all.yaml)", () => {
     ({ text, objects } = render(["-f", valuesAll]));
   });
 
-  test("renders both Deployments, the migration Job, Ingress, ServiceMonitor, PodMonitor and two PDBs", () => {
+  test("renders both Deployments, the migration Job, Ingress, monitors, alerts, dashboard, NetworkPolicy and two PDBs", () => {
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(kinds).toEqual([
       "ConfigMap/rel-item-sync",
+      "ConfigMap/rel-item-sync-dashboard",
       "Deployment/rel-item-sync",
       "Deployment/rel-item-sync-worker",
       "Ingress/rel-item-sync",
       "Job/rel-item-sync-migrate",
+      "NetworkPolicy/rel-item-sync",
       "PodDisruptionBudget/rel-item-sync",
       "PodDisruptionBudget/rel-item-sync-worker",
       "PodMonitor/rel-item-sync-worker",
+      "PrometheusRule/rel-item-sync",
       "Secret/rel-item-sync",
       "Secret/rel-item-sync-migrate",
       "Service/rel-item-sync",
@@ -344,10 +370,14 @@ describe("helm template with every option on (values-all.yaml)", () => {
     expect(env(c, "GITLAB_TOKEN")?.valueFrom?.secretKeyRef?.name).toBe("rel-item-sync");
   });
 
-  test("the worker's health and metrics port is named http and serves on serve's PORT", () => {
+  test("the worker's health and metrics ports are serve's: http (PORT) and metrics (METRICS_PORT)", () => {
     const c = container(one(objects, "Deployment", "rel-item-sync-worker"), "worker");
-    expect(c.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    expect(c.ports).toEqual([
+      { name: "http", containerPort: 8080, protocol: "TCP" },
+      { name: "metrics", containerPort: 9090, protocol: "TCP" },
+    ]);
     expect(env(c, "PORT")?.value).toBe("8080");
+    expect(env(c, "METRICS_PORT")?.value).toBe("9090");
   });
 
   test("the worker's pods carry the same scrape annotations as serve's, beside their own", () => {
@@ -355,7 +385,7 @@ describe("helm template with every option on (values-all.yaml)", () => {
       const a = podTemplate(one(objects, "Deployment", name)).metadata.annotations ?? {};
       return [a["prometheus.io/scrape"], a["prometheus.io/port"], a["prometheus.io/path"]];
     };
-    expect(scrape("rel-item-sync-worker")).toEqual(["true", "8080", "/metrics"]);
+    expect(scrape("rel-item-sync-worker")).toEqual(["true", "9090", "/metrics"]);
     expect(scrape("rel-item-sync-worker")).toEqual(scrape("rel-item-sync"));
     const annotations = podTemplate(one(objects, "Deployment", "rel-item-sync-worker")).metadata.annotations;
     expect(annotations?.["example.org/team"]).toBe("imrt");
@@ -366,8 +396,9 @@ describe("helm template with every option on (values-all.yaml)", () => {
     const serviceMonitor = one(objects, "ServiceMonitor", "rel-item-sync");
     expect(podMonitor.apiVersion).toBe("monitoring.coreos.com/v1");
     expect(podMonitor.spec?.podMetricsEndpoints).toEqual([
-      { port: "http", path: "/metrics", interval: "30s" },
+      { port: "metrics", path: "/metrics", interval: "30s" },
     ]);
+    expect(serviceMonitor.spec?.endpoints?.[0]?.port).toBe("metrics");
     expect(podMonitor.spec?.podMetricsEndpoints?.[0]?.interval).toBe(
       serviceMonitor.spec?.endpoints?.[0]?.interval,
     );
@@ -512,6 +543,18 @@ describe("chart values", () => {
     expect(checksum(["--set", "config.LOG_LEVEL=warn"])).not.toBe(checksum([]));
   });
 
+  test("image.digest pins every container to repository@digest, whatever the tag", () => {
+    const digest = `sha256:${"ab12".repeat(16)}`;
+    const { objects } = render([
+      "--set",
+      `image.digest=${digest},image.tag=9.9.9,migrations.mode=hook,worker.enabled=true`,
+    ]);
+    const images = workloads(objects).flatMap((o) => podTemplate(o).spec.containers.map((c) => c.image));
+    expect(images).toHaveLength(3);
+    for (const image of images) expect(image).toBe(`registry.example.org/imrt/item-sync@${digest}`);
+    expect(lint(["--set", "image.digest=latest"]).code).not.toBe(0);
+  });
+
   test("migrations.mode=none: no Job, no start-up migration", () => {
     const { objects } = render(["--set", "migrations.mode=none"]);
     expect(all(objects, "Job")).toHaveLength(0);
@@ -523,19 +566,22 @@ describe("chart values", () => {
     const { objects } = render(["--set", "worker.enabled=true"]);
     const worker = container(one(objects, "Deployment", "rel-item-sync-worker"), "worker");
     const serve = container(one(objects, "Deployment", "rel-item-sync"), "serve");
-    expect(worker.livenessProbe?.httpGet).toEqual({ path: "/health/live", port: "http" });
-    expect(worker.readinessProbe?.httpGet).toEqual({ path: "/health/ready", port: "http" });
-    expect(worker.startupProbe?.httpGet).toEqual({ path: "/health/live", port: "http" });
+    expect(worker.livenessProbe?.httpGet).toEqual({ path: "/health/live", port: "metrics" });
+    expect(worker.readinessProbe?.httpGet).toEqual({ path: "/health/ready", port: "metrics" });
+    expect(worker.startupProbe?.httpGet).toEqual({ path: "/health/live", port: "metrics" });
     expect(worker.livenessProbe).toEqual(serve.livenessProbe);
     expect(worker.readinessProbe).toEqual(serve.readinessProbe);
     expect(worker.startupProbe).toEqual(serve.startupProbe);
-    expect(worker.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    expect(worker.ports).toEqual([
+      { name: "http", containerPort: 8080, protocol: "TCP" },
+      { name: "metrics", containerPort: 9090, protocol: "TCP" },
+    ]);
   });
 
   test("the worker's probes and port follow the values", () => {
     const { objects } = render([
       "--set",
-      "worker.enabled=true,worker.startupProbe=null,serve.containerPort=9090",
+      "worker.enabled=true,worker.startupProbe=null,serve.containerPort=8081,metrics.port=9464",
       "--set-json",
       'worker.livenessProbe={"httpGet":null,"exec":{"command":["true"]},"periodSeconds":30}',
     ]);
@@ -548,11 +594,12 @@ describe("chart values", () => {
       timeoutSeconds: 3,
       failureThreshold: 3,
     });
-    expect(c.readinessProbe?.httpGet).toEqual({ path: "/health/ready", port: "http" });
-    expect(c.ports?.[0]?.containerPort).toBe(9090);
-    expect(env(c, "PORT")?.value).toBe("9090");
+    expect(c.readinessProbe?.httpGet).toEqual({ path: "/health/ready", port: "metrics" });
+    expect(c.ports?.map((p) => p.containerPort)).toEqual([8081, 9464]);
+    expect(env(c, "PORT")?.value).toBe("8081");
+    expect(env(c, "METRICS_PORT")?.value).toBe("9464");
     const annotations = podTemplate(one(objects, "Deployment", "rel-item-sync-worker")).metadata.annotations;
-    expect(annotations?.["prometheus.io/port"]).toBe("9090");
+    expect(annotations?.["prometheus.io/port"]).toBe("9464");
   });
 
   test("metrics.podAnnotations=false: neither serve nor worker pods carry scrape annotations", () => {
@@ -594,6 +641,13 @@ describe("chart values", () => {
     [["--set", "config.GITLAB_TOKEN=glpat-oops"], /config\.GITLAB_TOKEN is a secret/],
     [["--set", "config.DATABASE_URL=postgres://u:p@h/db"], /config\.DATABASE_URL is a secret/],
     [["--set", "config.PORT=9090"], /config\.PORT is set by the chart/],
+    [["--set", "config.METRICS_PORT=9464"], /config\.METRICS_PORT is set by the chart/],
+    [
+      ["--set", "secrets.values.WEBHOOK_SECRET=short-secret"],
+      /WEBHOOK_SECRET must be at least 24 characters/,
+    ],
+    [["--set", "metrics.port=8080"], /metrics\.port must differ from serve\.containerPort/],
+    [["--set", "metrics.port=0"], /metrics/],
     [["--set", "terminationGracePeriodSeconds=20"], /terminationGracePeriodSeconds/],
     [["--set", "migrations.mode=later"], /migrations\/mode|migrations\.mode/],
     [["--set", "serve.replicaCount=0"], /serve\/replicaCount|serve\.replicaCount/],
@@ -638,14 +692,18 @@ describe("Dockerfile", () => {
     const ins = await instructions();
     const froms = ins.filter((i) => i.op === "FROM");
     expect(froms).toHaveLength(2);
-    expect(froms[0]?.args).toMatch(/^oven\/bun:\S+ AS builder$/i);
-    expect(ins.find((i) => i.op === "ARG" && i.args.startsWith("BUN_VERSION"))?.args).toBe(
-      "BUN_VERSION=1.4.4",
-    );
+    // the bases are build arguments (scripts/image.sh passes local ones), upstream by default
+    expect(froms[0]?.args).toMatch(/^\$\{BUN_IMAGE\} AS builder$/i);
+    expect(froms[1]?.args).toMatch(/^\$\{RUNTIME_IMAGE\} AS runtime$/i);
+    const arg = (name: string) => ins.find((i) => i.op === "ARG" && i.args.startsWith(`${name}=`))?.args;
+    expect(arg("BUN_VERSION")).toBe("BUN_VERSION=1.4.4");
+    expect(arg("BUN_IMAGE")).toBe(`BUN_IMAGE=oven/bun:$\{BUN_VERSION}`);
+    expect(arg("RUNTIME_IMAGE")).toBe("RUNTIME_IMAGE=debian:bookworm-slim");
     const runs = ins.filter((i) => i.op === "RUN").map((i) => i.args);
     expect(runs.some((r) => r.includes("bun install --frozen-lockfile"))).toBe(true);
     expect(runs.some((r) => r.includes("bun run build"))).toBe(true);
     expect(runs.some((r) => r.includes("ca-certificates"))).toBe(true);
+    expect(runs.some((r) => /\b(curl|wget)\b/.test(r))).toBe(false);
     const runtimeStart = ins.indexOf(froms[1] as { op: string; args: string });
     const runtime = ins.slice(runtimeStart);
     const copies = runtime.filter((i) => i.op === "COPY");
@@ -653,15 +711,14 @@ describe("Dockerfile", () => {
     expect(copies[0]?.args).toMatch(/^--from=builder \/src\/dist\/item-sync \/app\/item-sync$/);
   });
 
-  test("runs as a numeric non-root user, exposes 8080, health-checks /health/live, runs serve", async () => {
+  test("runs as a numeric non-root user, exposes 8080, health-checks with `item-sync health`, runs serve", async () => {
     const ins = await instructions();
     const runtime = ins.slice(ins.map((i) => i.op).lastIndexOf("FROM"));
     const user = runtime.filter((i) => i.op === "USER").at(-1)?.args ?? "";
     expect(user).toMatch(/^[1-9][0-9]*(:[0-9]+)?$/);
     expect(runtime.find((i) => i.op === "EXPOSE")?.args).toBe("8080");
     const health = runtime.find((i) => i.op === "HEALTHCHECK")?.args ?? "";
-    expect(health).toContain("/health/live");
-    expect(health).toContain("CMD");
+    expect(health).toMatch(/CMD \["\/app\/item-sync", "health"\]$/);
     expect(runtime.find((i) => i.op === "ENTRYPOINT")?.args).toBe('["/app/item-sync"]');
     expect(runtime.find((i) => i.op === "CMD")?.args).toBe('["serve"]');
   });

@@ -104,6 +104,26 @@ existing Secret may leave them out.
 {{- end }}
 {{- end }}
 
+{{/*
+WEBHOOK_SECRET of the chart-managed Secret: secrets.values.WEBHOOK_SECRET (at least 24
+characters), else the one the release's Secret already holds, else 32 random characters (kept on
+upgrades through lookup), so serve always has a strong one.
+*/}}
+{{- define "item-sync.webhookSecret" -}}
+{{- $given := .Values.secrets.values.WEBHOOK_SECRET | default "" | toString }}
+{{- if $given }}
+{{- $given }}
+{{- else }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "item-sync.fullname" .) }}
+{{- $key := .Values.secrets.keys.WEBHOOK_SECRET | default "WEBHOOK_SECRET" }}
+{{- if and $existing $existing.data (hasKey $existing.data $key) }}
+{{- index $existing.data $key | b64dec }}
+{{- else }}
+{{- randAlphaNum 32 }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* DB_MIGRATE for serve and worker pods, from migrations.mode. */}}
 {{- define "item-sync.dbMigrate" -}}
 {{- if eq .Values.migrations.mode "startup" }}true{{ else }}false{{ end }}
@@ -125,15 +145,22 @@ existing Secret may leave them out.
 {{- if has $key $secretVars }}
 {{- fail (printf "config.%s is a secret: set secrets.values.%s or use secrets.existingSecret" $key $key) }}
 {{- end }}
-{{- if has $key (list "PORT" "INGEST_ENABLED" "DB_MIGRATE") }}
-{{- fail (printf "config.%s is set by the chart (serve.containerPort, serve.ingestEnabled, migrations.mode)" $key) }}
+{{- if has $key (list "PORT" "METRICS_PORT" "INGEST_ENABLED" "DB_MIGRATE") }}
+{{- fail (printf "config.%s is set by the chart (serve.containerPort, metrics.port, serve.ingestEnabled, migrations.mode)" $key) }}
 {{- end }}
+{{- end }}
+{{- $webhookSecret := .Values.secrets.values.WEBHOOK_SECRET | default "" | toString }}
+{{- if and (not .Values.secrets.existingSecret) $webhookSecret (lt (len $webhookSecret) 24) }}
+{{- fail "secrets.values.WEBHOOK_SECRET must be at least 24 characters (or leave it empty: the chart generates one)" }}
 {{- end }}
 {{- if not (has .Values.migrations.mode (list "startup" "hook" "none")) }}
 {{- fail (printf "migrations.mode must be startup, hook or none (got %q)" (toString .Values.migrations.mode)) }}
 {{- end }}
 {{- if le (int .Values.terminationGracePeriodSeconds) 25 }}
 {{- fail "terminationGracePeriodSeconds must be above 25 (the service's graceful shutdown time)" }}
+{{- end }}
+{{- if eq (int .Values.metrics.port) (int .Values.serve.containerPort) }}
+{{- fail "metrics.port must differ from serve.containerPort" }}
 {{- end }}
 {{- if lt (int .Values.serve.replicaCount) 1 }}
 {{- fail "serve.replicaCount must be at least 1" }}
@@ -194,7 +221,7 @@ checksum/secret: {{ include (print $root.Template.BasePath "/secret.yaml") $root
 
 {{/*
 Annotations of serve and worker pods: those of item-sync.podAnnotations plus, with
-metrics.podAnnotations, the prometheus.io scrape annotations (both serve /metrics on the http
+metrics.podAnnotations, the prometheus.io scrape annotations (both serve /metrics on the metrics
 port). Call with (dict "root" $ "extra" .Values.<component>.podAnnotations).
 */}}
 {{- define "item-sync.scrapedPodAnnotations" -}}
@@ -202,7 +229,7 @@ port). Call with (dict "root" $ "extra" .Values.<component>.podAnnotations).
 {{- $extra := .extra | default dict | deepCopy }}
 {{- if $root.Values.metrics.podAnnotations }}
 {{- $_ := set $extra "prometheus.io/scrape" "true" }}
-{{- $_ := set $extra "prometheus.io/port" (toString $root.Values.serve.containerPort) }}
+{{- $_ := set $extra "prometheus.io/port" (toString $root.Values.metrics.port) }}
 {{- $_ := set $extra "prometheus.io/path" "/metrics" }}
 {{- end }}
 {{- include "item-sync.podAnnotations" (dict "root" $root "extra" $extra) }}
