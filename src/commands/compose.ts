@@ -20,6 +20,7 @@ import type { Lifecycle } from "../lifecycle.ts";
 import { type Broker, createBroker } from "../queue/broker.ts";
 import { createJobMessage } from "../queue/messages.ts";
 import { createPublisher, type Publisher } from "../queue/publisher.ts";
+import { createKnownItems } from "../sync/known-items.ts";
 import { createSeenStore } from "../sync/seen-store.ts";
 import { createSyncJob, SYNC_JOB_NAME } from "../sync/sync-step.ts";
 
@@ -101,13 +102,23 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
     skipLimit: config.syncSkipLimit,
     deleteMaxFraction: config.syncDeleteMaxFraction,
     projectConcurrency: 4 * config.gitlab.concurrency,
+    known: createKnownItems(db, SYNC_JOB_NAME),
+    hookTrustMs: config.syncFullEveryMs,
+    activityMarginMs: config.syncActivityMarginMs,
     publish: (type, executionId, project) =>
       publisher.publish(
         createJobMessage(type, executionId, { projectId: project.id, projectPath: project.path }),
       ),
   });
   const runner = createJobRunner({ repository, jobs: [syncJob], leaseMs: config.jobLeaseMs, logger });
-  const jobs = createJobService({ jobName: SYNC_JOB_NAME, repository, runner, leaseMs: config.jobLeaseMs });
+  const jobs = createJobService({
+    jobName: SYNC_JOB_NAME,
+    repository,
+    runner,
+    leaseMs: config.jobLeaseMs,
+    defaultMode: config.syncMode,
+    fullEveryMs: config.syncFullEveryMs,
+  });
   return { db, gitlab, broker, publisher, repository, jobs, runner };
 }
 

@@ -56,6 +56,7 @@ interface RawProject {
   name: string;
   path_with_namespace: string;
   default_branch?: string | null;
+  last_activity_at?: string | null;
   namespace?: { full_path?: string };
   shared_with_groups?: { group_id?: number }[];
 }
@@ -67,6 +68,7 @@ export function toGitlabProject(raw: RawProject): GitlabProject {
     name: raw.name,
     defaultBranch: raw.default_branch ?? null,
     namespaceFullPath: raw.namespace?.full_path ?? raw.path_with_namespace.split("/").slice(0, -1).join("/"),
+    lastActivityAt: raw.last_activity_at ?? null,
   };
 }
 

@@ -17,6 +17,8 @@ export interface GitlabProject {
   name: string;
   defaultBranch: string | null;
   namespaceFullPath: string;
+  /** GitLab bumps it on pushes (lazily, up to an hour late), not on renames. */
+  lastActivityAt?: string | null;
 }
 
 export interface ProjectCheckpoint {

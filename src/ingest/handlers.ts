@@ -50,6 +50,7 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore })
     try {
       const result = await perProject(message.projectId, () => deps.gitlab.createHook(message.projectId));
       if (result === "created") counters.hooksCreated++;
+      await deps.items.markHookVerified(message.projectId);
       ctx.logger.info(result === "created" ? "webhook created" : "webhook already present", {
         projectId: message.projectId,
       });
