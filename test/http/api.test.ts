@@ -196,6 +196,21 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("POST /sync?mode= chooses the scan mode; GET /jobs shows mode and unchanged; a bad mode is 422", async () => {
+      const bad = await call("POST", "/sync?mode=sometimes");
+      expect(bad.status).toBe(422);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("INVALID_REQUEST");
+      const started = await call("POST", "/sync?mode=full");
+      expect(started.status).toBe(202);
+      const execution = (await started.json()) as { id: number; mode: string };
+      expect(execution.mode).toBe("full");
+      await runner.whenDone(execution.id);
+      const { jobs } = (await (await call("GET", "/jobs?limit=1")).json()) as {
+        jobs: { id: number; mode: string; counts: { unchanged: number } }[];
+      };
+      expect(jobs[0]).toMatchObject({ id: execution.id, mode: "full", counts: { unchanged: 0 } });
+    });
+
     test("bad ids, unknown ids, unknown routes and oversized bodies get clear JSON errors", async () => {
       const cases: [string, string, number, RequestInit?][] = [
         ["GET", "/jobs/abc", 422],
