@@ -35,7 +35,8 @@ export interface GitlabClientStats {
 
 export interface GitlabClient {
   checkAccess(): Promise<void>;
-  projectSource(perPage?: number): ProjectSource;
+  /** `prefetch`: pages requested ahead of the one being worked on (see project-source.ts). */
+  projectSource(perPage?: number, opts?: { prefetch?: number }): ProjectSource;
   isMonitored(projectId: number): Promise<boolean>;
   createHook(projectId: number): Promise<"created" | "exists">;
   getProject(projectId: number): Promise<GitlabProject | null>;
@@ -181,7 +182,7 @@ export function createGitlabClient(
       }
     },
 
-    projectSource(perPage = 100) {
+    projectSource(perPage = 100, sourceOpts = {}) {
       const list = async (page: number, size: number): Promise<RawPage> => {
         try {
           const res = await groups.allProjects(group, {
@@ -210,6 +211,7 @@ export function createGitlabClient(
         probe: async (offset) => (await list(offset + 1, 1)).projects[0]?.id ?? null,
         perPage,
         ignorePaths: config.ignoreProjects,
+        prefetch: sourceOpts.prefetch,
       });
     },
 
