@@ -48,6 +48,14 @@ interface Waiter {
   fail: (reason: unknown) => void;
 }
 
+/** The steady request rate (per second) the pacer allows under a cap of `maxRps` (0: none). */
+export function pacedRate(maxRps: number): number {
+  const cap = Math.max(0, Math.floor(maxRps));
+  if (cap === 0) return Number.POSITIVE_INFINITY;
+  const burst = Math.max(1, Math.floor(cap / 50));
+  return (SECOND * Math.max(1, cap + 1 - burst)) / (SECOND + RATE_WINDOW_MARGIN_MS);
+}
+
 export function createPacer(opts: { concurrency: number; maxRps: number; logger?: Logger }): Pacer {
   const concurrency = Math.max(1, Math.floor(opts.concurrency));
   const maxRps = Math.max(0, Math.floor(opts.maxRps));
@@ -55,7 +63,7 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
   // consecutive grants still span (maxRps + 1 - burst) intervals = the window plus its margin.
   const burst = Math.max(1, Math.floor(maxRps / 50));
   const spread = Math.max(1, maxRps + 1 - burst);
-  const intervalMs = (SECOND + RATE_WINDOW_MARGIN_MS) / spread;
+  const intervalMs = SECOND / pacedRate(maxRps);
   const coldIntervalMs = (SECOND + RATE_WINDOW_MARGIN_MS + COLD_START_MARGIN_MS) / spread;
   const toleranceMs = (burst - 1) * intervalMs;
   let tat = Number.NEGATIVE_INFINITY; // theoretical arrival time of the next request
