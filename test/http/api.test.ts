@@ -35,6 +35,7 @@ for (const dialect of DIALECTS) {
     let items: ItemStore;
     const pushes: { projectId: number; projectPath: string; checkoutSha: string }[] = [];
     const removals: { projectId: number; projectPath: string; eventName: string }[] = [];
+    const verified: number[] = [];
 
     beforeAll(async () => {
       t = await createTestDatabase(dialect);
@@ -52,6 +53,9 @@ for (const dialect of DIALECTS) {
             includeSubgroups: false,
             ignoreProjects: ["imrt/items/ignored"],
             webhookSecret: HOOK_SECRET,
+          },
+          hookVerified: async (projectId) => {
+            verified.push(projectId);
           },
           publishRemoval: async (removal) => {
             removals.push(removal);
@@ -278,6 +282,8 @@ for (const dialect of DIALECTS) {
       const ok = await hook(push(), HOOK_SECRET);
       expect(ok.status).toBe(202);
       expect(pushes).toEqual([{ projectId: 42, projectPath: "imrt/items/item-42", checkoutSha: SHA }]);
+      // a push carrying our secret proves our hook is there: incremental scans may skip its check
+      expect(verified).toEqual([42]);
 
       // other events, other branches, other groups, ignored projects, deleted branches: 204, nothing published
       const ignored = [
@@ -299,6 +305,7 @@ for (const dialect of DIALECTS) {
       ];
       expect(ignored.map((r) => r.status)).toEqual([204, 204, 204, 204, 204, 204]);
       expect(pushes.length).toBe(1);
+      expect(verified).toEqual([42]);
 
       const malformed = await hook("{not json", HOOK_SECRET);
       expect([400, 422]).toContain(malformed.status);
