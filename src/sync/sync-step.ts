@@ -10,6 +10,10 @@
  * a scan that completed every page, the items whose project was not seen get a delete-item each
  * — unless they are more than `deleteMaxFraction` of all items and the launch did not allow a
  * mass deletion: then nothing is deleted and the execution fails, saying how to allow it.
+ *
+ * An execution whose mode is `incremental` lists every page the same way but leaves alone what
+ * incremental.ts says did not change (counted `unchanged`), and lists several pages ahead since
+ * the listing is then most of its work. Hooks seen by either mode are recorded as verified.
  */
 import type { JobDefinition, StepContext, StepOutcome } from "../batch/runner.ts";
 import { coerceError } from "../lib/errors.ts";
