@@ -6,6 +6,11 @@
  * deletions is applied step by step; after each step A runs incrementally, B in full, both drain,
  * and A's item tables must equal B's — every row of `item`, and `item_log`'s history of every
  * project. At the end one full run of A must restore every hook deleted by hand.
+ *
+ * Compared: every column that says what the item is (id, path, name, default branch, commit,
+ * commit date, item.json) and every log entry's project, action, commit and commit date. Not
+ * compared, as they differ between any two databases: row timestamps, log row ids, execution
+ * and message ids, and hook_verified_at (A's and B's hooks are different hooks).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { JobExecution, ScanMode } from "../../src/batch/types.ts";
