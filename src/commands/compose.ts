@@ -15,7 +15,7 @@ import { createGitlabClient, type GitlabClient } from "../gitlab/client.ts";
 import type { HealthCheck } from "../http/routes-health.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
-import { SECOND } from "../lib/time.ts";
+import { HOUR, MINUTE, SECOND } from "../lib/time.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import { type Broker, createBroker } from "../queue/broker.ts";
 import { createJobMessage } from "../queue/messages.ts";
@@ -96,6 +96,12 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
   const publisher = createPublisher(broker, logger);
   const gitlab = createGitlabClient(config.gitlab, { logger });
   const repository = createJobRepository(db, { leaseMs: config.jobLeaseMs });
+  if (config.syncMode !== "full" && config.syncActivityMarginMs < HOUR) {
+    logger.warn(
+      "SYNC_ACTIVITY_MARGIN_MINUTES is below 60: GitLab bumps last_activity_at up to an hour after a push, so incremental scans may miss such pushes until the next full run",
+      { marginMinutes: config.syncActivityMarginMs / MINUTE },
+    );
+  }
   const syncJob = createSyncJob({
     gitlab,
     seen: createSeenStore(db),
