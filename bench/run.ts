@@ -1,5 +1,5 @@
 /**
- * `bun run bench`: the performance scenarios S1–S8 of issue 6, against the GitLab simulator in a
+ * `bun run bench`: the performance scenarios S1–S8 of issue 6 and S9 of issue 16, against the GitLab simulator in a
  * separate process (bench/sim-server.ts) and a private RabbitMQ node started here, with the
  * compiled binary dist/item-sync. Each scenario is repeated and its median reported; the figures
  * are written to BENCHMARKS.md (machine, date, command included). Nothing in the report is typed
@@ -36,6 +36,7 @@ import {
   tempDb,
 } from "./lib/harness.ts";
 import { type ProfileSummary, summarizeProfile } from "./lib/profile.ts";
+import { runS9 } from "./s9-incremental.ts";
 
 const argv = process.argv.slice(2);
 const onlyArg = argv.includes("--only") ? (argv[argv.indexOf("--only") + 1] ?? "") : "";
@@ -993,6 +994,14 @@ try {
     ["S6", s6],
     ["S7", s7],
     ["S8", s8],
+    [
+      "S9",
+      async () => {
+        const s9 = await runS9({ rabbitUrl: rabbit.url, reps: REPS });
+        rows.push(...s9.rows);
+        sections.push(s9.markdown);
+      },
+    ],
     ["PROFILE", cpuProfile],
   ];
   // S0 feeds S1's effective-latency bound, S1 feeds S2's speed-up; S3 and S4 run together

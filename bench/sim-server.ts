@@ -8,6 +8,9 @@
  *   GET  /stats  requests, 429s, statuses, peak concurrency, arrival span, busiest second,
  *                the simulator's own CPU time and RSS
  *   POST /reset  zero the counters (between repetitions)
+ *   POST /push?fraction=F&salt=S  push a commit (a new item.json) to a share F of the projects,
+ *                chosen by S (deterministic), as overnight work would: answers {pushed: [ids]}
+ *   [--activity-throttle-ms T] how long GitLab waits before bumping last_activity_at again
  * Every project sits directly in the group (no subgroups, nothing shared in), so a sync with the
  * default flags reads exactly N projects.
  */
@@ -27,6 +30,7 @@ const sim = startGitlabSim({
   subgroupFraction: 0,
   sharedFraction: 0,
   webhookUrl: "https://item-sync.bench/webhooks/gitlab",
+  activityThrottleMs: num("activity-throttle-ms", 60 * 60_000),
 });
 const seedMs = performance.now() - seededAt;
 
@@ -38,6 +42,23 @@ const control = Bun.serve({
     if (req.method === "POST" && path === "/reset") {
       sim.resetStats();
       return Response.json({ ok: true });
+    }
+    if (req.method === "POST" && path === "/push") {
+      const q = new URL(req.url).searchParams;
+      const fraction = Number(q.get("fraction") ?? 0.01);
+      const salt = Number(q.get("salt") ?? 1);
+      const all = sim.state.projects;
+      const want = Math.round(fraction * all.length);
+      const pushed: number[] = [];
+      // a stride walk from a salted start: distinct projects, spread over every page
+      const stride = Math.max(1, Math.floor(all.length / Math.max(1, want)));
+      for (let i = 0; i < want; i++) {
+        const p = all[(salt * 7919 + i * stride) % all.length];
+        if (!p || pushed.includes(p.id)) continue;
+        sim.state.pushCommit(p.id, { files: { "item.json": JSON.stringify({ id: p.id, salt }) } });
+        pushed.push(p.id);
+      }
+      return Response.json({ pushed });
     }
     if (path === "/stats") {
       const s = sim.stats();

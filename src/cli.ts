@@ -5,9 +5,10 @@ export const USAGE = `item-sync — keeps the imrt item database in step with th
 Usage:
   item-sync serve                      HTTP API + cron schedule + ingest workers (INGEST_ENABLED)
   item-sync worker                     ingest workers only
-  item-sync sync [--wait] [--fresh] [--allow-mass-delete]
+  item-sync sync [--wait] [--fresh] [--allow-mass-delete] [--mode incremental|full]
                                        run a sync in this process (resuming a FAILED/STOPPED one
-                                       unless --fresh); --wait prints progress every second.
+                                       unless --fresh); --wait prints progress every second;
+                                       --mode chooses the scan (default SYNC_MODE, auto).
                                        Exit 0 COMPLETED, 1 FAILED/STOPPED, 3 one already running
   item-sync migrate                    apply database migrations and exit
   item-sync health [--url URL]         probe GET /health/live of a running serve/worker (default
@@ -31,12 +32,12 @@ export interface ParsedArgs {
 const KNOWN_FLAGS: Record<string, string[]> = {
   serve: [],
   worker: [],
-  sync: ["wait", "fresh", "allow-mass-delete"],
+  sync: ["wait", "fresh", "allow-mass-delete", "mode"],
   migrate: [],
   health: ["url"],
   jobs: ["status", "limit", "force"],
 };
-const VALUE_FLAGS = new Set(["status", "limit", "url"]);
+const VALUE_FLAGS = new Set(["status", "limit", "url", "mode"]);
 
 export class UsageError extends Error {}
 
@@ -66,6 +67,10 @@ export function parseArgs(argv: string[]): ParsedArgs {
     } else {
       flags[name] = true;
     }
+  }
+  const mode = flags.mode;
+  if (mode !== undefined && mode !== "incremental" && mode !== "full") {
+    throw new UsageError(`--mode must be incremental or full, got "${String(mode)}"`);
   }
   return { command: first, positional, flags };
 }

@@ -3,9 +3,11 @@
  * of the contract in one pass and throws one ConfigError listing every problem; secret values
  * never appear in a message.
  */
+
+import { MODE_CHOICES, type SyncModeChoice } from "./batch/types.ts";
 import { ConfigError } from "./lib/errors.ts";
 import type { LogLevel } from "./lib/log.ts";
-import { SECOND } from "./lib/time.ts";
+import { HOUR, MINUTE, SECOND } from "./lib/time.ts";
 
 export type ConfigInput = Record<string, string | undefined>;
 
@@ -67,6 +69,12 @@ export interface Config {
   syncDeleteMaxFraction: number;
   /** false: the deletion pass is skipped (the replaced system's deleteSyncDisabled). */
   syncDeleteEnabled: boolean;
+  /** Scan mode of launches that do not choose one (the cron's included). */
+  syncMode: SyncModeChoice;
+  /** `auto` runs full when no full sync COMPLETED within this; also how long a verified hook is trusted. */
+  syncFullEveryMs: number;
+  /** Incremental scans update projects active since the previous COMPLETED sync's start minus this. */
+  syncActivityMarginMs: number;
   ingestEnabled: boolean;
   dbMigrate: boolean;
   logLevel: LogLevel;
@@ -145,6 +153,9 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
     syncSkipLimit: read.int("SYNC_SKIP_LIMIT", 100, 0, 1_000_000_000),
     syncDeleteMaxFraction: read.number("SYNC_DELETE_MAX_FRACTION", 0.1, 0, 1),
     syncDeleteEnabled: read.bool("SYNC_DELETE_ENABLED", true),
+    syncMode: read.oneOf("SYNC_MODE", "auto", MODE_CHOICES),
+    syncFullEveryMs: read.number("SYNC_FULL_EVERY_HOURS", 168, 0, 100_000) * HOUR,
+    syncActivityMarginMs: read.number("SYNC_ACTIVITY_MARGIN_MINUTES", 120, 0, 1_000_000) * MINUTE,
     ingestEnabled: read.bool("INGEST_ENABLED", true),
     dbMigrate: read.bool("DB_MIGRATE", true),
     logLevel: read.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),

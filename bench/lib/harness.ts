@@ -66,6 +66,8 @@ export interface SimProcess {
   projects: number;
   stats(): Promise<SimStats>;
   reset(): Promise<void>;
+  /** The control listener (bench/sim-server.ts), for routes beyond stats and reset. */
+  controlUrl: string;
   stop(): Promise<void>;
 }
 
@@ -73,8 +75,11 @@ export async function startSim(opts: {
   projects: number;
   latencyMs?: number;
   rateLimit?: number;
+  /** More command-line options of bench/sim-server.ts. */
+  args?: string[];
 }): Promise<SimProcess> {
   const args = ["--projects", String(opts.projects), "--latency-ms", String(opts.latencyMs ?? 0)];
+  args.push(...(opts.args ?? []));
   if (opts.rateLimit) args.push("--rate-limit", String(opts.rateLimit));
   const proc = Bun.spawn(["bun", join(ROOT, "bench/sim-server.ts"), ...args], {
     cwd: ROOT,
@@ -102,6 +107,7 @@ export async function startSim(opts: {
     token: info.token,
     group: info.group,
     projects: info.projects,
+    controlUrl: info.controlUrl,
     stats: async () => (await (await fetch(`${info.controlUrl}/stats`)).json()) as SimStats,
     reset: async () => {
       await fetch(`${info.controlUrl}/reset`, { method: "POST" });

@@ -6,7 +6,13 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Db } from "../db/client.ts";
 import { failStale, getExecution, RUNNING_SQL, shortContext } from "./sql.ts";
-import { type JobStatus, type LaunchRequest, type LaunchResult, RESTARTABLE_STATUSES } from "./types.ts";
+import {
+  type JobStatus,
+  type LaunchRequest,
+  type LaunchResult,
+  RESTARTABLE_STATUSES,
+  type ScanMode,
+} from "./types.ts";
 
 export async function launchIn(
   tx: Db,
@@ -30,6 +36,7 @@ export async function launchIn(
   let restartOf: number | null = null;
   let identifying: Record<string, string> = {};
   let stepContext = "{}";
+  let restartedMode: string | null = null;
 
   if (req.identifying) {
     identifying = req.identifying;
@@ -53,6 +60,11 @@ export async function launchIn(
     if (newest && RESTARTABLE_STATUSES.includes(newest.status)) {
       instanceId = newest.job_instance_id;
       restartOf = newest.job_execution_id;
+      const [prev] = await tx.all<{ mode: string | null }>(
+        "select mode from batch_job_execution where job_execution_id = $1",
+        [restartOf],
+      );
+      restartedMode = prev?.mode ?? null;
       const params = await tx.all<{ parameter_name: string; parameter_value: string }>(
         "select parameter_name, parameter_value from batch_job_execution_params where job_execution_id = $1 and identifying = $2",
         [restartOf, true],
@@ -77,20 +89,12 @@ export async function launchIn(
     instanceId = inst?.job_instance_id ?? 0;
   }
 
+  const mode = await resolveMode(tx, req, restartOf, restartedMode, now);
   const [exec] = await tx.all<{ job_execution_id: number }>(
     `insert into batch_job_execution (version, job_instance_id, job_name, create_time, status, exit_code, exit_message,
        last_updated, trigger, restart_of, launched_by, runner, mode)
      values (0, $1, $2, $3, 'STARTING', 'UNKNOWN', '', $3, $4, $5, $6, $7, $8) returning job_execution_id`,
-    [
-      instanceId,
-      req.jobName,
-      now,
-      req.trigger,
-      restartOf,
-      req.launchedBy ?? null,
-      req.runner ?? null,
-      req.mode ?? null,
-    ],
+    [instanceId, req.jobName, now, req.trigger, restartOf, req.launchedBy ?? null, req.runner ?? null, mode],
   );
   const executionId = exec?.job_execution_id ?? 0;
   const allParams: [string, string, boolean][] = [
@@ -120,6 +124,31 @@ export async function launchIn(
   const execution = await getExecution(tx, executionId);
   if (!execution) throw new Error(`execution ${executionId} vanished inside its own launch`);
   return { kind: "started", execution };
+}
+
+/**
+ * The mode the new execution runs in. A resumed one keeps its predecessor's (an execution from
+ * before modes existed was a full scan), so its checkpoint means the same thing; `auto` is
+ * `full` when no full scan COMPLETED within `fullEveryMs`, else `incremental`.
+ */
+async function resolveMode(
+  tx: Db,
+  req: LaunchRequest,
+  restartOf: number | null,
+  restartedMode: string | null,
+  now: Date,
+): Promise<ScanMode | null> {
+  if (req.mode === undefined || req.mode === null) return null;
+  if (restartOf !== null) return restartedMode === "incremental" ? "incremental" : "full";
+  if (req.mode !== "auto") return req.mode;
+  const since = new Date(now.getTime() - (req.fullEveryMs ?? 0));
+  const [recentFull] = await tx.all<{ job_execution_id: number }>(
+    `select job_execution_id from batch_job_execution
+     where job_name = $1 and status = 'COMPLETED' and coalesce(mode, 'full') = 'full' and end_time >= $2
+     order by job_execution_id desc limit 1`,
+    [req.jobName, since],
+  );
+  return recentFull ? "incremental" : "full";
 }
 
 function jobKey(identifying: Record<string, string>): string {

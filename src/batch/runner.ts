@@ -14,6 +14,7 @@ import {
   type JobExecution,
   type LaunchRequest,
   type LaunchResult,
+  type SyncModeChoice,
   type Trigger,
   zeroCounts,
 } from "./types.ts";
@@ -51,6 +52,10 @@ export interface LaunchOptions {
   fresh?: boolean;
   identifying?: Record<string, string>;
   params?: Record<string, string>;
+  /** Scan mode asked for (`auto` resolved at launch); a resumed execution keeps its own. */
+  mode?: SyncModeChoice | null;
+  /** For `auto`: a full run is due when none COMPLETED within this many ms. */
+  fullEveryMs?: number;
 }
 
 export interface JobRunner {

@@ -5,7 +5,7 @@
 import { NotFoundError } from "../lib/errors.ts";
 import type { JobRepository, ListQuery } from "./repository.ts";
 import type { JobRunner, LaunchOptions } from "./runner.ts";
-import type { JobExecution, LaunchResult, StepExecution } from "./types.ts";
+import type { JobExecution, LaunchResult, StepExecution, SyncModeChoice } from "./types.ts";
 
 export interface ExecutionDetail extends JobExecution {
   step: StepExecution | null;
@@ -25,6 +25,10 @@ export function createJobService(deps: {
   repository: JobRepository;
   runner: JobRunner;
   leaseMs: number;
+  /** Mode of launches that do not choose one (SYNC_MODE); none: the job has no modes. */
+  defaultMode?: SyncModeChoice;
+  /** SYNC_FULL_EVERY_HOURS, for `auto`. */
+  fullEveryMs?: number;
 }): JobService {
   const { repository, runner } = deps;
   // hooksAdopted is counted by the ingest workers into the database, never by the step.
@@ -34,7 +38,12 @@ export function createJobService(deps: {
   };
   return {
     jobName: deps.jobName,
-    launch: (opts) => runner.launch(deps.jobName, opts),
+    launch: (opts) =>
+      runner.launch(deps.jobName, {
+        ...opts,
+        mode: opts.mode ?? deps.defaultMode ?? null,
+        fullEveryMs: deps.fullEveryMs,
+      }),
     async get(id) {
       const execution = await repository.get(id);
       if (!execution) throw new NotFoundError(`job execution ${id} does not exist`);

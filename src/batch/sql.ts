@@ -167,3 +167,13 @@ export function parseContext(text: string): Record<string, unknown> {
 export function truncate(message: string): string {
   return message.length <= 2500 ? message : `${message.slice(0, 2490)}…`;
 }
+
+/** Start of the newest COMPLETED execution of the job (any mode), or null. */
+export async function lastCompletedStart(conn: Db, jobName: string): Promise<Date | null> {
+  const [row] = await conn.all<{ start_time: unknown }>(
+    `select start_time from batch_job_execution where job_name = $1 and status = 'COMPLETED' and start_time is not null
+     order by start_time desc limit 1`,
+    [jobName],
+  );
+  return row ? toDate(row.start_time) : null;
+}

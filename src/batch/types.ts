@@ -35,6 +35,16 @@ export function isRunning(status: JobStatus): boolean {
 export const TRIGGERS = ["api", "cron", "cli"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
+/**
+ * Scan modes: `full` checks every project's hooks and updates every item; `incremental` leaves
+ * alone what did not change. `auto` (a choice, never a stored mode) resolves at launch: `full`
+ * when no full sync COMPLETED within SYNC_FULL_EVERY_HOURS, else `incremental`.
+ */
+export const SCAN_MODES = ["full", "incremental"] as const;
+export type ScanMode = (typeof SCAN_MODES)[number];
+export const MODE_CHOICES = ["auto", ...SCAN_MODES] as const;
+export type SyncModeChoice = (typeof MODE_CHOICES)[number];
+
 export interface Counts {
   read: number;
   hooksChecked: number;
@@ -111,7 +121,13 @@ export interface LaunchRequest {
   params?: Record<string, string>;
   launchedBy?: string | null;
   runner?: string | null;
-  mode?: string | null;
+  /**
+   * The scan mode asked for; `auto` is resolved in the launch transaction. A resumed execution
+   * keeps the mode of the one it resumes, whatever is asked. Null: a job without modes.
+   */
+  mode?: SyncModeChoice | null;
+  /** For `auto`: a full run is due when none COMPLETED within this many ms. */
+  fullEveryMs?: number;
 }
 
 export type LaunchResult =

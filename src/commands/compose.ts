@@ -15,11 +15,12 @@ import { createGitlabClient, type GitlabClient } from "../gitlab/client.ts";
 import type { HealthCheck } from "../http/routes-health.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
-import { SECOND } from "../lib/time.ts";
+import { HOUR, MINUTE, SECOND } from "../lib/time.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import { type Broker, createBroker } from "../queue/broker.ts";
 import { createJobMessage } from "../queue/messages.ts";
 import { createPublisher, type Publisher } from "../queue/publisher.ts";
+import { createKnownItems } from "../sync/known-items.ts";
 import { createSeenStore } from "../sync/seen-store.ts";
 import { createSyncJob, SYNC_JOB_NAME } from "../sync/sync-step.ts";
 
@@ -96,6 +97,12 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
   const publisher = createPublisher(broker, logger);
   const gitlab = createGitlabClient(config.gitlab, { logger });
   const repository = createJobRepository(db, { leaseMs: config.jobLeaseMs });
+  if (config.syncMode !== "full" && config.syncActivityMarginMs < HOUR) {
+    logger.warn(
+      "SYNC_ACTIVITY_MARGIN_MINUTES is below 60: GitLab bumps last_activity_at up to an hour after a push, so incremental scans may miss such pushes until the next full run",
+      { marginMinutes: config.syncActivityMarginMs / MINUTE },
+    );
+  }
   const syncJob = createSyncJob({
     gitlab,
     seen: createSeenStore(db),
@@ -103,13 +110,23 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
     deleteMaxFraction: config.syncDeleteMaxFraction,
     deleteEnabled: config.syncDeleteEnabled,
     projectConcurrency: 4 * config.gitlab.concurrency,
+    known: createKnownItems(db, SYNC_JOB_NAME),
+    hookTrustMs: config.syncFullEveryMs,
+    activityMarginMs: config.syncActivityMarginMs,
     publish: (type, executionId, project) =>
       publisher.publish(
         createJobMessage(type, executionId, { projectId: project.id, projectPath: project.path }),
       ),
   });
   const runner = createJobRunner({ repository, jobs: [syncJob], leaseMs: config.jobLeaseMs, logger });
-  const jobs = createJobService({ jobName: SYNC_JOB_NAME, repository, runner, leaseMs: config.jobLeaseMs });
+  const jobs = createJobService({
+    jobName: SYNC_JOB_NAME,
+    repository,
+    runner,
+    leaseMs: config.jobLeaseMs,
+    defaultMode: config.syncMode,
+    fullEveryMs: config.syncFullEveryMs,
+  });
   return { db, gitlab, broker, publisher, repository, jobs, runner };
 }
 

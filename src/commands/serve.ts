@@ -63,6 +63,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       webhooks: {
         gitlab: config.gitlab,
         logger,
+        hookVerified: (projectId) => items.markHookVerified(projectId),
         publishRemoval: (removal) =>
           core.publisher.publish(
             createWebhookDeleteMessage(removal.eventName, {

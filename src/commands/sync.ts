@@ -1,4 +1,5 @@
-/** `item-sync sync [--wait] [--fresh] [--allow-mass-delete]`: one execution in this process. */
+/** `item-sync sync [--wait] [--fresh] [--allow-mass-delete] [--mode incremental|full]`: one execution in this process. */
+import type { ScanMode } from "../batch/types.ts";
 import type { ParsedArgs } from "../cli.ts";
 import type { Config } from "../config.ts";
 import { executionJson } from "../http/serialize.ts";
@@ -14,7 +15,12 @@ export async function syncCommand(config: Config, logger: Logger, args: ParsedAr
     lifecycle.defer("job runner", () => core.runner.shutdown());
     const params: Record<string, string> = {};
     if (args.flags["allow-mass-delete"]) params.allowMassDelete = "true";
-    const result = await core.jobs.launch({ trigger: "cli", fresh: args.flags.fresh === true, params });
+    const result = await core.jobs.launch({
+      trigger: "cli",
+      fresh: args.flags.fresh === true,
+      params,
+      mode: args.flags.mode as ScanMode | undefined,
+    });
     if (result.kind !== "started") {
       const id = result.kind === "running" ? result.runningId : result.executionId;
       process.stderr.write(`item-sync: job execution ${id} is already running; nothing started\n`);

@@ -36,7 +36,8 @@ export interface GitlabClientStats {
 
 export interface GitlabClient {
   checkAccess(): Promise<void>;
-  projectSource(perPage?: number): ProjectSource;
+  /** `prefetch`: pages requested ahead of the one being worked on (see project-source.ts). */
+  projectSource(perPage?: number, opts?: { prefetch?: number }): ProjectSource;
   /**
    * True when the project has our hook (url exactly WEBHOOK_URL) and no hook of the replaced
    * service (WEBHOOK_LEGACY_URLS) is left: a project with a legacy hook needs monitor-item.
@@ -77,6 +78,7 @@ interface RawProject {
   name: string;
   path_with_namespace: string;
   default_branch?: string | null;
+  last_activity_at?: string | null;
   namespace?: { full_path?: string };
   shared_with_groups?: { group_id?: number }[];
 }
@@ -88,6 +90,7 @@ export function toGitlabProject(raw: RawProject): GitlabProject {
     name: raw.name,
     defaultBranch: raw.default_branch ?? null,
     namespaceFullPath: raw.namespace?.full_path ?? raw.path_with_namespace.split("/").slice(0, -1).join("/"),
+    lastActivityAt: raw.last_activity_at ?? null,
   };
 }
 
@@ -245,7 +248,7 @@ export function createGitlabClient(
       }
     },
 
-    projectSource(perPage = 100) {
+    projectSource(perPage = 100, sourceOpts = {}) {
       const list = async (page: number, size: number): Promise<RawPage> => {
         try {
           const res = await groups.allProjects(group, {
@@ -274,6 +277,7 @@ export function createGitlabClient(
         probe: async (offset) => (await list(offset + 1, 1)).projects[0]?.id ?? null,
         perPage,
         ignorePaths: config.ignoreProjects,
+        prefetch: sourceOpts.prefetch,
       });
     },
 

@@ -1,16 +1,27 @@
 /**
  * One pacer per process, shared by every GitLab call: at most `concurrency` requests in flight,
- * at most `maxRps` sent in any sliding one-second window (when > 0), and after a 429 nobody
- * sends anything until the Retry-After has elapsed. Waiters are served first come, first served.
+ * at most `maxRps` (when > 0) in any one-second window *as GitLab counts them* — on arrival — and
+ * after a 429 nobody sends anything until the Retry-After has elapsed. Waiters are served first
+ * come, first served (urgent ones first).
  *
- * GitLab counts requests as they arrive, and arrivals jitter by a few milliseconds, so the rate
- * window is a second plus `RATE_WINDOW_MARGIN_MS`.
+ * The rate is a GCRA (generic cell rate algorithm, a virtual-scheduling token bucket): requests
+ * leave evenly spaced, `intervalMs` apart, with a burst of at most `burst` after an idle spell —
+ * never maxRps at once and then an idle rest of the second, which GitLab sees as a spike as soon
+ * as arrivals jitter. The interval is chosen so that any maxRps + 1 consecutive requests span at
+ * least a second plus `RATE_WINDOW_MARGIN_MS`: arrivals may jitter by that much and a window at
+ * the server still holds at most maxRps. Cold connections (TCP and TLS handshakes) arrive later
+ * than warm ones, all at once at the start of a run; so the first second after an idle spell is
+ * paced as if the window were `COLD_START_MARGIN_MS` longer.
  */
 import type { Logger } from "../lib/log.ts";
 import { gitlabRateLimited, gitlabRateLimitWait, gitlabWaiting } from "../lib/telemetry.ts";
 import { SECOND } from "../lib/time.ts";
 
 export const RATE_WINDOW_MARGIN_MS = 25;
+/** Extra lateness allowed for the handshakes of a cold start (see above). */
+export const COLD_START_MARGIN_MS = 250;
+/** The pacer is cold again after this long without a request (connections may have closed). */
+const IDLE_MS = 5 * SECOND;
 
 export interface PacerStats {
   requests: number; // slots granted (requests sent)
@@ -37,11 +48,26 @@ interface Waiter {
   fail: (reason: unknown) => void;
 }
 
+/** The steady request rate (per second) the pacer allows under a cap of `maxRps` (0: none). */
+export function pacedRate(maxRps: number): number {
+  const cap = Math.max(0, Math.floor(maxRps));
+  if (cap === 0) return Number.POSITIVE_INFINITY;
+  const burst = Math.max(1, Math.floor(cap / 50));
+  return (SECOND * Math.max(1, cap + 1 - burst)) / (SECOND + RATE_WINDOW_MARGIN_MS);
+}
+
 export function createPacer(opts: { concurrency: number; maxRps: number; logger?: Logger }): Pacer {
   const concurrency = Math.max(1, Math.floor(opts.concurrency));
   const maxRps = Math.max(0, Math.floor(opts.maxRps));
-  const windowMs = SECOND + RATE_WINDOW_MARGIN_MS;
-  const sent: number[] = []; // send times of the last `maxRps` grants, oldest first
+  // A small burst (1 per 50 req/s) lets a lone request after a pause go at once; any maxRps + 1
+  // consecutive grants still span (maxRps + 1 - burst) intervals = the window plus its margin.
+  const burst = Math.max(1, Math.floor(maxRps / 50));
+  const spread = Math.max(1, maxRps + 1 - burst);
+  const intervalMs = SECOND / pacedRate(maxRps);
+  const coldIntervalMs = (SECOND + RATE_WINDOW_MARGIN_MS + COLD_START_MARGIN_MS) / spread;
+  const toleranceMs = (burst - 1) * intervalMs;
+  let tat = Number.NEGATIVE_INFINITY; // theoretical arrival time of the next request
+  let coldUntil = 0; // grants before this use the cold-start interval
   const queue: Waiter[] = [];
   const urgentQueue: Waiter[] = [];
   const queued = () => urgentQueue.length + queue.length;
@@ -66,17 +92,16 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
       const now = performance.now();
       if (blockedUntil > now) return wakeAt(blockedUntil);
       if (inFlight >= concurrency) return; // a release pumps again
-      if (maxRps > 0 && sent.length >= maxRps) {
-        const oldest = sent[0] ?? 0;
-        if (now - oldest < windowMs) return wakeAt(oldest + windowMs);
-        sent.shift();
-      }
+      if (maxRps > 0 && now < tat - toleranceMs) return wakeAt(tat - toleranceMs);
       const waiter = urgentQueue.shift() ?? queue.shift();
       if (!waiter) return;
       gitlabWaiting.dec();
       inFlight++;
       counters.requests++;
-      if (maxRps > 0) sent.push(now);
+      if (maxRps > 0) {
+        if (now - tat > IDLE_MS) coldUntil = now + SECOND + COLD_START_MARGIN_MS;
+        tat = Math.max(tat, now) + (now < coldUntil ? coldIntervalMs : intervalMs);
+      }
       let released = false;
       waiter.grant(() => {
         if (released) return;

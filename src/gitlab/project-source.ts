@@ -1,6 +1,9 @@
 /**
  * The group's projects as an async iterator of pages, ordered by id ascending. It prefetches the
- * next page while the caller works on the current one and never holds more than those two.
+ * next `prefetch` pages (default 1) while the caller works on the current one and never holds
+ * more than those. A deeper prefetch is for scans that do little per project (incremental ones):
+ * the listing's latency is then their whole duration; it costs up to 2 × (prefetch − 1) requests
+ * past the end of the listing.
  *
  * Checkpoints are (page, last project id). GitLab's group-projects endpoint has only offset
  * pagination, so between two runs offsets move: projects removed before the checkpoint shift
@@ -19,6 +22,8 @@ export interface GitlabProject {
   name: string;
   defaultBranch: string | null;
   namespaceFullPath: string;
+  /** GitLab bumps it on pushes (lazily, up to an hour late), not on renames. */
+  lastActivityAt?: string | null;
 }
 
 export interface ProjectCheckpoint {
@@ -59,7 +64,10 @@ export function createProjectSource(deps: {
   probe?: (offset: number, signal?: AbortSignal) => Promise<number | null>;
   perPage?: number;
   ignorePaths?: readonly string[];
+  /** Pages fetched ahead of the one the caller holds (each with its seam probe). */
+  prefetch?: number;
 }): ProjectSource {
+  const depth = Math.max(1, Math.floor(deps.prefetch ?? 1));
   const ignorePaths = deps.ignorePaths ?? [];
 
   /** The first page that may hold a project with id > lastId, per the current offsets. */
@@ -89,41 +97,50 @@ export function createProjectSource(deps: {
       const { from, signal } = opts;
       let lastId = from?.lastProjectId ?? 0;
       let current = from ? await locate(from, signal) : { page: 1, raw: await deps.fetchPage(1, signal) };
+      // Pages requested ahead, in page order. Each is answered, then its seam is checked: the
+      // project just before its offset must still be the last one seen on the page before it
+      // (asked after the page, so a removal that shifted the page shows in the check too); all
+      // of it runs while the caller works.
+      let ahead: { page: number; result: Promise<{ next: RawPage; atSeam: number | null }> }[] = [];
+      const request = (page: number) => {
+        const result = deps.fetchPage(page, signal).then(async (next) => {
+          const atSeam =
+            deps.probe && deps.perPage ? await deps.probe((page - 1) * deps.perPage - 1, signal) : null;
+          return { next, atSeam };
+        });
+        result.catch(() => {}); // observed below; this only keeps an abandoned prefetch quiet
+        return { page, result };
+      };
       for (;;) {
         signal?.throwIfAborted();
         const { page, raw } = current;
-        // Start the next request now, so it runs while the caller handles this page. As soon as
-        // it is answered, the seam is checked: the project just before the next page's offset
-        // must still be the last one seen here (asked after the page, so a removal that shifted
-        // the page shows in the check too); all of it runs while the caller works.
         const nextPage = raw.next;
-        const pending =
-          nextPage === null
-            ? null
-            : deps.fetchPage(nextPage, signal).then(async (next) => {
-                const atSeam =
-                  deps.probe && deps.perPage
-                    ? await deps.probe((nextPage - 1) * deps.perPage - 1, signal)
-                    : null;
-                return { next, atSeam };
-              });
-        pending?.catch(() => {}); // observed below; this only keeps an abandoned prefetch quiet
+        if (nextPage === null) ahead = [];
+        else {
+          if (ahead[0]?.page !== nextPage) ahead = [];
+          // Past the first, pages are requested on speculation: GitLab numbers them one by one.
+          for (let p = (ahead.at(-1)?.page ?? nextPage - 1) + 1; ahead.length < depth; p++)
+            ahead.push(request(p));
+        }
         const fresh = raw.projects.filter((p) => p.id > lastId);
         for (const p of fresh) lastId = Math.max(lastId, p.id);
         yield {
           page,
           projects: fresh.filter((p) => !isIgnoredProject(ignorePaths, p.path)),
           checkpoint: { page, lastProjectId: lastId },
-          last: pending === null,
+          last: nextPage === null,
           total: raw.total ?? null,
         };
-        if (pending === null || nextPage === null) return;
-        const { next, atSeam } = await pending;
-        // A project before the seam was removed: the offsets slid down, re-read from the seam.
-        current =
-          atSeam !== null && atSeam > lastId
-            ? await locate({ page: nextPage, lastProjectId: lastId }, signal)
-            : { page: nextPage, raw: next };
+        const head = ahead.shift();
+        if (nextPage === null || !head) return;
+        const { next, atSeam } = await head.result;
+        if (atSeam !== null && atSeam > lastId) {
+          // A project before the seam was removed: the offsets slid down, re-read from the seam.
+          ahead = [];
+          current = await locate({ page: nextPage, lastProjectId: lastId }, signal);
+        } else {
+          current = { page: nextPage, raw: next };
+        }
       }
     },
   };

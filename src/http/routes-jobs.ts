@@ -1,7 +1,7 @@
 /** POST /sync and the /jobs routes (protected by the guard in app.ts). */
 import { Elysia, t } from "elysia";
 import type { JobService } from "../batch/service.ts";
-import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
+import { JOB_STATUSES, type JobStatus, SCAN_MODES, type ScanMode } from "../batch/types.ts";
 import { errorResponse } from "./errors.ts";
 import { executionDetailJson, executionJson } from "./serialize.ts";
 
@@ -11,6 +11,12 @@ const Id = t.String({ pattern: "^[1-9][0-9]{0,14}$", description: "job execution
 const Flag = t.Optional(t.String({ pattern: "^(true|false)$", description: "true or false" }));
 const Status = t.String({ pattern: `^(${JOB_STATUSES.join("|")})$`, description: JOB_STATUSES.join(", ") });
 const Limit = t.String({ pattern: "^([1-9]|[1-9][0-9]|100)$", description: "1 to 100 (default 20)" });
+const Mode = t.Optional(
+  t.String({
+    pattern: `^(${SCAN_MODES.join("|")})$`,
+    description: "incremental or full; unset: SYNC_MODE (auto). A resumed run keeps its mode.",
+  }),
+);
 const security = [{ bearer: [] }];
 
 export function jobRoutes(deps: { jobs: JobService }) {
@@ -21,7 +27,12 @@ export function jobRoutes(deps: { jobs: JobService }) {
       async ({ query, set }) => {
         const params: Record<string, string> = {};
         if (query.allowMassDelete === "true") params.allowMassDelete = "true";
-        const result = await jobs.launch({ trigger: "api", fresh: query.fresh === "true", params });
+        const result = await jobs.launch({
+          trigger: "api",
+          fresh: query.fresh === "true",
+          params,
+          mode: query.mode as ScanMode | undefined,
+        });
         if (result.kind === "running") {
           return errorResponse(
             409,
@@ -39,7 +50,7 @@ export function jobRoutes(deps: { jobs: JobService }) {
         return executionJson(result.execution);
       },
       {
-        query: t.Object({ fresh: Flag, allowMassDelete: Flag }),
+        query: t.Object({ fresh: Flag, allowMassDelete: Flag, mode: Mode }),
         detail: {
           summary: "Start a sync (resumes the newest FAILED/STOPPED run unless fresh=true)",
           tags: ["jobs"],

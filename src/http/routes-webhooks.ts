@@ -11,6 +11,11 @@ export interface WebhookDeps {
   publishPush(push: { projectId: number; projectPath: string; checkoutSha: string }): Promise<void>;
   /** Publishes the delete-item (with confirm) for a project_destroy / project_transfer event. */
   publishRemoval(removal: { projectId: number; projectPath: string; eventName: string }): Promise<void>;
+  /**
+   * A push carrying our secret came through our hook: records it as verified, so incremental
+   * scans may skip that project's hook check for a while. Failures are logged, never answered.
+   */
+  hookVerified?(projectId: number): Promise<void>;
   logger: Logger;
 }
 
@@ -46,6 +51,12 @@ export function webhookRoutes(deps: WebhookDeps) {
       }
       const { projectId, projectPath, checkoutSha } = decision;
       await deps.publishPush({ projectId, projectPath, checkoutSha });
+      // Without a secret, any hook pointing here could have sent it: nothing is proven.
+      if (deps.gitlab.webhookSecret !== "" && deps.hookVerified) {
+        await deps
+          .hookVerified(projectId)
+          .catch((err) => deps.logger.warn("could not record the hook as verified", { projectId, err }));
+      }
       deps.logger.info("push received: update-item published", {
         projectId: decision.projectId,
         checkoutSha: decision.checkoutSha,

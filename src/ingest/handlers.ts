@@ -63,6 +63,7 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore; a
     try {
       const result = await perProject(message.projectId, () => deps.gitlab.createHook(message.projectId));
       if (result === "created") counters.hooksCreated++;
+      await deps.items.markHookVerified(message.projectId);
       if (result === "adopted") {
         counters.hooksAdopted++;
         // A redelivery finds our hook in place ("exists"), so each adoption is counted once —

@@ -62,6 +62,11 @@ export interface ItemStore {
     now?: Date,
   ): Promise<boolean>;
   history(projectId: number, limit: number): Promise<ItemLogEntry[]>;
+  /**
+   * Records that our hook exists on the project (created, found, or it delivered a push with our
+   * token), so incremental scans may skip its hook check for a while. No item row: nothing.
+   */
+  markHookVerified(projectId: number, at?: Date): Promise<void>;
   count(): Promise<number>;
 }
 
@@ -101,12 +106,18 @@ export function createItemStore(db: Db): ItemStore {
           current_commit_hash: string | null;
           project_path: string;
           name: string;
-        }>("select current_commit_hash, project_path, name from item where project_id = $1", [rev.projectId]);
+          default_branch: string | null;
+        }>("select current_commit_hash, project_path, name, default_branch from item where project_id = $1", [
+          rev.projectId,
+        ]);
+        // The default branch counts too: an incremental scan compares it with the listing, and a
+        // branch switch to the same commit would otherwise be re-published on every run.
         if (
           current &&
           current.current_commit_hash === rev.commitHash &&
           current.project_path === rev.projectPath &&
-          current.name === rev.name
+          current.name === rev.name &&
+          (current.default_branch ?? null) === rev.defaultBranch
         ) {
           return "unchanged";
         }
@@ -193,6 +204,9 @@ export function createItemStore(db: Db): ItemStore {
         messageId: (r.message_id as string | null) ?? null,
         createdAt: toDate(r.created_at) ?? new Date(0),
       }));
+    },
+    async markHookVerified(projectId, at = new Date()) {
+      await db.run("update item set hook_verified_at = $1 where project_id = $2", [at, projectId]);
     },
     async count() {
       const [row] = await db.all<{ n: number }>("select count(*) as n from item");

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { StepContext } from "../batch/runner.ts";
 import { type JobExecution, zeroCounts } from "../batch/types.ts";
 import { silentLogger } from "../lib/log.ts";
+import type { SyncKnown } from "./incremental.ts";
 import type { SeenStore } from "./seen-store.ts";
 import {
   runSyncStep,
@@ -306,5 +307,91 @@ describe("sync step", () => {
     expect(ctx.counts.updatePublished).toBe(ctx.counts.hooksChecked);
     expect(published.length).toBe(ctx.counts.updatePublished);
     expect(saved.length).toBe(0); // page 1 was not finished: the resumed run starts from the top
+  });
+});
+
+describe("incremental scan in the step", () => {
+  const T = Date.UTC(2026, 5, 1);
+  const HOUR = 3_600_000;
+  /** Projects 1–20; project n was last active n hours after T. */
+  function listing(): SyncGitlab {
+    return {
+      ...fakeGitlab([], 10).gitlab,
+      projectSource: () => ({
+        async *pages() {
+          for (const page of [1, 2]) {
+            const projects = range(10).map((i) => {
+              const id = (page - 1) * 10 + i;
+              return {
+                id,
+                path: `g/p${id}`,
+                name: `P${id}`,
+                defaultBranch: "main",
+                lastActivityAt: new Date(T + id * HOUR).toISOString(),
+              };
+            });
+            yield { page, projects, checkpoint: { page, lastProjectId: page * 10 }, last: page === 2 };
+          }
+        },
+      }),
+    };
+  }
+  const known = (lastStart: Date | null): SyncKnown => ({
+    lookup: async (ids) =>
+      new Map(
+        ids.map((id) => [
+          id,
+          { path: `g/p${id}`, name: `P${id}`, defaultBranch: "main", hookVerifiedAt: new Date() },
+        ]),
+      ),
+    markHooksVerified: async () => {},
+    lastCompletedStart: async () => lastStart,
+  });
+  const incremental = (restored: Record<string, unknown> = {}) => {
+    const c = context(restored);
+    (c.ctx.execution as { mode: string }).mode = "incremental";
+    return c;
+  };
+
+  test("updates only projects active since the previous COMPLETED start minus the margin; saves the cut-off", async () => {
+    const { publish, published } = recordingPublisher();
+    const { ctx, saved } = incremental();
+    // previous start T+15h, margin 2h: projects 13–20 are recent
+    const opts = options(listing(), publish, {
+      known: known(new Date(T + 15 * HOUR)),
+      activityMarginMs: 2 * HOUR,
+      hookTrustMs: 168 * HOUR,
+    });
+    expect((await runSyncStep(ctx, opts)).status).toBe("COMPLETED");
+    expect(published.map((m) => Number(m.split(":")[2])).sort((a, b) => a - b)).toEqual(
+      range(8).map((i) => i + 12),
+    );
+    expect(ctx.counts).toMatchObject({ read: 20, hooksChecked: 0, updatePublished: 8, unchanged: 12 });
+    expect(saved[0]?.activitySince).toBe(T + 13 * HOUR);
+  });
+
+  test("a resumed execution keeps the cut-off its predecessor saved", async () => {
+    const { publish, published } = recordingPublisher();
+    const { ctx } = incremental({ activitySince: T + 18 * HOUR });
+    const opts = options(listing(), publish, {
+      known: known(new Date(T + 5 * HOUR)), // another COMPLETED run since would say 3h: ignored
+      activityMarginMs: 2 * HOUR,
+      hookTrustMs: 168 * HOUR,
+    });
+    expect((await runSyncStep(ctx, opts)).status).toBe("COMPLETED");
+    expect(published.map((m) => Number(m.split(":")[2])).sort((a, b) => a - b)).toEqual([18, 19, 20]);
+  });
+
+  test("a full execution ignores what is known: every hook checked, every project updated", async () => {
+    const { publish, published } = recordingPublisher();
+    const { ctx } = context();
+    (ctx.execution as { mode: string }).mode = "full";
+    const opts = options(listing(), publish, {
+      known: known(new Date(T + 15 * HOUR)),
+      hookTrustMs: 168 * HOUR,
+    });
+    await runSyncStep(ctx, opts);
+    expect(published.length).toBe(20);
+    expect(ctx.counts).toMatchObject({ hooksChecked: 20, updatePublished: 20, unchanged: 0 });
   });
 });

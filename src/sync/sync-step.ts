@@ -13,10 +13,15 @@
  * With SYNC_DELETE_ENABLED=false (the replaced system's deleteSyncDisabled) there is no deletion
  * pass at all: the step context says `deletePass: "skipped"` with the reason, and so does the
  * exit message.
+ *
+ * An execution whose mode is `incremental` lists every page the same way but leaves alone what
+ * incremental.ts says did not change (counted `unchanged`), and lists several pages ahead since
+ * the listing is then most of its work. Hooks seen by either mode are recorded as verified.
  */
 import type { JobDefinition, StepContext, StepOutcome } from "../batch/runner.ts";
 import { coerceError } from "../lib/errors.ts";
 import { createLimiter } from "../lib/limiter.ts";
+import { decide, type KnownProject, type ScanPolicy, type SyncKnown } from "./incremental.ts";
 import type { SeenStore } from "./seen-store.ts";
 
 export const SYNC_JOB_NAME = "itemSynchronizationJob";
@@ -25,6 +30,10 @@ export const SYNC_STEP_NAME = "itemSynchronizationStep";
 export interface SyncProject {
   id: number;
   path: string;
+  /** Listing fields an incremental scan compares with the stored item (see incremental.ts). */
+  name?: string;
+  defaultBranch?: string | null;
+  lastActivityAt?: string | null;
 }
 
 export interface SyncCheckpoint {
@@ -44,7 +53,10 @@ export interface SyncPage {
 /** The narrow view of GitLab the step needs (the real client implements it). */
 export interface SyncGitlab {
   checkAccess(): Promise<void>;
-  projectSource(perPage?: number): {
+  projectSource(
+    perPage?: number,
+    opts?: { prefetch?: number },
+  ): {
     pages(opts?: { from?: SyncCheckpoint; signal?: AbortSignal }): AsyncIterable<SyncPage>;
   };
   isMonitored(projectId: number): Promise<boolean>;
@@ -79,7 +91,22 @@ export interface SyncStepOptions {
    * yet started and stops without waiting for them.
    */
   projectConcurrency?: number;
+  /**
+   * The item table's view for incremental scans and hook verification times; without it every
+   * execution scans in full.
+   */
+  known?: SyncKnown;
+  /** SYNC_FULL_EVERY_HOURS: how long a verified hook is trusted by an incremental scan. */
+  hookTrustMs?: number;
+  /** SYNC_ACTIVITY_MARGIN_MINUTES. */
+  activityMarginMs?: number;
 }
+
+/**
+ * Listing pages requested ahead in an incremental scan: it does little per project, so the
+ * listing's round trips are its duration. Costs up to 2 × 7 requests past the listing's end.
+ */
+const INCREMENTAL_PREFETCH = 8;
 
 /** Skipped projects kept in the step context; beyond that only the count grows. */
 const MAX_SKIPPED_KEPT = 1000;
@@ -104,6 +131,28 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
   await opts.seen.keepOnly(instanceId);
   if (from)
     logger.info("resuming after checkpoint", { checkpoint: from, scanComplete: restoredScanComplete });
+  const known = opts.known;
+  const mode = ctx.execution.mode === "incremental" && known ? "incremental" : "full";
+  // The activity cut-off is fixed by the first execution of the instance: a resumed one must
+  // judge the remaining pages as its predecessor judged the others.
+  let activitySince: number | null = null;
+  if (mode === "incremental" && known) {
+    if (typeof ctx.restored.activitySince === "number" || ctx.restored.activitySince === null) {
+      activitySince = ctx.restored.activitySince as number | null;
+    } else {
+      const last = await known.lastCompletedStart();
+      activitySince = last ? last.getTime() - (opts.activityMarginMs ?? 0) : null;
+    }
+    logger.info("incremental scan", {
+      activitySince: activitySince === null ? null : new Date(activitySince).toISOString(),
+    });
+  }
+  const policyNow = (): ScanPolicy => ({
+    mode,
+    activitySince,
+    hookTrustMs: opts.hookTrustMs ?? 0,
+    now: Date.now(),
+  });
 
   const skip = (project: SyncProject, reason: string) => {
     skippedTotal++;
@@ -119,25 +168,49 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
   };
 
   const limit = createLimiter(opts.projectConcurrency ?? 64);
-  const syncProject = (project: SyncProject) => limit(() => syncOne(project));
-  const syncOne = async (project: SyncProject) => {
+  const syncOne = async (
+    project: SyncProject,
+    stored: KnownProject | undefined,
+    policy: ScanPolicy,
+    verified: number[],
+  ) => {
     // Once a stop is asked, projects not yet started are left to the resumed execution: their
     // page is not checkpointed, so it is read again.
     if (signal.aborted) throw new NotStarted();
+    const decision = decide(project, stored, policy);
     let monitored = true;
-    try {
-      monitored = await opts.gitlab.isMonitored(project.id);
-      counts.hooksChecked++;
-    } catch (err) {
-      // The update does not depend on the hook: publish it anyway, and report the project.
-      skip(project, `hook check failed: ${coerceError(err).message}`);
+    if (decision.checkHook) {
+      try {
+        monitored = await opts.gitlab.isMonitored(project.id);
+        counts.hooksChecked++;
+        if (monitored) verified.push(project.id);
+      } catch (err) {
+        // The update does not depend on the hook: publish it anyway, and report the project.
+        skip(project, `hook check failed: ${coerceError(err).message}`);
+      }
     }
     if (!monitored) {
       await opts.publish("monitor-item", executionId, project);
       counts.monitorPublished++;
     }
+    if (!decision.update) {
+      counts.unchanged++;
+      return;
+    }
     await opts.publish("update-item", executionId, project);
     counts.updatePublished++;
+  };
+  /** A page's work: every project's, then the hooks seen recorded in one statement. */
+  const syncPage = async (projects: SyncProject[]) => {
+    const stored =
+      mode === "incremental" && known ? await known.lookup(projects.map((p) => p.id)) : new Map();
+    const policy = policyNow();
+    const verified: number[] = [];
+    try {
+      await settlePage(projects.map((p) => limit(() => syncOne(p, stored.get(p.id), policy, verified))));
+    } finally {
+      if (known && verified.length > 0) await known.markHooksVerified(verified, new Date(policy.now));
+    }
   };
 
   let checkpoint = from;
@@ -163,6 +236,7 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
       skippedTotal,
       scanComplete: oldest.page.last,
       total: total ?? null,
+      activitySince,
     });
   };
 
@@ -172,7 +246,9 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     try {
       const pages = restoredScanComplete
         ? []
-        : opts.gitlab.projectSource(opts.perPage).pages({ from, signal });
+        : opts.gitlab
+            .projectSource(opts.perPage, { prefetch: mode === "incremental" ? INCREMENTAL_PREFETCH : 1 })
+            .pages({ from, signal });
       for await (const page of pages) {
         if (total === undefined) {
           // A resumed execution reads only what follows its checkpoint: no total to compare with.
@@ -184,7 +260,7 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
           instanceId,
           page.projects.map((p) => p.id),
         );
-        const done = settlePage(page.projects.map(syncProject));
+        const done = syncPage(page.projects);
         // Remember the first failure but keep every started publish awaited before leaving.
         done.catch((err) => {
           if (!(err instanceof NotStarted)) failure ??= coerceError(err);
@@ -210,7 +286,7 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     logger.info("stopped at checkpoint", { checkpoint, reason: signal.reason });
     return { status: "STOPPED" };
   }
-  const state = { checkpoint, skipped, skippedTotal, scanComplete: true };
+  const state = { checkpoint, skipped, skippedTotal, scanComplete: true, activitySince };
   if (opts.deleteEnabled === false) return skipDeletions(ctx, opts, state);
   return deleteUnseen(ctx, opts, state);
 }

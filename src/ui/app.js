@@ -286,7 +286,7 @@ function renderCurrent() {
   $("current-status").replaceChildren(badge(e.status));
   $("current-summary").replaceChildren(
     el("a", { href: `#/runs/${e.id}`, text: `Run #${e.id}` }),
-    ` · ${e.trigger} · started ${fmtTime(e.startTime)} · ${fmtDuration(runDuration(e))}`,
+    ` · ${e.trigger}${e.mode ? ` · ${e.mode}` : ""} · started ${fmtTime(e.startTime)} · ${fmtDuration(runDuration(e))}`,
     e.runner ? ` · on ${e.runner}` : "",
     e.exitMessage ? ` · ${e.exitMessage}` : "",
   );
@@ -328,6 +328,7 @@ function renderCurrent() {
     ["Hooks checked", fmtInt(c.hooksChecked)],
     ["Monitor published", fmtInt(c.monitorPublished)],
     ["Update published", fmtInt(c.updatePublished)],
+    ["Unchanged", fmtInt(c.unchanged)],
     ["Delete published", fmtInt(c.deletePublished)],
     ["Skipped", fmtInt(c.skipped)],
   ];
@@ -391,6 +392,7 @@ async function startSync() {
   const params = new URLSearchParams();
   if ($("fresh").checked) params.set("fresh", "true");
   if ($("allow-mass-delete").checked) params.set("allowMassDelete", "true");
+  if ($("mode").value) params.set("mode", $("mode").value);
   const qs = params.toString();
   const { status, body } = await api("POST", `/sync${qs ? `?${qs}` : ""}`);
   if (status === 202) {
@@ -451,14 +453,14 @@ async function refreshHistory() {
   const tbody = $("history").tBodies[0];
   if (status !== 200) {
     tbody.replaceChildren(
-      el("tr", {}, el("td", { colspan: 10, class: "error", text: explain(status, body) })),
+      el("tr", {}, el("td", { colspan: 12, class: "error", text: explain(status, body) })),
     );
     return;
   }
   // the running execution's live counts come from its own detail, fetched each second
   const jobs = body.jobs.map((e) => (state.current?.id === e.id ? state.current : e));
   tbody.replaceChildren(
-    ...(jobs.length === 0 ? [el("tr", {}, el("td", { colspan: 10, class: "muted", text: "No runs." }))] : []),
+    ...(jobs.length === 0 ? [el("tr", {}, el("td", { colspan: 12, class: "muted", text: "No runs." }))] : []),
     ...jobs.map((e) =>
       el(
         "tr",
@@ -466,10 +468,12 @@ async function refreshHistory() {
         el("td", {}, el("a", { href: `#/runs/${e.id}`, text: `#${e.id}` })),
         el("td", {}, badge(e.status)),
         el("td", { class: "hide-narrow", text: e.trigger }),
+        el("td", { class: "hide-narrow", text: e.mode ?? "—" }),
         el("td", { text: fmtTime(e.startTime) }),
         el("td", { text: fmtDuration(runDuration(e)) }),
         el("td", { text: fmtInt(e.counts?.read) }),
         el("td", { class: "hide-narrow", text: fmtInt(e.counts?.updatePublished) }),
+        el("td", { class: "hide-narrow", text: fmtInt(e.counts?.unchanged) }),
         el("td", { class: "hide-narrow", text: fmtInt(e.counts?.monitorPublished) }),
         el("td", { class: "hide-narrow", text: fmtInt(e.counts?.skipped) }),
         el("td", { class: "msg", title: e.exitMessage || null, text: (e.exitMessage ?? "").slice(0, 200) }),
@@ -502,6 +506,7 @@ async function refreshDetail() {
     ["Status", e.status],
     ["Exit code", e.exitCode],
     ["Trigger", e.trigger],
+    ["Mode", e.mode ?? "—"],
     ["Restart of", e.restartOf ? `#${e.restartOf}` : "—"],
     ["Runner (host/pod)", e.runner ?? "—"],
     ["Created", fmtTime(e.createTime)],
@@ -514,6 +519,7 @@ async function refreshDetail() {
     ["Monitor published", fmtInt(e.counts?.monitorPublished)],
     ["Hooks adopted", fmtInt(e.counts?.hooksAdopted)],
     ["Update published", fmtInt(e.counts?.updatePublished)],
+    ["Unchanged", fmtInt(e.counts?.unchanged)],
     ["Delete published", fmtInt(e.counts?.deletePublished)],
     ["Skipped", fmtInt(e.counts?.skipped)],
   ]);

@@ -49,6 +49,9 @@ for (const dialect of DIALECTS) {
         GITLAB_TOKEN: sim.token,
         GITLAB_GROUP: sim.group,
         GITLAB_CONCURRENCY: "16",
+        // Full scans, slow enough to stop mid-way (the deletion pass of incremental scans, the
+        // same code, is exercised by test/sync/differential.test.ts).
+        SYNC_MODE: "full",
         WEBHOOK_URL,
         AMQP_URL: amqpUrl(),
         API_TOKENS: API_TOKEN,

@@ -82,6 +82,7 @@ test("a sync publishes one update-item per project and one monitor-item per unmo
       return ["COMPLETED", "FAILED", "STOPPED"].includes(r.body.status as string) && r.body;
     });
     expect(done.status).toBe("COMPLETED");
+    expect(done.mode).toBe("full"); // SYNC_MODE=auto, and no full sync ever COMPLETED
     expect(done.counts).toEqual({
       read: PROJECTS,
       hooksChecked: PROJECTS,
@@ -155,16 +156,34 @@ test("a sync publishes one update-item per project and one monitor-item per unmo
       db.close();
     }
 
-    // a second sync changes no item: messages are handled idempotently
+    // a second sync (SYNC_MODE=auto: a full one just COMPLETED, so incremental) finds nothing
+    // changed: no update-item, every project counted unchanged
     const second = await call("POST", "/sync");
     expect(second.status).toBe(202);
+    expect(second.body.mode).toBe("incremental");
     await waitFor(
       "second COMPLETED",
       async () => (await call("GET", `/jobs/${second.body.id}`)).body.status === "COMPLETED",
     );
     expect((await call("GET", `/jobs/${second.body.id}`)).body.counts).toMatchObject({
       monitorPublished: 0,
+      updatePublished: 0,
+      unchanged: PROJECTS,
+    });
+
+    // a forced full one updates every project again, and changes no item: messages are handled
+    // idempotently
+    const third = await call("POST", "/sync?mode=full");
+    expect(third.status).toBe(202);
+    expect(third.body.mode).toBe("full");
+    await waitFor(
+      "third COMPLETED",
+      async () => (await call("GET", `/jobs/${third.body.id}`)).body.status === "COMPLETED",
+    );
+    expect((await call("GET", `/jobs/${third.body.id}`)).body.counts).toMatchObject({
+      monitorPublished: 0,
       updatePublished: PROJECTS,
+      hooksChecked: PROJECTS,
     });
     await waitFor("second round handled", async () => {
       const m = await fetch(`${serve!.url}/metrics`).then((r) => r.text());

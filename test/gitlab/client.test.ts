@@ -112,6 +112,7 @@ describe("projects and revisions", () => {
       name: "Item 5",
       defaultBranch: "main",
       namespaceFullPath: "imrt/items",
+      lastActivityAt: "2024-01-01T00:05:00.000Z",
     });
     expect(await client().getProject(123456)).toBeNull();
   });

@@ -14,52 +14,56 @@ beforeAll(() => {
 });
 afterAll(() => sim.close());
 
-async function scan() {
+async function scan(prefetch: number) {
   const client = createGitlabClient(simConfig(sim), { logger: silentLogger, retry: FAST_RETRY });
   const seen: number[] = [];
-  for await (const page of client.projectSource(100).pages()) seen.push(...page.projects.map((p) => p.id));
+  for await (const page of client.projectSource(100, { prefetch }).pages())
+    seen.push(...page.projects.map((p) => p.id));
   return seen;
 }
 
-test("projects removed before the seam mid-scan: every project still there is seen, once", async () => {
-  const ids = sim.state.projects.map((p) => p.id);
-  const victims = [ids[10], ids[120], ids[250], ids[251], ids[399]] as number[];
-  let removed = false;
-  const off = sim.onRequest((info) => {
-    // just before pages 3 and 5 are answered, remove projects the scan has already passed
-    if (
-      info.route === "GET /groups/:id/projects" &&
-      /[?&]page=(3|5)&/.test(`${info.url}&`) &&
-      /per_page=100/.test(info.url)
-    ) {
-      for (const v of victims.splice(0, info.url.includes("page=3") ? 3 : 2)) sim.state.removeProject(v);
-      removed = true;
-    }
+// prefetch 8: an incremental scan's listing, several pages requested at once
+for (const prefetch of [1, 8]) {
+  test(`projects removed before the seam mid-scan: every project still there is seen, once (prefetch ${prefetch})`, async () => {
+    const ids = sim.state.projects.map((p) => p.id);
+    const victims = [ids[10], ids[120], ids[250], ids[251], ids[399]] as number[];
+    let removed = false;
+    const off = sim.onRequest((info) => {
+      // just before pages 3 and 5 are answered, remove projects the scan has already passed
+      if (
+        info.route === "GET /groups/:id/projects" &&
+        /[?&]page=(3|5)&/.test(`${info.url}&`) &&
+        /per_page=100/.test(info.url)
+      ) {
+        for (const v of victims.splice(0, info.url.includes("page=3") ? 3 : 2)) sim.state.removeProject(v);
+        removed = true;
+      }
+    });
+    const seen = await scan(prefetch);
+    off();
+    expect(removed).toBe(true);
+    expect(new Set(seen).size).toBe(seen.length);
+    const remaining = sim.state.projects.map((p) => p.id);
+    const missing = remaining.filter((id) => !seen.includes(id));
+    expect(missing).toEqual([]);
   });
-  const seen = await scan();
-  off();
-  expect(removed).toBe(true);
-  expect(new Set(seen).size).toBe(seen.length);
-  const remaining = sim.state.projects.map((p) => p.id);
-  const missing = remaining.filter((id) => !seen.includes(id));
-  expect(missing).toEqual([]);
-});
 
-test("projects added with smaller ids mid-scan shift the pages up: nothing is repeated or lost", async () => {
-  const before = sim.state.projects.map((p) => p.id);
-  const off = sim.onRequest((info) => {
-    if (
-      info.route === "GET /groups/:id/projects" &&
-      /[?&]page=4&/.test(`${info.url}&`) &&
-      /per_page=100/.test(info.url)
-    ) {
-      // ids only grow in GitLab; a project shared or transferred in can still land at any offset
-      const p = sim.state.addProject();
-      sim.state.removeProject(p.id);
-    }
+  test(`projects added with smaller ids mid-scan shift the pages up: nothing is repeated or lost (prefetch ${prefetch})`, async () => {
+    const before = sim.state.projects.map((p) => p.id);
+    const off = sim.onRequest((info) => {
+      if (
+        info.route === "GET /groups/:id/projects" &&
+        /[?&]page=4&/.test(`${info.url}&`) &&
+        /per_page=100/.test(info.url)
+      ) {
+        // ids only grow in GitLab; a project shared or transferred in can still land at any offset
+        const p = sim.state.addProject();
+        sim.state.removeProject(p.id);
+      }
+    });
+    const seen = await scan(prefetch);
+    off();
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(before.filter((id) => !seen.includes(id))).toEqual([]);
   });
-  const seen = await scan();
-  off();
-  expect(new Set(seen).size).toBe(seen.length);
-  expect(before.filter((id) => !seen.includes(id))).toEqual([]);
-});
+}

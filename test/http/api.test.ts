@@ -35,6 +35,7 @@ for (const dialect of DIALECTS) {
     let items: ItemStore;
     const pushes: { projectId: number; projectPath: string; checkoutSha: string }[] = [];
     const removals: { projectId: number; projectPath: string; eventName: string }[] = [];
+    const verified: number[] = [];
 
     beforeAll(async () => {
       t = await createTestDatabase(dialect);
@@ -52,6 +53,9 @@ for (const dialect of DIALECTS) {
             includeSubgroups: false,
             ignoreProjects: ["imrt/items/ignored"],
             webhookSecret: HOOK_SECRET,
+          },
+          hookVerified: async (projectId) => {
+            verified.push(projectId);
           },
           publishRemoval: async (removal) => {
             removals.push(removal);
@@ -196,6 +200,21 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("POST /sync?mode= chooses the scan mode; GET /jobs shows mode and unchanged; a bad mode is 422", async () => {
+      const bad = await call("POST", "/sync?mode=sometimes");
+      expect(bad.status).toBe(422);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("INVALID_REQUEST");
+      const started = await call("POST", "/sync?mode=full");
+      expect(started.status).toBe(202);
+      const execution = (await started.json()) as { id: number; mode: string };
+      expect(execution.mode).toBe("full");
+      await runner.whenDone(execution.id);
+      const { jobs } = (await (await call("GET", "/jobs?limit=1")).json()) as {
+        jobs: { id: number; mode: string; counts: { unchanged: number } }[];
+      };
+      expect(jobs[0]).toMatchObject({ id: execution.id, mode: "full", counts: { unchanged: 0 } });
+    });
+
     test("bad ids, unknown ids, unknown routes and oversized bodies get clear JSON errors", async () => {
       const cases: [string, string, number, RequestInit?][] = [
         ["GET", "/jobs/abc", 422],
@@ -263,6 +282,8 @@ for (const dialect of DIALECTS) {
       const ok = await hook(push(), HOOK_SECRET);
       expect(ok.status).toBe(202);
       expect(pushes).toEqual([{ projectId: 42, projectPath: "imrt/items/item-42", checkoutSha: SHA }]);
+      // a push carrying our secret proves our hook is there: incremental scans may skip its check
+      expect(verified).toEqual([42]);
 
       // other events, other branches, other groups, ignored projects, deleted branches: 204, nothing published
       const ignored = [
@@ -284,6 +305,7 @@ for (const dialect of DIALECTS) {
       ];
       expect(ignored.map((r) => r.status)).toEqual([204, 204, 204, 204, 204, 204]);
       expect(pushes.length).toBe(1);
+      expect(verified).toEqual([42]);
 
       const malformed = await hook("{not json", HOOK_SECRET);
       expect([400, 422]).toContain(malformed.status);

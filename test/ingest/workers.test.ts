@@ -140,6 +140,23 @@ for (const dialect of DIALECTS) {
       expect(sim.state.hooksOf(project(2)).length).toBe(before + 1);
     });
 
+    test("monitor-item records our hook as verified on the item, so incremental scans may skip its check", async () => {
+      const verifiedAt = async () =>
+        (
+          await t.db.all<{ hook_verified_at: unknown }>(
+            "select hook_verified_at from item where project_id = 1",
+          )
+        )[0]?.hook_verified_at ?? null;
+      expect(await verifiedAt()).toBeNull(); // item 1 exists (first test); nothing verified its hook yet
+      const handled = ingest.consumers[0]?.stats().handled ?? 0;
+      await publisher.publish(monitor(1));
+      await waitFor(
+        "monitor-item handled",
+        async () => (ingest.consumers[0]?.stats().handled ?? 0) > handled,
+      );
+      expect(await verifiedAt()).not.toBeNull();
+    });
+
     test("poison messages land in .dead at once with the reason, on both queues", async () => {
       const ch = await admin.acquire();
       try {

@@ -60,6 +60,12 @@ export interface SeedOptions {
   /** Share of projects with a hook of the replaced service (legacyHookUrl), before ours if any. */
   legacyHookFraction?: number;
   legacyHookUrl?: string;
+  /**
+   * GitLab bumps a project's `last_activity_at` on a push only when the stored value is older
+   * than this (Event::RESET_PROJECT_ACTIVITY_INTERVAL, one hour): a push within the hour after
+   * the last bump leaves it as it was. Renames never bump it.
+   */
+  activityThrottleMs: number;
 }
 
 export const DEFAULT_SEED: SeedOptions = {
@@ -72,6 +78,7 @@ export const DEFAULT_SEED: SeedOptions = {
   monitoredFraction: 0.5,
   otherHookFraction: 0.2,
   webhookUrl: "https://item-sync.example.org/webhooks/gitlab",
+  activityThrottleMs: 60 * 60_000,
 };
 
 /** The replaced service's hook url (its in-cluster Service), as the seed's hooks point at it. */
@@ -381,9 +388,27 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
         files,
       };
       commits.unshift(commit);
-      p.lastActivityAt = now;
+      // Lazily, as GitLab does: only when the last bump is older than the throttle interval.
+      if (Date.parse(p.lastActivityAt) <= Date.now() - seed.activityThrottleMs) {
+        p.lastActivityAt = new Date().toISOString();
+      }
       touch();
       return commit;
+    },
+    /** Renames a project (its name, its path or both), as GitLab's project settings do: no activity. */
+    renameProject(id: number, changes: { name?: string; path?: string }): void {
+      const p = project(id);
+      if (!p) throw new Error(`no project ${id}`);
+      if (changes.name !== undefined) p.name = changes.name;
+      if (changes.path !== undefined) p.path = changes.path;
+      touch();
+    },
+    /** Points the default branch at another name for the same history (no activity either). */
+    setDefaultBranch(id: number, branch: string): void {
+      const p = project(id);
+      if (!p) throw new Error(`no project ${id}`);
+      p.defaultBranch = branch;
+      touch();
     },
   };
 }

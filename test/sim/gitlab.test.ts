@@ -306,3 +306,36 @@ describe("faults and recording", () => {
     }
   });
 });
+
+describe("last_activity_at as GitLab keeps it", () => {
+  test("a push bumps it lazily (not again within the throttle interval); a rename never", async () => {
+    const sim = startGitlabSim({ projects: 3, activityThrottleMs: 60 * 60_000 });
+    try {
+      const listed = async () => {
+        const res = await fetch(
+          `${sim.url}/api/v4/groups/${encodeURIComponent(sim.group)}/projects?simple=true`,
+          {
+            headers: { "private-token": sim.token },
+          },
+        );
+        const rows = (await res.json()) as { id: number; last_activity_at: string; name: string }[];
+        return new Map(rows.map((r) => [r.id, r]));
+      };
+      const seeded = (await listed()).get(1)?.last_activity_at;
+      expect(seeded).toBe(sim.state.project(1)?.createdAt);
+      const before = Date.now();
+      sim.state.pushCommit(1);
+      const bumped = (await listed()).get(1)?.last_activity_at ?? "";
+      expect(Date.parse(bumped)).toBeGreaterThanOrEqual(before - 1);
+      await Bun.sleep(5);
+      sim.state.pushCommit(1); // within the hour: unchanged
+      expect((await listed()).get(1)?.last_activity_at).toBe(bumped);
+      sim.state.renameProject(2, { name: "Renamed", path: "renamed" });
+      const renamed = (await listed()).get(2);
+      expect(renamed?.name).toBe("Renamed");
+      expect(renamed?.last_activity_at).toBe(sim.state.project(2)?.createdAt);
+    } finally {
+      await sim.close();
+    }
+  });
+});

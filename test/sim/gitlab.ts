@@ -29,6 +29,12 @@ export interface SimControls {
    * 429; a client that ignores Retry-After keeps sending for the whole second and is caught.
    */
   earlyGraceMs: number;
+  /**
+   * The first request on each new connection arrives this much later (a TCP + TLS handshake with
+   * a remote GitLab): it is recorded, counted and answered only after the delay. Warm requests on
+   * other connections may overtake it — the cold start a pacer must allow for.
+   */
+  newConnectionDelayMs: number;
 }
 
 export interface SimOptions extends Partial<SeedOptions>, Partial<SimControls> {
@@ -57,6 +63,7 @@ const DEFAULT_CONTROLS: SimControls = {
   dropRate: 0,
   retryAfterSeconds: 1,
   earlyGraceMs: 20,
+  newConnectionDelayMs: 0,
 };
 
 function emptyStats(): SimStats {
@@ -117,7 +124,18 @@ export function startGitlabSim(opts: SimOptions = {}) {
     });
   }
 
-  async function handle(req: Request, name: string, route: RouteMatch | null): Promise<Response> {
+  const connections = new Set<number>(); // client ports seen (one per connection)
+
+  async function handle(
+    req: Request,
+    name: string,
+    route: RouteMatch | null,
+    clientPort: number | null,
+  ): Promise<Response> {
+    if (clientPort !== null && !connections.has(clientPort)) {
+      connections.add(clientPort);
+      if (controls.newConnectionDelayMs > 0) await Bun.sleep(controls.newConnectionDelayMs);
+    }
     const arrival = performance.now();
     stats.requests++;
     stats.arrivals.push(arrival);
@@ -170,14 +188,14 @@ export function startGitlabSim(opts: SimOptions = {}) {
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: opts.port ?? 0,
-    async fetch(req) {
+    async fetch(req, srv) {
       stats.concurrency++;
       stats.peakConcurrency = Math.max(stats.peakConcurrency, stats.concurrency);
       const current = stats;
       try {
         const route = matchRoute(state, req, new URL(req.url), url);
         const name = route?.name ?? `${req.method} (unknown)`;
-        const res = await handle(req, name, route);
+        const res = await handle(req, name, route, srv.requestIP(req)?.port ?? null);
         bump(current.byStatus, `${name} ${res === DROP ? "dropped" : res.status}`);
         return res === DROP ? dropped() : res;
       } finally {
@@ -202,6 +220,10 @@ export function startGitlabSim(opts: SimOptions = {}) {
     resetStats(): void {
       stats = { ...emptyStats(), concurrency: stats.concurrency };
       blocked.clear();
+    },
+    /** Forgets the connections seen: the next request on each counts as a new connection's. */
+    forgetConnections(): void {
+      connections.clear();
     },
     /** The most requests that arrived within any `windowMs` span. */
     maxInWindow(windowMs = 1000): number {

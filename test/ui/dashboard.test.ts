@@ -140,6 +140,11 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   await expect(currentStatus(page).textContent()).resolves.toBe("COMPLETED");
   await page.locator("#history tbody tr", { hasText: "COMPLETED" }).first().waitFor();
   expect(await page.locator("#progress-label").textContent()).toContain(`${PROJECTS} projects read`);
+  // auto with no full run before: a full scan, shown with its mode and the unchanged count
+  expect(await page.locator("#history tbody tr", { hasText: "COMPLETED" }).first().textContent()).toContain(
+    "full",
+  );
+  expect(await page.locator("#current-figures").textContent()).toContain("Unchanged");
   await shot(page, "03-completed");
 
   // --- second, slow run: live progress against the first run's total, then 409, then stop
@@ -189,6 +194,7 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   await page.locator("#detail-body", { hasText: "Checkpoint" }).waitFor();
   expect(await page.locator("#detail-body").textContent()).toContain("itemSynchronizationStep");
   expect(await page.locator("#detail-body").textContent()).toContain(`Runner (host/pod)${hostname()}`);
+  expect(await page.locator("#detail-body").textContent()).toMatch(/Mode\s*full/);
   await shot(page, "08-run-detail");
   await page.getByLabel("Status").selectOption("");
 

@@ -1,0 +1,79 @@
+/**
+ * What an incremental scan does with one listed project, decided from the listing and what the
+ * database knows — the one place that says what may be skipped:
+ * - a project the database does not know gets the full treatment (hook check + update-item);
+ * - update-item is skipped only when the listing's path, name and default branch equal the
+ *   stored item's AND `last_activity_at` is older than `activitySince` (the previous COMPLETED
+ *   sync's start minus SYNC_ACTIVITY_MARGIN_MINUTES). GitLab does not bump `last_activity_at`
+ *   on a rename, hence the field comparison; it bumps it lazily on a push, hence the margin;
+ * - the hook check is skipped only while our hook was verified within SYNC_FULL_EVERY_HOURS.
+ * A full scan checks and updates everything.
+ */
+import type { ScanMode } from "../batch/types.ts";
+
+/** What the database knows of a project (its item row). */
+export interface KnownProject {
+  path: string;
+  name: string;
+  defaultBranch: string | null;
+  /** When our hook was last seen, created, or delivered a push carrying our token. */
+  hookVerifiedAt: Date | null;
+}
+
+/** The narrow view of the item table an incremental scan needs (known-items.ts implements it). */
+export interface SyncKnown {
+  lookup(projectIds: readonly number[]): Promise<Map<number, KnownProject>>;
+  /** Records that our hook was seen on these projects at `at` (items not stored are ignored). */
+  markHooksVerified(projectIds: readonly number[], at: Date): Promise<void>;
+  /** Start of the newest COMPLETED sync, or null when none completed. */
+  lastCompletedStart(): Promise<Date | null>;
+}
+
+export interface ListedProject {
+  id: number;
+  path: string;
+  name?: string;
+  defaultBranch?: string | null;
+  lastActivityAt?: string | null;
+}
+
+export interface ScanPolicy {
+  mode: ScanMode;
+  /** Epoch ms: activity at or after this is recent; null = everything is recent. */
+  activitySince: number | null;
+  /** How long a verified hook is trusted (SYNC_FULL_EVERY_HOURS). */
+  hookTrustMs: number;
+  now: number;
+}
+
+export interface Decision {
+  checkHook: boolean;
+  update: boolean;
+}
+
+export function decide(
+  project: ListedProject,
+  known: KnownProject | undefined,
+  policy: ScanPolicy,
+): Decision {
+  if (policy.mode === "full" || known === undefined) return { checkHook: true, update: true };
+  const verifiedAt = known.hookVerifiedAt?.getTime();
+  const checkHook = verifiedAt === undefined || policy.now - verifiedAt >= policy.hookTrustMs;
+  return { checkHook, update: listingChanged(project, known) || recentlyActive(project, policy) };
+}
+
+function listingChanged(project: ListedProject, known: KnownProject): boolean {
+  // A listing without a field (never the case with GitLab) counts as a change: update.
+  if (project.name === undefined || project.defaultBranch === undefined) return true;
+  return (
+    project.path !== known.path ||
+    project.name !== known.name ||
+    project.defaultBranch !== known.defaultBranch
+  );
+}
+
+function recentlyActive(project: ListedProject, policy: ScanPolicy): boolean {
+  if (policy.activitySince === null) return true;
+  const at = project.lastActivityAt ? Date.parse(project.lastActivityAt) : Number.NaN;
+  return Number.isNaN(at) || at >= policy.activitySince;
+}
