@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "./lib/errors.ts";
 import type { LogLevel } from "./lib/log.ts";
+import { isRole, type Role } from "./lib/roles.ts";
 import { SECOND } from "./lib/time.ts";
 
 export type ConfigInput = Record<string, string | undefined>;
@@ -20,7 +21,15 @@ export interface GitlabConfig {
   maxRps: number; // 0 = no client-side cap
   timeoutMs: number;
   webhookUrl: string;
-  webhookSecret: string; // "" = none
+  webhookSecret: string; // "" = none (only with WEBHOOK_ENABLED=false, or outside serve)
+  /** false: no webhook receiver (/webhooks/gitlab answers 404); unset = true. */
+  webhookEnabled?: boolean;
+}
+
+/** One of API_TOKENS: `TOKEN` (role admin) or `TOKEN:ROLE`. */
+export interface StaticToken {
+  token: string;
+  role: Role;
 }
 
 export interface AmqpConfig {
@@ -33,7 +42,7 @@ export interface AmqpConfig {
 }
 
 export interface AuthConfig {
-  apiTokens: string[];
+  apiTokens: StaticToken[];
   jwksUrl: string;
   issuer: string;
   audience: string;
@@ -41,6 +50,9 @@ export interface AuthConfig {
   clientId: string;
   clientSecret: string;
   requiredScope: string;
+  /** Scopes giving an OAuth2 token role operate / admin; "" = every accepted token has it. */
+  operateScope: string;
+  adminScope: string;
   cacheSeconds: number;
   /** The dashboard's OAuth2 public client (authorization code + PKCE); unset = token field only. */
   uiClientId?: string;
@@ -62,6 +74,8 @@ export interface Config {
   ingestEnabled: boolean;
   dbMigrate: boolean;
   logLevel: LogLevel;
+  /** ALLOW_INSECURE_URLS: plain-http GITLAB_URL and AUTH_* URLs to hosts other than loopback. */
+  allowInsecureUrls: boolean;
 }
 
 /** Which parts of the configuration a command needs; the rest may be missing. */
@@ -106,6 +120,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       timeoutMs: read.number("GITLAB_TIMEOUT_SECONDS", 30, 0.001, 3600) * SECOND,
       webhookUrl: read.url("WEBHOOK_URL", needs.gitlab ? undefined : "", ["http:", "https:"]),
       webhookSecret: read.string("WEBHOOK_SECRET", ""),
+      webhookEnabled: read.bool("WEBHOOK_ENABLED", true),
     },
     amqp: {
       url: read.url("AMQP_URL", "amqp://guest:guest@localhost:5672", ["amqp:", "amqps:"]),
@@ -116,7 +131,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       reconnectTimeoutMs: read.number("AMQP_RECONNECT_TIMEOUT", 120, 0, 86_400) * SECOND,
     },
     auth: {
-      apiTokens: read.list("API_TOKENS"),
+      apiTokens: read.list("API_TOKENS").map(parseStaticToken),
       jwksUrl: read.url("AUTH_JWKS_URL", "", ["http:", "https:"]),
       issuer: read.string("AUTH_ISSUER", ""),
       audience: read.string("AUTH_AUDIENCE", ""),
@@ -124,6 +139,8 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       clientId: read.string("AUTH_CLIENT_ID", ""),
       clientSecret: read.string("AUTH_CLIENT_SECRET", ""),
       requiredScope: read.string("AUTH_REQUIRED_SCOPE", ""),
+      operateScope: read.string("AUTH_OPERATE_SCOPE", ""),
+      adminScope: read.string("AUTH_ADMIN_SCOPE", ""),
       cacheSeconds: read.int("AUTH_CACHE_SECONDS", 60, 0, 86_400),
       uiClientId: read.string("AUTH_UI_CLIENT_ID", ""),
       authorizeUrl: read.url("AUTH_AUTHORIZE_URL", "", ["http:", "https:"]),
@@ -136,7 +153,46 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
     ingestEnabled: read.bool("INGEST_ENABLED", true),
     dbMigrate: read.bool("DB_MIGRATE", true),
     logLevel: read.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
+    allowInsecureUrls: read.bool("ALLOW_INSECURE_URLS", false),
   };
+
+  // Each secret has a floor, so redaction can cover secrets of any length without mangling logs.
+  const g = config.gitlab;
+  if (g.token !== "" && g.token.length < MIN_SECRET_LENGTH.GITLAB_TOKEN) {
+    problems.push(`GITLAB_TOKEN: must be at least ${MIN_SECRET_LENGTH.GITLAB_TOKEN} characters long`);
+  }
+  if (g.webhookSecret !== "" && g.webhookSecret.length < MIN_SECRET_LENGTH.WEBHOOK_SECRET) {
+    problems.push(
+      `WEBHOOK_SECRET: must be at least ${MIN_SECRET_LENGTH.WEBHOOK_SECRET} characters long (e.g. openssl rand -hex 24)`,
+    );
+  }
+  if (needs.auth && g.webhookEnabled !== false && g.webhookSecret === "") {
+    problems.push(
+      "WEBHOOK_SECRET: required (at least 24 characters) to receive GitLab webhooks; set WEBHOOK_ENABLED=false to run without the receiver",
+    );
+  }
+  const cs = config.auth.clientSecret;
+  if (cs !== "" && cs.length < MIN_SECRET_LENGTH.AUTH_CLIENT_SECRET) {
+    problems.push(
+      `AUTH_CLIENT_SECRET: must be at least ${MIN_SECRET_LENGTH.AUTH_CLIENT_SECRET} characters long`,
+    );
+  }
+  const outbound: [string, string][] = [];
+  if (needs.gitlab) outbound.push(["GITLAB_URL", config.gitlab.url]);
+  if (needs.auth) {
+    outbound.push(
+      ["AUTH_JWKS_URL", config.auth.jwksUrl],
+      ["AUTH_INTROSPECTION_URL", config.auth.introspectionUrl],
+      ["AUTH_AUTHORIZE_URL", config.auth.authorizeUrl ?? ""],
+    );
+  }
+  for (const [name, url] of outbound) {
+    if (url !== "" && !config.allowInsecureUrls && !secureUrl(url)) {
+      problems.push(
+        `${name}: must be an https URL (plain http only to a loopback host, or with ALLOW_INSECURE_URLS=true)`,
+      );
+    }
+  }
 
   if (needs.auth) {
     const a = config.auth;
@@ -146,8 +202,21 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
         "API_TOKENS: serve needs at least one way to accept bearer tokens (API_TOKENS or AUTH_*)",
       );
     }
-    if (a.apiTokens.some((t) => t.length < 16)) {
-      problems.push("API_TOKENS: every token must be at least 16 characters long");
+    if (a.apiTokens.some((t) => t.token.length < MIN_SECRET_LENGTH.API_TOKENS)) {
+      problems.push(
+        `API_TOKENS: every token must be at least ${MIN_SECRET_LENGTH.API_TOKENS} characters long`,
+      );
+    }
+    if (a.apiTokens.some((t) => t.role === null)) {
+      problems.push("API_TOKENS: a role after ':' must be read, operate or admin (TOKEN:ROLE)");
+    }
+    if (a.jwksUrl !== "") {
+      const missing = [a.issuer === "" && "AUTH_ISSUER", a.audience === "" && "AUTH_AUDIENCE"].filter(
+        Boolean,
+      );
+      if (missing.length > 0) {
+        problems.push(`${missing.join(", ")}: required with AUTH_JWKS_URL (which tokens to accept)`);
+      }
     }
     if ((a.uiClientId === "") !== (a.authorizeUrl === "")) {
       problems.push("AUTH_UI_CLIENT_ID, AUTH_AUTHORIZE_URL: the dashboard's sign-in needs both or neither");
@@ -159,6 +228,37 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Shortest value accepted for each secret (a shorter one is refused at start). */
+export const MIN_SECRET_LENGTH = {
+  GITLAB_TOKEN: 8,
+  WEBHOOK_SECRET: 24,
+  API_TOKENS: 16,
+  AUTH_CLIENT_SECRET: 8,
+} as const;
+
+/** `TOKEN` or `TOKEN:ROLE` (a token never holds ':'); a bad role shows as role null. */
+function parseStaticToken(entry: string): StaticToken {
+  const colon = entry.lastIndexOf(":");
+  if (colon < 0) return { token: entry, role: "admin" };
+  const role = entry
+    .slice(colon + 1)
+    .trim()
+    .toLowerCase();
+  return { token: entry.slice(0, colon), role: isRole(role) ? role : (null as unknown as Role) };
+}
+
+/** https, or http to a loopback host (a sidecar or a test double on the same machine). */
+function secureUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    if (u.protocol === "https:") return true;
+    const host = u.hostname.replace(/^\[|\]$/g, "");
+    return host === "localhost" || host === "::1" || /^127\./.test(host);
+  } catch {
+    return true; // reported as not a valid URL already
+  }
 }
 
 function createReader(env: ConfigInput, problems: string[]) {
@@ -281,7 +381,7 @@ export function secretValues(config: Config): string[] {
     config.gitlab.token,
     config.gitlab.webhookSecret,
     config.auth.clientSecret,
-    ...config.auth.apiTokens,
+    ...config.auth.apiTokens.map((t) => t.token),
   ];
   for (const url of [config.databaseUrl, config.amqp.url]) {
     try {

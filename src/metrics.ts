@@ -23,6 +23,7 @@ export interface IngestFigures {
   projectsGone: number;
   itemsDeleted: number;
   deletesRefused: number;
+  foreignRefused: number;
 }
 
 export interface MetricsDeps {
@@ -104,7 +105,7 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
     });
     new Counter({
       name: "item_sync_ingest_items_total",
-      help: "update-item outcomes: created, updated, unchanged, project_gone.",
+      help: "update-item outcomes: created, updated, unchanged, project_gone, foreign_refused (the project is not in the group: no row written).",
       labelNames: ["result"] as const,
       registers,
       collect() {
@@ -114,6 +115,7 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
         this.inc({ result: "updated" }, c.itemsUpdated);
         this.inc({ result: "unchanged" }, c.itemsUnchanged);
         this.inc({ result: "project_gone" }, c.projectsGone);
+        this.inc({ result: "foreign_refused" }, c.foreignRefused);
       },
     });
     new Counter({

@@ -44,9 +44,6 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       });
       lifecycle.defer("scheduler", () => scheduler.stop());
     }
-    if (config.gitlab.webhookSecret === "") {
-      logger.warn("WEBHOOK_SECRET is empty: /webhooks/gitlab accepts deliveries without a token");
-    }
     const items = createItemStore(core.db);
     const ingestCounters = ingest?.counters;
     const app = createApp({
@@ -55,6 +52,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       webhooks: {
         gitlab: config.gitlab,
         logger,
+        brokerConnected: () => core.broker.state().connected,
         publishRemoval: (removal) =>
           core.publisher.publish(
             createWebhookDeleteMessage(removal.eventName, {

@@ -14,7 +14,12 @@ export async function syncCommand(config: Config, logger: Logger, args: ParsedAr
     lifecycle.defer("job runner", () => core.runner.shutdown());
     const params: Record<string, string> = {};
     if (args.flags["allow-mass-delete"]) params.allowMassDelete = "true";
-    const result = await core.jobs.launch({ trigger: "cli", fresh: args.flags.fresh === true, params });
+    const result = await core.jobs.launch({
+      trigger: "cli",
+      launchedBy: "cli",
+      fresh: args.flags.fresh === true,
+      params,
+    });
     if (result.kind !== "started") {
       const id = result.kind === "running" ? result.runningId : result.executionId;
       process.stderr.write(`item-sync: job execution ${id} is already running; nothing started\n`);

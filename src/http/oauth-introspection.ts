@@ -33,6 +33,9 @@ export interface IntrospectionOptions {
   /** Must be in `aud` when both are present. */
   audience: string;
   requiredScope: string;
+  /** Scopes that give role operate / admin ("" = every accepted token has it). */
+  operateScope: string;
+  adminScope: string;
   /** Longest time an active result is reused; 0 = ask every time. */
   cacheSeconds: number;
 }
@@ -114,7 +117,7 @@ export function createIntrospectionAuthenticator(opts: IntrospectionOptions, dep
     if (opts.audience !== "" && claims.aud !== undefined && !audienceIncludes(claims.aud, opts.audience)) {
       return refused("the bearer token is meant for another audience");
     }
-    const verdict = scopeVerdict(claims, opts.requiredScope);
+    const verdict = scopeVerdict(claims, opts.requiredScope, opts);
     const ttl = Math.min(opts.cacheSeconds * 1000, exp === undefined ? Number.POSITIVE_INFINITY : exp - t);
     if (ttl > 0) cache.set(key, verdict, t + ttl);
     return verdict;

@@ -43,6 +43,9 @@ export interface JwtOptions {
   /** Must be in `aud` when not empty. */
   audience: string;
   requiredScope: string;
+  /** Scopes that give role operate / admin ("" = every accepted token has it). */
+  operateScope: string;
+  adminScope: string;
 }
 
 /** Three base64url segments, the signature possibly empty (so `alg: none` is refused by jose, visibly). */
@@ -113,7 +116,7 @@ export function createJwtAuthenticator(opts: JwtOptions, deps: OAuthDeps): Authe
         deps.logger.debug("JWT refused", { reason: (e as { code?: string })?.code ?? "unknown" });
         return refused("the bearer token is not valid");
       }
-      return scopeVerdict(payload, opts.requiredScope);
+      return scopeVerdict(payload, opts.requiredScope, opts);
     },
   };
 }

@@ -2,6 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { JobService } from "../batch/service.ts";
 import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
+import type { Principal } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
 import { executionDetailJson, executionJson } from "./serialize.ts";
 
@@ -13,15 +14,20 @@ const Status = t.String({ pattern: `^(${JOB_STATUSES.join("|")})$`, description:
 const Limit = t.String({ pattern: "^([1-9]|[1-9][0-9]|100)$", description: "1 to 100 (default 20)" });
 const security = [{ bearer: [] }];
 
-export function jobRoutes(deps: { jobs: JobService }) {
+export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request): Principal | null }) {
   const { jobs } = deps;
   return new Elysia()
     .post(
       "/sync",
-      async ({ query, set }) => {
+      async ({ query, set, request }) => {
         const params: Record<string, string> = {};
         if (query.allowMassDelete === "true") params.allowMassDelete = "true";
-        const result = await jobs.launch({ trigger: "api", fresh: query.fresh === "true", params });
+        const result = await jobs.launch({
+          trigger: "api",
+          launchedBy: deps.principalOf(request)?.subject,
+          fresh: query.fresh === "true",
+          params,
+        });
         if (result.kind === "running") {
           return errorResponse(
             409,

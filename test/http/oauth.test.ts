@@ -40,6 +40,8 @@ function authConfig(overrides: Partial<AuthConfig> = {}): AuthConfig {
     clientId: provider.clientId,
     clientSecret: provider.clientSecret,
     requiredScope: "",
+    operateScope: "",
+    adminScope: "",
     cacheSeconds: 60,
     ...overrides,
   };
@@ -90,12 +92,16 @@ describe("JWT access tokens", () => {
     const es = await provider.newKey("ES256");
     provider.publish(es);
     const auth = jwtOnly();
-    expect(await auth.authenticate(await provider.sign())).toEqual({ ok: true, subject: "operator" });
+    expect(await auth.authenticate(await provider.sign())).toEqual({
+      ok: true,
+      subject: "operator",
+      role: "admin",
+    });
     const esToken = await provider.sign({
       key: es,
       claims: { sub: "es-user", aud: ["other", provider.audience] },
     });
-    expect(await auth.authenticate(esToken)).toEqual({ ok: true, subject: "es-user" });
+    expect(await auth.authenticate(esToken)).toEqual({ ok: true, subject: "es-user", role: "admin" });
   });
 
   test("keys are cached: many tokens, one JWKS request", async () => {
@@ -174,7 +180,7 @@ describe("JWT access tokens", () => {
     const v = await auth.authenticate(
       await provider.sign({ key: rotated, claims: { sub: "after-rotation" } }),
     );
-    expect(v).toEqual({ ok: true, subject: "after-rotation" });
+    expect(v).toEqual({ ok: true, subject: "after-rotation", role: "admin" });
     expect(provider.calls.jwks - before).toBe(1);
   });
 
@@ -241,7 +247,11 @@ describe("opaque tokens by introspection", () => {
 
   test("an active token is accepted; the request is an RFC 7662 form POST with Basic client auth", async () => {
     const token = activeToken();
-    expect(await introspectionOnly().authenticate(token)).toEqual({ ok: true, subject: "opaque-user" });
+    expect(await introspectionOnly().authenticate(token)).toEqual({
+      ok: true,
+      subject: "opaque-user",
+      role: "admin",
+    });
     const last = provider.introspectionRequests.at(-1)!;
     expect(last.form).toEqual({ token, token_type_hint: "access_token" });
     expect(last.contentType).toStartWith("application/x-www-form-urlencoded");
@@ -372,9 +382,14 @@ describe("both kinds together", () => {
     expect(await auth.authenticate(await provider.sign({ claims: { sub: "by-jwt" } }))).toEqual({
       ok: true,
       subject: "by-jwt",
+      role: "admin",
     });
     expect(provider.calls.introspection).toBe(before);
-    expect(await auth.authenticate(opaqueToken)).toEqual({ ok: true, subject: "by-introspection" });
+    expect(await auth.authenticate(opaqueToken)).toEqual({
+      ok: true,
+      subject: "by-introspection",
+      role: "admin",
+    });
   });
 
   test("neither the client secret nor any token is ever logged", async () => {
@@ -431,7 +446,7 @@ describe("through the HTTP app", () => {
         logger: silentLogger,
       },
       authenticator: combineAuthenticators([
-        createStaticTokenAuthenticator([STATIC]),
+        createStaticTokenAuthenticator([{ token: STATIC, role: "admin" }]),
         ...createOAuthAuthenticators(auth, { logger: silentLogger, tuning: { timeoutMs: 500 } }),
       ]),
       health: { ready: async () => ({ ok: true, checks: {} }) },

@@ -51,7 +51,7 @@ describe("/metrics", () => {
         publishPush: async () => {},
         logger: silentLogger,
       },
-      authenticator: createStaticTokenAuthenticator([TOKEN]),
+      authenticator: createStaticTokenAuthenticator([{ token: TOKEN, role: "admin" }]),
       health: { ready: async () => ({ ok: true, checks: {} }) },
       metrics: createMetrics({
         jobs: { repository, runner, jobName: JOB },
@@ -64,6 +64,7 @@ describe("/metrics", () => {
           projectsGone: 0,
           itemsDeleted: 0,
           deletesRefused: 0,
+          foreignRefused: 0,
         }),
       }),
       logger: silentLogger,
@@ -193,7 +194,8 @@ describe("/metrics", () => {
       sampleSum(families, "item_sync_http_requests_total", { method: "GET", ...labels });
     expect(http({ route: "/jobs/:id", status: "200" })).toBe(1);
     expect(http({ route: "/jobs/:id", status: "404" })).toBe(1);
-    expect(http({ route: "/jobs/:id", status: "401" })).toBe(1);
+    // refused before routing (authentication comes first): counted without a route template
+    expect(http({ route: "unmatched", status: "401" })).toBe(1);
     expect(http({ route: "unmatched", status: "404" })).toBe(1);
     expect(sampleSum(families, "item_sync_http_requests_total", { method: "POST", route: "/sync" })).toBe(1);
     const routes = new Set(

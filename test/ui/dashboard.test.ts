@@ -66,7 +66,7 @@ beforeAll(async () => {
       GITLAB_GROUP: sim.group,
       GITLAB_CONCURRENCY: "4",
       WEBHOOK_URL,
-      WEBHOOK_SECRET: "ui-webhook-secret",
+      WEBHOOK_SECRET: "ui-webhook-secret-0123456789",
       AMQP_URL: amqpUrl(),
       API_TOKENS: API_TOKEN,
       ...names,
