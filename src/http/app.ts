@@ -151,9 +151,24 @@ export function createApp(deps: AppDeps) {
       .use(healthRoutes(deps))
       .use(webhookRoutes({ ...deps.webhooks, maxBodyBytes: maxBody }))
       .use(uiRoutes(deps))
-      // Every path of these routes is protected: onRequest above refused the request otherwise.
-      .use(jobRoutes({ jobs: deps.jobs, principalOf: (request) => principals.get(request) ?? null }))
-      .use(itemRoutes(deps))
+      // onRequest above authenticated every path of these routes; the guard is the second line,
+      // for a route added here whose path isProtectedPath does not know: it fails closed.
+      .guard(
+        {
+          beforeHandle: ({ request }) =>
+            principals.has(request)
+              ? undefined
+              : errorResponse(
+                  401,
+                  "UNAUTHORIZED",
+                  "a bearer token is required (Authorization: Bearer <token>)",
+                ),
+        },
+        (app) =>
+          app
+            .use(jobRoutes({ jobs: deps.jobs, principalOf: (request) => principals.get(request) ?? null }))
+            .use(itemRoutes(deps)),
+      )
   );
 }
 

@@ -105,7 +105,9 @@ describe("hooks", () => {
 describe("projects and revisions", () => {
   // the seeded projects include subgroup and shared ones: all of them count as members here
   const client = () =>
-    createGitlabClient(simConfig(sim, { includeSubgroups: true, withShared: true }), { logger: silentLogger });
+    createGitlabClient(simConfig(sim, { includeSubgroups: true, withShared: true }), {
+      logger: silentLogger,
+    });
 
   test("getProject maps GitLab's fields; null when gone", async () => {
     expect(await client().getProject(5)).toEqual({
