@@ -306,6 +306,49 @@ describe("a running serve", () => {
   }, 20_000);
 });
 
+test("GitLab redirects are never followed: the run fails naming the target's origin, never the token", async () => {
+  let followed = 0;
+  const target = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: () => {
+      followed++;
+      return Response.json({});
+    },
+  });
+  const redirecting = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req) =>
+      Response.redirect(`http://127.0.0.1:${target.port}/collect${new URL(req.url).pathname}?t=secret`, 302),
+  });
+  const t = await createTestDatabase("sqlite");
+  const names = brokerNames("redir");
+  try {
+    const token = "glpat-redirect-test-token-0123";
+    const sync = await startBinary(["sync", "--wait"], {
+      DATABASE_URL: t.url,
+      GITLAB_URL: `http://127.0.0.1:${redirecting.port}`,
+      GITLAB_TOKEN: token,
+      GITLAB_GROUP: "imrt/items",
+      WEBHOOK_URL,
+      AMQP_URL: amqpUrl(),
+      ...names,
+    });
+    expect(await sync.exited).toBe(1);
+    expect(followed).toBe(0);
+    const out = sync.logs();
+    expect(out).toContain(`a redirect to http://127.0.0.1:${target.port}: not followed`);
+    expect(out).not.toContain("/collect");
+    expect(out).not.toContain(token);
+  } finally {
+    redirecting.stop(true);
+    target.stop(true);
+    await deleteBrokerNames(names);
+    await t.drop();
+  }
+}, 30_000);
+
 describe("start-up refusals (exit 2, naming the variables)", () => {
   const base = () => ({
     GITLAB_URL: "https://gitlab.example.org",
