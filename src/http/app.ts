@@ -47,6 +47,9 @@ export const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
 } as const;
 
+/** Tells an authenticated caller its role (read, operate, admin). */
+export const ROLE_HEADER = "x-item-sync-role";
+
 /** Paths that need a bearer token (the guard below holds their routes). */
 export function isProtectedPath(pathname: string): boolean {
   return (
@@ -120,9 +123,12 @@ export function createApp(deps: AppDeps) {
               403,
               "FORBIDDEN",
               `this call needs role ${need}; the token has role ${outcome.role}`,
+              {},
+              { [ROLE_HEADER]: outcome.role },
             );
           }
           principals.set(request, outcome);
+          set.headers[ROLE_HEADER] = outcome.role; // the dashboard offers only what the role may do
         }
         const length = Number(request.headers.get("content-length") ?? "0");
         if (Number.isFinite(length) && length > maxBody) {
