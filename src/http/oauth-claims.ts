@@ -22,6 +22,12 @@ export interface OAuthTuning {
   clockToleranceSeconds: number;
   /** Most introspection results kept in memory; the least recently used go first. */
   cacheMaxEntries: number;
+  /** How long a refusal (inactive, expired, wrong type…) is remembered, at most AUTH_CACHE_SECONDS. */
+  refusalCacheMs: number;
+  /** Introspection requests in flight at most; more wait their turn… */
+  introspectionConcurrency: number;
+  /** …up to this many waiting; beyond, 503 without asking the provider. */
+  introspectionMaxWaiting: number;
 }
 
 export const DEFAULT_OAUTH_TUNING: OAuthTuning = {
@@ -30,6 +36,9 @@ export const DEFAULT_OAUTH_TUNING: OAuthTuning = {
   jwksMaxAgeMs: 10 * MINUTE,
   clockToleranceSeconds: 30,
   cacheMaxEntries: 10_000,
+  refusalCacheMs: 10 * SECOND,
+  introspectionConcurrency: 8,
+  introspectionMaxWaiting: 500,
 };
 
 export interface OAuthDeps {

@@ -88,6 +88,29 @@ describe("createOAuthAuthenticators", () => {
 });
 
 describe("JWT access tokens", () => {
+  test("roles come from AUTH_OPERATE_SCOPE and AUTH_ADMIN_SCOPE; an unset one gives its role to all", async () => {
+    const scoped = jwtOnly({ operateScope: "items:operate", adminScope: "items:admin" });
+    const roleOf = async (auth: typeof scoped, scope?: string) => {
+      const v = await auth.authenticate(await provider.sign({ claims: scope ? { scope } : {} }));
+      return v.ok ? v.role : `refused ${v.status}`;
+    };
+    expect(await roleOf(scoped, "items:admin")).toBe("admin");
+    expect(await roleOf(scoped, "openid items:operate")).toBe("operate");
+    expect(await roleOf(scoped)).toBe("read");
+    const operateOnly = jwtOnly({ operateScope: "", adminScope: "items:admin" });
+    expect(await roleOf(operateOnly)).toBe("operate");
+  });
+
+  test("a typ header must say access token (JWT or at+jwt, any case); none is fine", async () => {
+    const auth = jwtOnly();
+    for (const typ of ["JWT", "at+jwt", "AT+JWT", "application/at+jwt", null]) {
+      expect((await auth.authenticate(await provider.sign({ typ }))).ok).toBe(true);
+    }
+    for (const typ of ["id+jwt", "logout+jwt", "JOSE", "dpop+jwt"]) {
+      expectRefused(await auth.authenticate(await provider.sign({ typ })), 401);
+    }
+  });
+
   test("real RS256 and ES256 tokens signed by published keys are accepted", async () => {
     const es = await provider.newKey("ES256");
     provider.publish(es);
@@ -314,12 +337,16 @@ describe("opaque tokens by introspection", () => {
     expect(provider.calls.introspection - before).toBe(2);
   });
 
-  test("inactive results and failures are not cached; AUTH_CACHE_SECONDS=0 caches nothing", async () => {
+  test("refusals are cached briefly, apart from good tokens; AUTH_CACHE_SECONDS=0 caches nothing", async () => {
     const inactive = activeToken({ active: false });
-    const auth = introspectionOnly();
+    const clock = testClock();
+    const auth = introspectionOnly({}, { now: clock.now, tuning: { refusalCacheMs: 10_000 } });
     let before = provider.calls.introspection;
     await auth.authenticate(inactive);
     await auth.authenticate(inactive);
+    expect(provider.calls.introspection - before).toBe(1);
+    clock.advance(10_001);
+    expectRefused(await auth.authenticate(inactive), 401);
     expect(provider.calls.introspection - before).toBe(2);
 
     const uncached = introspectionOnly({ cacheSeconds: 0 });
@@ -328,6 +355,51 @@ describe("opaque tokens by introspection", () => {
     expect((await uncached.authenticate(token)).ok).toBe(true);
     expect((await uncached.authenticate(token)).ok).toBe(true);
     expect(provider.calls.introspection - before).toBe(2);
+  });
+
+  test("a refresh or ID token (token_type) is refused; Bearer and access-token names in any case are accepted", async () => {
+    const auth = introspectionOnly();
+    for (const type of ["refresh_token", "urn:ietf:params:oauth:token-type:id_token", "N_A"]) {
+      expectRefused(await auth.authenticate(activeToken({ token_type: type })), 401);
+    }
+    for (const type of [
+      "Bearer",
+      "bearer",
+      "ACCESS_TOKEN",
+      "urn:ietf:params:oauth:token-type:access_token",
+    ]) {
+      expect((await auth.authenticate(activeToken({ token_type: type }))).ok).toBe(true);
+    }
+  });
+
+  test("5,000 bogus tokens: bounded provider calls in flight and in total; a good token still works", async () => {
+    const auth = introspectionOnly(
+      {},
+      { tuning: { introspectionConcurrency: 4, introspectionMaxWaiting: 200 } },
+    );
+    const good = activeToken();
+    expect((await auth.authenticate(good)).ok).toBe(true);
+    const before = provider.calls.introspection;
+    // 1,000 distinct made-up tokens, each tried five times, all at once
+    const bogus = Array.from({ length: 1000 }, () => opaque());
+    const flood = Array.from({ length: 5000 }, (_, i) => auth.authenticate(bogus[i % 1000] as string));
+    // a cached good token is answered during the flood without waiting for it
+    expect((await auth.authenticate(good)).ok).toBe(true);
+    const verdicts = await Promise.all(flood);
+    expect(verdicts.every((v) => !v.ok)).toBe(true);
+    const calls = provider.calls.introspection - before;
+    // at most 4 in flight + 200 waiting were let through; the rest were shed (503) unasked
+    expect(calls).toBeLessThanOrEqual(204);
+    expect(verdicts.filter((v) => !v.ok && v.status === 503).length).toBeGreaterThan(0);
+    // the refusals are remembered: the tokens the provider refused cost nothing the second time
+    const refusedTokens = new Set(
+      verdicts.flatMap((v, i) => (!v.ok && v.status === 401 ? [bogus[i % 1000] as string] : [])),
+    );
+    expect(refusedTokens.size).toBeGreaterThan(0);
+    const again = provider.calls.introspection;
+    await Promise.all([...refusedTokens].map((t) => auth.authenticate(t)));
+    expect(provider.calls.introspection - again).toBe(0);
+    expect((await auth.authenticate(activeToken())).ok).toBe(true);
   });
 
   test("concurrent checks of one token share one request", async () => {
