@@ -15,6 +15,30 @@ export { METRICS_CONTENT_TYPE };
 /** Executions looked at for `item_sync_job_executions`. */
 const RECENT_EXECUTIONS = 100;
 
+/**
+ * /metrics needs no token, so whatever the scrape rate, the database is asked for its figures
+ * at most once per this interval; scrapes in between get the last answer.
+ */
+export const DB_FIGURES_MAX_AGE_MS = 5000;
+
+/** `fn`'s last answer while younger than `maxAgeMs`; callers meanwhile share one call in flight. */
+export function memoize<T>(fn: () => Promise<T>, maxAgeMs: number, now: () => number = Date.now) {
+  let last: { value: T; at: number } | undefined;
+  let pending: Promise<T> | undefined;
+  return (): Promise<T> => {
+    if (last && now() - last.at < maxAgeMs) return Promise.resolve(last.value);
+    pending ??= fn()
+      .then((value) => {
+        last = { value, at: now() };
+        return value;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+}
+
 export interface IngestFigures {
   hooksCreated: number;
   itemsCreated: number;
@@ -33,6 +57,8 @@ export interface MetricsDeps {
   itemCount?: () => Promise<number>;
   /** This process's ingest handler outcomes, when it runs ingest workers. */
   ingest?: () => IngestFigures;
+  /** Clock of the database figures' cache (tests move it). */
+  now?: () => number;
 }
 
 /** Returns the scrape function: the whole text exposition of this process. */
@@ -40,15 +66,19 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
   const scrape = new Registry();
   const registers = [scrape];
 
+  const fresh = <T>(fn: () => Promise<T>) => memoize(fn, DB_FIGURES_MAX_AGE_MS, deps.now);
+
   if (deps.jobs) {
     const jobs = deps.jobs;
+    const recentExecutions = fresh(() => jobs.repository.list({ limit: RECENT_EXECUTIONS }));
+    const runningInDb = fresh(() => jobs.repository.running(jobs.jobName));
     new Gauge({
       name: "item_sync_job_executions",
       help: `Job executions among the most recent ${RECENT_EXECUTIONS}, by status.`,
       labelNames: ["status"] as const,
       registers,
       async collect() {
-        const recent = await jobs.repository.list({ limit: RECENT_EXECUTIONS });
+        const recent = await recentExecutions();
         for (const status of JOB_STATUSES) {
           this.set({ status }, recent.filter((e) => e.status === status).length);
         }
@@ -56,7 +86,7 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
     });
 
     const running = async (): Promise<{ id: number; counts: Counts } | undefined> =>
-      jobs.runner.active()[0] ?? (await jobs.repository.running(jobs.jobName)) ?? undefined;
+      jobs.runner.active()[0] ?? (await runningInDb()) ?? undefined;
 
     new Gauge({
       name: "item_sync_current_execution_id",
@@ -80,7 +110,7 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
   }
 
   if (deps.itemCount) {
-    const itemCount = deps.itemCount;
+    const itemCount = fresh(deps.itemCount);
     new Gauge({
       name: "item_sync_items",
       help: "Item rows in the database.",
