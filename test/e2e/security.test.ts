@@ -6,11 +6,14 @@
  * service: they exit before connecting to anything.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { STUBBED_MODULES } from "../../scripts/build-stubs.ts";
 import {
   amqpUrl,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  requireBinary,
   startBinary,
   waitFor,
   waitForExecution,
@@ -419,5 +422,26 @@ describe("start-up refusals (exit 2, naming the variables)", () => {
     expect(allowed.code).toBe(2);
     expect(allowed.out).not.toContain("GITLAB_URL");
     expect(allowed.out).toContain("API_TOKENS: every token must be at least 16 characters");
+  });
+});
+
+describe("dependencies", () => {
+  test("production dependencies are few and pinned to exact versions", async () => {
+    const pkg = (await Bun.file(join(import.meta.dir, "../../package.json")).json()) as {
+      dependencies: Record<string, string>;
+    };
+    const deps = Object.entries(pkg.dependencies);
+    expect(deps.length).toBeLessThanOrEqual(10);
+    for (const [name, version] of deps)
+      expect({ name, version }).toEqual({ name, version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+  });
+
+  test("gitbeaker's unused rate limiter and glob matcher are not in the binary, so never loaded", async () => {
+    const binary = Buffer.from(await Bun.file(requireBinary()).arrayBuffer());
+    const has = (text: string) => binary.includes(text);
+    expect(has("node_modules/@gitbeaker/requester-utils/")).toBe(true); // the check can see modules
+    for (const name of STUBBED_MODULES)
+      expect({ name, bundled: has(`node_modules/${name}/`) }).toEqual({ name, bundled: false });
+    expect(has("RateLimiterRes")).toBe(false); // a class of rate-limiter-flexible
   });
 });
