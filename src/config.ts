@@ -171,6 +171,16 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       "WEBHOOK_SECRET: required (at least 24 characters) to receive GitLab webhooks; set WEBHOOK_ENABLED=false to run without the receiver",
     );
   }
+  for (const [name, value] of [
+    ["DATABASE_URL", config.databaseUrl],
+    ["AMQP_URL", config.amqp.url],
+  ] as const) {
+    if (urlPasswords(value).some((p) => p.length < MIN_SECRET_LENGTH.URL_PASSWORD)) {
+      problems.push(
+        `${name}: a password in it must be at least ${MIN_SECRET_LENGTH.URL_PASSWORD} characters long`,
+      );
+    }
+  }
   const cs = config.auth.clientSecret;
   if (cs !== "" && cs.length < MIN_SECRET_LENGTH.AUTH_CLIENT_SECRET) {
     problems.push(
@@ -236,7 +246,23 @@ export const MIN_SECRET_LENGTH = {
   WEBHOOK_SECRET: 24,
   API_TOKENS: 16,
   AUTH_CLIENT_SECRET: 8,
+  /** a password inside DATABASE_URL or AMQP_URL (RabbitMQ's default `guest` passes) */
+  URL_PASSWORD: 4,
 } as const;
+
+/** The passwords inside a URL, or inside each of a comma-separated list of URLs. */
+function urlPasswords(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(",")) {
+    try {
+      const u = new URL(part.trim());
+      if (u.password) out.push(decodeURIComponent(u.password));
+    } catch {
+      // not a URL with credentials (or reported elsewhere)
+    }
+  }
+  return out;
+}
 
 /** `TOKEN` or `TOKEN:ROLE` (a token never holds ':'); a bad role shows as role null. */
 function parseStaticToken(entry: string): StaticToken {
@@ -383,13 +409,6 @@ export function secretValues(config: Config): string[] {
     config.auth.clientSecret,
     ...config.auth.apiTokens.map((t) => t.token),
   ];
-  for (const url of [config.databaseUrl, config.amqp.url]) {
-    try {
-      const u = new URL(url);
-      if (u.password) out.push(decodeURIComponent(u.password));
-    } catch {
-      // not a URL with credentials
-    }
-  }
+  for (const url of [config.databaseUrl, config.amqp.url]) out.push(...urlPasswords(url));
   return out.filter((s) => s !== "");
 }

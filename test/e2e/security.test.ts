@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { STUBBED_MODULES } from "../../scripts/build-stubs.ts";
+import { redact, registerSecret } from "../../src/lib/log.ts";
 import {
   amqpUrl,
   brokerNames,
@@ -409,8 +410,13 @@ describe("start-up refusals (exit 2, naming the variables)", () => {
       AUTH_INTROSPECTION_URL: "http://id.example.org/introspect",
       AUTH_CLIENT_ID: "item-sync",
       AUTH_CLIENT_SECRET: "client-secret-value",
+      AMQP_URL: "amqp://user:pw@127.0.0.1:5672",
+      GITLAB_TOKEN: "glpat-1",
     });
     expect(r.code).toBe(2);
+    // every secret has a floor, so redaction (of any length) never mangles ordinary text
+    expect(r.out).toContain("AMQP_URL: a password in it must be at least 4 characters");
+    expect(r.out).toContain("GITLAB_TOKEN: must be at least 8 characters");
     expect(r.out).toContain("AUTH_ISSUER, AUTH_AUDIENCE: required with AUTH_JWKS_URL");
     expect(r.out).toContain("GITLAB_URL: must be an https URL");
     expect(r.out).toContain("AUTH_INTROSPECTION_URL: must be an https URL");
@@ -444,4 +450,11 @@ describe("dependencies", () => {
       expect({ name, bundled: has(`node_modules/${name}/`) }).toEqual({ name, bundled: false });
     expect(has("RateLimiterRes")).toBe(false); // a class of rate-limiter-flexible
   });
+});
+
+test("a registered secret is redacted whatever its length", () => {
+  registerSecret("s3c");
+  expect(redact('{"msg":"token s3c refused","url":"/x?t=s3c"}')).toBe(
+    '{"msg":"token [redacted] refused","url":"/x?t=[redacted]"}',
+  );
 });
