@@ -344,6 +344,7 @@ test("GitLab redirects are never followed: the run fails naming the target's ori
     const out = sync.logs();
     expect(out).toContain(`a redirect to http://127.0.0.1:${target.port}: not followed`);
     expect(out).not.toContain("/collect");
+    expect(out).toContain('"launchedBy":"cli"');
     expect(out).not.toContain(token);
   } finally {
     redirecting.stop(true);
