@@ -82,9 +82,11 @@ export interface Config {
 export interface ConfigNeeds {
   gitlab: boolean;
   auth: boolean;
+  /** Receives webhooks (serve) or creates the hooks that carry the secret (worker). */
+  webhook?: boolean;
 }
 
-export const NEEDS_ALL: ConfigNeeds = { gitlab: true, auth: true };
+export const NEEDS_ALL: ConfigNeeds = { gitlab: true, auth: true, webhook: true };
 
 /** Names of variables whose values are secrets: never echoed, always redacted. */
 export const SECRET_VARIABLES = [
@@ -166,7 +168,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       `WEBHOOK_SECRET: must be at least ${MIN_SECRET_LENGTH.WEBHOOK_SECRET} characters long (e.g. openssl rand -hex 24)`,
     );
   }
-  if (needs.auth && g.webhookEnabled !== false && g.webhookSecret === "") {
+  if ((needs.webhook ?? needs.auth) && g.webhookEnabled !== false && g.webhookSecret === "") {
     problems.push(
       "WEBHOOK_SECRET: required (at least 24 characters) to receive GitLab webhooks; set WEBHOOK_ENABLED=false to run without the receiver",
     );

@@ -377,6 +377,10 @@ describe("start-up refusals (exit 2, naming the variables)", () => {
     expect(short.code).toBe(2);
     expect(short.out).toContain("WEBHOOK_SECRET: must be at least 24 characters");
     expect(short.out).not.toContain("only-23-characters-long");
+    // a worker creates the hooks that carry the secret: it needs it too
+    const worker = await startBinary(["worker"], { ...base(), WEBHOOK_SECRET: "" }, { waitForHttp: false });
+    expect(await worker.exited).toBe(2);
+    expect(worker.logs()).toContain("WEBHOOK_SECRET: required");
 
     const t = await createTestDatabase("sqlite");
     const names = brokerNames("nohook");
