@@ -73,6 +73,7 @@ export function createApp(deps: AppDeps) {
   const principals = new WeakMap<Request, Principal>();
   const audit = (request: Request, principal: Principal, status: number) => {
     const url = new URL(request.url);
+    url.searchParams.delete("access_token"); // never accepted, but never logged either
     deps.logger.info("audit", {
       subject: principal.subject,
       role: principal.role,
@@ -133,6 +134,9 @@ export function createApp(deps: AppDeps) {
         const length = Number(request.headers.get("content-length") ?? "0");
         if (Number.isFinite(length) && length > maxBody) {
           observe(request, undefined, 413);
+          const principal = principals.get(request);
+          if (principal && request.method !== "GET" && request.method !== "HEAD")
+            audit(request, principal, 413);
           return errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${maxBody} bytes`);
         }
       })
