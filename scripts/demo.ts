@@ -97,7 +97,7 @@ async function main() {
       GITLAB_TOKEN: "sim-token",
       GITLAB_GROUP: "imrt/items",
       WEBHOOK_URL: webhookUrl,
-      WEBHOOK_SECRET: "demo-webhook-secret",
+      WEBHOOK_SECRET: "demo-webhook-secret-0123456789",
       AMQP_URL: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
       API_TOKENS: TOKEN,
       SYNC_CRON: "off",

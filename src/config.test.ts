@@ -9,6 +9,7 @@ const BASE = {
   GITLAB_GROUP: "imrt/items",
   WEBHOOK_URL: "https://item-sync.example.org/webhooks/gitlab",
   API_TOKENS: "0123456789abcdef0123",
+  WEBHOOK_SECRET: "0123456789abcdef01234567",
 };
 
 const problems = (env: Record<string, string>) => {

@@ -7,6 +7,7 @@
 import { MODE_CHOICES, type SyncModeChoice } from "./batch/types.ts";
 import { ConfigError } from "./lib/errors.ts";
 import type { LogLevel } from "./lib/log.ts";
+import { isRole, type Role } from "./lib/roles.ts";
 import { HOUR, MINUTE, SECOND } from "./lib/time.ts";
 
 export type ConfigInput = Record<string, string | undefined>;
@@ -22,9 +23,17 @@ export interface GitlabConfig {
   maxRps: number; // 0 = no client-side cap
   timeoutMs: number;
   webhookUrl: string;
-  webhookSecret: string; // "" = none
+  webhookSecret: string; // "" = none (only with WEBHOOK_ENABLED=false, or outside serve)
   /** Hook urls of the replaced service: such a hook is edited in place to ours (none when unset). */
   webhookLegacyUrls?: string[];
+  /** false: no webhook receiver (/webhooks/gitlab answers 404); unset = true. */
+  webhookEnabled?: boolean;
+}
+
+/** One of API_TOKENS: `TOKEN` (role admin) or `TOKEN:ROLE`. */
+export interface StaticToken {
+  token: string;
+  role: Role;
 }
 
 export interface AmqpConfig {
@@ -37,7 +46,7 @@ export interface AmqpConfig {
 }
 
 export interface AuthConfig {
-  apiTokens: string[];
+  apiTokens: StaticToken[];
   jwksUrl: string;
   issuer: string;
   audience: string;
@@ -45,6 +54,9 @@ export interface AuthConfig {
   clientId: string;
   clientSecret: string;
   requiredScope: string;
+  /** Scopes giving an OAuth2 token role operate / admin; "" = every accepted token has it. */
+  operateScope: string;
+  adminScope: string;
   cacheSeconds: number;
   /** The dashboard's OAuth2 public client (authorization code + PKCE); unset = token field only. */
   uiClientId?: string;
@@ -78,15 +90,19 @@ export interface Config {
   ingestEnabled: boolean;
   dbMigrate: boolean;
   logLevel: LogLevel;
+  /** ALLOW_INSECURE_URLS: plain-http GITLAB_URL and AUTH_* URLs to hosts other than loopback. */
+  allowInsecureUrls: boolean;
 }
 
 /** Which parts of the configuration a command needs; the rest may be missing. */
 export interface ConfigNeeds {
   gitlab: boolean;
   auth: boolean;
+  /** Receives webhooks (serve) or creates the hooks that carry the secret (worker). */
+  webhook?: boolean;
 }
 
-export const NEEDS_ALL: ConfigNeeds = { gitlab: true, auth: true };
+export const NEEDS_ALL: ConfigNeeds = { gitlab: true, auth: true, webhook: true };
 
 /** Names of variables whose values are secrets: never echoed, always redacted. */
 export const SECRET_VARIABLES = [
@@ -125,6 +141,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       webhookUrl: read.url("WEBHOOK_URL", needs.gitlab ? undefined : "", ["http:", "https:"]),
       webhookSecret: read.string("WEBHOOK_SECRET", ""),
       webhookLegacyUrls: read.urlList("WEBHOOK_LEGACY_URLS", ["http:", "https:"]),
+      webhookEnabled: read.bool("WEBHOOK_ENABLED", true),
     },
     amqp: {
       url: read.url("AMQP_URL", "amqp://guest:guest@localhost:5672", ["amqp:", "amqps:"]),
@@ -135,7 +152,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       reconnectTimeoutMs: read.number("AMQP_RECONNECT_TIMEOUT", 120, 0, 86_400) * SECOND,
     },
     auth: {
-      apiTokens: read.list("API_TOKENS"),
+      apiTokens: read.list("API_TOKENS").map(parseStaticToken),
       jwksUrl: read.url("AUTH_JWKS_URL", "", ["http:", "https:"]),
       issuer: read.string("AUTH_ISSUER", ""),
       audience: read.string("AUTH_AUDIENCE", ""),
@@ -143,6 +160,8 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
       clientId: read.string("AUTH_CLIENT_ID", ""),
       clientSecret: read.string("AUTH_CLIENT_SECRET", ""),
       requiredScope: read.string("AUTH_REQUIRED_SCOPE", ""),
+      operateScope: read.string("AUTH_OPERATE_SCOPE", ""),
+      adminScope: read.string("AUTH_ADMIN_SCOPE", ""),
       cacheSeconds: read.int("AUTH_CACHE_SECONDS", 60, 0, 86_400),
       uiClientId: read.string("AUTH_UI_CLIENT_ID", ""),
       authorizeUrl: read.url("AUTH_AUTHORIZE_URL", "", ["http:", "https:"]),
@@ -159,10 +178,59 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
     ingestEnabled: read.bool("INGEST_ENABLED", true),
     dbMigrate: read.bool("DB_MIGRATE", true),
     logLevel: read.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
+    allowInsecureUrls: read.bool("ALLOW_INSECURE_URLS", false),
   };
 
   if (config.metricsPort !== null && config.metricsPort === config.port) {
     problems.push("METRICS_PORT: must differ from PORT");
+  }
+
+  // Each secret has a floor, so redaction can cover secrets of any length without mangling logs.
+  const g = config.gitlab;
+  if (g.token !== "" && g.token.length < MIN_SECRET_LENGTH.GITLAB_TOKEN) {
+    problems.push(`GITLAB_TOKEN: must be at least ${MIN_SECRET_LENGTH.GITLAB_TOKEN} characters long`);
+  }
+  if (g.webhookSecret !== "" && g.webhookSecret.length < MIN_SECRET_LENGTH.WEBHOOK_SECRET) {
+    problems.push(
+      `WEBHOOK_SECRET: must be at least ${MIN_SECRET_LENGTH.WEBHOOK_SECRET} characters long (e.g. openssl rand -hex 24)`,
+    );
+  }
+  if ((needs.webhook ?? needs.auth) && g.webhookEnabled !== false && g.webhookSecret === "") {
+    problems.push(
+      "WEBHOOK_SECRET: required (at least 24 characters) to receive GitLab webhooks; set WEBHOOK_ENABLED=false to run without the receiver",
+    );
+  }
+  for (const [name, value] of [
+    ["DATABASE_URL", config.databaseUrl],
+    ["AMQP_URL", config.amqp.url],
+  ] as const) {
+    if (urlPasswords(value).some((p) => p.length < MIN_SECRET_LENGTH.URL_PASSWORD)) {
+      problems.push(
+        `${name}: a password in it must be at least ${MIN_SECRET_LENGTH.URL_PASSWORD} characters long`,
+      );
+    }
+  }
+  const cs = config.auth.clientSecret;
+  if (cs !== "" && cs.length < MIN_SECRET_LENGTH.AUTH_CLIENT_SECRET) {
+    problems.push(
+      `AUTH_CLIENT_SECRET: must be at least ${MIN_SECRET_LENGTH.AUTH_CLIENT_SECRET} characters long`,
+    );
+  }
+  const outbound: [string, string][] = [];
+  if (needs.gitlab) outbound.push(["GITLAB_URL", config.gitlab.url]);
+  if (needs.auth) {
+    outbound.push(
+      ["AUTH_JWKS_URL", config.auth.jwksUrl],
+      ["AUTH_INTROSPECTION_URL", config.auth.introspectionUrl],
+      ["AUTH_AUTHORIZE_URL", config.auth.authorizeUrl ?? ""],
+    );
+  }
+  for (const [name, url] of outbound) {
+    if (url !== "" && !config.allowInsecureUrls && !secureUrl(url)) {
+      problems.push(
+        `${name}: must be an https URL (plain http only to a loopback host, or with ALLOW_INSECURE_URLS=true)`,
+      );
+    }
   }
 
   if (needs.auth) {
@@ -173,8 +241,21 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
         "API_TOKENS: serve needs at least one way to accept bearer tokens (API_TOKENS or AUTH_*)",
       );
     }
-    if (a.apiTokens.some((t) => t.length < 16)) {
-      problems.push("API_TOKENS: every token must be at least 16 characters long");
+    if (a.apiTokens.some((t) => t.token.length < MIN_SECRET_LENGTH.API_TOKENS)) {
+      problems.push(
+        `API_TOKENS: every token must be at least ${MIN_SECRET_LENGTH.API_TOKENS} characters long`,
+      );
+    }
+    if (a.apiTokens.some((t) => t.role === null)) {
+      problems.push("API_TOKENS: a role after ':' must be read, operate or admin (TOKEN:ROLE)");
+    }
+    if (a.jwksUrl !== "") {
+      const missing = [a.issuer === "" && "AUTH_ISSUER", a.audience === "" && "AUTH_AUDIENCE"].filter(
+        Boolean,
+      );
+      if (missing.length > 0) {
+        problems.push(`${missing.join(", ")}: required with AUTH_JWKS_URL (which tokens to accept)`);
+      }
     }
     if ((a.uiClientId === "") !== (a.authorizeUrl === "")) {
       problems.push("AUTH_UI_CLIENT_ID, AUTH_AUTHORIZE_URL: the dashboard's sign-in needs both or neither");
@@ -186,6 +267,53 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Shortest value accepted for each secret (a shorter one is refused at start). */
+export const MIN_SECRET_LENGTH = {
+  GITLAB_TOKEN: 8,
+  WEBHOOK_SECRET: 24,
+  API_TOKENS: 16,
+  AUTH_CLIENT_SECRET: 8,
+  /** a password inside DATABASE_URL or AMQP_URL (RabbitMQ's default `guest` passes) */
+  URL_PASSWORD: 4,
+} as const;
+
+/** The passwords inside a URL, or inside each of a comma-separated list of URLs. */
+function urlPasswords(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(",")) {
+    try {
+      const u = new URL(part.trim());
+      if (u.password) out.push(decodeURIComponent(u.password));
+    } catch {
+      // not a URL with credentials (or reported elsewhere)
+    }
+  }
+  return out;
+}
+
+/** `TOKEN` or `TOKEN:ROLE` (a token never holds ':'); a bad role shows as role null. */
+function parseStaticToken(entry: string): StaticToken {
+  const colon = entry.lastIndexOf(":");
+  if (colon < 0) return { token: entry, role: "admin" };
+  const role = entry
+    .slice(colon + 1)
+    .trim()
+    .toLowerCase();
+  return { token: entry.slice(0, colon), role: isRole(role) ? role : (null as unknown as Role) };
+}
+
+/** https, or http to a loopback host (a sidecar or a test double on the same machine). */
+function secureUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    if (u.protocol === "https:") return true;
+    const host = u.hostname.replace(/^\[|\]$/g, "");
+    return host === "localhost" || host === "::1" || /^127\./.test(host);
+  } catch {
+    return true; // reported as not a valid URL already
+  }
 }
 
 function createReader(env: ConfigInput, problems: string[]) {
@@ -331,15 +459,8 @@ export function secretValues(config: Config): string[] {
     config.gitlab.token,
     config.gitlab.webhookSecret,
     config.auth.clientSecret,
-    ...config.auth.apiTokens,
+    ...config.auth.apiTokens.map((t) => t.token),
   ];
-  for (const url of [config.databaseUrl, config.amqp.url]) {
-    try {
-      const u = new URL(url);
-      if (u.password) out.push(decodeURIComponent(u.password));
-    } catch {
-      // not a URL with credentials
-    }
-  }
+  for (const url of [config.databaseUrl, config.amqp.url]) out.push(...urlPasswords(url));
   return out.filter((s) => s !== "");
 }

@@ -16,8 +16,9 @@ import { collectProcessMetrics } from "./lib/telemetry.ts";
 
 /** Which settings each command requires. */
 const NEEDS: Record<string, ConfigNeeds> = {
-  serve: { gitlab: true, auth: true },
-  worker: { gitlab: true, auth: false },
+  serve: { gitlab: true, auth: true, webhook: true },
+  // a worker's monitor-item creates the hooks: without the secret they could never be delivered
+  worker: { gitlab: true, auth: false, webhook: true },
   sync: { gitlab: true, auth: false },
   migrate: { gitlab: false, auth: false },
   jobs: { gitlab: false, auth: false },

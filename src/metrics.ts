@@ -14,10 +14,34 @@ import { METRICS_CONTENT_TYPE, registry } from "./lib/telemetry.ts";
 export { METRICS_CONTENT_TYPE };
 
 /** Statuses of `item_sync_job_last_end_timestamp_seconds` (what the alerting rules compare). */
-const TERMINAL_STATUSES = ["COMPLETED", "FAILED", "STOPPED", "ABANDONED"] as const;
+export const TERMINAL_STATUSES = ["COMPLETED", "FAILED", "STOPPED", "ABANDONED"] as const;
 
 /** Executions looked at for `item_sync_job_executions`. */
 const RECENT_EXECUTIONS = 100;
+
+/**
+ * /metrics needs no token, so whatever the scrape rate, the database is asked for its figures
+ * at most once per this interval; scrapes in between get the last answer.
+ */
+export const DB_FIGURES_MAX_AGE_MS = 5000;
+
+/** `fn`'s last answer while younger than `maxAgeMs`; callers meanwhile share one call in flight. */
+export function memoize<T>(fn: () => Promise<T>, maxAgeMs: number, now: () => number = Date.now) {
+  let last: { value: T; at: number } | undefined;
+  let pending: Promise<T> | undefined;
+  return (): Promise<T> => {
+    if (last && now() - last.at < maxAgeMs) return Promise.resolve(last.value);
+    pending ??= fn()
+      .then((value) => {
+        last = { value, at: now() };
+        return value;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+}
 
 export interface IngestFigures {
   hooksCreated: number;
@@ -29,6 +53,7 @@ export interface IngestFigures {
   projectsGone: number;
   itemsDeleted: number;
   deletesRefused: number;
+  foreignRefused: number;
 }
 
 export interface MetricsDeps {
@@ -40,6 +65,8 @@ export interface MetricsDeps {
   ingest?: () => IngestFigures;
   /** The readiness checks (database, broker), exported as `item_sync_ready` for alerting. */
   health?: HealthCheck;
+  /** Clock of the database figures' cache (tests move it). */
+  now?: () => number;
 }
 
 /** Returns the scrape function: the whole text exposition of this process. */
@@ -47,36 +74,44 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
   const scrape = new Registry();
   const registers = [scrape];
 
+  const fresh = <T>(fn: () => Promise<T>) => memoize(fn, DB_FIGURES_MAX_AGE_MS, deps.now);
+
   if (deps.jobs) {
     const jobs = deps.jobs;
+    const recentExecutions = fresh(() => jobs.repository.list({ limit: RECENT_EXECUTIONS }));
+    const runningInDb = fresh(() => jobs.repository.running(jobs.jobName));
     new Gauge({
       name: "item_sync_job_executions",
       help: `Job executions among the most recent ${RECENT_EXECUTIONS}, by status.`,
       labelNames: ["status"] as const,
       registers,
       async collect() {
-        const recent = await jobs.repository.list({ limit: RECENT_EXECUTIONS });
+        const recent = await recentExecutions();
         for (const status of JOB_STATUSES) {
           this.set({ status }, recent.filter((e) => e.status === status).length);
         }
       },
     });
 
+    const lastEnds = fresh(() =>
+      Promise.all(TERMINAL_STATUSES.map((status) => jobs.repository.list({ status, limit: 1 }))),
+    );
     new Gauge({
       name: "item_sync_job_last_end_timestamp_seconds",
       help: "End time (Unix seconds) of the most recent execution ending in each terminal status; 0 when none.",
       labelNames: ["status"] as const,
       registers,
       async collect() {
-        for (const status of TERMINAL_STATUSES) {
-          const [last] = await jobs.repository.list({ status, limit: 1 });
+        const ends = await lastEnds();
+        TERMINAL_STATUSES.forEach((status, i) => {
+          const last = ends[i]?.[0];
           this.set({ status }, last?.endTime ? last.endTime.getTime() / 1000 : 0);
-        }
+        });
       },
     });
 
     const running = async (): Promise<{ id: number; counts: Counts } | undefined> =>
-      jobs.runner.active()[0] ?? (await jobs.repository.running(jobs.jobName)) ?? undefined;
+      jobs.runner.active()[0] ?? (await runningInDb()) ?? undefined;
 
     new Gauge({
       name: "item_sync_current_execution_id",
@@ -101,20 +136,21 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
 
   if (deps.health) {
     const health = deps.health;
+    const ready = fresh(() => health.ready());
     new Gauge({
       name: "item_sync_ready",
       help: "1 when the readiness check passes (database answers, broker connected), else 0; by check.",
       labelNames: ["check"] as const,
       registers,
       async collect() {
-        const { checks } = await health.ready();
+        const { checks } = await ready();
         for (const [check, state] of Object.entries(checks)) this.set({ check }, state === "ok" ? 1 : 0);
       },
     });
   }
 
   if (deps.itemCount) {
-    const itemCount = deps.itemCount;
+    const itemCount = fresh(deps.itemCount);
     new Gauge({
       name: "item_sync_items",
       help: "Item rows in the database.",
@@ -148,7 +184,7 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
     });
     new Counter({
       name: "item_sync_ingest_items_total",
-      help: "update-item outcomes: created, updated, unchanged, project_gone.",
+      help: "update-item outcomes: created, updated, unchanged, project_gone, foreign_refused (the project is not in the group: no row written).",
       labelNames: ["result"] as const,
       registers,
       collect() {
@@ -158,6 +194,7 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
         this.inc({ result: "updated" }, c.itemsUpdated);
         this.inc({ result: "unchanged" }, c.itemsUnchanged);
         this.inc({ result: "project_gone" }, c.projectsGone);
+        this.inc({ result: "foreign_refused" }, c.foreignRefused);
       },
     });
     new Counter({

@@ -28,6 +28,7 @@ export function startScheduler(opts: {
     try {
       const result = await jobs.launch({
         trigger: "cron",
+        launchedBy: "cron",
         fresh: true,
         identifying: { "schedule.slot": scheduled.toISOString() },
       });

@@ -243,6 +243,8 @@ export function syncEnv(
     GITLAB_TOKEN: sim.token,
     GITLAB_GROUP: sim.group,
     WEBHOOK_URL,
+    // serve requires one (at least 24 characters); the benchmarks never deliver webhooks
+    WEBHOOK_SECRET: "bench-webhook-secret-0123456789",
     AMQP_URL: amqpUrl,
     SYNC_CRON: "off",
     LOG_LEVEL: "warn",

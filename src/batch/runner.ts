@@ -49,6 +49,8 @@ export interface JobDefinition {
 
 export interface LaunchOptions {
   trigger: Trigger;
+  /** Who asked: `token#N`, an OAuth2 subject, `cron` or `cli` (recorded on the execution). */
+  launchedBy?: string;
   fresh?: boolean;
   identifying?: Record<string, string>;
   params?: Record<string, string>;

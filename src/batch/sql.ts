@@ -4,6 +4,7 @@
  * connection (or transaction) to run on.
  */
 import { type Db, toDate } from "../db/client.ts";
+import { redact } from "../lib/log.ts";
 import {
   type Counts,
   isRunning,
@@ -165,7 +166,9 @@ export function parseContext(text: string): Record<string, unknown> {
 }
 
 export function truncate(message: string): string {
-  return message.length <= 2500 ? message : `${message.slice(0, 2490)}…`;
+  // Exit messages quote errors, which may quote a secret: stored redacted, like a log line.
+  const safe = redact(message);
+  return safe.length <= 2500 ? safe : `${safe.slice(0, 2490)}…`;
 }
 
 /** Start of the newest COMPLETED execution of the job (any mode), or null. */

@@ -130,16 +130,24 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
   return { db, gitlab, broker, publisher, repository, jobs, runner };
 }
 
-/** Readiness of a serving process: its database answers and its broker connection is up. */
-export function readiness(db: Db, broker: Broker): HealthCheck {
+/**
+ * Readiness of a serving process: its database answers and its broker connection is up. The
+ * probe needs no token, so its answer says only `unavailable`; the reason goes to the log, once
+ * each time the database becomes unreachable.
+ */
+export function readiness(db: Db, broker: Broker, logger?: Logger): HealthCheck {
+  let databaseDown = false;
   return {
     async ready() {
       const checks: Record<string, string> = {};
       try {
         await db.all("select 1 as ok");
         checks.database = "ok";
+        databaseDown = false;
       } catch (err) {
-        checks.database = `unavailable: ${coerceError(err).message}`;
+        checks.database = "unavailable";
+        if (!databaseDown) logger?.warn("readiness: the database does not answer", { err: coerceError(err) });
+        databaseDown = true;
       }
       const state = broker.state();
       checks.broker = state.connected ? "ok" : `unavailable since ${state.since.toISOString()}`;

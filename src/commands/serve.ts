@@ -45,12 +45,9 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       });
       lifecycle.defer("scheduler", () => scheduler.stop());
     }
-    if (config.gitlab.webhookSecret === "") {
-      logger.warn("WEBHOOK_SECRET is empty: /webhooks/gitlab accepts deliveries without a token");
-    }
     const items = createItemStore(core.db);
     const ingestCounters = ingest?.counters;
-    const health = readiness(core.db, core.broker);
+    const health = readiness(core.db, core.broker, logger);
     const metrics = createMetrics({
       jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
       itemCount: () => items.count(),
@@ -64,6 +61,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
         gitlab: config.gitlab,
         logger,
         hookVerified: (projectId) => items.markHookVerified(projectId),
+        brokerConnected: () => core.broker.state().connected,
         publishRemoval: (removal) =>
           core.publisher.publish(
             createWebhookDeleteMessage(removal.eventName, {

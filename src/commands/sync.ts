@@ -17,6 +17,7 @@ export async function syncCommand(config: Config, logger: Logger, args: ParsedAr
     if (args.flags["allow-mass-delete"]) params.allowMassDelete = "true";
     const result = await core.jobs.launch({
       trigger: "cli",
+      launchedBy: "cli",
       fresh: args.flags.fresh === true,
       params,
       mode: args.flags.mode as ScanMode | undefined,

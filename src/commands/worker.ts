@@ -20,7 +20,7 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
     const gitlab = createGitlabClient(config.gitlab, { logger });
     const ingest = await startIngest({ config, broker, db, gitlab, logger });
     lifecycle.defer("ingest workers", () => ingest.close());
-    const health = readiness(db, broker);
+    const health = readiness(db, broker, logger);
     const probes = { health, metrics: createMetrics({ ingest: () => ingest.counters, health }), logger };
     const app = createProbeApp(probes);
     app.listen({ hostname: config.host, port: config.port });

@@ -22,6 +22,11 @@ import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
 
 export interface LatestRevision {
   project: GitlabProject;
+  /**
+   * What membership() says of the project, from the same lookup: an update-item writes an item
+   * only for a "member" (commit and item.json are not read for anything else).
+   */
+  membership: "member" | "outside";
   commit: { id: string; committedDate: string } | null;
   itemJson: unknown | null;
 }
@@ -56,7 +61,7 @@ export interface GitlabClient {
    * in the group (or a subgroup, with GITLAB_INCLUDE_SUBGROUPS), or is shared into it (with
    * GITLAB_WITH_SHARED). The delete-item handler asks this before removing an item.
    */
-  membership(projectId: number): Promise<"member" | "outside" | "gone">;
+  membership(projectId: number, known?: RawProject): Promise<"member" | "outside" | "gone">;
   stats(): GitlabClientStats;
 }
 
@@ -73,7 +78,7 @@ function normalizeHookUrl(url: string): string {
   }
 }
 
-interface RawProject {
+export interface RawProject {
   id: number;
   name: string;
   path_with_namespace: string;
@@ -216,17 +221,23 @@ export function createGitlabClient(
     return groupInfo;
   };
 
-  async function membership(projectId: number): Promise<"member" | "outside" | "gone"> {
-    let raw: RawProject;
+  /** GET /projects/:id as GitLab answers it; null when the project does not exist. */
+  async function showProject(projectId: number): Promise<RawProject | null> {
     try {
-      raw = await forProject(
+      return await forProject(
         projectId,
         async () => (await projects.show(projectId)) as unknown as RawProject,
       );
     } catch (err) {
-      if (isNotFound(err)) return "gone";
+      if (isNotFound(err)) return null;
       throw err;
     }
+  }
+
+  /** `known`: the project as just read from GitLab, so the caller's lookup is not repeated. */
+  async function membership(projectId: number, known?: RawProject): Promise<"member" | "outside" | "gone"> {
+    const raw = known ?? (await showProject(projectId));
+    if (raw === null) return "gone";
     const g = await resolveGroup();
     const project = toGitlabProject(raw);
     if (isIgnoredProject(config.ignoreProjects, project.path)) return "outside";
@@ -288,9 +299,15 @@ export function createGitlabClient(
     getProject,
 
     async latestRevision(projectId) {
-      const project = await getProject(projectId);
-      if (!project) return null;
-      if (project.defaultBranch === null) return { project, commit: null, itemJson: null }; // empty repository
+      const raw = await showProject(projectId);
+      if (!raw) return null;
+      const project = toGitlabProject(raw);
+      // The same rule as the scan and the deletion pass: nothing outside the group is read further.
+      const member = await membership(projectId, raw);
+      if (member === "gone") return null;
+      if (member === "outside") return { project, membership: member, commit: null, itemJson: null };
+      const membershipOf = { membership: member } as const;
+      if (project.defaultBranch === null) return { project, ...membershipOf, commit: null, itemJson: null }; // empty repository
       const branch = project.defaultBranch;
       try {
         const list = await forProject(projectId, async () => {
@@ -308,7 +325,7 @@ export function createGitlabClient(
           }
         });
         const head = list[0];
-        if (!head) return { project, commit: null, itemJson: null };
+        if (!head) return { project, ...membershipOf, commit: null, itemJson: null };
         const commit = { id: head.id, committedDate: head.committed_date };
         let content: string | null = null;
         try {
@@ -319,9 +336,9 @@ export function createGitlabClient(
         } catch (err) {
           if (!isNotFound(err, "File")) throw err;
         }
-        if (content === null) return { project, commit, itemJson: null };
+        if (content === null) return { project, ...membershipOf, commit, itemJson: null };
         try {
-          return { project, commit, itemJson: JSON.parse(content) as unknown };
+          return { project, ...membershipOf, commit, itemJson: JSON.parse(content) as unknown };
         } catch (err) {
           throw new GitlabError(
             `project ${projectId}: ${ITEM_FILE} at ${commit.id.slice(0, 8)} is not valid JSON: ${coerceError(err).message}`,

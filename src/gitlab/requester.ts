@@ -144,6 +144,7 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
       let responseHeaders: Headers | undefined;
       let parsed: unknown;
       let failure: Error | undefined;
+      let redirectedTo: string | undefined;
       // A cleared timer rather than AbortSignal.timeout: that one keeps every request's signal
       // alive for the whole timeout, which adds up at hundreds of requests a second.
       const timeout = new AbortController();
@@ -153,9 +154,14 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
       );
       try {
         const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
-        const res = await fetch(url, { method, headers, body, signal });
+        // Never follow a redirect: it would carry the token's header to wherever it points.
+        const res = await fetch(url, { method, headers, body, signal, redirect: "manual" });
         status = res.status;
         responseHeaders = res.headers;
+        if (status >= 300 && status < 400) {
+          await res.body?.cancel().catch(() => {});
+          redirectedTo = originOf(res.headers.get("location"), url);
+        }
         // Hold everyone before this slot frees up, or the next waiter would go out at once.
         if (status === 429) {
           limited++;
@@ -193,6 +199,12 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
           retryable: true,
           upstreamStatus: 429,
         });
+      }
+      if (redirectedTo !== undefined) {
+        throw new GitlabError(
+          `${what} answered ${status}, a redirect to ${redirectedTo}: not followed (check GITLAB_URL: scheme, host and path prefix)`,
+          { retryable: false, upstreamStatus: status, code: "GITLAB_REDIRECT" },
+        );
       }
       const retryable = failure !== undefined || RETRYABLE_STATUSES.has(status);
       const message =
@@ -234,4 +246,14 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
       delete: verb("DELETE"),
     };
   };
+}
+
+/** Only the origin of a redirect's target: its path or query could carry anything, a token too. */
+function originOf(location: string | null, base: URL): string {
+  if (!location) return "(no location)";
+  try {
+    return new URL(location, base).origin;
+  } catch {
+    return "(an invalid location)";
+  }
 }

@@ -1,16 +1,41 @@
 /**
- * Bearer-token authentication for protected routes. Tokens are read from the Authorization
- * header only — never from `?access_token=` (which @elysiajs/bearer also accepts, and which
- * lands in access logs) — and static tokens are compared in constant time.
+ * Bearer-token authentication and roles for protected routes. Tokens are read from the
+ * Authorization header only — never from `?access_token=` (which @elysiajs/bearer also accepts,
+ * and which lands in access logs) — and static tokens are compared in constant time.
+ *
+ * Roles are ordered: `read` (GET routes) < `operate` (launch, stop, reset) < `admin` (mass
+ * deletes, forced resets). A static token has the role written after it (`TOKEN:ROLE`, bare =
+ * admin); an OAuth2 token has the highest role whose scope it carries (AUTH_OPERATE_SCOPE,
+ * AUTH_ADMIN_SCOPE; an unset scope gives its role to every accepted token).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { StaticToken } from "../config.ts";
+import type { Role } from "../lib/roles.ts";
+
+/** Who is calling: the JWT/introspection `sub`, or `token#N` for the Nth static token. */
+export interface Principal {
+  subject: string;
+  role: Role;
+}
 
 export type AuthVerdict =
-  | { ok: true; subject: string }
+  | ({ ok: true } & Principal)
   | { ok: false; status: 401 | 403 | 503; code: string; message: string };
 
 export interface Authenticator {
   authenticate(token: string): Promise<AuthVerdict>;
+}
+
+/** Scopes that raise an OAuth2 token's role; "" = every accepted token has that role. */
+export interface RoleScopes {
+  operateScope: string;
+  adminScope: string;
+}
+
+export function roleFromScopes(scopes: ReadonlySet<string>, roles: RoleScopes): Role {
+  if (roles.adminScope === "" || scopes.has(roles.adminScope)) return "admin";
+  if (roles.operateScope === "" || scopes.has(roles.operateScope)) return "operate";
+  return "read";
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or null. */
@@ -23,8 +48,8 @@ export function bearerToken(header: string | null): string | null {
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
 /** Accepts any of the configured static tokens. Every token is compared, so timing says nothing. */
-export function createStaticTokenAuthenticator(tokens: string[]): Authenticator {
-  const digests = tokens.map(digest);
+export function createStaticTokenAuthenticator(tokens: StaticToken[]): Authenticator {
+  const digests = tokens.map((t) => digest(t.token));
   return {
     async authenticate(token) {
       const candidate = digest(token);
@@ -32,8 +57,9 @@ export function createStaticTokenAuthenticator(tokens: string[]): Authenticator 
       digests.forEach((d, i) => {
         if (timingSafeEqual(d, candidate)) match = i;
       });
-      return match >= 0
-        ? { ok: true, subject: `static-token-${match + 1}` }
+      const found = tokens[match];
+      return found
+        ? { ok: true, subject: `token#${match + 1}`, role: found.role }
         : { ok: false, status: 401, code: "UNAUTHORIZED", message: "the bearer token is not valid" };
     },
   };
@@ -57,4 +83,15 @@ export function combineAuthenticators(list: Authenticator[]): Authenticator {
       return worst;
     },
   };
+}
+
+/**
+ * The role a protected request needs, from its method, path and query alone (so it is decided
+ * before anything is parsed or validated).
+ */
+export function requiredRole(method: string, pathname: string, query: URLSearchParams): Role {
+  if (method === "GET" || method === "HEAD") return "read";
+  if (pathname === "/sync" && query.get("allowMassDelete") === "true") return "admin";
+  if (/^\/jobs\/[^/]+\/reset$/.test(pathname) && query.get("force") === "true") return "admin";
+  return "operate";
 }

@@ -5,7 +5,7 @@
  */
 import { isDatabaseUnavailable } from "../db/client.ts";
 import { AppError, coerceError } from "../lib/errors.ts";
-import type { Logger } from "../lib/log.ts";
+import { type Logger, redact } from "../lib/log.ts";
 
 export interface ErrorBody {
   error: { code: string; message: string };
@@ -19,10 +19,16 @@ export function errorResponse(
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Response {
-  const body: ErrorBody = { error: { code, message }, ...extra };
+  // Messages may quote upstream errors: they pass the same redaction as the logs.
+  const body: ErrorBody = { error: { code, message: redact(message) }, ...extra };
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      ...headers,
+    },
   });
 }
 

@@ -6,7 +6,7 @@
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { MINUTE, SECOND } from "../lib/time.ts";
-import type { AuthVerdict } from "./auth.ts";
+import { type AuthVerdict, type RoleScopes, roleFromScopes } from "./auth.ts";
 
 /** `typeof fetch` is assignable to this; tests and callers may pass a narrower function. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -22,6 +22,12 @@ export interface OAuthTuning {
   clockToleranceSeconds: number;
   /** Most introspection results kept in memory; the least recently used go first. */
   cacheMaxEntries: number;
+  /** How long a refusal (inactive, expired, wrong type…) is remembered, at most AUTH_CACHE_SECONDS. */
+  refusalCacheMs: number;
+  /** Introspection requests in flight at most; more wait their turn… */
+  introspectionConcurrency: number;
+  /** …up to this many waiting; beyond, 503 without asking the provider. */
+  introspectionMaxWaiting: number;
 }
 
 export const DEFAULT_OAUTH_TUNING: OAuthTuning = {
@@ -30,6 +36,9 @@ export const DEFAULT_OAUTH_TUNING: OAuthTuning = {
   jwksMaxAgeMs: 10 * MINUTE,
   clockToleranceSeconds: 30,
   cacheMaxEntries: 10_000,
+  refusalCacheMs: 10 * SECOND,
+  introspectionConcurrency: 8,
+  introspectionMaxWaiting: 500,
 };
 
 export interface OAuthDeps {
@@ -85,9 +94,17 @@ export function subjectOf(claims: Record<string, unknown>): string {
   return "oauth-client";
 }
 
-/** The verdict for a token the provider vouches for: yes, or 403 when it lacks the required scope. */
-export function scopeVerdict(claims: Record<string, unknown>, requiredScope: string): AuthVerdict {
-  if (requiredScope !== "" && !tokenScopes(claims).has(requiredScope)) {
+/**
+ * The verdict for a token the provider vouches for: yes with the role its scopes give, or 403
+ * when it lacks the required scope.
+ */
+export function scopeVerdict(
+  claims: Record<string, unknown>,
+  requiredScope: string,
+  roles: RoleScopes,
+): AuthVerdict {
+  const scopes = tokenScopes(claims);
+  if (requiredScope !== "" && !scopes.has(requiredScope)) {
     return {
       ok: false,
       status: 403,
@@ -95,7 +112,7 @@ export function scopeVerdict(claims: Record<string, unknown>, requiredScope: str
       message: `the bearer token lacks the required scope "${requiredScope}"`,
     };
   }
-  return { ok: true, subject: subjectOf(claims) };
+  return { ok: true, subject: subjectOf(claims), role: roleFromScopes(scopes, roles) };
 }
 
 /** `aud` may be a string or an array of strings (RFC 7519 §4.1.3). */

@@ -6,12 +6,16 @@
  * Cache rules: results the provider called active (accepted, or 403 for a missing scope) are
  * kept for min(AUTH_CACHE_SECONDS, the token's remaining lifetime by `exp`), keyed by the
  * SHA-256 of the token, at most `cacheMaxEntries` of them (least recently used go first).
- * Refusals (inactive, expired, wrong issuer or audience) and provider failures are never
- * cached: only tokens the provider vouched for take a place, so a spray of made-up tokens
- * cannot push good entries out. Concurrent checks of one token share one request.
+ * Refusals (inactive, expired, wrong issuer, audience or token type) are kept apart, briefly
+ * (`refusalCacheMs`, at most AUTH_CACHE_SECONDS), in a map of their own — so a spray of made-up
+ * tokens cannot push good entries out — and provider failures are never cached. Concurrent
+ * checks of one token share one request; at most `introspectionConcurrency` requests are in
+ * flight and `introspectionMaxWaiting` wait, beyond which a check answers 503 without asking:
+ * a flood of bogus tokens cannot exhaust the provider, and cached good tokens keep working.
  */
 import { createHash } from "node:crypto";
 import { coerceError } from "../lib/errors.ts";
+import { createLimiter, LimiterFullError } from "../lib/limiter.ts";
 import type { Authenticator, AuthVerdict } from "./auth.ts";
 import {
   audienceIncludes,
@@ -33,6 +37,9 @@ export interface IntrospectionOptions {
   /** Must be in `aud` when both are present. */
   audience: string;
   requiredScope: string;
+  /** Scopes that give role operate / admin ("" = every accepted token has it). */
+  operateScope: string;
+  adminScope: string;
   /** Longest time an active result is reused; 0 = ask every time. */
   cacheSeconds: number;
 }
@@ -44,6 +51,9 @@ export function createIntrospectionAuthenticator(opts: IntrospectionOptions, dep
   const toleranceMs = tuning.clockToleranceSeconds * 1000;
   const outage = createOutageReporter(deps.logger, "token introspection endpoint", opts.url);
   const cache = createVerdictCache(tuning.cacheMaxEntries);
+  const refusals = createVerdictCache(tuning.cacheMaxEntries);
+  const refusalTtlMs = Math.min(tuning.refusalCacheMs, opts.cacheSeconds * 1000);
+  const gate = createLimiter(tuning.introspectionConcurrency, tuning.introspectionMaxWaiting);
   const inFlight = new Map<string, Promise<AuthVerdict>>();
   // RFC 6749 §2.3.1: client id and secret are form-encoded before Basic encoding.
   const basic = `Basic ${Buffer.from(
@@ -96,13 +106,32 @@ export function createIntrospectionAuthenticator(opts: IntrospectionOptions, dep
   async function check(token: string, key: string): Promise<AuthVerdict> {
     let claims: Record<string, unknown>;
     try {
-      claims = await introspect(token);
+      claims = await gate(() => introspect(token));
     } catch (e) {
+      if (e instanceof LimiterFullError) {
+        deps.logger.debug("introspection shed: too many checks waiting");
+        return unavailable();
+      }
       outage.failed(e);
       return unavailable();
     }
     outage.succeeded();
+    const verdict = judge(claims);
+    if (verdict.ok || verdict.status !== 401) {
+      const t = now();
+      const exp = typeof claims.exp === "number" ? claims.exp * 1000 : undefined;
+      const ttl = Math.min(opts.cacheSeconds * 1000, exp === undefined ? Number.POSITIVE_INFINITY : exp - t);
+      if (ttl > 0) cache.set(key, verdict, t + ttl);
+    } else if (refusalTtlMs > 0) {
+      refusals.set(key, verdict, now() + refusalTtlMs);
+    }
+    return verdict;
+  }
+
+  /** The verdict on what the provider said of a token. */
+  function judge(claims: Record<string, unknown>): AuthVerdict {
     if (claims.active !== true) return refused("the bearer token is not active");
+    if (!accessTokenType(claims.token_type)) return refused("the bearer token is not an access token");
     const t = now();
     const exp = typeof claims.exp === "number" ? claims.exp * 1000 : undefined;
     const nbf = typeof claims.nbf === "number" ? claims.nbf * 1000 : undefined;
@@ -114,16 +143,13 @@ export function createIntrospectionAuthenticator(opts: IntrospectionOptions, dep
     if (opts.audience !== "" && claims.aud !== undefined && !audienceIncludes(claims.aud, opts.audience)) {
       return refused("the bearer token is meant for another audience");
     }
-    const verdict = scopeVerdict(claims, opts.requiredScope);
-    const ttl = Math.min(opts.cacheSeconds * 1000, exp === undefined ? Number.POSITIVE_INFINITY : exp - t);
-    if (ttl > 0) cache.set(key, verdict, t + ttl);
-    return verdict;
+    return scopeVerdict(claims, opts.requiredScope, opts);
   }
 
   return {
     async authenticate(token) {
       const key = createHash("sha256").update(token).digest("hex");
-      const cached = cache.get(key, now());
+      const cached = cache.get(key, now()) ?? refusals.get(key, now());
       if (cached) return cached;
       let pending = inFlight.get(key);
       if (!pending) {
@@ -133,6 +159,23 @@ export function createIntrospectionAuthenticator(opts: IntrospectionOptions, dep
       return pending;
     },
   };
+}
+
+/**
+ * RFC 7662's `token_type`, when present: `Bearer` (any case) or a name of an access token; a
+ * refresh or ID token is not a key to the API.
+ */
+const ACCESS_TOKEN_TYPES = new Set([
+  "bearer",
+  "access_token",
+  "urn:ietf:params:oauth:token-type:access_token",
+]);
+
+export function accessTokenType(tokenType: unknown): boolean {
+  return (
+    tokenType === undefined ||
+    (typeof tokenType === "string" && ACCESS_TOKEN_TYPES.has(tokenType.toLowerCase()))
+  );
 }
 
 /** A bounded map of verdicts with their own expiry; reading an entry makes it the most recent. */

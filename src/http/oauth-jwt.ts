@@ -8,7 +8,14 @@
  * so combineAuthenticators goes on to introspection; a bad signature, algorithm or claim gets
  * 401; keys needed but the provider unreachable gets 503.
  */
-import { createRemoteJWKSet, customFetch, errors, type JWTPayload, jwtVerify } from "jose";
+import {
+  createRemoteJWKSet,
+  customFetch,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  jwtVerify,
+} from "jose";
 import { coerceError } from "../lib/errors.ts";
 import type { Authenticator } from "./auth.ts";
 import {
@@ -43,6 +50,25 @@ export interface JwtOptions {
   /** Must be in `aud` when not empty. */
   audience: string;
   requiredScope: string;
+  /** Scopes that give role operate / admin ("" = every accepted token has it). */
+  operateScope: string;
+  adminScope: string;
+}
+
+/**
+ * A `typ` header, when present, must say access token (RFC 9068 `at+jwt`) or plain `JWT`: an ID
+ * token or another signed object of the same provider is not a key to the API.
+ */
+const ACCESS_TOKEN_TYPES = new Set(["jwt", "at+jwt", "application/at+jwt"]);
+
+export function jwtTypeAccepted(token: string): boolean {
+  let typ: unknown;
+  try {
+    typ = decodeProtectedHeader(token).typ;
+  } catch {
+    return true; // not decodable: jwtVerify refuses it with its own reason
+  }
+  return typ === undefined || (typeof typ === "string" && ACCESS_TOKEN_TYPES.has(typ.toLowerCase()));
 }
 
 /** Three base64url segments, the signature possibly empty (so `alg: none` is refused by jose, visibly). */
@@ -94,6 +120,7 @@ export function createJwtAuthenticator(opts: JwtOptions, deps: OAuthDeps): Authe
   return {
     async authenticate(token) {
       if (!COMPACT_JWS.test(token)) return refused("the bearer token is not a JWT");
+      if (!jwtTypeAccepted(token)) return refused("the bearer token is not an access token (typ)");
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keySet, {
@@ -113,7 +140,7 @@ export function createJwtAuthenticator(opts: JwtOptions, deps: OAuthDeps): Authe
         deps.logger.debug("JWT refused", { reason: (e as { code?: string })?.code ?? "unknown" });
         return refused("the bearer token is not valid");
       }
-      return scopeVerdict(payload, opts.requiredScope);
+      return scopeVerdict(payload, opts.requiredScope, opts);
     },
   };
 }

@@ -2,6 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { JobService } from "../batch/service.ts";
 import { JOB_STATUSES, type JobStatus, SCAN_MODES, type ScanMode } from "../batch/types.ts";
+import type { Principal } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
 import { executionDetailJson, executionJson } from "./serialize.ts";
 
@@ -19,16 +20,17 @@ const Mode = t.Optional(
 );
 const security = [{ bearer: [] }];
 
-export function jobRoutes(deps: { jobs: JobService }) {
+export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request): Principal | null }) {
   const { jobs } = deps;
   return new Elysia()
     .post(
       "/sync",
-      async ({ query, set }) => {
+      async ({ query, set, request }) => {
         const params: Record<string, string> = {};
         if (query.allowMassDelete === "true") params.allowMassDelete = "true";
         const result = await jobs.launch({
           trigger: "api",
+          launchedBy: deps.principalOf(request)?.subject,
           fresh: query.fresh === "true",
           params,
           mode: query.mode as ScanMode | undefined,

@@ -1,12 +1,27 @@
-/** POST /webhooks/gitlab: push events become update-item messages; answered quickly. */
+/**
+ * POST /webhooks/gitlab: push events become update-item messages; answered quickly.
+ *
+ * Order of checks, cheapest and least revealing first: the X-Gitlab-Token (before a byte of the
+ * body is read), then the body read as a stream and cut off past the size limit (413, never
+ * buffered whole), then JSON. The publish waits for the broker's confirm at most
+ * PUBLISH_TIMEOUT_MS: during a broker outage GitLab gets 503 (and retries the delivery) instead
+ * of a request that hangs.
+ */
 import { Elysia } from "elysia";
 import type { GitlabConfig } from "../config.ts";
 import { interpretWebhook, webhookTokenValid } from "../ingest/webhook.ts";
 import type { Logger } from "../lib/log.ts";
+import { SECOND } from "../lib/time.ts";
 import { errorResponse } from "./errors.ts";
 
+/** How long a delivery waits for its message to be confirmed before answering 503. */
+export const PUBLISH_TIMEOUT_MS = 8 * SECOND;
+
 export interface WebhookDeps {
-  gitlab: Pick<GitlabConfig, "group" | "includeSubgroups" | "ignoreProjects" | "webhookSecret">;
+  gitlab: Pick<
+    GitlabConfig,
+    "group" | "includeSubgroups" | "ignoreProjects" | "webhookSecret" | "webhookEnabled"
+  >;
   /** Publishes the update-item (with confirm) for a push. */
   publishPush(push: { projectId: number; projectPath: string; checkoutSha: string }): Promise<void>;
   /** Publishes the delete-item (with confirm) for a project_destroy / project_transfer event. */
@@ -16,19 +31,63 @@ export interface WebhookDeps {
    * scans may skip that project's hook check for a while. Failures are logged, never answered.
    */
   hookVerified?(projectId: number): Promise<void>;
+  /** Whether the broker connection is up now; a delivery during an outage gets 503 at once. */
+  brokerConnected?: () => boolean;
   logger: Logger;
+  /** Largest body read; larger ones get 413. */
+  maxBodyBytes?: number;
+  publishTimeoutMs?: number;
 }
 
+const unavailable = () =>
+  errorResponse(
+    503,
+    "BROKER_UNAVAILABLE",
+    "the message broker is unavailable; GitLab will retry the delivery",
+    {},
+    { "retry-after": "10" },
+  );
+
 export function webhookRoutes(deps: WebhookDeps) {
+  if (deps.gitlab.webhookEnabled === false) return new Elysia(); // 404 like any unknown route
+  const maxBody = deps.maxBodyBytes ?? 1024 * 1024;
+  const timeoutMs = deps.publishTimeoutMs ?? PUBLISH_TIMEOUT_MS;
+
+  /** Resolves true when confirmed, false when the broker did not confirm in time. */
+  async function published(publish: Promise<void>): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    publish.catch(() => {}); // a late failure is logged by the publisher; nobody waits for it
+    try {
+      return await Promise.race([publish.then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return new Elysia().post(
     "/webhooks/gitlab",
-    async ({ request, body, set }) => {
+    async ({ request, set }) => {
       if (!webhookTokenValid(deps.gitlab.webhookSecret, request.headers.get("x-gitlab-token"))) {
+        await request.body?.cancel().catch(() => {});
         return errorResponse(
           401,
           "UNAUTHORIZED",
           "X-Gitlab-Token does not match the configured webhook secret",
         );
+      }
+      const text = await readLimited(request, maxBody);
+      if (text === null) {
+        return errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${maxBody} bytes`);
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON, or nested deeper than the parser goes
+        return errorResponse(400, "MALFORMED_BODY", "the request body could not be parsed");
       }
       if (body === null || typeof body !== "object" || Array.isArray(body)) {
         return errorResponse(422, "INVALID_REQUEST", "the webhook body must be a JSON object");
@@ -39,9 +98,13 @@ export function webhookRoutes(deps: WebhookDeps) {
         set.status = 204;
         return;
       }
+      if (deps.brokerConnected && !deps.brokerConnected()) return unavailable();
       if (decision.kind === "delete") {
         const { projectId, projectPath, eventName } = decision;
-        await deps.publishRemoval({ projectId, projectPath, eventName });
+        if (!(await published(deps.publishRemoval({ projectId, projectPath, eventName })))) {
+          deps.logger.warn("webhook answered 503: the broker did not confirm in time", { projectId });
+          return unavailable();
+        }
         deps.logger.info("project removal received: delete-item published", {
           projectId: decision.projectId,
           event: decision.eventName,
@@ -50,7 +113,10 @@ export function webhookRoutes(deps: WebhookDeps) {
         return { accepted: true, projectId: decision.projectId };
       }
       const { projectId, projectPath, checkoutSha } = decision;
-      await deps.publishPush({ projectId, projectPath, checkoutSha });
+      if (!(await published(deps.publishPush({ projectId, projectPath, checkoutSha })))) {
+        deps.logger.warn("webhook answered 503: the broker did not confirm in time", { projectId });
+        return unavailable();
+      }
       // Without a secret, any hook pointing here could have sent it: nothing is proven.
       if (deps.gitlab.webhookSecret !== "" && deps.hookVerified) {
         await deps
@@ -65,13 +131,32 @@ export function webhookRoutes(deps: WebhookDeps) {
       return { accepted: true, projectId: decision.projectId };
     },
     {
-      parse: "json",
+      parse: "none",
       detail: {
         summary:
           "GitLab webhook: a push to a group project's default branch publishes update-item; a system hook's project_destroy (or project_transfer out of the group) publishes delete-item",
         tags: ["webhooks"],
-        parameters: [{ name: "X-Gitlab-Token", in: "header", required: false, schema: { type: "string" } }],
+        parameters: [{ name: "X-Gitlab-Token", in: "header", required: true, schema: { type: "string" } }],
       },
     },
   );
+}
+
+/** The body as text, read chunk by chunk; null as soon as it grows past `max` bytes. */
+async function readLimited(request: Request, max: number): Promise<string | null> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }

@@ -1,6 +1,11 @@
 /** The contract's execution JSON (and item JSON later), with ISO-8601 times. */
 import type { ExecutionDetail } from "../batch/service.ts";
 import type { JobExecution } from "../batch/types.ts";
+import { redact } from "../lib/log.ts";
+
+/** Stored text and contexts may quote errors that quote secrets: shown the way logs show them. */
+const redactJson = <T>(value: T): T =>
+  value == null ? value : (JSON.parse(redact(JSON.stringify(value))) as T);
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -11,7 +16,7 @@ export function executionJson(e: JobExecution) {
     jobName: e.jobName,
     status: e.status,
     exitCode: e.exitCode,
-    exitMessage: e.exitMessage,
+    exitMessage: redact(e.exitMessage),
     createTime: iso(e.createTime),
     startTime: iso(e.startTime),
     endTime: iso(e.endTime),
@@ -28,7 +33,7 @@ export function executionJson(e: JobExecution) {
 export function executionDetailJson(e: ExecutionDetail) {
   return {
     ...executionJson(e),
-    params: e.params,
+    params: redactJson(e.params),
     step: e.step && {
       id: e.step.id,
       name: e.step.name,
@@ -38,8 +43,8 @@ export function executionDetailJson(e: ExecutionDetail) {
       endTime: iso(e.step.endTime),
       lastUpdated: iso(e.step.lastUpdated),
       exitCode: e.step.exitCode,
-      exitMessage: e.step.exitMessage,
-      context: e.step.context,
+      exitMessage: redact(e.step.exitMessage),
+      context: redactJson(e.step.context),
     },
   };
 }

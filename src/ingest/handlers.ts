@@ -13,6 +13,8 @@ export interface IngestGitlab {
   membership(projectId: number): Promise<"member" | "outside" | "gone">;
   latestRevision(projectId: number): Promise<{
     project: { id: number; path: string; name: string; defaultBranch: string | null };
+    /** Whether the project belongs to what a sync scans (GitlabClient.membership's rule). */
+    membership: "member" | "outside";
     commit: { id: string; committedDate: string } | null;
     itemJson: unknown | null;
   } | null>;
@@ -32,6 +34,8 @@ export interface IngestCounters {
   projectsGone: number;
   itemsDeleted: number;
   deletesRefused: number;
+  /** update-item for a project outside the group (a forged or stale message): acked, no row. */
+  foreignRefused: number;
 }
 
 const HOOK_LOG = {
@@ -50,6 +54,7 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore; a
     projectsGone: 0,
     itemsDeleted: 0,
     deletesRefused: 0,
+    foreignRefused: 0,
   };
 
   // Redelivered or duplicate messages for one project may be in hand at once (prefetch): the
@@ -88,6 +93,16 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore; a
       counters.projectsGone++;
       ctx.logger.info("project no longer exists; item left to the deletion pass", {
         projectId: message.projectId,
+      });
+      return;
+    }
+    if (revision.membership !== "member") {
+      // Never write an item for a project GitLab does not place in the group, whatever the
+      // message (or the webhook payload behind it) claimed.
+      counters.foreignRefused++;
+      ctx.logger.warn("update-item refused: the project is not in the group", {
+        projectId: message.projectId,
+        projectPath: revision.project.path,
       });
       return;
     }

@@ -14,9 +14,9 @@ export type WebhookDecision =
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
-/** True when the delivery carries the configured secret (any delivery when none is configured). */
+/** True when the delivery carries the configured secret; no delivery is valid without one. */
 export function webhookTokenValid(secret: string, token: string | null): boolean {
-  if (secret === "") return true;
+  if (secret === "") return false;
   return timingSafeEqual(digest(secret), digest(token ?? ""));
 }
 

@@ -16,9 +16,12 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 
 const secrets = new Set<string>();
 
-/** Values shorter than 4 characters are not registered: redacting them would mangle logs. */
+/**
+ * Every secret is registered, whatever its length: the configuration refuses secrets too short
+ * to be redacted without mangling logs (MIN_SECRET_LENGTH in config.ts).
+ */
 export function registerSecret(value: string | undefined): void {
-  if (!value || value.length < 4) return;
+  if (!value) return;
   secrets.add(value);
   // the forms it takes inside a JSON string and inside a URL
   secrets.add(JSON.stringify(value).slice(1, -1));

@@ -20,6 +20,9 @@ const state = {
   estimate: null, // { runId, read } of the newest COMPLETED run, as a total estimate
   history: { status: "", before: null, stack: [], lastKey: "", lastAt: 0 },
   detailId: null,
+  // The signed-in token's role, from the API's x-item-sync-role header: the page offers only
+  // what it may do (read < operate < admin).
+  role: null,
   items: { q: "", cursor: null },
   timer: 0,
 };
@@ -97,11 +100,27 @@ async function api(method, path) {
   } catch {
     body = null;
   }
-  if (res.status === 401 || res.status === 403) {
+  const role = res.headers.get("x-item-sync-role");
+  if (role && role !== state.role) applyRole(role);
+  // 403 FORBIDDEN: a valid token lacking the role for this one call; it stays signed in.
+  if (res.status === 401 || (res.status === 403 && body?.error?.code !== "FORBIDDEN")) {
     signOut(`${res.status} ${errorText(body) || "the token was refused"}`);
     throw new SignedOut();
   }
   return { status: res.status, body };
+}
+
+const ROLE_ORDER = ["read", "operate", "admin"];
+const may = (need) => ROLE_ORDER.indexOf(state.role ?? "read") >= ROLE_ORDER.indexOf(need);
+
+/** Hides the controls the role may not use (the API refuses them anyway, with 403). */
+function applyRole(role) {
+  state.role = role;
+  for (const id of ["start", "stop", "reset"]) $(id).hidden = !may("operate");
+  $("fresh").closest("label").hidden = !may("operate");
+  $("allow-mass-delete").closest("label").hidden = !may("admin");
+  if (!may("admin")) $("allow-mass-delete").checked = false;
+  for (const b of document.querySelectorAll("[data-role]")) b.hidden = !may(b.dataset.role);
 }
 
 const errorText = (body) => (body?.error ? `${body.error.code}: ${body.error.message}` : "");
@@ -286,7 +305,7 @@ function renderCurrent() {
   $("current-status").replaceChildren(badge(e.status));
   $("current-summary").replaceChildren(
     el("a", { href: `#/runs/${e.id}`, text: `Run #${e.id}` }),
-    ` · ${e.trigger}${e.mode ? ` · ${e.mode}` : ""} · started ${fmtTime(e.startTime)} · ${fmtDuration(runDuration(e))}`,
+    ` · ${e.trigger}${e.launchedBy ? ` by ${e.launchedBy}` : ""}${e.mode ? ` · ${e.mode}` : ""} · started ${fmtTime(e.startTime)} · ${fmtDuration(runDuration(e))}`,
     e.runner ? ` · on ${e.runner}` : "",
     e.exitMessage ? ` · ${e.exitMessage}` : "",
   );
@@ -421,7 +440,7 @@ async function resetRun(id, force) {
   const { status, body } = await api("POST", `/jobs/${id}/reset${force ? "?force=true" : ""}`);
   if (status < 300) {
     showAnswer(`${status} — run #${id} marked ${body.status}.`, true);
-  } else if (body?.error?.code === "JOB_HEARTBEAT_FRESH") {
+  } else if (body?.error?.code === "JOB_HEARTBEAT_FRESH" && may("admin")) {
     const force = el("button", {
       type: "button",
       class: "warn",
@@ -507,6 +526,7 @@ async function refreshDetail() {
     ["Exit code", e.exitCode],
     ["Trigger", e.trigger],
     ["Mode", e.mode ?? "—"],
+    ["Launched by", e.launchedBy ?? "—"],
     ["Restart of", e.restartOf ? `#${e.restartOf}` : "—"],
     ["Runner (host/pod)", e.runner ?? "—"],
     ["Created", fmtTime(e.createTime)],
@@ -587,12 +607,26 @@ async function refreshDetail() {
       { class: "actions" },
       el(
         "button",
-        { type: "button", class: "warn", disabled: !active, onclick: () => stopRun(e.id) },
+        {
+          type: "button",
+          class: "warn",
+          disabled: !active,
+          hidden: !may("operate"),
+          "data-role": "operate",
+          onclick: () => stopRun(e.id),
+        },
         `Stop #${e.id}`,
       ),
       el(
         "button",
-        { type: "button", class: "warn", disabled: !active, onclick: () => resetRun(e.id, false) },
+        {
+          type: "button",
+          class: "warn",
+          disabled: !active,
+          hidden: !may("operate"),
+          "data-role": "operate",
+          onclick: () => resetRun(e.id, false),
+        },
         `Reset #${e.id}`,
       ),
     ),

@@ -58,6 +58,10 @@ for (const dialect of DIALECTS) {
         expect(Number(row.n)).toBe(1);
         expect(new Date(row.parameter_value).getUTCMilliseconds()).toBe(0); // the slot, not the firing time
       }
+      const launchers = await t.db.all<{ launched_by: string | null }>(
+        "select distinct launched_by from batch_job_execution where trigger = 'cron'",
+      );
+      expect(launchers.map((l) => l.launched_by)).toEqual(["cron"]);
     }, 20_000);
   });
 }

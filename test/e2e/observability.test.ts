@@ -105,6 +105,9 @@ test("a full run's /metrics parses and shows its counts; its logs are JSON lines
       return (
         handledCount(f, names.AMQP_UPDATE_QUEUE) >= PROJECTS &&
         handledCount(f, names.AMQP_MONITOR_QUEUE) >= unmonitored &&
+        // database figures are refreshed at most every 5 s: wait for the final ones
+        sampleValue(f, "item_sync_items") === PROJECTS &&
+        sampleValue(f, "item_sync_current_execution_id") === 0 &&
         f
       );
     },

@@ -68,7 +68,7 @@ test("a sync publishes one update-item per project and one monitor-item per unmo
       GITLAB_GROUP: sim.group,
       GITLAB_CONCURRENCY: "16",
       WEBHOOK_URL,
-      WEBHOOK_SECRET: "e2e-webhook-secret",
+      WEBHOOK_SECRET: "e2e-webhook-secret-0123456789",
       AMQP_URL: amqpUrl(),
       API_TOKENS: API_TOKEN,
       ...names,
@@ -146,7 +146,7 @@ test("a sync publishes one update-item per project and one monitor-item per unmo
           expect(ours[0]).toMatchObject({
             pushEvents: true,
             enableSslVerification: true,
-            token: "e2e-webhook-secret",
+            token: "e2e-webhook-secret-0123456789",
           });
         }
       }

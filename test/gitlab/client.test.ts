@@ -103,7 +103,11 @@ describe("hooks", () => {
 });
 
 describe("projects and revisions", () => {
-  const client = () => createGitlabClient(simConfig(sim), { logger: silentLogger });
+  // the seeded projects include subgroup and shared ones: all of them count as members here
+  const client = () =>
+    createGitlabClient(simConfig(sim, { includeSubgroups: true, withShared: true }), {
+      logger: silentLogger,
+    });
 
   test("getProject maps GitLab's fields; null when gone", async () => {
     expect(await client().getProject(5)).toEqual({
@@ -145,6 +149,14 @@ describe("projects and revisions", () => {
     expect(err).toBeInstanceOf(GitlabError);
     expect(err.projectId).toBe(21);
     expect(err.message).toContain("item.json");
+  });
+
+  test("latestRevision: a project outside the group is reported as such, its commits unread", async () => {
+    const outsider = sim.state.addProject({ namespaceId: sim.state.outside.id });
+    const before = sim.stats().byRoute["GET /projects/:id/repository/commits"] ?? 0;
+    expect(await client().latestRevision(outsider.id)).toMatchObject({ membership: "outside", commit: null });
+    expect(sim.stats().byRoute["GET /projects/:id/repository/commits"] ?? 0).toBe(before);
+    expect((await client().latestRevision(20))?.membership).toBe("member");
   });
 
   test("latestRevision: null when the project is gone; no commit for an empty repository", async () => {

@@ -9,6 +9,8 @@ import { Connection, type Consumer } from "rabbitmq-client";
 
 export const BINARY = join(import.meta.dir, "../../dist/item-sync");
 export const API_TOKEN = "e2e-token-0123456789abcdef";
+/** serve refuses to start without a webhook secret of at least 24 characters. */
+export const TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789";
 
 export function requireBinary(): string {
   if (!existsSync(BINARY))
@@ -65,6 +67,7 @@ export async function startBinary(
       PORT: port,
       SYNC_CRON: "off",
       LOG_LEVEL: "info",
+      WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
       ...env,
     },
     cwd: opts.cwd,

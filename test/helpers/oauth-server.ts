@@ -22,6 +22,8 @@ export interface SignOptions {
   kid?: string;
   /** Claims besides the defaults (iss, aud, sub, iat, exp in an hour). */
   claims?: JWTPayload;
+  /** The `typ` header; default `at+jwt`, null for none. */
+  typ?: string | null;
 }
 
 export interface IntrospectionRequest {
@@ -163,7 +165,11 @@ export async function startOAuthServer(): Promise<OAuthServer> {
         exp: seconds + 3600,
         ...opts.claims,
       })
-        .setProtectedHeader({ alg: key.alg, kid: opts.kid ?? key.kid, typ: "at+jwt" })
+        .setProtectedHeader({
+          alg: key.alg,
+          kid: opts.kid ?? key.kid,
+          ...(opts.typ === null ? {} : { typ: opts.typ ?? "at+jwt" }),
+        })
         .sign(key.privateKey);
     },
     setIntrospection(token, answer) {

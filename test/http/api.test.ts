@@ -69,7 +69,7 @@ for (const dialect of DIALECTS) {
           },
           logger: silentLogger,
         },
-        authenticator: createStaticTokenAuthenticator([TOKEN]),
+        authenticator: createStaticTokenAuthenticator([{ token: TOKEN, role: "admin" }]),
         health: { ready: async () => ({ ok: true, checks: { database: "ok" } }) },
         metrics: createMetrics({ jobs: { repository, runner, jobName: JOB } }),
         logger: silentLogger,

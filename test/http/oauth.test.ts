@@ -40,6 +40,8 @@ function authConfig(overrides: Partial<AuthConfig> = {}): AuthConfig {
     clientId: provider.clientId,
     clientSecret: provider.clientSecret,
     requiredScope: "",
+    operateScope: "",
+    adminScope: "",
     cacheSeconds: 60,
     ...overrides,
   };
@@ -86,16 +88,43 @@ describe("createOAuthAuthenticators", () => {
 });
 
 describe("JWT access tokens", () => {
+  test("roles come from AUTH_OPERATE_SCOPE and AUTH_ADMIN_SCOPE; an unset one gives its role to all", async () => {
+    const scoped = jwtOnly({ operateScope: "items:operate", adminScope: "items:admin" });
+    const roleOf = async (auth: typeof scoped, scope?: string) => {
+      const v = await auth.authenticate(await provider.sign({ claims: scope ? { scope } : {} }));
+      return v.ok ? v.role : `refused ${v.status}`;
+    };
+    expect(await roleOf(scoped, "items:admin")).toBe("admin");
+    expect(await roleOf(scoped, "openid items:operate")).toBe("operate");
+    expect(await roleOf(scoped)).toBe("read");
+    const operateOnly = jwtOnly({ operateScope: "", adminScope: "items:admin" });
+    expect(await roleOf(operateOnly)).toBe("operate");
+  });
+
+  test("a typ header must say access token (JWT or at+jwt, any case); none is fine", async () => {
+    const auth = jwtOnly();
+    for (const typ of ["JWT", "at+jwt", "AT+JWT", "application/at+jwt", null]) {
+      expect((await auth.authenticate(await provider.sign({ typ }))).ok).toBe(true);
+    }
+    for (const typ of ["id+jwt", "logout+jwt", "JOSE", "dpop+jwt"]) {
+      expectRefused(await auth.authenticate(await provider.sign({ typ })), 401);
+    }
+  });
+
   test("real RS256 and ES256 tokens signed by published keys are accepted", async () => {
     const es = await provider.newKey("ES256");
     provider.publish(es);
     const auth = jwtOnly();
-    expect(await auth.authenticate(await provider.sign())).toEqual({ ok: true, subject: "operator" });
+    expect(await auth.authenticate(await provider.sign())).toEqual({
+      ok: true,
+      subject: "operator",
+      role: "admin",
+    });
     const esToken = await provider.sign({
       key: es,
       claims: { sub: "es-user", aud: ["other", provider.audience] },
     });
-    expect(await auth.authenticate(esToken)).toEqual({ ok: true, subject: "es-user" });
+    expect(await auth.authenticate(esToken)).toEqual({ ok: true, subject: "es-user", role: "admin" });
   });
 
   test("keys are cached: many tokens, one JWKS request", async () => {
@@ -174,7 +203,7 @@ describe("JWT access tokens", () => {
     const v = await auth.authenticate(
       await provider.sign({ key: rotated, claims: { sub: "after-rotation" } }),
     );
-    expect(v).toEqual({ ok: true, subject: "after-rotation" });
+    expect(v).toEqual({ ok: true, subject: "after-rotation", role: "admin" });
     expect(provider.calls.jwks - before).toBe(1);
   });
 
@@ -241,7 +270,11 @@ describe("opaque tokens by introspection", () => {
 
   test("an active token is accepted; the request is an RFC 7662 form POST with Basic client auth", async () => {
     const token = activeToken();
-    expect(await introspectionOnly().authenticate(token)).toEqual({ ok: true, subject: "opaque-user" });
+    expect(await introspectionOnly().authenticate(token)).toEqual({
+      ok: true,
+      subject: "opaque-user",
+      role: "admin",
+    });
     const last = provider.introspectionRequests.at(-1)!;
     expect(last.form).toEqual({ token, token_type_hint: "access_token" });
     expect(last.contentType).toStartWith("application/x-www-form-urlencoded");
@@ -304,12 +337,16 @@ describe("opaque tokens by introspection", () => {
     expect(provider.calls.introspection - before).toBe(2);
   });
 
-  test("inactive results and failures are not cached; AUTH_CACHE_SECONDS=0 caches nothing", async () => {
+  test("refusals are cached briefly, apart from good tokens; AUTH_CACHE_SECONDS=0 caches nothing", async () => {
     const inactive = activeToken({ active: false });
-    const auth = introspectionOnly();
+    const clock = testClock();
+    const auth = introspectionOnly({}, { now: clock.now, tuning: { refusalCacheMs: 10_000 } });
     let before = provider.calls.introspection;
     await auth.authenticate(inactive);
     await auth.authenticate(inactive);
+    expect(provider.calls.introspection - before).toBe(1);
+    clock.advance(10_001);
+    expectRefused(await auth.authenticate(inactive), 401);
     expect(provider.calls.introspection - before).toBe(2);
 
     const uncached = introspectionOnly({ cacheSeconds: 0 });
@@ -318,6 +355,51 @@ describe("opaque tokens by introspection", () => {
     expect((await uncached.authenticate(token)).ok).toBe(true);
     expect((await uncached.authenticate(token)).ok).toBe(true);
     expect(provider.calls.introspection - before).toBe(2);
+  });
+
+  test("a refresh or ID token (token_type) is refused; Bearer and access-token names in any case are accepted", async () => {
+    const auth = introspectionOnly();
+    for (const type of ["refresh_token", "urn:ietf:params:oauth:token-type:id_token", "N_A"]) {
+      expectRefused(await auth.authenticate(activeToken({ token_type: type })), 401);
+    }
+    for (const type of [
+      "Bearer",
+      "bearer",
+      "ACCESS_TOKEN",
+      "urn:ietf:params:oauth:token-type:access_token",
+    ]) {
+      expect((await auth.authenticate(activeToken({ token_type: type }))).ok).toBe(true);
+    }
+  });
+
+  test("5,000 bogus tokens: bounded provider calls in flight and in total; a good token still works", async () => {
+    const auth = introspectionOnly(
+      {},
+      { tuning: { introspectionConcurrency: 4, introspectionMaxWaiting: 200 } },
+    );
+    const good = activeToken();
+    expect((await auth.authenticate(good)).ok).toBe(true);
+    const before = provider.calls.introspection;
+    // 1,000 distinct made-up tokens, each tried five times, all at once
+    const bogus = Array.from({ length: 1000 }, () => opaque());
+    const flood = Array.from({ length: 5000 }, (_, i) => auth.authenticate(bogus[i % 1000] as string));
+    // a cached good token is answered during the flood without waiting for it
+    expect((await auth.authenticate(good)).ok).toBe(true);
+    const verdicts = await Promise.all(flood);
+    expect(verdicts.every((v) => !v.ok)).toBe(true);
+    const calls = provider.calls.introspection - before;
+    // at most 4 in flight + 200 waiting were let through; the rest were shed (503) unasked
+    expect(calls).toBeLessThanOrEqual(204);
+    expect(verdicts.filter((v) => !v.ok && v.status === 503).length).toBeGreaterThan(0);
+    // the refusals are remembered: the tokens the provider refused cost nothing the second time
+    const refusedTokens = new Set(
+      verdicts.flatMap((v, i) => (!v.ok && v.status === 401 ? [bogus[i % 1000] as string] : [])),
+    );
+    expect(refusedTokens.size).toBeGreaterThan(0);
+    const again = provider.calls.introspection;
+    await Promise.all([...refusedTokens].map((t) => auth.authenticate(t)));
+    expect(provider.calls.introspection - again).toBe(0);
+    expect((await auth.authenticate(activeToken())).ok).toBe(true);
   });
 
   test("concurrent checks of one token share one request", async () => {
@@ -372,9 +454,14 @@ describe("both kinds together", () => {
     expect(await auth.authenticate(await provider.sign({ claims: { sub: "by-jwt" } }))).toEqual({
       ok: true,
       subject: "by-jwt",
+      role: "admin",
     });
     expect(provider.calls.introspection).toBe(before);
-    expect(await auth.authenticate(opaqueToken)).toEqual({ ok: true, subject: "by-introspection" });
+    expect(await auth.authenticate(opaqueToken)).toEqual({
+      ok: true,
+      subject: "by-introspection",
+      role: "admin",
+    });
   });
 
   test("neither the client secret nor any token is ever logged", async () => {
@@ -431,7 +518,7 @@ describe("through the HTTP app", () => {
         logger: silentLogger,
       },
       authenticator: combineAuthenticators([
-        createStaticTokenAuthenticator([STATIC]),
+        createStaticTokenAuthenticator([{ token: STATIC, role: "admin" }]),
         ...createOAuthAuthenticators(auth, { logger: silentLogger, tuning: { timeoutMs: 500 } }),
       ]),
       health: { ready: async () => ({ ok: true, checks: {} }) },

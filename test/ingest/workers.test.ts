@@ -55,7 +55,7 @@ for (const dialect of DIALECTS) {
         GITLAB_TOKEN: sim.token,
         GITLAB_GROUP: sim.group,
         WEBHOOK_URL,
-        WEBHOOK_SECRET: "ingest-secret",
+        WEBHOOK_SECRET: "ingest-webhook-secret-0123456789",
         API_TOKENS: "ingest-token-0123456789",
         AMQP_URL: amqp.url,
         AMQP_EXCHANGE: amqp.exchange,
@@ -135,7 +135,7 @@ for (const dialect of DIALECTS) {
       expect(ours[0]).toMatchObject({
         pushEvents: true,
         enableSslVerification: true,
-        token: "ingest-secret",
+        token: "ingest-webhook-secret-0123456789",
       });
       expect(sim.state.hooksOf(project(2)).length).toBe(before + 1);
     });

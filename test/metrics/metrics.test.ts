@@ -10,6 +10,7 @@ import { createJobRepository } from "../../src/batch/repository.ts";
 import { createJobRunner, type JobRunner } from "../../src/batch/runner.ts";
 import { createJobService } from "../../src/batch/service.ts";
 import { zeroCounts } from "../../src/batch/types.ts";
+import { readiness } from "../../src/commands/compose.ts";
 import { createGitlabClient } from "../../src/gitlab/client.ts";
 import { gitlabRoute } from "../../src/gitlab/requester.ts";
 import { type App, createApp } from "../../src/http/app.ts";
@@ -17,7 +18,8 @@ import { createStaticTokenAuthenticator } from "../../src/http/auth.ts";
 import { createItemStore } from "../../src/ingest/item-store.ts";
 import { createLogger, redact, registerSecret, silentLogger } from "../../src/lib/log.ts";
 import { collectProcessMetrics } from "../../src/lib/telemetry.ts";
-import { createMetrics, METRICS_CONTENT_TYPE } from "../../src/metrics.ts";
+import { createMetrics, METRICS_CONTENT_TYPE, TERMINAL_STATUSES } from "../../src/metrics.ts";
+import type { Broker } from "../../src/queue/broker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { countingJob } from "../helpers/steps.ts";
 import { startGitlabSim } from "../sim/gitlab.ts";
@@ -51,7 +53,7 @@ describe("/metrics", () => {
         publishPush: async () => {},
         logger: silentLogger,
       },
-      authenticator: createStaticTokenAuthenticator([TOKEN]),
+      authenticator: createStaticTokenAuthenticator([{ token: TOKEN, role: "admin" }]),
       health: { ready: async () => ({ ok: true, checks: {} }) },
       metrics: createMetrics({
         jobs: { repository, runner, jobName: JOB },
@@ -64,6 +66,7 @@ describe("/metrics", () => {
           projectsGone: 0,
           itemsDeleted: 0,
           deletesRefused: 0,
+          foreignRefused: 0,
         }),
       }),
       logger: silentLogger,
@@ -193,7 +196,8 @@ describe("/metrics", () => {
       sampleSum(families, "item_sync_http_requests_total", { method: "GET", ...labels });
     expect(http({ route: "/jobs/:id", status: "200" })).toBe(1);
     expect(http({ route: "/jobs/:id", status: "404" })).toBe(1);
-    expect(http({ route: "/jobs/:id", status: "401" })).toBe(1);
+    // refused before routing (authentication comes first): counted without a route template
+    expect(http({ route: "unmatched", status: "401" })).toBe(1);
     expect(http({ route: "unmatched", status: "404" })).toBe(1);
     expect(sampleSum(families, "item_sync_http_requests_total", { method: "POST", route: "/sync" })).toBe(1);
     const routes = new Set(
@@ -340,5 +344,67 @@ describe("log redaction", () => {
     });
     expect(typeof last.time).toBe("string");
     expect(redact("amqp://guest:guest@h:5672")).toBe("amqp://guest:[redacted]@h:5672");
+  });
+});
+
+describe("/metrics without a token touches the database at most once per 5 s", () => {
+  test("many scrapes, one query of each figure; the next after 5 s", async () => {
+    const t = await createTestDatabase("sqlite");
+    try {
+      const real = createJobRepository(t.db, { leaseMs: 60_000 });
+      const queries = { list: 0, lastEnd: 0, running: 0, items: 0 };
+      // the real repository and item table, counted
+      const repository = {
+        ...real,
+        list: (q: Parameters<typeof real.list>[0]) => {
+          if (q?.status) queries.lastEnd++;
+          else queries.list++;
+          return real.list(q);
+        },
+        running: (name: string) => {
+          queries.running++;
+          return real.running(name);
+        },
+      };
+      const runner = createJobRunner({ repository, jobs: [], leaseMs: 60_000, logger: silentLogger });
+      const items = createItemStore(t.db);
+      let clock = Date.now();
+      const scrape = createMetrics({
+        jobs: { repository, runner, jobName: JOB },
+        itemCount: () => {
+          queries.items++;
+          return items.count();
+        },
+        now: () => clock,
+      });
+      await Promise.all(Array.from({ length: 20 }, () => scrape()));
+      for (let i = 0; i < 20; i++) await scrape();
+      // the last end of each terminal status is one query per status
+      const ends = TERMINAL_STATUSES.length;
+      expect(queries).toEqual({ list: 1, lastEnd: ends, running: 1, items: 1 });
+      clock += 5_000;
+      const text = await scrape();
+      expect(queries).toEqual({ list: 2, lastEnd: 2 * ends, running: 2, items: 2 });
+      expect(sampleValue(parsePrometheusText(text), "item_sync_items")).toBe(0);
+      await runner.shutdown();
+    } finally {
+      await t.drop();
+    }
+  });
+});
+
+describe("/health/ready without a token", () => {
+  test("says a database is unavailable, never why; the reason goes to the log once", async () => {
+    const t = await createTestDatabase("pg");
+    const lines: string[] = [];
+    const logger = createLogger("info", {}, (line) => lines.push(line));
+    const broker = { state: () => ({ connected: true, since: new Date() }) } as unknown as Broker;
+    const health = readiness(t.db, broker, logger);
+    expect(await health.ready()).toEqual({ ok: true, checks: { database: "ok", broker: "ok" } });
+    await t.drop(); // the database is gone: its connection answers with an error naming it
+    for (let i = 0; i < 3; i++) {
+      expect(await health.ready()).toEqual({ ok: false, checks: { database: "unavailable", broker: "ok" } });
+    }
+    expect(lines.filter((l) => l.includes("readiness: the database does not answer"))).toHaveLength(1);
   });
 });

@@ -2,12 +2,22 @@
 import { expect, test } from "bun:test";
 import { fuzz } from "./scenarios/fuzz.ts";
 
-test("10,000 hostile requests: no 5xx, no crash, memory stable, every protected route refuses without a valid token", async () => {
+test("10,000 hostile requests: no 5xx, no crash, memory stable, every protected route refuses without a valid token or the role, every webhook without its token", async () => {
   const r = await fuzz({ requests: 10_000 });
-  console.log(JSON.stringify({ ...r, fiveXx: r.fiveXx.slice(0, 20), leaks: r.leaks.slice(0, 20) }));
+  console.log(
+    JSON.stringify({
+      ...r,
+      fiveXx: r.fiveXx.slice(0, 20),
+      leaks: r.leaks.slice(0, 20),
+      roleLeaks: r.roleLeaks.slice(0, 20),
+      webhookLeaks: r.webhookLeaks.slice(0, 20),
+    }),
+  );
   expect(r.crashed).toBe(false);
   expect(r.fiveXx).toEqual([]);
   expect(r.leaks).toEqual([]);
+  expect(r.roleLeaks).toEqual([]);
+  expect(r.webhookLeaks).toEqual([]);
   const [start, end] = r.rss;
   expect(end - start).toBeLessThan(150 * 1024); // kB
 }, 180_000);

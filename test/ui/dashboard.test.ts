@@ -66,9 +66,9 @@ beforeAll(async () => {
       GITLAB_GROUP: sim.group,
       GITLAB_CONCURRENCY: "4",
       WEBHOOK_URL,
-      WEBHOOK_SECRET: "ui-webhook-secret",
+      WEBHOOK_SECRET: "ui-webhook-secret-0123456789",
       AMQP_URL: amqpUrl(),
-      API_TOKENS: API_TOKEN,
+      API_TOKENS: `${API_TOKEN},${READ_TOKEN}:read`,
       ...names,
     },
     { cwd: dir }, // assets come from the binary, not from the checkout
@@ -86,6 +86,8 @@ afterAll(async () => {
 
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+const READ_TOKEN = "ui-read-only-token-0123456789";
 
 const currentStatus = (page: Page) => page.locator("#current-status .badge");
 
@@ -229,3 +231,18 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   expect(requests.some((u) => u.endsWith("/ui/app.js"))).toBe(true);
   await context.close();
 }, 60_000);
+
+test("a read-only token sees the runs and who launched them, without the controls it may not use", async () => {
+  const base = serve!.url;
+  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/`, { waitUntil: "load" });
+  await page.getByLabel("API token").fill(READ_TOKEN);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  // the first test's runs were launched by the admin token, the first of API_TOKENS
+  await page.locator("#current-summary", { hasText: "by token#1" }).waitFor();
+  for (const id of ["start", "stop", "reset"]) expect(await page.locator(`#${id}`).isVisible()).toBe(false);
+  expect(await page.locator("#allow-mass-delete").isVisible()).toBe(false);
+  await shot(page, "11-read-only");
+  await context.close();
+}, 30_000);

@@ -3,7 +3,9 @@
  * traversal, encoded garbage), headers, tokens (missing, malformed, near-misses, `?access_token=`),
  * query strings with SQL fragments, oversized and malformed bodies, webhook deliveries. Checks:
  * no 5xx, the process stays up, RSS stays bounded, and every protected route refuses a request
- * without a valid Authorization header. Also prints a timing comparison of near-miss and random
+ * without a valid Authorization header. Roles: read and operate tokens are fuzzed too, and no
+ * call beyond a token's role may succeed; a webhook delivery without the right X-Gitlab-Token
+ * never gets past 401 (or 413); huge (streamed, no length) and deeply nested bodies are thrown in. Also prints a timing comparison of near-miss and random
  * tokens (the comparison hashes both sides and uses timingSafeEqual: see src/http/auth.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +24,9 @@ import { formatKb, procStats, serviceEnv, WEBHOOK_SECRET } from "../lib/harness.
 import type { ScenarioResult } from "../lib/report.ts";
 
 const PROTECTED = [/^\/sync\/?$/, /^\/jobs(\/|$)/, /^\/items(\/|$)/];
+/** Tokens with a role below admin (API_TOKEN, bare, is admin). */
+const READ_TOKEN = "fuzz-read-only-token-0123456789";
+const OPERATE_TOKEN = "fuzz-operate-token-0123456789";
 const isProtected = (path: string) => PROTECTED.some((re) => re.test(path));
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
@@ -111,7 +116,7 @@ function randomToken(): string | null {
 }
 
 function randomBody(): { body?: BodyInit; type?: string } {
-  switch (Math.floor(Math.random() * 8)) {
+  switch (Math.floor(Math.random() * 9)) {
     case 0:
       return {};
     case 1:
@@ -132,12 +137,47 @@ function randomBody(): { body?: BodyInit; type?: string } {
       return { body: JSON.stringify([1, 2, { a: null }]), type: "application/json" };
     case 6:
       return { body: "a=1&b=2", type: "application/x-www-form-urlencoded" };
+    case 7:
+      return hostileBody();
     default:
       return {
         body: JSON.stringify({ ["__proto__"]: { admin: true }, constructor: { prototype: 1 } }),
         type: "application/json",
       };
   }
+}
+
+/** Deeply nested JSON, or a huge body streamed without a Content-Length. */
+function hostileBody(): { body?: BodyInit; type?: string } {
+  switch (Math.floor(Math.random() * 3)) {
+    case 0:
+      return { body: `${"[".repeat(100_000)}${"]".repeat(100_000)}`, type: "application/json" };
+    case 1:
+      return { body: `${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}`, type: "application/json" };
+    default: {
+      const chunk = new Uint8Array(256 * 1024).fill(0x20);
+      let left = 12; // 3 MiB
+      return {
+        body: new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (left-- > 0) controller.enqueue(chunk);
+            else controller.close();
+          },
+        }),
+        type: "application/json",
+      };
+    }
+  }
+}
+
+/** The role a request needs, as the contract says (null: not a protected mutation). */
+function roleNeeded(method: string, pathname: string, search: string): "operate" | "admin" | null {
+  if (method === "GET" || method === "HEAD" || method === "OPTIONS") return null;
+  const q = new URLSearchParams(search);
+  if (pathname === "/sync") return q.get("allowMassDelete") === "true" ? "admin" : "operate";
+  if (/^\/jobs\/[^/]+\/reset$/.test(pathname)) return q.get("force") === "true" ? "admin" : "operate";
+  if (/^\/jobs\/[^/]+\/stop$/.test(pathname)) return "operate";
+  return null;
 }
 
 function pushPayload(projectId: number, path: string) {
@@ -150,21 +190,34 @@ function pushPayload(projectId: number, path: string) {
   };
 }
 
-export async function fuzz(opts: {
-  requests: number;
-  concurrency?: number;
-}): Promise<ScenarioResult & { fiveXx: string[]; leaks: string[]; crashed: boolean; rss: [number, number] }> {
+export async function fuzz(opts: { requests: number; concurrency?: number }): Promise<
+  ScenarioResult & {
+    fiveXx: string[];
+    leaks: string[];
+    crashed: boolean;
+    rss: [number, number];
+    roleLeaks: string[];
+    webhookLeaks: string[];
+  }
+> {
   const sim = startGitlabSim({ projects: 50, subgroupFraction: 0, sharedFraction: 0 });
   const dir = mkdtempSync(join(tmpdir(), "item-sync-rel-fuzz-"));
   const names = brokerNames("fuzz");
   let serve: RunningProcess | undefined;
   const fiveXx: string[] = [];
   const leaks: string[] = []; // a protected route that answered 2xx/3xx without a valid header
+  const roleLeaks: string[] = []; // a call beyond the token's role that succeeded
+  const webhookLeaks: string[] = []; // a delivery without the right X-Gitlab-Token not refused
   const statuses: Record<string, number> = {};
   try {
     serve = await startBinary(
       ["serve"],
-      serviceEnv(sim, { DATABASE_URL: `sqlite:${join(dir, "db.sqlite")}`, AMQP_URL: amqpUrl(), ...names }),
+      serviceEnv(sim, {
+        DATABASE_URL: `sqlite:${join(dir, "db.sqlite")}`,
+        AMQP_URL: amqpUrl(),
+        API_TOKENS: `${API_TOKEN},${READ_TOKEN}:read,${OPERATE_TOKEN}:operate`,
+        ...names,
+      }),
     );
     const base = serve.url;
     const pid = serve.proc.pid;
@@ -182,7 +235,9 @@ export async function fuzz(opts: {
         .replaceAll("{id}", id)
         .replaceAll("{sql}", encodeURIComponent(pick(SQL)));
       const headers = new Headers();
-      const token = validHeader ? `Bearer ${API_TOKEN}` : randomToken();
+      const role = pick(["admin", "operate", "read"] as const);
+      const roleToken = { admin: API_TOKEN, operate: OPERATE_TOKEN, read: READ_TOKEN }[role];
+      const token = validHeader ? `Bearer ${roleToken}` : randomToken();
       if (token !== null) headers.set("authorization", token);
       if (Math.random() < 0.2)
         headers.set("x-gitlab-token", pick([WEBHOOK_SECRET, "wrong", "", `${WEBHOOK_SECRET}x`]));
@@ -200,13 +255,38 @@ export async function fuzz(opts: {
       if (type) headers.set("content-type", type);
       const label = `${method} ${path}${query}`;
       try {
-        const res = await fetch(`${base}${path}${query}`, { method, headers, body, redirect: "manual" });
+        const res = await fetch(`${base}${path}${query}`, {
+          method,
+          headers,
+          body,
+          redirect: "manual",
+          ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+        } as RequestInit);
         await res.arrayBuffer();
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         if (res.status >= 500) fiveXx.push(`${res.status} ${label.slice(0, 200)}`);
         const pathname = new URL(`${base}${path}`).pathname;
         if (!validHeader && isProtected(pathname) && res.status < 400 && method !== "OPTIONS")
           leaks.push(`${res.status} ${label.slice(0, 200)} (authorization: ${String(token).slice(0, 40)})`);
+        const url = new URL(`${base}${path}${query}`);
+        const need = roleNeeded(method, url.pathname, url.search);
+        if (
+          validHeader &&
+          need &&
+          res.status < 400 &&
+          (role === "read" || (role === "operate" && need === "admin"))
+        )
+          roleLeaks.push(`${res.status} ${label.slice(0, 200)} as ${role}`);
+        if (
+          url.pathname === "/webhooks/gitlab" &&
+          method === "POST" &&
+          headers.get("x-gitlab-token") !== WEBHOOK_SECRET &&
+          res.status !== 401 &&
+          res.status !== 413
+        )
+          webhookLeaks.push(
+            `${res.status} ${label.slice(0, 200)} (x-gitlab-token: ${headers.get("x-gitlab-token")})`,
+          );
       } catch (err) {
         statuses.error = (statuses.error ?? 0) + 1;
         if (serve?.proc.exitCode !== null) throw err;
@@ -247,6 +327,8 @@ export async function fuzz(opts: {
       outcome: `${fiveXx.length} × 5xx, ${leaks.length} protected answers without a valid token, process ${crashed ? "CRASHED" : "alive"}; RSS ${formatKb(start.rssKb)} → ${formatKb(end.rssKb)}, fds ${start.fds} → ${end.fds}; ${timing}`,
       fiveXx,
       leaks,
+      roleLeaks,
+      webhookLeaks,
       crashed,
       rss: [start.rssKb, end.rssKb],
     };
