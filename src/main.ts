@@ -9,7 +9,7 @@ import { serve } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { worker } from "./commands/worker.ts";
 import { type Config, type ConfigNeeds, loadConfig, secretValues } from "./config.ts";
-import { ConfigError, coerceError } from "./lib/errors.ts";
+import { ConfigError, coerceError, StartupError } from "./lib/errors.ts";
 import { createLogger, redact, registerSecret } from "./lib/log.ts";
 import { collectProcessMetrics } from "./lib/telemetry.ts";
 
@@ -67,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
         return await jobsCommand(config, logger, args);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof StartupError) {
       process.stderr.write(redact(`item-sync: ${err.message}\n`));
       return EXIT.usage;
     }

@@ -2,6 +2,7 @@
 import type { Config } from "../config.ts";
 import { createApp } from "../http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/auth.ts";
+import { listenExclusively } from "../http/listen.ts";
 import { createOAuthAuthenticators } from "../http/oauth.ts";
 import { createItemStore } from "../ingest/item-store.ts";
 import { type Ingest, startIngest } from "../ingest/workers.ts";
@@ -84,11 +85,16 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       version: VERSION,
       ui: { clientId: config.auth.uiClientId ?? "", authorizeUrl: config.auth.authorizeUrl ?? "" },
     });
-    app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: MAX_REQUEST_BODY });
+    const port = listenExclusively(app, {
+      hostname: config.host,
+      port: config.port,
+      variable: "PORT",
+      maxRequestBodySize: MAX_REQUEST_BODY,
+    });
     lifecycle.defer("http server", async () => {
       await app.stop();
     });
-    logger.info("serving", { host: config.host, port: app.server?.port, version: VERSION });
+    logger.info("serving", { host: config.host, port, version: VERSION });
     return await untilSignal();
   } catch (err) {
     await lifecycle.shutdown("start-up failed");

@@ -4,6 +4,7 @@
  */
 import type { Config } from "../config.ts";
 import { createGitlabClient } from "../gitlab/client.ts";
+import { listenExclusively } from "../http/listen.ts";
 import { createProbeApp } from "../http/probe-app.ts";
 import { startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
@@ -25,11 +26,11 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
       metrics: createMetrics({ ingest: () => ingest.counters }),
       logger,
     });
-    app.listen({ hostname: config.host, port: config.port });
+    const port = listenExclusively(app, { hostname: config.host, port: config.port, variable: "PORT" });
     lifecycle.defer("http server", async () => {
       await app.stop();
     });
-    logger.info("worker started", { host: config.host, port: app.server?.port, version: VERSION });
+    logger.info("worker started", { host: config.host, port, version: VERSION });
     return await untilSignal();
   } catch (err) {
     await lifecycle.shutdown("start-up failed");

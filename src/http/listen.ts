@@ -1,0 +1,59 @@
+/**
+ * Starts an Elysia app's server on a port of its own. Elysia (like Bun) listens with
+ * SO_REUSEPORT by default, so a second process on the same port starts without complaint and the
+ * kernel splits the connections between the two — two `serve` on two databases answering in
+ * turn. Here the port is taken exclusively, and a port in use becomes a StartupError (exit 2)
+ * naming the variable that chose it.
+ */
+import { StartupError } from "../lib/errors.ts";
+
+interface Listener {
+  listen(options: { hostname: string; port: number; reusePort: false; maxRequestBodySize?: number }): unknown;
+  server: { port?: number } | null;
+}
+
+export interface ListenOptions {
+  hostname: string;
+  port: number;
+  /** The environment variable that chose the port, named in the error (PORT, METRICS_PORT…). */
+  variable: string;
+  maxRequestBodySize?: number;
+}
+
+/** Listens, or throws a StartupError when the address is taken; returns the bound port. */
+export function listenExclusively(app: Listener, opts: ListenOptions): number {
+  try {
+    app.listen({
+      hostname: opts.hostname,
+      port: opts.port,
+      reusePort: false,
+      ...(opts.maxRequestBodySize ? { maxRequestBodySize: opts.maxRequestBodySize } : {}),
+    });
+  } catch (err) {
+    throw listenError(err, opts) ?? err;
+  }
+  return app.server?.port ?? opts.port;
+}
+
+/** The operator's version of a listen failure, or undefined when it is not one we explain. */
+export function listenError(err: unknown, opts: ListenOptions): StartupError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  const where = `${opts.hostname}:${opts.port}`;
+  if (code === "EADDRINUSE") {
+    return new StartupError(
+      `${opts.variable}: ${where} is already in use by another process (another item-sync serve or worker?); ` +
+        `stop it or choose another ${opts.variable}`,
+      { cause: err },
+    );
+  }
+  if (code === "EACCES") {
+    return new StartupError(
+      `${opts.variable}: not allowed to listen on ${where} (ports below 1024 need privileges); choose another ${opts.variable}`,
+      { cause: err },
+    );
+  }
+  if (code === "EADDRNOTAVAIL") {
+    return new StartupError(`HOST: ${opts.hostname} is not an address of this machine`, { cause: err });
+  }
+  return undefined;
+}
