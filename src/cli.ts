@@ -16,8 +16,9 @@ Usage:
   item-sync jobs stop ID
   item-sync --help | --version
 
-Configuration comes from the environment; see the README (DATABASE_URL, GITLAB_URL, GITLAB_TOKEN,
-GITLAB_GROUP, WEBHOOK_URL, AMQP_URL, API_TOKENS, …).
+Configuration comes from the environment (DATABASE_URL, GITLAB_URL, GITLAB_TOKEN, GITLAB_GROUP,
+WEBHOOK_URL, AMQP_URL, API_TOKENS, …). Every variable with its default and meaning, the HTTP API
+and the messages: docs/reference.md in the item-sync repository.
 `;
 
 export interface ParsedArgs {

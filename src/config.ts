@@ -3,6 +3,7 @@
  * of the contract in one pass and throws one ConfigError listing every problem; secret values
  * never appear in a message.
  */
+import { CONFIG_VARIABLES } from "./config-vars.ts";
 import { ConfigError } from "./lib/errors.ts";
 import type { LogLevel } from "./lib/log.ts";
 import { SECOND } from "./lib/time.ts";
@@ -73,18 +74,20 @@ export interface ConfigNeeds {
 export const NEEDS_ALL: ConfigNeeds = { gitlab: true, auth: true };
 
 /** Names of variables whose values are secrets: never echoed, always redacted. */
-export const SECRET_VARIABLES = [
-  "GITLAB_TOKEN",
-  "WEBHOOK_SECRET",
-  "API_TOKENS",
-  "AUTH_CLIENT_SECRET",
-  "DATABASE_URL",
-  "AMQP_URL",
-] as const;
+export const SECRET_VARIABLES: readonly string[] = CONFIG_VARIABLES.filter((v) => v.secret).map(
+  (v) => v.name,
+);
 
-export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Config {
+/**
+ * Called with each variable loadConfig reads and the default it applies (undefined = required):
+ * how test/config/reference.test.ts checks src/config-vars.ts and docs/reference.md against
+ * the code.
+ */
+export type ReadTrace = (name: string, fallback: string | undefined) => void;
+
+export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, trace?: ReadTrace): Config {
   const problems: string[] = [];
-  const read = createReader(env, problems);
+  const read = createReader(env, problems, trace);
 
   const gitlabUrl = read.url("GITLAB_URL", needs.gitlab ? undefined : "http://gitlab.invalid", [
     "http:",
@@ -161,12 +164,13 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Co
   return config;
 }
 
-function createReader(env: ConfigInput, problems: string[]) {
-  const isSecret = (name: string) => (SECRET_VARIABLES as readonly string[]).includes(name);
+function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
+  const isSecret = (name: string) => SECRET_VARIABLES.includes(name);
   const shown = (name: string, raw: string) => (isSecret(name) ? "(value hidden)" : JSON.stringify(raw));
 
   /** The trimmed value, the default when unset/empty, or a problem when required and missing. */
   function raw(name: string, fallback: string | undefined): string | undefined {
+    trace?.(name, fallback);
     const value = env[name]?.trim();
     if (value !== undefined && value !== "") return value;
     if (fallback === undefined) problems.push(`${name}: required but not set`);

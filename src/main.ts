@@ -9,6 +9,7 @@ import { serve } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { worker } from "./commands/worker.ts";
 import { type Config, type ConfigNeeds, loadConfig, secretValues } from "./config.ts";
+import { unknownVariableWarnings } from "./config-vars.ts";
 import { ConfigError, coerceError, StartupError } from "./lib/errors.ts";
 import { createLogger, redact, registerSecret } from "./lib/log.ts";
 import { collectProcessMetrics } from "./lib/telemetry.ts";
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
   }
   for (const secret of secretValues(config)) registerSecret(secret);
   const logger = createLogger(config.logLevel, { service: "item-sync" });
+  for (const warning of unknownVariableWarnings(process.env)) logger.warn(warning);
   collectProcessMetrics();
 
   try {

@@ -64,3 +64,20 @@ describe("a port in use", () => {
     expect((await fetch(`${first.url}/health/live`)).status).toBe(200);
   }, 60_000);
 });
+
+describe("variables that look like ours", () => {
+  test("a misspelt variable gets a warning naming the one it probably meant", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "item-sync-typo-"));
+    try {
+      const p = await startBinary(
+        ["migrate"],
+        { DATABASE_URL: `sqlite:${join(dir, "t.db")}`, SYNC_CRONN: "0 3 * * *" },
+        { waitForHttp: false },
+      );
+      expect(await p.exited).toBe(0);
+      expect(p.logs()).toContain("SYNC_CRONN is not a variable item-sync reads: did you mean SYNC_CRON?");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
