@@ -255,7 +255,7 @@ function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
           // fall through to the problem below
         }
       }
-      problems.push(`${name}: must be sqlite:PATH or postgres://user:password@host:port/database`);
+      problems.push(`${name}: must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE`);
       return v;
     },
     cron(name: string, fallback: string): string | null {

@@ -9,6 +9,7 @@ import { createJobRepository, type JobRepository } from "../batch/repository.ts"
 import { createJobRunner, type JobRunner } from "../batch/runner.ts";
 import { createJobService, type JobService } from "../batch/service.ts";
 import type { Config } from "../config.ts";
+import { checkDatabase, explainingConnection, requireExistingSqlite } from "../db/check.ts";
 import { type Db, type DbOptions, openDb } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { createGitlabClient, type GitlabClient } from "../gitlab/client.ts";
@@ -50,11 +51,20 @@ export async function openDatabase(
   logger: Logger,
   runMigrations: boolean,
 ): Promise<Db> {
+  const url = config.databaseUrl;
   if (runMigrations) {
     const applied = await migrateDatabase(config);
     if (applied.length) logger.info("database migrated", { applied });
+  } else {
+    requireExistingSqlite(url);
   }
-  const db = openDb(config.databaseUrl, dbOptions(config));
+  const db = await explainingConnection(url, async () => openDb(url, dbOptions(config)));
+  try {
+    await checkDatabase(db, url);
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
   lifecycle?.defer("database", () => db.close());
   return db;
 }
@@ -62,11 +72,12 @@ export async function openDatabase(
 /** Applies the pending migrations on a connection of their own, without the answer limit. */
 export async function migrateDatabase(config: Config): Promise<string[]> {
   const { idleInTransactionTimeoutMs } = dbOptions(config);
-  const db = openDb(config.databaseUrl, { idleInTransactionTimeoutMs });
+  const url = config.databaseUrl;
+  const db = await explainingConnection(url, async () => openDb(url, { idleInTransactionTimeoutMs }));
   try {
-    return await migrate(db);
+    return await explainingConnection(url, () => migrate(db));
   } finally {
-    await db.close();
+    await db.close().catch(() => {});
   }
 }
 

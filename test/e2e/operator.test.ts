@@ -3,7 +3,7 @@
  * each mistake ends with exit 2 and one message that names the variable and says what to do.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -15,6 +15,7 @@ import {
   type RunningProcess,
   startBinary,
 } from "../helpers/binary.ts";
+import { createTestDatabase } from "../helpers/db.ts";
 
 describe("a port in use", () => {
   let dir: string;
@@ -79,5 +80,82 @@ describe("variables that look like ours", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("database mistakes", () => {
+  let dir: string;
+  const base = {
+    GITLAB_URL: "http://127.0.0.1:9",
+    GITLAB_TOKEN: "glpat-db-test-token",
+    GITLAB_GROUP: "items",
+    WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
+    API_TOKENS: API_TOKEN,
+    INGEST_ENABLED: "false",
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "item-sync-db-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = async (args: string[], env: Record<string, string>) => {
+    const p = await startBinary(args, env, { waitForHttp: false, cwd: dir });
+    const code = await p.exited;
+    return { code, out: p.logs() };
+  };
+
+  test("Postgres not reachable: exit 2 naming DATABASE_URL and host:port, not driver text", async () => {
+    const port = freePort();
+    const r = await run(["serve"], {
+      ...base,
+      AMQP_URL: amqpUrl(),
+      DATABASE_URL: `postgres://imrt:db-secret-pw@127.0.0.1:${port}/imrt`,
+    });
+    expect(r.code).toBe(2);
+    expect(r.out).toContain(
+      `item-sync: DATABASE_URL: cannot connect to 127.0.0.1:${port} (connection refused`,
+    );
+    expect(r.out).not.toContain("ECONNREFUSED");
+    expect(r.out).not.toContain("db-secret-pw");
+    expect(r.out).not.toContain("    at ");
+  });
+
+  test("a Postgres database without our tables and DB_MIGRATE=false: exit 2, run item-sync migrate", async () => {
+    const t = await createTestDatabase("pg", { migrated: false });
+    try {
+      const r = await run(["serve"], {
+        ...base,
+        AMQP_URL: amqpUrl(),
+        DATABASE_URL: t.url,
+        DB_MIGRATE: "false",
+      });
+      expect(r.code).toBe(2);
+      expect(r.out).toContain("item-sync: database not migrated: run `item-sync migrate`");
+    } finally {
+      await t.drop();
+    }
+  });
+
+  test("SQLite: a missing file is not created by jobs; a missing folder is named", async () => {
+    const file = join(dir, "missing.db");
+    const r = await run(["jobs", "list"], { DATABASE_URL: `sqlite:${file}` });
+    expect(r.code).toBe(2);
+    expect(r.out).toContain(
+      `DATABASE_URL: the SQLite file ${file} does not exist: database not migrated: run \`item-sync migrate\``,
+    );
+    expect(existsSync(file)).toBe(false);
+
+    const nowhere = join(dir, "no-such-folder", "x.db");
+    const m = await run(["migrate"], { DATABASE_URL: `sqlite:${nowhere}` });
+    expect(m.code).toBe(2);
+    expect(m.out).toContain(`DATABASE_URL: cannot open the SQLite file ${nowhere}`);
+    expect(m.out).not.toContain("    at ");
+  });
+
+  test("the DATABASE_URL hint survives redaction while the real password does not", async () => {
+    const r = await run(["jobs", "list"], { DATABASE_URL: "mysql://root:hunter2@db/x" });
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("postgres://USER:PASSWORD@HOST:PORT/DATABASE");
+    expect(r.out).not.toContain("hunter2");
   });
 });
