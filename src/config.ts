@@ -93,6 +93,12 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     "http:",
     "https:",
   ]);
+  const apiSuffix = /\/api\/v4\/*$/i;
+  if (apiSuffix.test(gitlabUrl)) {
+    problems.push(
+      `GITLAB_URL: ${JSON.stringify(gitlabUrl)} ends with /api/v4; give GitLab's base URL, ${JSON.stringify(gitlabUrl.replace(apiSuffix, ""))}: item-sync adds /api/v4 itself`,
+    );
+  }
   const config: Config = {
     host: read.string("HOST", "0.0.0.0"),
     port: read.int("PORT", 8080, 0, 65535),
