@@ -27,7 +27,9 @@ describe("loadConfig mistakes", () => {
       'GITLAB_URL: "https://gitlab.example.org/api/v4/" ends with /api/v4; give GitLab\'s base URL, "https://gitlab.example.org": item-sync adds /api/v4 itself',
     ]);
     // a GitLab under a relative path keeps it
-    expect(problems({ GITLAB_URL: "https://example.org/gitlab/api/v4" })[0]).toContain('"https://example.org/gitlab"');
+    expect(problems({ GITLAB_URL: "https://example.org/gitlab/api/v4" })[0]).toContain(
+      '"https://example.org/gitlab"',
+    );
     expect(problems({ GITLAB_URL: "https://example.org/gitlab" })).toEqual([]);
   });
 });
