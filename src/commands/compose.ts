@@ -14,7 +14,7 @@ import { type Db, type DbOptions, openDb } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { createGitlabClient, type GitlabClient } from "../gitlab/client.ts";
 import type { HealthCheck } from "../http/routes-health.ts";
-import { coerceError } from "../lib/errors.ts";
+import { AppError, coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import type { Lifecycle } from "../lifecycle.ts";
@@ -136,6 +136,28 @@ export function readiness(db: Db, broker: Broker): HealthCheck {
       const state = broker.state();
       checks.broker = state.connected ? "ok" : `unavailable since ${state.since.toISOString()}`;
       return { ok: Object.values(checks).every((c) => c === "ok"), checks };
+    },
+  };
+}
+
+/**
+ * The job service as the HTTP API sees it: an API launch while the broker is unavailable answers
+ * 503 at once, instead of accepting an execution that could publish nothing and would fail after
+ * AMQP_RECONNECT_TIMEOUT. (Cron launches still go ahead: they wait for the broker.)
+ */
+export function refuseLaunchWithoutBroker(jobs: JobService, broker: Broker): JobService {
+  return {
+    ...jobs,
+    launch: (opts) => {
+      const state = broker.state();
+      if (!state.connected) {
+        throw new AppError(
+          "BROKER_UNAVAILABLE",
+          503,
+          `the message broker (RabbitMQ) is unavailable since ${state.since.toISOString()}: a sync could publish nothing; try again when /health/ready reports the broker ok`,
+        );
+      }
+      return jobs.launch(opts);
     },
   };
 }

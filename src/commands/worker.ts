@@ -4,7 +4,7 @@
  */
 import type { Config } from "../config.ts";
 import { createGitlabClient } from "../gitlab/client.ts";
-import { listenExclusively } from "../http/listen.ts";
+import { listenExclusively, startStartupProbe } from "../http/listen.ts";
 import { createProbeApp } from "../http/probe-app.ts";
 import { startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
@@ -16,6 +16,9 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
   const lifecycle = createLifecycle(logger);
   lifecycle.handleSignals({ graceMs: SHUTDOWN_GRACE_MS, exit: (code) => process.exit(code) });
   try {
+    const listen = { hostname: config.host, port: config.port, variable: "PORT" };
+    const startup = startStartupProbe(listen, logger);
+    lifecycle.defer("start-up probe", () => startup.stop());
     const db = await openDatabase(config, lifecycle, logger, config.dbMigrate);
     const broker = await startBroker(config, lifecycle, logger);
     const gitlab = createGitlabClient(config.gitlab, { logger });
@@ -26,7 +29,8 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
       metrics: createMetrics({ ingest: () => ingest.counters }),
       logger,
     });
-    const port = listenExclusively(app, { hostname: config.host, port: config.port, variable: "PORT" });
+    await startup.stop();
+    const port = listenExclusively(app, listen);
     lifecycle.defer("http server", async () => {
       await app.stop();
     });

@@ -6,6 +6,8 @@
  * naming the variable that chose it.
  */
 import { StartupError } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import { createProbeApp } from "./probe-app.ts";
 
 interface Listener {
   listen(options: { hostname: string; port: number; reusePort: false; maxRequestBodySize?: number }): unknown;
@@ -56,4 +58,36 @@ export function listenError(err: unknown, opts: ListenOptions): StartupError | u
     return new StartupError(`HOST: ${opts.hostname} is not an address of this machine`, { cause: err });
   }
   return undefined;
+}
+
+export interface StartupProbe {
+  /** Frees the port for the real server. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Holds the port from the first moment of start-up, while the database and the broker are
+ * awaited (up to AMQP_RECONNECT_TIMEOUT): /health/live answers 200, so Kubernetes does not kill a
+ * process that is patiently waiting, and /health/ready answers 503 saying what is awaited. A port
+ * in use fails here, before any connection is made.
+ */
+export function startStartupProbe(opts: ListenOptions, logger: Logger): StartupProbe {
+  const app = createProbeApp({
+    health: {
+      ready: async () => ({
+        ok: false,
+        checks: { startup: "starting: connecting to the database and the broker (see the log)" },
+      }),
+    },
+    metrics: async () => "",
+    logger,
+  });
+  listenExclusively(app, opts);
+  let stopped: Promise<void> | null = null;
+  return {
+    stop: () => {
+      stopped ??= app.stop(true).then(() => undefined);
+      return stopped;
+    },
+  };
 }

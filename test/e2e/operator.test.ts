@@ -14,8 +14,10 @@ import {
   freePort,
   type RunningProcess,
   startBinary,
+  waitFor,
 } from "../helpers/binary.ts";
 import { createTestDatabase } from "../helpers/db.ts";
+import { startTcpProxy } from "../reliability/lib/tcp-proxy.ts";
 
 describe("a port in use", () => {
   let dir: string;
@@ -158,4 +160,90 @@ describe("database mistakes", () => {
     expect(r.out).toContain("postgres://USER:PASSWORD@HOST:PORT/DATABASE");
     expect(r.out).not.toContain("hunter2");
   });
+});
+
+describe("broker mistakes", () => {
+  let dir: string;
+  const names = brokerNames("brk");
+  const procs: RunningProcess[] = [];
+  let env: Record<string, string>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "item-sync-broker-"));
+    env = {
+      DATABASE_URL: `sqlite:${join(dir, "b.db")}`,
+      GITLAB_URL: "http://127.0.0.1:9",
+      GITLAB_TOKEN: "glpat-broker-test-token",
+      GITLAB_GROUP: "items",
+      WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
+      API_TOKENS: API_TOKEN,
+      INGEST_ENABLED: "false",
+      ...names,
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    await deleteBrokerNames(names);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("credentials RabbitMQ refuses: exit 2 at once naming AMQP_URL's user, never the password", async () => {
+    const url = new URL(amqpUrl());
+    url.password = "not-the-password";
+    const p = await startBinary(["serve"], { ...env, AMQP_URL: url.toString() }, { waitForHttp: false });
+    procs.push(p);
+    expect(await p.exited).toBe(2);
+    expect(p.logs()).toContain(
+      `AMQP_URL: RabbitMQ at ${url.hostname}:${url.port} refused user "${url.username}" (ACCESS_REFUSED)`,
+    );
+    expect(p.logs()).not.toContain("not-the-password");
+    expect(p.logs()).not.toContain("undefined: ACCESS_REFUSED");
+  });
+
+  test("broker unreachable: retries are logged with the time left, /health/live answers, POST /sync is 503 until it is back", async () => {
+    const upstream = new URL(amqpUrl());
+    const proxy = startTcpProxy(upstream.hostname, Number(upstream.port));
+    try {
+      proxy.refuse(3_600_000);
+      const via = new URL(amqpUrl());
+      via.host = `127.0.0.1:${proxy.port}`;
+      // startBinary waits for /health/live: it must answer while the broker is awaited
+      const p = await startBinary(["serve"], {
+        ...env,
+        AMQP_URL: via.toString(),
+        AMQP_RECONNECT_TIMEOUT: "600",
+      });
+      procs.push(p);
+      await waitFor("a retry logged with the time left", async () =>
+        /waiting for RabbitMQ at 127\.0\.0\.1:\d+ \(AMQP_URL\): .*retrying, giving up in \d+ s/.test(
+          p.logs(),
+        ),
+      );
+      expect((await fetch(`${p.url}/health/ready`)).status).toBe(503);
+
+      const ready = () => waitFor("ready", async () => (await fetch(`${p.url}/health/ready`)).status === 200);
+      const sync = () =>
+        fetch(`${p.url}/sync`, { method: "POST", headers: { authorization: `Bearer ${API_TOKEN}` } });
+      proxy.refuse(0);
+      await ready();
+
+      // the broker goes away while serve runs
+      proxy.refuse(3_600_000);
+      proxy.drop();
+      await waitFor("broker seen as lost", async () => {
+        const body = (await (await fetch(`${p.url}/health/ready`)).json()) as {
+          checks: Record<string, string>;
+        };
+        return body.checks.broker?.startsWith("unavailable");
+      });
+      const refused = await sync();
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("BROKER_UNAVAILABLE");
+
+      proxy.refuse(0);
+      await ready();
+      expect((await sync()).status).toBe(202);
+    } finally {
+      proxy.close();
+    }
+  }, 60_000);
 });
