@@ -10,7 +10,8 @@ Usage:
                                        unless --fresh); --wait prints progress every second.
                                        Exit 0 COMPLETED, 1 FAILED/STOPPED, 3 one already running
   item-sync migrate                    apply database migrations and exit
-  item-sync jobs [list [--status S] [--limit N]]
+  item-sync jobs [list [--status S] [--limit N] [--table|--json]]
+                                       a table on a terminal, JSON otherwise
   item-sync jobs show ID
   item-sync jobs reset ID [--force]
   item-sync jobs stop ID
@@ -32,7 +33,7 @@ const KNOWN_FLAGS: Record<string, string[]> = {
   worker: [],
   sync: ["wait", "fresh", "allow-mass-delete"],
   migrate: [],
-  jobs: ["status", "limit", "force"],
+  jobs: ["status", "limit", "force", "table", "json"],
 };
 const VALUE_FLAGS = new Set(["status", "limit"]);
 

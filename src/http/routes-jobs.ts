@@ -1,5 +1,7 @@
 /** POST /sync and the /jobs routes (protected by the guard in app.ts). */
+
 import { Elysia, t } from "elysia";
+import { heartbeatText } from "../batch/heartbeat.ts";
 import type { JobService } from "../batch/service.ts";
 import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
 import { errorResponse } from "./errors.ts";
@@ -23,10 +25,12 @@ export function jobRoutes(deps: { jobs: JobService }) {
         if (query.allowMassDelete === "true") params.allowMassDelete = "true";
         const result = await jobs.launch({ trigger: "api", fresh: query.fresh === "true", params });
         if (result.kind === "running") {
+          const running = await jobs.get(result.runningId).catch(() => null);
+          const alive = running ? ` (${heartbeatText(running, jobs.leaseMs)})` : "";
           return errorResponse(
             409,
             "JOB_ALREADY_RUNNING",
-            `job execution ${result.runningId} is already running; follow it at /jobs/${result.runningId}`,
+            `job execution ${result.runningId} is already running${alive}; follow it at /jobs/${result.runningId}`,
             { runningJobId: result.runningId },
           );
         }

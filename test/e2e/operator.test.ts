@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createJobRepository } from "../../src/batch/repository.ts";
+import { SYNC_JOB_NAME, SYNC_STEP_NAME } from "../../src/sync/sync-step.ts";
 import {
   API_TOKEN,
   amqpUrl,
@@ -246,4 +248,68 @@ describe("broker mistakes", () => {
       proxy.close();
     }
   }, 60_000);
+});
+
+describe("the jobs CLI speaks CLI", () => {
+  test("a live execution: reset suggests jobs stop or --force, list and show give the heartbeat's age and when it is presumed dead", async () => {
+    const t = await createTestDatabase("sqlite");
+    try {
+      const repo = createJobRepository(t.db, { leaseMs: 600_000 });
+      const launched = await repo.launch({
+        jobName: SYNC_JOB_NAME,
+        stepName: SYNC_STEP_NAME,
+        trigger: "api",
+      });
+      if (launched.kind !== "started") throw new Error("expected a started execution");
+      const id = launched.execution.id;
+      const env = { DATABASE_URL: t.url, JOB_LEASE_SECONDS: "600" };
+      const run = async (args: string[]) => {
+        const p = await startBinary(args, env, { waitForHttp: false });
+        return { code: await p.exited, out: p.logs() };
+      };
+
+      const reset = await run(["jobs", "reset", String(id)]);
+      expect(reset.code).toBe(1);
+      expect(reset.out).toContain(`item-sync jobs stop ${id}`);
+      expect(reset.out).toContain(`item-sync jobs reset ${id} --force`);
+      expect(reset.out).toMatch(/last heartbeat is \d+ s old, and it is presumed dead at \S+ \(in \d+ s\)/);
+      expect(reset.out).not.toContain("POST /jobs");
+      expect(reset.out).not.toContain("?force=true");
+
+      const json = await run(["jobs", "list"]);
+      expect(json.code).toBe(0);
+      const [listed] = (
+        JSON.parse(json.out) as { jobs: { id: number; heartbeat?: Record<string, unknown> }[] }
+      ).jobs;
+      expect(listed?.id).toBe(id);
+      expect(Object.keys(listed?.heartbeat ?? {}).sort()).toEqual([
+        "ageSeconds",
+        "presumedDeadAt",
+        "presumedDeadInSeconds",
+      ]);
+
+      const show = await run(["jobs", "show", String(id)]);
+      expect(show.code).toBe(0);
+      expect(
+        (JSON.parse(show.out) as { heartbeat?: { presumedDeadInSeconds: number } }).heartbeat
+          ?.presumedDeadInSeconds,
+      ).toBeGreaterThan(0);
+
+      const table = await run(["jobs", "list", "--table"]);
+      expect(table.code).toBe(0);
+      const [header, row] = table.out.split("\n");
+      expect(header).toMatch(/^ID\s+STATUS\s+TRIGGER\s+STARTED \(UTC\)/);
+      expect(row).toMatch(
+        new RegExp(
+          `^${id}\\s+STARTING\\s+api\\s.*heartbeat \\d+ s ago, presumed dead in \\d+ s without one$`,
+        ),
+      );
+
+      const stop = await run(["jobs", "stop", String(id)]);
+      expect(stop.code).toBe(0);
+      expect(stop.out).toContain("marked FAILED (restartable) once presumed dead at");
+    } finally {
+      await t.drop();
+    }
+  });
 });
