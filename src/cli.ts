@@ -15,6 +15,10 @@ Usage:
   item-sync jobs show ID
   item-sync jobs reset ID [--force]
   item-sync jobs stop ID
+  item-sync dead list [--queue Q] [--table|--json]
+                                       dead-lettered messages and why (they stay there)
+  item-sync dead replay [--queue Q] [--id MESSAGE_ID]
+                                       put dead letters back on their work queue
   item-sync --help | --version
 
 Configuration comes from the environment (DATABASE_URL, GITLAB_URL, GITLAB_TOKEN, GITLAB_GROUP,
@@ -34,8 +38,9 @@ const KNOWN_FLAGS: Record<string, string[]> = {
   sync: ["wait", "fresh", "allow-mass-delete"],
   migrate: [],
   jobs: ["status", "limit", "force", "table", "json"],
+  dead: ["queue", "id", "table", "json"],
 };
-const VALUE_FLAGS = new Set(["status", "limit"]);
+const VALUE_FLAGS = new Set(["status", "limit", "queue", "id"]);
 
 export class UsageError extends Error {}
 

@@ -5,6 +5,7 @@
 import { type ParsedArgs, parseArgs, USAGE, UsageError } from "./cli.ts";
 import { jobsCommand, migrateCommand } from "./commands/admin.ts";
 import { EXIT, VERSION } from "./commands/compose.ts";
+import { deadCommand } from "./commands/dead.ts";
 import { serve } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { worker } from "./commands/worker.ts";
@@ -21,6 +22,7 @@ const NEEDS: Record<string, ConfigNeeds> = {
   sync: { gitlab: true, auth: false },
   migrate: { gitlab: false, auth: false },
   jobs: { gitlab: false, auth: false },
+  dead: { gitlab: false, auth: false },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -67,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
         return await migrateCommand(config, logger);
       case "jobs":
         return await jobsCommand(config, logger, args);
+      case "dead":
+        return await deadCommand(config, logger, args);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof StartupError) {
