@@ -14,6 +14,7 @@ import { type Db, type DbOptions, openDb } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { createGitlabClient, type GitlabClient } from "../gitlab/client.ts";
 import type { HealthCheck } from "../http/routes-health.ts";
+import type { GitlabGateState } from "../ingest/gitlab-gate.ts";
 import { AppError, coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
@@ -122,8 +123,16 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
   return { db, gitlab, broker, publisher, repository, jobs, runner };
 }
 
-/** Readiness of a serving process: its database answers and its broker connection is up. */
-export function readiness(db: Db, broker: Broker): HealthCheck {
+/**
+ * Readiness of a serving process: its database answers and its broker connection is up. With a
+ * GitLab gate, `checks.gitlab` says whether GitLab accepts the token; `gitlabDecides` makes a
+ * refusal fail readiness (the worker, which only ingests; serve keeps answering its API).
+ */
+export function readiness(
+  db: Db,
+  broker: Broker,
+  gitlab?: { gate: () => GitlabGateState | undefined; gitlabDecides: boolean },
+): HealthCheck {
   return {
     async ready() {
       const checks: Record<string, string> = {};
@@ -135,7 +144,15 @@ export function readiness(db: Db, broker: Broker): HealthCheck {
       }
       const state = broker.state();
       checks.broker = state.connected ? "ok" : `unavailable since ${state.since.toISOString()}`;
-      return { ok: Object.values(checks).every((c) => c === "ok"), checks };
+      let ok = Object.values(checks).every((c) => c === "ok");
+      const gate = gitlab?.gate();
+      if (gate) {
+        checks.gitlab = gate.open
+          ? "ok"
+          : `unavailable since ${gate.since?.toISOString()}: ${gate.reason}; ingest paused, messages stay queued`;
+        if (!gate.open && gitlab?.gitlabDecides) ok = false;
+      }
+      return { ok, checks };
     },
   };
 }

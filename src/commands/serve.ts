@@ -85,7 +85,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
         createStaticTokenAuthenticator(config.auth.apiTokens),
         ...createOAuthAuthenticators(config.auth, { logger }),
       ]),
-      health: readiness(core.db, core.broker),
+      health: readiness(core.db, core.broker, { gate: () => ingest?.gate.state(), gitlabDecides: false }),
       metrics: createMetrics({
         jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
         itemCount: () => items.count(),

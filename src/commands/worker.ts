@@ -25,7 +25,7 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
     const ingest = await startIngest({ config, broker, db, gitlab, logger });
     lifecycle.defer("ingest workers", () => ingest.close());
     const app = createProbeApp({
-      health: readiness(db, broker),
+      health: readiness(db, broker, { gate: () => ingest.gate.state(), gitlabDecides: true }),
       metrics: createMetrics({ ingest: () => ingest.counters }),
       logger,
     });
