@@ -46,9 +46,18 @@ export function itemRoutes(deps: { items: ItemStore }) {
       {
         query: t.Object({
           limit: t.Optional(
-            t.String({ pattern: "^([1-9]|[1-9][0-9]|100)$", description: "1 to 100 (default 20)" }),
+            t.String({
+              pattern: "^([1-9]|[1-9][0-9]|100)$",
+              description: "a whole number from 1 to 100 (default 20)",
+            }),
           ),
-          cursor: t.Optional(t.String({ maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" })),
+          cursor: t.Optional(
+            t.String({
+              maxLength: 64,
+              pattern: "^[A-Za-z0-9_-]+$",
+              description: "the nextCursor of a previous page",
+            }),
+          ),
           q: t.Optional(
             t.String({
               minLength: 1,
@@ -82,7 +91,12 @@ export function itemRoutes(deps: { items: ItemStore }) {
         };
       },
       {
-        params: t.Object({ projectId: t.String({ pattern: "^[1-9][0-9]{0,14}$" }) }),
+        params: t.Object({
+          projectId: t.String({
+            pattern: "^[1-9][0-9]{0,14}$",
+            description: "a positive whole number (a GitLab project id)",
+          }),
+        }),
         detail: { summary: "One item with its recent history", tags: ["items"], security },
       },
     );

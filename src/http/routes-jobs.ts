@@ -9,10 +9,20 @@ import { executionDetailJson, executionJson } from "./serialize.ts";
 
 // Plain string patterns rather than t.Numeric/t.UnionEnum: t.Numeric accepts 1.5, and an
 // optional t.UnionEnum in a query silently defaults to its first member.
-const Id = t.String({ pattern: "^[1-9][0-9]{0,14}$", description: "job execution id (positive integer)" });
+// A pattern's description is the rule a client broke: "<name> must be <description>" (errors.ts).
+const Id = t.String({
+  pattern: "^[1-9][0-9]{0,14}$",
+  description: "a positive whole number (a job execution id)",
+});
 const Flag = t.Optional(t.String({ pattern: "^(true|false)$", description: "true or false" }));
-const Status = t.String({ pattern: `^(${JOB_STATUSES.join("|")})$`, description: JOB_STATUSES.join(", ") });
-const Limit = t.String({ pattern: "^([1-9]|[1-9][0-9]|100)$", description: "1 to 100 (default 20)" });
+const Status = t.String({
+  pattern: `^(${JOB_STATUSES.join("|")})$`,
+  description: `one of ${JOB_STATUSES.join(", ")}`,
+});
+const Limit = t.String({
+  pattern: "^([1-9]|[1-9][0-9]|100)$",
+  description: "a whole number from 1 to 100 (default 20)",
+});
 const security = [{ bearer: [] }];
 
 export function jobRoutes(deps: { jobs: JobService }) {

@@ -187,6 +187,27 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("validation errors read as sentences naming the parameter and its rule, never a regular expression", async () => {
+      const message = async (path: string) =>
+        ((await (await call("GET", path)).json()) as { error: { message: string } }).error.message;
+      expect(await message("/jobs?limit=500")).toBe(
+        'limit must be a whole number from 1 to 100 (default 20), not "500"',
+      );
+      expect(await message("/jobs?status=RUNNING")).toBe(
+        'status must be one of STARTING, STARTED, STOPPING, STOPPED, COMPLETED, FAILED, ABANDONED, not "RUNNING"',
+      );
+      expect(await message("/jobs/abc")).toBe(
+        'id must be a positive whole number (a job execution id), not "abc"',
+      );
+      expect(await message("/items?q=")).toBe("q must be at least 1 character long");
+      expect(await message("/items/x")).toBe(
+        'projectId must be a positive whole number (a GitLab project id), not "x"',
+      );
+      for (const path of ["/jobs?limit=0", "/jobs?before=-1", "/items?cursor=%21%21", "/items?limit=x"]) {
+        expect(await message(path)).not.toMatch(/[\^$]|Expected/);
+      }
+    });
+
     test("bad ids, unknown ids, unknown routes and oversized bodies get clear JSON errors", async () => {
       const cases: [string, string, number, RequestInit?][] = [
         ["GET", "/jobs/abc", 422],
