@@ -2,6 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Item, ItemStore } from "../ingest/item-store.ts";
 import { NotFoundError, ValidationError } from "../lib/errors.ts";
+import { RESPONSES } from "./openapi-responses.ts";
 
 const security = [{ bearer: [] }];
 
@@ -71,6 +72,7 @@ export function itemRoutes(deps: { items: ItemStore }) {
           description: "Pass the same q with each cursor: a cursor continues the list it came from.",
           tags: ["items"],
           security,
+          responses: RESPONSES.items,
         },
       },
     )
@@ -97,7 +99,12 @@ export function itemRoutes(deps: { items: ItemStore }) {
             description: "a positive whole number (a GitLab project id)",
           }),
         }),
-        detail: { summary: "One item with its recent history", tags: ["items"], security },
+        detail: {
+          summary: "One item with its recent history",
+          tags: ["items"],
+          security,
+          responses: RESPONSES.item,
+        },
       },
     );
 }

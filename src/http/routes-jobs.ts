@@ -5,6 +5,7 @@ import { heartbeatText } from "../batch/heartbeat.ts";
 import type { JobService } from "../batch/service.ts";
 import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
 import { errorResponse } from "./errors.ts";
+import { RESPONSES } from "./openapi-responses.ts";
 import { executionDetailJson, executionJson } from "./serialize.ts";
 
 // Plain string patterns rather than t.Numeric/t.UnionEnum: t.Numeric accepts 1.5, and an
@@ -58,6 +59,7 @@ export function jobRoutes(deps: { jobs: JobService }) {
           summary: "Start a sync (resumes the newest FAILED/STOPPED run unless fresh=true)",
           tags: ["jobs"],
           security,
+          responses: RESPONSES.sync,
         },
       },
     )
@@ -77,7 +79,12 @@ export function jobRoutes(deps: { jobs: JobService }) {
           limit: t.Optional(Limit),
           before: t.Optional(Id),
         }),
-        detail: { summary: "Job executions, newest first", tags: ["jobs"], security },
+        detail: {
+          summary: "Job executions, newest first",
+          tags: ["jobs"],
+          security,
+          responses: RESPONSES.jobs,
+        },
       },
     )
     .get("/jobs/:id", async ({ params }) => executionDetailJson(await jobs.get(Number(params.id))), {
@@ -86,6 +93,7 @@ export function jobRoutes(deps: { jobs: JobService }) {
         summary: "One job execution with its step, checkpoint and live counts",
         tags: ["jobs"],
         security,
+        responses: RESPONSES.job,
       },
     })
     .post(
@@ -100,6 +108,7 @@ export function jobRoutes(deps: { jobs: JobService }) {
           summary: "Ask a running execution to stop at its next checkpoint",
           tags: ["jobs"],
           security,
+          responses: RESPONSES.stop,
         },
       },
     )
@@ -113,6 +122,7 @@ export function jobRoutes(deps: { jobs: JobService }) {
           summary: "Mark a stuck execution ABANDONED (409 while its heartbeat is fresh unless force=true)",
           tags: ["jobs"],
           security,
+          responses: RESPONSES.reset,
         },
       },
     );

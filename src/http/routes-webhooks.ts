@@ -4,6 +4,7 @@ import type { GitlabConfig } from "../config.ts";
 import { interpretWebhook, webhookTokenValid } from "../ingest/webhook.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorResponse } from "./errors.ts";
+import { RESPONSES } from "./openapi-responses.ts";
 
 export interface WebhookDeps {
   gitlab: Pick<GitlabConfig, "group" | "includeSubgroups" | "ignoreProjects" | "webhookSecret">;
@@ -60,6 +61,7 @@ export function webhookRoutes(deps: WebhookDeps) {
           "GitLab webhook: a push to a group project's default branch publishes update-item; a system hook's project_destroy (or project_transfer out of the group) publishes delete-item",
         tags: ["webhooks"],
         parameters: [{ name: "X-Gitlab-Token", in: "header", required: false, schema: { type: "string" } }],
+        responses: RESPONSES.webhook,
       },
     },
   );
