@@ -72,10 +72,10 @@ export function jobsTable(executions: JobExecution[], leaseMs: number, now = new
 
 /** One progress line of `sync --wait`: counts, total and percentage, rate, elapsed and ETA. */
 export function progressLine(id: number, p: ProgressSnapshot): string {
-  const read =
+  const done =
     p.total !== undefined
-      ? `read ${p.read} of ${p.total} (${p.total > 0 ? Math.min(100, Math.floor((100 * p.read) / p.total)) : 100}%)`
-      : `read ${p.read} (total not known yet)`;
+      ? `${p.handled} of ${p.total} projects handled (${p.total > 0 ? Math.min(100, Math.floor((100 * p.handled) / p.total)) : 100}%)`
+      : `${p.handled} projects handled (total not known)`;
   const eta = p.etaSeconds !== undefined ? `, ETA ${duration(p.etaSeconds)}` : "";
-  return `item-sync: execution ${id}: ${read}, hooks checked ${p.hooksChecked}, published ${p.published}, skipped ${p.skipped}, ${p.readPerSecond}/s, elapsed ${duration(p.elapsedSeconds)}${eta}\n`;
+  return `item-sync: execution ${id}: ${done}, read ${p.read}, hooks checked ${p.hooksChecked}, published ${p.published}, skipped ${p.skipped}, ${p.handledPerSecond}/s, elapsed ${duration(p.elapsedSeconds)}${eta}\n`;
 }

@@ -139,16 +139,18 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   await page.locator('#progress[aria-valuenow="100"]').waitFor({ timeout: 30_000 });
   await expect(currentStatus(page).textContent()).resolves.toBe("COMPLETED");
   await page.locator("#history tbody tr", { hasText: "COMPLETED" }).first().waitFor();
-  expect(await page.locator("#progress-label").textContent()).toContain(`${PROJECTS} projects read`);
+  expect(await page.locator("#progress-label").textContent()).toContain(`${PROJECTS} projects handled`);
   await shot(page, "03-completed");
 
   // --- second, slow run: live progress against the first run's total, then 409, then stop
   sim.set({ latencyMs: 150, fault429Rate: 0.05, retryAfterSeconds: 1 });
   await page.getByRole("button", { name: "Start sync" }).click();
   await page.locator("#current-status .badge", { hasText: "STARTED" }).waitFor();
-  // live progress: some projects read out of the first run's total, with a rate and an ETA
+  // live progress: projects handled out of the first run's total, with a rate and an ETA
   await page
-    .locator("#progress-label", { hasText: new RegExp(`^[1-9][0-9]* / ≈${PROJECTS} projects .* ETA [0-9]`) })
+    .locator("#progress-label", {
+      hasText: new RegExp(`^[1-9][0-9]* / ≈${PROJECTS} projects handled .* ETA [0-9]`),
+    })
     .waitFor({ timeout: 15_000 });
   await page.locator("#current-figures", { hasText: "GitLab requests" }).waitFor();
   await shot(page, "04-running");
