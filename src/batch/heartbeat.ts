@@ -23,7 +23,7 @@ export function heartbeatInfo(lastUpdated: Date, leaseMs: number, now = new Date
   };
 }
 
-/** "heartbeat 3 s ago; presumed dead at … (in 57 s) unless another comes", or "" when not running. */
+/** "last heartbeat 3 s ago; presumed dead in 57 s, at …, unless another comes", or "" when not running. */
 export function heartbeatText(
   e: Pick<JobExecution, "status" | "lastUpdated">,
   leaseMs: number,
@@ -32,6 +32,6 @@ export function heartbeatText(
   if (!isRunning(e.status)) return "";
   const h = heartbeatInfo(e.lastUpdated, leaseMs, now);
   return h.presumedDeadInSeconds > 0
-    ? `heartbeat ${h.ageSeconds} s ago; presumed dead at ${h.presumedDeadAt} (in ${h.presumedDeadInSeconds} s) unless another comes`
+    ? `last heartbeat ${h.ageSeconds} s ago; presumed dead in ${h.presumedDeadInSeconds} s, at ${h.presumedDeadAt}, unless another comes`
     : `heartbeat ${h.ageSeconds} s ago: presumed dead since ${h.presumedDeadAt}; the next launch or sweep marks it FAILED`;
 }

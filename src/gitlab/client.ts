@@ -222,7 +222,7 @@ export function createGitlabClient(
           ...(config.webhookSecret !== "" ? { token: config.webhookSecret } : {}),
         }),
       );
-      logger.info("webhook created", { projectId });
+      logger.debug("webhook created", { projectId }); // the handler logs it at info, with the message
       return "created";
     },
 
