@@ -69,7 +69,8 @@ export interface StartupProbe {
  * Holds the port from the first moment of start-up, while the database and the broker are
  * awaited (up to AMQP_RECONNECT_TIMEOUT): /health/live answers 200, so Kubernetes does not kill a
  * process that is patiently waiting, and /health/ready answers 503 saying what is awaited. A port
- * in use fails here, before any connection is made.
+ * in use fails here, before any connection is made. Handing the port to the real server leaves
+ * a gap of a few milliseconds in which connections are refused: one missed probe at most.
  */
 export function startStartupProbe(opts: ListenOptions, logger: Logger): StartupProbe {
   const app = createProbeApp({
