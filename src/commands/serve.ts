@@ -29,7 +29,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
   lifecycle.handleSignals({ graceMs: SHUTDOWN_GRACE_MS, exit: (code) => process.exit(code) });
   try {
     const listen = { hostname: config.host, port: config.port, variable: "PORT" };
-    const startup = startStartupProbe(listen, logger);
+    const startup = startStartupProbe(listen);
     lifecycle.defer("start-up probe", () => startup.stop());
     const core = await buildCore(config, lifecycle, logger);
     let ingest: Ingest | undefined;

@@ -17,7 +17,7 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
   lifecycle.handleSignals({ graceMs: SHUTDOWN_GRACE_MS, exit: (code) => process.exit(code) });
   try {
     const listen = { hostname: config.host, port: config.port, variable: "PORT" };
-    const startup = startStartupProbe(listen, logger);
+    const startup = startStartupProbe(listen);
     lifecycle.defer("start-up probe", () => startup.stop());
     const db = await openDatabase(config, lifecycle, logger, config.dbMigrate);
     const broker = await startBroker(config, lifecycle, logger);

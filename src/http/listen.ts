@@ -5,9 +5,11 @@
  * turn. Here the port is taken exclusively, and a port in use becomes a StartupError (exit 2)
  * naming the variable that chose it.
  */
+
+import { Elysia } from "elysia";
 import { StartupError } from "../lib/errors.ts";
-import type { Logger } from "../lib/log.ts";
-import { createProbeApp } from "./probe-app.ts";
+import { errorResponse } from "./errors.ts";
+import { healthRoutes } from "./routes-health.ts";
 
 interface Listener {
   listen(options: { hostname: string; port: number; reusePort: false; maxRequestBodySize?: number }): unknown;
@@ -72,17 +74,31 @@ export interface StartupProbe {
  * in use fails here, before any connection is made. Handing the port to the real server leaves
  * a gap of a few milliseconds in which connections are refused: one missed probe at most.
  */
-export function startStartupProbe(opts: ListenOptions, logger: Logger): StartupProbe {
-  const app = createProbeApp({
-    health: {
-      ready: async () => ({
-        ok: false,
-        checks: { startup: "starting: connecting to the database and the broker (see the log)" },
+export function startStartupProbe(opts: ListenOptions): StartupProbe {
+  const app = new Elysia()
+    // any other route (the API, the dashboard) is not there yet: 503, try again, not 404
+    .onError(({ code }) =>
+      code === "NOT_FOUND"
+        ? errorResponse(
+            503,
+            "STARTING",
+            "item-sync is starting (waiting for the database and the broker); try again in a few seconds",
+            {},
+            { "retry-after": "5" },
+          )
+        : errorResponse(500, "INTERNAL", "internal error; see the service log"),
+    )
+    .use(
+      healthRoutes({
+        health: {
+          ready: async () => ({
+            ok: false,
+            checks: { startup: "starting: connecting to the database and the broker (see the log)" },
+          }),
+        },
+        metrics: async () => "",
       }),
-    },
-    metrics: async () => "",
-    logger,
-  });
+    );
   listenExclusively(app, opts);
   let stopped: Promise<void> | null = null;
   return {

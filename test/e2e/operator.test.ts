@@ -208,13 +208,22 @@ describe("broker mistakes", () => {
       proxy.refuse(3_600_000);
       const via = new URL(amqpUrl());
       via.host = `127.0.0.1:${proxy.port}`;
-      // startBinary waits for /health/live: it must answer while the broker is awaited
-      const p = await startBinary(["serve"], {
-        ...env,
-        AMQP_URL: via.toString(),
-        AMQP_RECONNECT_TIMEOUT: "600",
-      });
+      const p = await startBinary(
+        ["serve"],
+        { ...env, AMQP_URL: via.toString(), AMQP_RECONNECT_TIMEOUT: "600" },
+        { waitForHttp: false },
+      );
       procs.push(p);
+      // /health/live answers while the broker is awaited; the API says it is starting
+      await waitFor("/health/live", () =>
+        fetch(`${p.url}/health/live`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      );
+      const early = await fetch(`${p.url}/jobs`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+      expect(early.status).toBe(503);
+      expect(((await early.json()) as { error: { code: string } }).error.code).toBe("STARTING");
       await waitFor("a retry logged with the time left", async () =>
         /waiting for RabbitMQ at 127\.0\.0\.1:\d+ \(AMQP_URL\): .*retrying, giving up in \d+ s/.test(
           p.logs(),
