@@ -68,6 +68,24 @@ describe("configuration reference", () => {
   });
 });
 
+test("every variable the Helm chart sets is one item-sync reads", () => {
+  const chart = join(ROOT, "charts/item-sync");
+  const texts = [
+    readFileSync(join(chart, "values.yaml"), "utf8"),
+    ...readdirSync(join(chart, "templates"))
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => readFileSync(join(chart, "templates", f), "utf8")),
+  ];
+  const names = new Set<string>();
+  for (const text of texts) {
+    for (const m of text.matchAll(/^\s+([A-Z][A-Z0-9_]{2,}):/gm)) names.add(m[1] as string);
+    for (const m of text.matchAll(/name: ([A-Z][A-Z0-9_]{2,})\s*$/gm)) names.add(m[1] as string);
+  }
+  expect(names.size).toBeGreaterThan(10);
+  const known = new Set(CONFIG_VARIABLES.map((v) => v.name));
+  expect([...names].filter((n) => !known.has(n)).sort()).toEqual([]);
+});
+
 describe("unknown variables", () => {
   test("a misspelt variable of ours is named with the one it probably meant", () => {
     const warnings = unknownVariableWarnings({ SYNC_CRONN: "0 3 * * *", GITLAB_TOKN: "x" });
