@@ -13,14 +13,20 @@ Usage:
   item-sync migrate                    apply database migrations and exit
   item-sync health [--url URL]         probe GET /health/live of a running serve/worker (default
                                        http://127.0.0.1:$PORT); exit 0 healthy, 1 not
-  item-sync jobs [list [--status S] [--limit N]]
+  item-sync jobs [list [--status S] [--limit N] [--table|--json]]
+                                       a table on a terminal, JSON otherwise
   item-sync jobs show ID
   item-sync jobs reset ID [--force]
   item-sync jobs stop ID
+  item-sync dead list [--queue Q] [--table|--json]
+                                       dead-lettered messages and why (they stay there)
+  item-sync dead replay [--queue Q] [--id MESSAGE_ID]
+                                       put dead letters back on their work queue
   item-sync --help | --version
 
-Configuration comes from the environment; see the README (DATABASE_URL, GITLAB_URL, GITLAB_TOKEN,
-GITLAB_GROUP, WEBHOOK_URL, AMQP_URL, API_TOKENS, …).
+Configuration comes from the environment (DATABASE_URL, GITLAB_URL, GITLAB_TOKEN, GITLAB_GROUP,
+WEBHOOK_URL, AMQP_URL, API_TOKENS, …). Every variable with its default and meaning, the HTTP API
+and the messages: docs/reference.md in the item-sync repository.
 `;
 
 export interface ParsedArgs {
@@ -35,9 +41,10 @@ const KNOWN_FLAGS: Record<string, string[]> = {
   sync: ["wait", "fresh", "allow-mass-delete", "mode"],
   migrate: [],
   health: ["url"],
-  jobs: ["status", "limit", "force"],
+  jobs: ["status", "limit", "force", "table", "json"],
+  dead: ["queue", "id", "table", "json"],
 };
-const VALUE_FLAGS = new Set(["status", "limit", "url", "mode"]);
+const VALUE_FLAGS = new Set(["status", "limit", "url", "mode", "queue", "id"]);
 
 export class UsageError extends Error {}
 

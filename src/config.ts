@@ -5,6 +5,7 @@
  */
 
 import { MODE_CHOICES, type SyncModeChoice } from "./batch/types.ts";
+import { CONFIG_VARIABLES } from "./config-vars.ts";
 import { ConfigError } from "./lib/errors.ts";
 import type { LogLevel } from "./lib/log.ts";
 import { isRole, type Role } from "./lib/roles.ts";
@@ -105,27 +106,35 @@ export interface ConfigNeeds {
 export const NEEDS_ALL: ConfigNeeds = { gitlab: true, auth: true, webhook: true };
 
 /** Names of variables whose values are secrets: never echoed, always redacted. */
-export const SECRET_VARIABLES = [
-  "GITLAB_TOKEN",
-  "WEBHOOK_SECRET",
-  "API_TOKENS",
-  "AUTH_CLIENT_SECRET",
-  "DATABASE_URL",
-  "AMQP_URL",
-] as const;
+export const SECRET_VARIABLES: readonly string[] = CONFIG_VARIABLES.filter((v) => v.secret).map(
+  (v) => v.name,
+);
 
-export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL): Config {
+/**
+ * Called with each variable loadConfig reads and the default it applies (undefined = required):
+ * how test/config/reference.test.ts checks src/config-vars.ts and docs/reference.md against
+ * the code.
+ */
+export type ReadTrace = (name: string, fallback: string | undefined) => void;
+
+export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, trace?: ReadTrace): Config {
   const problems: string[] = [];
-  const read = createReader(env, problems);
+  const read = createReader(env, problems, trace);
 
   const gitlabUrl = read.url("GITLAB_URL", needs.gitlab ? undefined : "http://gitlab.invalid", [
     "http:",
     "https:",
   ]);
+  const apiSuffix = /\/api\/v4\/*$/i;
+  if (apiSuffix.test(gitlabUrl)) {
+    problems.push(
+      `GITLAB_URL: ${JSON.stringify(gitlabUrl)} ends with /api/v4; give GitLab's base URL, ${JSON.stringify(gitlabUrl.replace(apiSuffix, ""))}: item-sync adds /api/v4 itself`,
+    );
+  }
   const config: Config = {
     host: read.string("HOST", "0.0.0.0"),
     port: read.int("PORT", 8080, 0, 65535),
-    metricsPort: env.METRICS_PORT?.trim() ? read.int("METRICS_PORT", 0, 1, 65535) : null,
+    metricsPort: read.string("METRICS_PORT", "") === "" ? null : read.int("METRICS_PORT", 0, 1, 65535),
     databaseUrl: read.databaseUrl("DATABASE_URL", "sqlite:./item-sync.db"),
     databaseSchema: read.schema("DATABASE_SCHEMA", "public"),
     gitlab: {
@@ -316,12 +325,13 @@ function secureUrl(url: string): boolean {
   }
 }
 
-function createReader(env: ConfigInput, problems: string[]) {
-  const isSecret = (name: string) => (SECRET_VARIABLES as readonly string[]).includes(name);
+function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
+  const isSecret = (name: string) => SECRET_VARIABLES.includes(name);
   const shown = (name: string, raw: string) => (isSecret(name) ? "(value hidden)" : JSON.stringify(raw));
 
   /** The trimmed value, the default when unset/empty, or a problem when required and missing. */
   function raw(name: string, fallback: string | undefined): string | undefined {
+    trace?.(name, fallback);
     const value = env[name]?.trim();
     if (value !== undefined && value !== "") return value;
     if (fallback === undefined) problems.push(`${name}: required but not set`);
@@ -429,7 +439,7 @@ function createReader(env: ConfigInput, problems: string[]) {
           // fall through to the problem below
         }
       }
-      problems.push(`${name}: must be sqlite:PATH or postgres://user:password@host:port/database`);
+      problems.push(`${name}: must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE`);
       return v;
     },
     cron(name: string, fallback: string): string | null {

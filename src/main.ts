@@ -5,12 +5,14 @@
 import { type ParsedArgs, parseArgs, USAGE, UsageError } from "./cli.ts";
 import { jobsCommand, migrateCommand } from "./commands/admin.ts";
 import { EXIT, VERSION } from "./commands/compose.ts";
+import { deadCommand } from "./commands/dead.ts";
 import { healthCommand } from "./commands/health.ts";
 import { serve } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { worker } from "./commands/worker.ts";
 import { type Config, type ConfigNeeds, loadConfig, secretValues } from "./config.ts";
-import { ConfigError, coerceError } from "./lib/errors.ts";
+import { unknownVariableWarnings } from "./config-vars.ts";
+import { ConfigError, coerceError, StartupError } from "./lib/errors.ts";
 import { createLogger, redact, registerSecret } from "./lib/log.ts";
 import { collectProcessMetrics } from "./lib/telemetry.ts";
 
@@ -22,6 +24,7 @@ const NEEDS: Record<string, ConfigNeeds> = {
   sync: { gitlab: true, auth: false },
   migrate: { gitlab: false, auth: false },
   jobs: { gitlab: false, auth: false },
+  dead: { gitlab: false, auth: false },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -62,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
   }
   for (const secret of secretValues(config)) registerSecret(secret);
   const logger = createLogger(config.logLevel, { service: "item-sync" });
+  for (const warning of unknownVariableWarnings(process.env)) logger.warn(warning);
   collectProcessMetrics();
 
   try {
@@ -76,9 +80,11 @@ async function main(argv: string[]): Promise<number> {
         return await migrateCommand(config, logger);
       case "jobs":
         return await jobsCommand(config, logger, args);
+      case "dead":
+        return await deadCommand(config, logger, args);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof StartupError) {
       process.stderr.write(redact(`item-sync: ${err.message}\n`));
       return EXIT.usage;
     }

@@ -1,7 +1,8 @@
 /**
  * Progress lines of a running execution: every `intervalMs` one `execution progress` log line
- * with the live counts, rates per second, time elapsed and — when the step reported how many
- * projects there are (GitLab's x-total, absent past 10,000 rows) — an ETA. Operators follow a
+ * with the live counts, the projects fully handled, rates per second, time elapsed and — when the
+ * step reported how many projects there are (GitLab's x-total of the first page, absent past
+ * 10,000 rows) — an ETA at the rate projects are handled. Operators follow a
  * sync in the logs with these; /jobs/{id} and /metrics carry the same counts.
  */
 import type { Logger } from "../lib/log.ts";
@@ -12,6 +13,11 @@ import type { Counts } from "./types.ts";
 export const PROGRESS_INTERVAL_MS = 10 * SECOND;
 
 export interface ProgressSnapshot {
+  /**
+   * Projects fully handled: hooks checked and update-item confirmed by the broker. Progress and
+   * ETA count these, not `read` (the listing runs up to three pages ahead of the work).
+   */
+  handled: number;
   read: number;
   hooksChecked: number;
   published: number;
@@ -25,7 +31,9 @@ export interface ProgressSnapshot {
   /** messages confirmed per second since the start */
   publishedPerSecond: number;
   total?: number;
-  /** seconds left to read every project, at the rate so far; only when the total is known */
+  /** projects handled per second since the start */
+  handledPerSecond: number;
+  /** seconds left to handle every project, at the rate so far; only when the total is known */
   etaSeconds?: number;
 }
 
@@ -53,7 +61,11 @@ export function startProgress(opts: {
     const elapsed = Math.max(0, (now() - startedAt) / 1000);
     const published = c.monitorPublished + c.updatePublished + c.deletePublished;
     const readRate = elapsed > 0 ? c.read / elapsed : 0;
+    // every project gets exactly one update-item, so its confirms count the projects done
+    const handled = c.updatePublished;
+    const handledRate = elapsed > 0 ? handled / elapsed : 0;
     const out: ProgressSnapshot = {
+      handled,
       read: c.read,
       hooksChecked: c.hooksChecked,
       published,
@@ -63,11 +75,12 @@ export function startProgress(opts: {
       skipped: c.skipped,
       elapsedSeconds: round(elapsed),
       readPerSecond: round(readRate),
+      handledPerSecond: round(handledRate),
       publishedPerSecond: round(elapsed > 0 ? published / elapsed : 0),
     };
     if (total !== null) {
       out.total = total;
-      if (readRate > 0) out.etaSeconds = Math.round(Math.max(0, total - c.read) / readRate);
+      if (handledRate > 0) out.etaSeconds = Math.round(Math.max(0, total - handled) / handledRate);
     }
     return out;
   };

@@ -5,6 +5,7 @@
  */
 import { type Db, toDate } from "../db/client.ts";
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
+import { type HeartbeatInfo, heartbeatInfo } from "./heartbeat.ts";
 import { isUniqueViolation, launchIn } from "./launch.ts";
 import {
   currentStatus,
@@ -29,6 +30,25 @@ import {
   type LaunchResult,
   type StepExecution,
 } from "./types.ts";
+
+/**
+ * A reset refused because the execution is alive. The message speaks HTTP (the API's answer);
+ * the CLI words its own from the fields.
+ */
+export class HeartbeatFreshError extends ConflictError {
+  readonly executionId: number;
+  readonly heartbeat: HeartbeatInfo;
+
+  constructor(id: number, lastUpdated: Date, leaseMs: number, now: Date) {
+    const heartbeat = heartbeatInfo(lastUpdated, leaseMs, now);
+    super(
+      "JOB_HEARTBEAT_FRESH",
+      `job execution ${id} sent a heartbeat ${heartbeat.ageSeconds} s ago (lease ${leaseMs / 1000} s): it is alive, and presumed dead only at ${heartbeat.presumedDeadAt} (in ${heartbeat.presumedDeadInSeconds} s) if no heartbeat comes. Stop it with POST /jobs/${id}/stop, or reset with ?force=true to abandon it anyway`,
+    );
+    this.executionId = id;
+    this.heartbeat = heartbeat;
+  }
+}
 
 export interface ListQuery {
   status?: JobStatus;
@@ -239,12 +259,7 @@ export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepos
           );
         }
         const age = now.getTime() - execution.lastUpdated.getTime();
-        if (age < leaseMs && !force) {
-          throw new ConflictError(
-            "JOB_HEARTBEAT_FRESH",
-            `job execution ${id} sent a heartbeat ${Math.round(age / 1000)} s ago (lease ${leaseMs / 1000} s): it is alive. Stop it with POST /jobs/${id}/stop, or reset with ?force=true to abandon it anyway`,
-          );
-        }
+        if (age < leaseMs && !force) throw new HeartbeatFreshError(id, execution.lastUpdated, leaseMs, now);
         const message =
           age < leaseMs
             ? `reset by an operator (forced while its heartbeat was fresh) at ${now.toISOString()}`

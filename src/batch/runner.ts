@@ -7,7 +7,12 @@ import { hostname } from "node:os";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
-import { PROGRESS_INTERVAL_MS, startProgress } from "./progress.ts";
+import {
+  PROGRESS_INTERVAL_MS,
+  type ProgressReporter,
+  type ProgressSnapshot,
+  startProgress,
+} from "./progress.ts";
 import type { JobRepository } from "./repository.ts";
 import {
   type Counts,
@@ -66,6 +71,8 @@ export interface JobRunner {
   active(): JobExecution[];
   /** Live counts of an execution this process runs (fresher than the database), if any. */
   liveCounts(executionId: number): Counts | undefined;
+  /** Live progress (rates, total and ETA when known) of an execution this process runs, if any. */
+  liveProgress(executionId: number): ProgressSnapshot | undefined;
   /** Asks a locally running execution to stop now rather than at its next heartbeat. */
   notifyStop(executionId: number): void;
   /** Resolves when the execution, if run by this process, has ended. */
@@ -81,6 +88,7 @@ interface Active {
   counts: Counts;
   controller: AbortController;
   done: Promise<void>;
+  progress?: ProgressReporter;
 }
 
 export function createJobRunner(deps: {
@@ -158,6 +166,7 @@ export function createJobRunner(deps: {
       logger: log,
       intervalMs: deps.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
     });
+    entry.progress = progress;
     let outcome: { status: "COMPLETED" | "STOPPED" | "FAILED"; exitMessage: string };
     try {
       // What the replaced service's SimpleJobLauncher and SimpleStepHandler lines said, in one.
@@ -264,6 +273,8 @@ export function createJobRunner(deps: {
       const a = active.get(id);
       return a ? { ...a.counts } : undefined;
     },
+
+    liveProgress: (id) => active.get(id)?.progress?.snapshot(),
 
     notifyStop(id) {
       const a = active.get(id);

@@ -13,6 +13,8 @@ export interface ExecutionDetail extends JobExecution {
 
 export interface JobService {
   readonly jobName: string;
+  /** JOB_LEASE_SECONDS in ms: a running execution without a heartbeat for this long is dead. */
+  readonly leaseMs: number;
   launch(opts: LaunchOptions): Promise<LaunchResult>;
   get(id: number): Promise<ExecutionDetail>;
   list(query: ListQuery): Promise<JobExecution[]>;
@@ -38,6 +40,7 @@ export function createJobService(deps: {
   };
   return {
     jobName: deps.jobName,
+    leaseMs: deps.leaseMs,
     launch: (opts) =>
       runner.launch(deps.jobName, {
         ...opts,

@@ -9,11 +9,13 @@ import { createJobRepository, type JobRepository } from "../batch/repository.ts"
 import { createJobRunner, type JobRunner } from "../batch/runner.ts";
 import { createJobService, type JobService } from "../batch/service.ts";
 import type { Config } from "../config.ts";
+import { checkDatabase, explainingConnection, requireExistingSqlite } from "../db/check.ts";
 import { type Db, type DbOptions, openDb } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { createGitlabClient, type GitlabClient } from "../gitlab/client.ts";
 import type { HealthCheck } from "../http/routes-health.ts";
-import { coerceError } from "../lib/errors.ts";
+import type { GitlabGateState } from "../ingest/gitlab-gate.ts";
+import { AppError, coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { HOUR, MINUTE, SECOND } from "../lib/time.ts";
 import type { Lifecycle } from "../lifecycle.ts";
@@ -52,11 +54,20 @@ export async function openDatabase(
   logger: Logger,
   runMigrations: boolean,
 ): Promise<Db> {
+  const url = config.databaseUrl;
   if (runMigrations) {
     const applied = await migrateDatabase(config);
     if (applied.length) logger.info("database migrated", { applied });
+  } else {
+    requireExistingSqlite(url);
   }
-  const db = openDb(config.databaseUrl, dbOptions(config));
+  const db = await explainingConnection(url, async () => openDb(url, dbOptions(config)));
+  try {
+    await checkDatabase(db, url);
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
   lifecycle?.defer("database", () => db.close());
   return db;
 }
@@ -64,11 +75,12 @@ export async function openDatabase(
 /** Applies the pending migrations on a connection of their own, without the answer limit. */
 export async function migrateDatabase(config: Config): Promise<string[]> {
   const { idleInTransactionTimeoutMs, schema } = dbOptions(config);
-  const db = openDb(config.databaseUrl, { idleInTransactionTimeoutMs, schema });
+  const url = config.databaseUrl;
+  const db = await explainingConnection(url, async () => openDb(url, { idleInTransactionTimeoutMs, schema }));
   try {
-    return await migrate(db, undefined, { schema });
+    return await explainingConnection(url, () => migrate(db, undefined, { schema }));
   } finally {
-    await db.close();
+    await db.close().catch(() => {});
   }
 }
 
@@ -131,11 +143,19 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
 }
 
 /**
+
  * Readiness of a serving process: its database answers and its broker connection is up. The
  * probe needs no token, so its answer says only `unavailable`; the reason goes to the log, once
- * each time the database becomes unreachable.
+ * each time the database becomes unreachable. With a GitLab gate, `checks.gitlab` says whether
+ * GitLab accepts the token; `gitlabDecides` makes a refusal fail readiness (the worker, which
+ * only ingests; serve keeps answering its API).
  */
-export function readiness(db: Db, broker: Broker, logger?: Logger): HealthCheck {
+export function readiness(
+  db: Db,
+  broker: Broker,
+  logger?: Logger,
+  gitlab?: { gate: () => GitlabGateState | undefined; gitlabDecides: boolean },
+): HealthCheck {
   let databaseDown = false;
   return {
     async ready() {
@@ -151,7 +171,37 @@ export function readiness(db: Db, broker: Broker, logger?: Logger): HealthCheck 
       }
       const state = broker.state();
       checks.broker = state.connected ? "ok" : `unavailable since ${state.since.toISOString()}`;
-      return { ok: Object.values(checks).every((c) => c === "ok"), checks };
+      let ok = Object.values(checks).every((c) => c === "ok");
+      const gate = gitlab?.gate();
+      if (gate) {
+        checks.gitlab = gate.open
+          ? "ok"
+          : `unavailable since ${gate.since?.toISOString()}: ${gate.reason}; ingest paused, messages stay queued`;
+        if (!gate.open && gitlab?.gitlabDecides) ok = false;
+      }
+      return { ok, checks };
+    },
+  };
+}
+
+/**
+ * The job service as the HTTP API sees it: an API launch while the broker is unavailable answers
+ * 503 at once, instead of accepting an execution that could publish nothing and would fail after
+ * AMQP_RECONNECT_TIMEOUT. (Cron launches still go ahead: they wait for the broker.)
+ */
+export function refuseLaunchWithoutBroker(jobs: JobService, broker: Broker): JobService {
+  return {
+    ...jobs,
+    launch: (opts) => {
+      const state = broker.state();
+      if (!state.connected) {
+        throw new AppError(
+          "BROKER_UNAVAILABLE",
+          503,
+          `the message broker (RabbitMQ) is unavailable since ${state.since.toISOString()}: a sync could publish nothing; try again when /health/ready reports the broker ok`,
+        );
+      }
+      return jobs.launch(opts);
     },
   };
 }

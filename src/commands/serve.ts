@@ -2,6 +2,7 @@
 import type { Config } from "../config.ts";
 import { createApp } from "../http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/auth.ts";
+import { listenExclusively, startStartupProbe } from "../http/listen.ts";
 import { createOAuthAuthenticators } from "../http/oauth.ts";
 import { listenMetricsPort } from "../http/probe-app.ts";
 import { createItemStore } from "../ingest/item-store.ts";
@@ -12,7 +13,14 @@ import { createMetrics } from "../metrics.ts";
 import { createWebhookDeleteMessage, createWebhookUpdateMessage } from "../queue/messages.ts";
 import { startScheduler } from "../scheduler.ts";
 import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
-import { buildCore, readiness, SHUTDOWN_GRACE_MS, untilSignal, VERSION } from "./compose.ts";
+import {
+  buildCore,
+  readiness,
+  refuseLaunchWithoutBroker,
+  SHUTDOWN_GRACE_MS,
+  untilSignal,
+  VERSION,
+} from "./compose.ts";
 
 /** Largest request body the server reads; larger ones are refused with 413. */
 const MAX_REQUEST_BODY = 1024 * 1024;
@@ -21,6 +29,9 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
   const lifecycle = createLifecycle(logger);
   lifecycle.handleSignals({ graceMs: SHUTDOWN_GRACE_MS, exit: (code) => process.exit(code) });
   try {
+    const listen = { hostname: config.host, port: config.port, variable: "PORT" };
+    const startup = startStartupProbe(listen);
+    lifecycle.defer("start-up probe", () => startup.stop());
     const core = await buildCore(config, lifecycle, logger);
     let ingest: Ingest | undefined;
     if (config.ingestEnabled) {
@@ -47,7 +58,10 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     }
     const items = createItemStore(core.db);
     const ingestCounters = ingest?.counters;
-    const health = readiness(core.db, core.broker, logger);
+    const health = readiness(core.db, core.broker, logger, {
+      gate: () => ingest?.gate.state(),
+      gitlabDecides: false,
+    });
     const metrics = createMetrics({
       jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
       itemCount: () => items.count(),
@@ -55,7 +69,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       health,
     });
     const app = createApp({
-      jobs: core.jobs,
+      jobs: refuseLaunchWithoutBroker(core.jobs, core.broker),
       items,
       webhooks: {
         gitlab: config.gitlab,
@@ -87,12 +101,13 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       version: VERSION,
       ui: { clientId: config.auth.uiClientId ?? "", authorizeUrl: config.auth.authorizeUrl ?? "" },
     });
-    app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: MAX_REQUEST_BODY });
+    await startup.stop();
+    const port = listenExclusively(app, { ...listen, maxRequestBodySize: MAX_REQUEST_BODY });
     lifecycle.defer("http server", async () => {
       await app.stop();
     });
     const metricsPort = listenMetricsPort(config, { health, metrics, logger }, lifecycle);
-    logger.info("serving", { host: config.host, port: app.server?.port, metricsPort, version: VERSION });
+    logger.info("serving", { host: config.host, port, metricsPort, version: VERSION });
     return await untilSignal();
   } catch (err) {
     await lifecycle.shutdown("start-up failed");

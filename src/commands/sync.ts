@@ -1,4 +1,5 @@
 /** `item-sync sync [--wait] [--fresh] [--allow-mass-delete] [--mode incremental|full]`: one execution in this process. */
+import { heartbeatText } from "../batch/heartbeat.ts";
 import type { ScanMode } from "../batch/types.ts";
 import type { ParsedArgs } from "../cli.ts";
 import type { Config } from "../config.ts";
@@ -6,6 +7,7 @@ import { executionJson } from "../http/serialize.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import { createLifecycle } from "../lifecycle.ts";
+import { progressLine } from "./cli-format.ts";
 import { buildCore, EXIT } from "./compose.ts";
 
 export async function syncCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<number> {
@@ -24,7 +26,11 @@ export async function syncCommand(config: Config, logger: Logger, args: ParsedAr
     });
     if (result.kind !== "started") {
       const id = result.kind === "running" ? result.runningId : result.executionId;
-      process.stderr.write(`item-sync: job execution ${id} is already running; nothing started\n`);
+      const running = await core.repository.get(id);
+      const alive = running ? ` (${heartbeatText(running, config.jobLeaseMs)})` : "";
+      process.stderr.write(
+        `item-sync: job execution ${id} is already running${alive}; nothing started. Follow it with \`item-sync jobs show ${id}\`, stop it with \`item-sync jobs stop ${id}\`\n`,
+      );
       return EXIT.alreadyRunning;
     }
     const id = result.execution.id;
@@ -37,8 +43,8 @@ export async function syncCommand(config: Config, logger: Logger, args: ParsedAr
     process.on("SIGINT", onSignal);
     const progress = args.flags.wait
       ? setInterval(() => {
-          const c = core.runner.liveCounts(id);
-          if (c) process.stderr.write(`item-sync: ${id} ${JSON.stringify(c)}\n`);
+          const p = core.runner.liveProgress(id);
+          if (p) process.stderr.write(progressLine(id, p));
         }, SECOND)
       : undefined;
     await core.runner.whenDone(id);

@@ -4,6 +4,7 @@
  */
 import type { Config } from "../config.ts";
 import { createGitlabClient } from "../gitlab/client.ts";
+import { listenExclusively, startStartupProbe } from "../http/listen.ts";
 import { createProbeApp, listenMetricsPort } from "../http/probe-app.ts";
 import { startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
@@ -15,25 +16,24 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
   const lifecycle = createLifecycle(logger);
   lifecycle.handleSignals({ graceMs: SHUTDOWN_GRACE_MS, exit: (code) => process.exit(code) });
   try {
+    const listen = { hostname: config.host, port: config.port, variable: "PORT" };
+    const startup = startStartupProbe(listen);
+    lifecycle.defer("start-up probe", () => startup.stop());
     const db = await openDatabase(config, lifecycle, logger, config.dbMigrate);
     const broker = await startBroker(config, lifecycle, logger);
     const gitlab = createGitlabClient(config.gitlab, { logger });
     const ingest = await startIngest({ config, broker, db, gitlab, logger });
     lifecycle.defer("ingest workers", () => ingest.close());
-    const health = readiness(db, broker, logger);
+    const health = readiness(db, broker, logger, { gate: () => ingest.gate.state(), gitlabDecides: true });
     const probes = { health, metrics: createMetrics({ ingest: () => ingest.counters, health }), logger };
     const app = createProbeApp(probes);
-    app.listen({ hostname: config.host, port: config.port });
+    await startup.stop();
+    const port = listenExclusively(app, listen);
     lifecycle.defer("http server", async () => {
       await app.stop();
     });
     const metricsPort = listenMetricsPort(config, probes, lifecycle);
-    logger.info("worker started", {
-      host: config.host,
-      port: app.server?.port,
-      metricsPort,
-      version: VERSION,
-    });
+    logger.info("worker started", { host: config.host, port, metricsPort, version: VERSION });
     return await untilSignal();
   } catch (err) {
     await lifecycle.shutdown("start-up failed");

@@ -180,7 +180,7 @@ export function createGitlabClient(
       } else {
         await forProject(projectId, () => hooks.add(projectId, config.webhookUrl, hookSettings()));
         outcome = "created";
-        logger.info("webhook created", { projectId });
+        logger.debug("webhook created", { projectId }); // the handler logs it at info, with the message
       }
     }
     for (const h of legacy) {

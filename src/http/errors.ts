@@ -68,13 +68,42 @@ export function mapError(
   return errorResponse(500, "INTERNAL", "internal error; see the service log");
 }
 
-/** A short, human message from an Elysia validation error, without echoing the whole schema. */
-function validationMessage(thrown: unknown): string {
-  const e = thrown as { all?: { path?: string; summary?: string; message?: string }[]; message?: string };
+/**
+ * A sentence from an Elysia validation error — "limit must be a whole number from 1 to 100
+ * (default 20), not \"500\"" — never a regular expression or the schema. A pattern's rule is the
+ * schema's `description`, written for this.
+ */
+export function validationMessage(thrown: unknown): string {
+  const e = thrown as {
+    all?: {
+      path?: string;
+      summary?: string;
+      message?: string;
+      value?: unknown;
+      schema?: Record<string, unknown>;
+    }[];
+  };
   const first = e?.all?.[0];
-  if (first) {
-    const where = first.path ? first.path.replace(/^\//, "").replace(/\//g, ".") : "request";
-    return `${where}: ${first.summary ?? first.message ?? "invalid value"}`;
+  if (!first) return "the request is invalid";
+  const where = first.path ? first.path.replace(/^\//, "").replace(/\//g, ".") : "the request";
+  const schema = first.schema ?? {};
+  const summary = first.summary ?? first.message ?? "";
+  const shown = typeof first.value === "string" ? JSON.stringify(first.value.slice(0, 60)) : undefined;
+  const not = shown !== undefined ? `, not ${shown}` : "";
+  if (first.value === undefined && /required/i.test(summary)) return `${where} is required`;
+  if (/to match/i.test(summary)) {
+    const rule = typeof schema.description === "string" ? schema.description : "in the documented format";
+    return `${where} must be ${rule}${not}`;
   }
-  return "the request is invalid";
+  const min = schema.minLength;
+  const max = schema.maxLength;
+  if (/length greater/i.test(summary) && typeof min === "number") {
+    return `${where} must be at least ${min} character${min === 1 ? "" : "s"} long`;
+  }
+  if (/length less/i.test(summary) && typeof max === "number") {
+    return `${where} must be at most ${max} characters long`;
+  }
+  const type = /expected (string|number|integer|boolean|object|array)/i.exec(summary)?.[1]?.toLowerCase();
+  if (type) return `${where} must be ${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
+  return `${where} is invalid${not}`;
 }

@@ -9,6 +9,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import { mapError } from "./errors.ts";
+import { listenExclusively } from "./listen.ts";
 import { type HealthCheck, healthRoutes } from "./routes-health.ts";
 
 export interface ProbeAppDeps {
@@ -34,9 +35,13 @@ export function listenMetricsPort(
 ): number | null {
   if (config.metricsPort === null) return null;
   const app = createProbeApp(deps);
-  app.listen({ hostname: config.host, port: config.metricsPort });
+  const port = listenExclusively(app, {
+    hostname: config.host,
+    port: config.metricsPort,
+    variable: "METRICS_PORT",
+  });
   lifecycle.defer("metrics server", async () => {
     await app.stop();
   });
-  return app.server?.port ?? config.metricsPort;
+  return port;
 }

@@ -1,6 +1,7 @@
 /** Unprotected routes for probes and scrapers: /health/live, /health/ready, /metrics. */
 import { Elysia } from "elysia";
 import { METRICS_CONTENT_TYPE } from "../lib/telemetry.ts";
+import { RESPONSES } from "./openapi-responses.ts";
 
 export interface HealthCheck {
   /** Readiness: database and broker reachable. */
@@ -10,7 +11,7 @@ export interface HealthCheck {
 export function healthRoutes(deps: { health: HealthCheck; metrics(): Promise<string> }) {
   return new Elysia()
     .get("/health/live", () => ({ status: "ok" }), {
-      detail: { summary: "Liveness probe", tags: ["health"] },
+      detail: { summary: "Liveness probe", tags: ["health"], responses: RESPONSES.live },
     })
     .get(
       "/health/ready",
@@ -19,7 +20,13 @@ export function healthRoutes(deps: { health: HealthCheck; metrics(): Promise<str
         set.status = result.ok ? 200 : 503;
         return { status: result.ok ? "ok" : "unavailable", checks: result.checks };
       },
-      { detail: { summary: "Readiness probe: database and broker", tags: ["health"] } },
+      {
+        detail: {
+          summary: "Readiness probe: database and broker",
+          tags: ["health"],
+          responses: RESPONSES.ready,
+        },
+      },
     )
     .get(
       "/metrics",
@@ -27,6 +34,6 @@ export function healthRoutes(deps: { health: HealthCheck; metrics(): Promise<str
         new Response(await deps.metrics(), {
           headers: { "content-type": METRICS_CONTENT_TYPE },
         }),
-      { detail: { summary: "Prometheus metrics", tags: ["health"] } },
+      { detail: { summary: "Prometheus metrics", tags: ["health"], responses: RESPONSES.metrics } },
     );
 }

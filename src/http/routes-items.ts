@@ -2,6 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Item, ItemStore } from "../ingest/item-store.ts";
 import { NotFoundError, ValidationError } from "../lib/errors.ts";
+import { RESPONSES } from "./openapi-responses.ts";
 
 const security = [{ bearer: [] }];
 
@@ -46,9 +47,18 @@ export function itemRoutes(deps: { items: ItemStore }) {
       {
         query: t.Object({
           limit: t.Optional(
-            t.String({ pattern: "^([1-9]|[1-9][0-9]|100)$", description: "1 to 100 (default 20)" }),
+            t.String({
+              pattern: "^([1-9]|[1-9][0-9]|100)$",
+              description: "a whole number from 1 to 100 (default 20)",
+            }),
           ),
-          cursor: t.Optional(t.String({ maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" })),
+          cursor: t.Optional(
+            t.String({
+              maxLength: 64,
+              pattern: "^[A-Za-z0-9_-]+$",
+              description: "the nextCursor of a previous page",
+            }),
+          ),
           q: t.Optional(
             t.String({
               minLength: 1,
@@ -62,6 +72,7 @@ export function itemRoutes(deps: { items: ItemStore }) {
           description: "Pass the same q with each cursor: a cursor continues the list it came from.",
           tags: ["items"],
           security,
+          responses: RESPONSES.items,
         },
       },
     )
@@ -82,8 +93,18 @@ export function itemRoutes(deps: { items: ItemStore }) {
         };
       },
       {
-        params: t.Object({ projectId: t.String({ pattern: "^[1-9][0-9]{0,14}$" }) }),
-        detail: { summary: "One item with its recent history", tags: ["items"], security },
+        params: t.Object({
+          projectId: t.String({
+            pattern: "^[1-9][0-9]{0,14}$",
+            description: "a positive whole number (a GitLab project id)",
+          }),
+        }),
+        detail: {
+          summary: "One item with its recent history",
+          tags: ["items"],
+          security,
+          responses: RESPONSES.item,
+        },
       },
     );
 }

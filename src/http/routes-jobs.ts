@@ -1,21 +1,34 @@
 /** POST /sync and the /jobs routes (protected by the guard in app.ts). */
+
 import { Elysia, t } from "elysia";
+import { heartbeatText } from "../batch/heartbeat.ts";
 import type { JobService } from "../batch/service.ts";
 import { JOB_STATUSES, type JobStatus, SCAN_MODES, type ScanMode } from "../batch/types.ts";
 import type { Principal } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
+import { RESPONSES } from "./openapi-responses.ts";
 import { executionDetailJson, executionJson } from "./serialize.ts";
 
 // Plain string patterns rather than t.Numeric/t.UnionEnum: t.Numeric accepts 1.5, and an
 // optional t.UnionEnum in a query silently defaults to its first member.
-const Id = t.String({ pattern: "^[1-9][0-9]{0,14}$", description: "job execution id (positive integer)" });
+// A pattern's description is the rule a client broke: "<name> must be <description>" (errors.ts).
+const Id = t.String({
+  pattern: "^[1-9][0-9]{0,14}$",
+  description: "a positive whole number (a job execution id)",
+});
 const Flag = t.Optional(t.String({ pattern: "^(true|false)$", description: "true or false" }));
-const Status = t.String({ pattern: `^(${JOB_STATUSES.join("|")})$`, description: JOB_STATUSES.join(", ") });
-const Limit = t.String({ pattern: "^([1-9]|[1-9][0-9]|100)$", description: "1 to 100 (default 20)" });
+const Status = t.String({
+  pattern: `^(${JOB_STATUSES.join("|")})$`,
+  description: `one of ${JOB_STATUSES.join(", ")}`,
+});
+const Limit = t.String({
+  pattern: "^([1-9]|[1-9][0-9]|100)$",
+  description: "a whole number from 1 to 100 (default 20)",
+});
 const Mode = t.Optional(
   t.String({
     pattern: `^(${SCAN_MODES.join("|")})$`,
-    description: "incremental or full; unset: SYNC_MODE (auto). A resumed run keeps its mode.",
+    description: `one of ${SCAN_MODES.join(", ")} (unset: SYNC_MODE; a resumed run keeps its mode)`,
   }),
 );
 const security = [{ bearer: [] }];
@@ -36,10 +49,12 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
           mode: query.mode as ScanMode | undefined,
         });
         if (result.kind === "running") {
+          const running = await jobs.get(result.runningId).catch(() => null);
+          const alive = running ? ` (${heartbeatText(running, jobs.leaseMs)})` : "";
           return errorResponse(
             409,
             "JOB_ALREADY_RUNNING",
-            `job execution ${result.runningId} is already running; follow it at /jobs/${result.runningId}`,
+            `job execution ${result.runningId} is already running${alive}; follow it at /jobs/${result.runningId}`,
             { runningJobId: result.runningId },
           );
         }
@@ -57,6 +72,7 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
           summary: "Start a sync (resumes the newest FAILED/STOPPED run unless fresh=true)",
           tags: ["jobs"],
           security,
+          responses: RESPONSES.sync,
         },
       },
     )
@@ -76,7 +92,12 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
           limit: t.Optional(Limit),
           before: t.Optional(Id),
         }),
-        detail: { summary: "Job executions, newest first", tags: ["jobs"], security },
+        detail: {
+          summary: "Job executions, newest first",
+          tags: ["jobs"],
+          security,
+          responses: RESPONSES.jobs,
+        },
       },
     )
     .get("/jobs/:id", async ({ params }) => executionDetailJson(await jobs.get(Number(params.id))), {
@@ -85,6 +106,7 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
         summary: "One job execution with its step, checkpoint and live counts",
         tags: ["jobs"],
         security,
+        responses: RESPONSES.job,
       },
     })
     .post(
@@ -99,6 +121,7 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
           summary: "Ask a running execution to stop at its next checkpoint",
           tags: ["jobs"],
           security,
+          responses: RESPONSES.stop,
         },
       },
     )
@@ -112,6 +135,7 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
           summary: "Mark a stuck execution ABANDONED (409 while its heartbeat is fresh unless force=true)",
           tags: ["jobs"],
           security,
+          responses: RESPONSES.reset,
         },
       },
     );

@@ -13,6 +13,7 @@ import { interpretWebhook, webhookTokenValid } from "../ingest/webhook.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import { errorResponse } from "./errors.ts";
+import { RESPONSES } from "./openapi-responses.ts";
 
 /** How long a delivery waits for its message to be confirmed before answering 503. */
 export const PUBLISH_TIMEOUT_MS = 8 * SECOND;
@@ -137,6 +138,7 @@ export function webhookRoutes(deps: WebhookDeps) {
           "GitLab webhook: a push to a group project's default branch publishes update-item; a system hook's project_destroy (or project_transfer out of the group) publishes delete-item",
         tags: ["webhooks"],
         parameters: [{ name: "X-Gitlab-Token", in: "header", required: true, schema: { type: "string" } }],
+        responses: RESPONSES.webhook,
       },
     },
   );

@@ -9,6 +9,7 @@ import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import type { Broker } from "../queue/broker.ts";
 import { createConsumer, type QueueConsumer } from "../queue/consumer.ts";
+import { createGitlabGate, type GitlabGate } from "./gitlab-gate.ts";
 import { createHandlers, type IngestCounters, type IngestGitlab } from "./handlers.ts";
 import { createItemStore } from "./item-store.ts";
 import { createRedeliveryLedger } from "./redelivery-ledger.ts";
@@ -16,6 +17,8 @@ import { createRedeliveryLedger } from "./redelivery-ledger.ts";
 export interface Ingest {
   consumers: QueueConsumer[];
   counters: IngestCounters;
+  /** Shut while GitLab refuses the token: consumers hold their messages. */
+  gate: GitlabGate;
   close(): Promise<void>;
 }
 
@@ -33,8 +36,9 @@ export async function startIngest(deps: {
   config: Config;
   broker: Broker;
   db: Db;
-  gitlab: IngestGitlab;
+  gitlab: IngestGitlab & { checkAccess(): Promise<void> };
   logger: Logger;
+  gateProbeIntervalMs?: number;
 }): Promise<Ingest> {
   const { config, broker, logger } = deps;
   const handlers = createHandlers({
@@ -42,12 +46,18 @@ export async function startIngest(deps: {
     items: createItemStore(deps.db),
     adoptions: createWorkerCounts(deps.db),
   });
+  const gate = createGitlabGate({
+    probe: () => deps.gitlab.checkAccess(),
+    logger,
+    probeIntervalMs: deps.gateProbeIntervalMs,
+  });
   // Each handler makes GitLab calls, so as many messages in hand as GitLab requests allowed.
   const options = {
     prefetch: config.gitlab.concurrency,
     maxAttempts: INGEST_MAX_ATTEMPTS,
     backoffMs: SECOND,
     redeliveries: { ledger: createRedeliveryLedger(deps.db), max: INGEST_MAX_REDELIVERIES },
+    gate,
   };
   const consumers = [
     createConsumer(
@@ -79,8 +89,11 @@ export async function startIngest(deps: {
   return {
     consumers,
     counters: handlers.counters,
+    gate,
     async close() {
+      // consumers first: their abort releases the messages held at the gate (back to the queue)
       await Promise.all(consumers.map((c) => c.close()));
+      gate.close();
     },
   };
 }

@@ -51,6 +51,18 @@ export class ConfigError extends AppError {
 }
 
 /**
+ * A problem the operator must fix before the process can work — a port in use, a database that
+ * cannot be reached or is not migrated, a broker refusing our credentials. The CLI prints the
+ * message alone (no stack, no log noise) and exits 2, like a bad configuration. The message
+ * names the variable to look at and says what to do.
+ */
+export class StartupError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("STARTUP_FAILED", 500, message, options);
+  }
+}
+
+/**
  * A failure of something we call (GitLab, the broker). `retryable` drives backoff; `status` is
  * the upstream HTTP status when there is one.
  */

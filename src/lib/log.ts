@@ -28,11 +28,19 @@ export function registerSecret(value: string | undefined): void {
   secrets.add(encodeURIComponent(value));
 }
 
+/** The password placeholder of the URL examples in our messages: left as it is by redact(). */
+export const PLACEHOLDER_PASSWORD = "PASSWORD";
+
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join("[redacted]");
-  // passwords inside URLs (postgres://user:pass@host, amqp://user:pass@host)
-  return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1[redacted]@");
+  // passwords inside URLs (postgres://user:pass@host, amqp://user:pass@host), but not the
+  // placeholder of a hint such as postgres://USER:PASSWORD@HOST:PORT/DATABASE
+  return out.replace(
+    /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/gi,
+    (_, head: string, password: string) =>
+      password === PLACEHOLDER_PASSWORD ? `${head}${password}@` : `${head}[redacted]@`,
+  );
 }
 
 export interface Logger {

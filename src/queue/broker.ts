@@ -7,7 +7,7 @@
  */
 import { Connection } from "rabbitmq-client";
 import type { AmqpConfig } from "../config.ts";
-import { coerceError, UpstreamError } from "../lib/errors.ts";
+import { coerceError, StartupError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import { createTopology, type Topology } from "./topology.ts";
@@ -53,6 +53,28 @@ export interface Broker {
 
 const CONNECTION_CLOSE_GRACE_MS = 10 * SECOND;
 
+/** Connection errors that retrying cannot heal: bad credentials, unknown or forbidden vhost. */
+const REFUSALS = new Set(["ACCESS_REFUSED", "NOT_ALLOWED"]);
+
+/** Hosts, user and vhost of AMQP_URL (one URL or a comma-separated list), for messages: never the password. */
+export function amqpTarget(url: string): { hosts: string; user: string; vhost: string } {
+  const parts = url.split(",").map((u) => {
+    try {
+      return new URL(u.trim());
+    } catch {
+      return null;
+    }
+  });
+  const first = parts.find((u) => u !== null);
+  return {
+    hosts: parts
+      .map((u) => (u ? `${u.hostname}:${u.port || (u.protocol === "amqps:" ? 5671 : 5672)}` : "?"))
+      .join(","),
+    user: first ? decodeURIComponent(first.username) || "guest" : "?",
+    vhost: first ? decodeURIComponent(first.pathname.slice(1)) || "/" : "/",
+  };
+}
+
 export function createBroker(config: AmqpConfig, logger: Logger, options: BrokerOptions = {}): Broker {
   const log = logger.child({ component: "broker" });
   const topology = createTopology(config);
@@ -80,16 +102,32 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
     waiters = null;
   };
 
+  let everConnected = false;
   connection.on("connection", () => {
+    everConnected = true;
     const wasLost = state.lastError !== null;
     setConnected(true);
     wakeWaiters(true);
     if (wasLost) log.info("broker connection re-established");
     else log.debug("broker connected");
   });
+  let refused: Error | null = null;
   connection.on("error", (thrown: unknown) => {
     const err = coerceError(thrown);
     state = { ...state, lastError: err.message };
+    // wrong credentials or vhost do not heal by retrying: start() fails at once
+    const code = String((err as { code?: unknown }).code);
+    if (REFUSALS.has(code) && !connection.ready) {
+      refused = err;
+      wakeWaiters(false);
+      const { hosts, user } = amqpTarget(config.url);
+      // before the first connection start() reports it; later, say it plainly while retrying
+      if (!everConnected) return;
+      setConnected(false);
+      if (!closing)
+        log.error(`RabbitMQ at ${hosts} refused user "${user}" (${code}): check AMQP_URL; retrying`);
+      return;
+    }
     setConnected(connection.ready);
     // rabbitmq-client reports a lost connection once, not every failed reconnect attempt
     if (!closing) log.warn("broker connection error; reconnecting", { err });
@@ -142,11 +180,38 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
 
   const start = async () => {
     const timeoutMs = options.startTimeoutMs ?? Math.max(config.reconnectTimeoutMs, 10 * SECOND);
-    if (!(await waitForConnection(timeoutMs))) {
-      throw new UpstreamError(
-        "BROKER_UNAVAILABLE",
-        `could not connect to the message broker (RabbitMQ at AMQP_URL) within ${Math.round(timeoutMs / SECOND)} s: ${state.lastError ?? "no answer"}`,
-        { retryable: true },
+    const target = amqpTarget(config.url);
+    // until connected, say every few seconds what is awaited and for how much longer
+    const giveUpAt = Date.now() + timeoutMs;
+    const tell = () => {
+      if (connection.ready || state.lastError === null) return;
+      const secondsLeft = Math.max(0, Math.round((giveUpAt - Date.now()) / SECOND));
+      log.warn(
+        `waiting for RabbitMQ at ${target.hosts} (AMQP_URL): ${state.lastError}; retrying, giving up in ${secondsLeft} s`,
+        { secondsLeft },
+      );
+    };
+    const first = setTimeout(tell, Math.min(SECOND, timeoutMs));
+    const ticker = setInterval(tell, options.retryHighMs ?? 5 * SECOND);
+    let connected: boolean;
+    try {
+      connected = await waitForConnection(timeoutMs);
+    } finally {
+      clearTimeout(first);
+      clearInterval(ticker);
+    }
+    if (!connected && refused) {
+      const code = String((refused as { code?: unknown }).code);
+      throw new StartupError(
+        code === "ACCESS_REFUSED"
+          ? `AMQP_URL: RabbitMQ at ${target.hosts} refused user "${target.user}" (ACCESS_REFUSED): check the user name and password in AMQP_URL`
+          : `AMQP_URL: RabbitMQ at ${target.hosts} refused user "${target.user}" on virtual host "${target.vhost}" (${code}): ${refused.message.replace(/^[^:]*: /, "")}`,
+        { cause: refused },
+      );
+    }
+    if (!connected) {
+      throw new StartupError(
+        `AMQP_URL: could not connect to RabbitMQ at ${target.hosts} within ${Math.round(timeoutMs / SECOND)} s (${state.lastError ?? "no answer"}); is it running? (the wait is max(AMQP_RECONNECT_TIMEOUT, 10 s))`,
       );
     }
     try {

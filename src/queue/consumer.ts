@@ -84,6 +84,16 @@ export interface ConsumeOptions {
   /** cross-process count of redeliveries; a message redelivered more than `max` times is
    *  dead-lettered without running the handler. Default: none (attempts counted in process only) */
   redeliveries?: { ledger: RedeliveryLedger; max: number };
+  /**
+   * Failures that mean the upstream refuses us altogether (GitLab refusing the token): the
+   * message waits, unacked, instead of using up its attempts, and no handler runs until the
+   * gate opens again. See src/ingest/gitlab-gate.ts.
+   */
+  gate?: {
+    isRefusal(err: Error): boolean;
+    report(err: Error): Promise<"token" | "message">;
+    whenOpen(signal: AbortSignal): Promise<void>;
+  };
 }
 
 export interface ConsumerStats {
@@ -236,6 +246,7 @@ export function createConsumer(
   ): Promise<ConsumerStatus> => {
     const messageId = msg.messageId;
     for (let attempt = 1; ; attempt++) {
+      await options.gate?.whenOpen(abort.signal);
       if (abort.signal.aborted) return ConsumerStatus.REQUEUE;
       const startedAt = performance.now();
       try {
@@ -255,6 +266,11 @@ export function createConsumer(
         const err = coerceError(thrown);
         // shutting down: the message goes back to the queue for another worker, not to .dead
         if (abort.signal.aborted) return ConsumerStatus.REQUEUE;
+        if (options.gate?.isRefusal(err) && (await options.gate.report(err)) === "token") {
+          msgLog.warn("upstream refuses our credentials: message held until it accepts them again", { err });
+          attempt--; // not this message's failure: its attempts are not used up
+          continue;
+        }
         const retryable = isRetryable(err);
         if (!retryable || attempt >= maxAttempts) {
           counters.failed++;

@@ -16,8 +16,8 @@ const state = {
   token: sessionStorage.getItem(TOKEN_KEY),
   config: { oauth: null },
   current: null, // newest execution (detail form when active)
-  samples: [], // { t, read, requests, limited, waited } for rates
-  estimate: null, // { runId, read } of the newest COMPLETED run, as a total estimate
+  samples: [], // { t, handled, requests, limited, waited } for rates
+  estimate: null, // { runId, handled } of the newest COMPLETED run, as a total estimate
   history: { status: "", before: null, stack: [], lastKey: "", lastAt: 0 },
   detailId: null,
   // The signed-in token's role, from the API's x-item-sync-role header: the page offers only
@@ -262,13 +262,18 @@ async function finishOAuth(params) {
 
 // ---------- current run ----------
 
+/** Projects fully handled: each gets exactly one update-item (or, when present, is left unchanged). */
+function handledOf(c) {
+  return (c?.updatePublished ?? 0) + (c?.unchanged ?? 0);
+}
+
 function totalOf(e) {
   const ctx = e.step?.context ?? {};
   for (const v of [ctx.total, ctx.projectsTotal, e.counts?.total]) {
     if (typeof v === "number" && v > 0) return { value: v, exact: true };
   }
-  if (state.estimate && state.estimate.runId !== e.id && state.estimate.read > 0) {
-    return { value: state.estimate.read, exact: false };
+  if (state.estimate && state.estimate.runId !== e.id && state.estimate.handled > 0) {
+    return { value: state.estimate.handled, exact: false };
   }
   return null;
 }
@@ -299,9 +304,10 @@ function renderCurrent() {
   }
   const active = ACTIVE.includes(e.status);
   const c = e.counts ?? {};
-  const read = c.read ?? 0;
+  // progress is projects fully handled (hooks checked, update-item confirmed), not read ahead
+  const done = handledOf(c);
   const total = totalOf(e);
-  const readRate = active ? rateOf("read") : null;
+  const rate = active ? rateOf("handled") : null;
   $("current-status").replaceChildren(badge(e.status));
   $("current-summary").replaceChildren(
     el("a", { href: `#/runs/${e.id}`, text: `Run #${e.id}` }),
@@ -314,17 +320,17 @@ function renderCurrent() {
   let label;
   if (e.status === "COMPLETED") {
     percent = 100;
-    label = `${fmtInt(read)} projects read — complete`;
+    label = `${fmtInt(done)} projects handled — complete`;
   } else if (total) {
-    const shownTotal = Math.max(total.value, read);
-    percent = Math.min(100, (100 * read) / shownTotal);
-    const eta = readRate && readRate > 0 ? fmtDuration(((shownTotal - read) / readRate) * 1000) : "—";
+    const shownTotal = Math.max(total.value, done);
+    percent = Math.min(100, (100 * done) / shownTotal);
+    const eta = rate && rate > 0 ? fmtDuration(((shownTotal - done) / rate) * 1000) : "—";
     label =
-      `${fmtInt(read)} / ${total.exact ? "" : "≈"}${fmtInt(shownTotal)} projects (${Math.floor(percent)}%)` +
-      (active ? ` · ${fmtRate(readRate)} · ETA ${eta}` : "") +
+      `${fmtInt(done)} / ${total.exact ? "" : "≈"}${fmtInt(shownTotal)} projects handled (${Math.floor(percent)}%)` +
+      (active ? ` · ${fmtRate(rate)} · ETA ${eta}` : "") +
       (total.exact ? "" : ` · total estimated from run #${state.estimate.runId}`);
   } else {
-    label = `${fmtInt(read)} projects read${active ? ` · ${fmtRate(readRate)} · total unknown (GitLab does not count past 10,000)` : ""}`;
+    label = `${fmtInt(done)} projects handled${active ? ` · ${fmtRate(rate)} · total unknown (GitLab does not count past 10,000)` : ""}`;
   }
   // a new run starts from empty at once; within a run the bar moves smoothly
   fill.style.transition = bar.dataset.run === String(e.id) ? "" : "none";
@@ -372,7 +378,7 @@ async function refreshCurrent() {
     if (state.current?.id !== e.id) state.samples = [];
     state.samples.push({
       t: Date.now(),
-      read: e.counts?.read ?? 0,
+      handled: handledOf(e.counts),
       requests: metrics?.requests ?? null,
       limited: metrics?.limited ?? null,
       waited: metrics?.waited ?? null,
@@ -386,11 +392,11 @@ async function refreshCurrent() {
   return e;
 }
 
-/** The newest COMPLETED run's read count: a fair guess at the total while GitLab gives none. */
+/** The newest COMPLETED run's projects handled: a fair guess at the total while GitLab gives none. */
 async function loadEstimate(currentId) {
   const { body } = await api("GET", "/jobs?status=COMPLETED&limit=1");
   const done = body?.jobs?.[0];
-  state.estimate = done && done.id !== currentId ? { runId: done.id, read: done.counts?.read ?? 0 } : null;
+  state.estimate = done && done.id !== currentId ? { runId: done.id, handled: handledOf(done.counts) } : null;
 }
 
 // ---------- actions ----------

@@ -117,6 +117,24 @@ for (const dialect of DIALECTS) {
       await repo.reset(b.execution.id, { force: true, leaseMs: LEASE });
     });
 
+    test("a STOPPING execution whose process is gone is ended by the sweep, FAILED and restartable", async () => {
+      const a = await repo.launch({ jobName: JOB, stepName: STEP, trigger: "api", fresh: true });
+      if (a.kind !== "started") throw new Error("expected start");
+      await repo.markStarted(a.execution.id);
+      const stopping = await repo.requestStop(a.execution.id);
+      expect(stopping.status).toBe("STOPPING");
+      // the stop request does not count as a heartbeat: no process beats, so the lease runs out
+      const later = new Date(stopping.lastUpdated.getTime() + LEASE + 1000);
+      expect(await repo.failStale(LEASE, later)).toEqual([a.execution.id]);
+      const ended = await repo.get(a.execution.id);
+      expect(ended?.status).toBe("FAILED");
+      expect(ended?.exitMessage).toContain("no heartbeat since");
+      const next = await repo.launch({ jobName: JOB, stepName: STEP, trigger: "api" });
+      if (next.kind !== "started") throw new Error("expected start");
+      expect(next.execution.restartOf).toBe(a.execution.id);
+      await repo.reset(next.execution.id, { force: true, leaseMs: LEASE });
+    });
+
     test("list is newest first with status, limit and before", async () => {
       const all = await repo.list({ limit: 100 });
       expect(all.length).toBeGreaterThan(3);

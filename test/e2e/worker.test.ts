@@ -71,7 +71,10 @@ test("a separate worker drains the sync's messages and reports them on its own /
   expect(await (await fetch(`${worker.url}/health/live`)).json()).toEqual({ status: "ok" });
   const ready = await fetch(`${worker.url}/health/ready`);
   expect(ready.status).toBe(200);
-  expect(await ready.json()).toEqual({ status: "ok", checks: { database: "ok", broker: "ok" } });
+  expect(await ready.json()).toEqual({
+    status: "ok",
+    checks: { database: "ok", broker: "ok", gitlab: "ok" },
+  });
   // and nothing else: the API is serve's
   for (const [method, path] of [
     ["POST", "/sync"],

@@ -104,11 +104,14 @@ export async function startBinary(
   };
   if (opts.waitForHttp ?? args[0] === "serve") {
     const deadline = Date.now() + 30_000;
+    // /health/live answers from the first moment of start-up; the API only once serve logs it
+    const started =
+      args[0] === "serve" ? '"msg":"serving"' : args[0] === "worker" ? '"msg":"worker started"' : "";
     for (;;) {
       if (proc.exitCode !== null)
         throw new Error(`item-sync ${args.join(" ")} exited ${proc.exitCode}:\n${running.logs()}`);
       try {
-        if ((await fetch(`${url}/health/live`)).ok) break;
+        if ((await fetch(`${url}/health/live`)).ok && running.logs().includes(started)) break;
       } catch {
         // not listening yet
       }

@@ -215,6 +215,27 @@ for (const dialect of DIALECTS) {
       expect(jobs[0]).toMatchObject({ id: execution.id, mode: "full", counts: { unchanged: 0 } });
     });
 
+    test("validation errors read as sentences naming the parameter and its rule, never a regular expression", async () => {
+      const message = async (path: string) =>
+        ((await (await call("GET", path)).json()) as { error: { message: string } }).error.message;
+      expect(await message("/jobs?limit=500")).toBe(
+        'limit must be a whole number from 1 to 100 (default 20), not "500"',
+      );
+      expect(await message("/jobs?status=RUNNING")).toBe(
+        'status must be one of STARTING, STARTED, STOPPING, STOPPED, COMPLETED, FAILED, ABANDONED, not "RUNNING"',
+      );
+      expect(await message("/jobs/abc")).toBe(
+        'id must be a positive whole number (a job execution id), not "abc"',
+      );
+      expect(await message("/items?q=")).toBe("q must be at least 1 character long");
+      expect(await message("/items/x")).toBe(
+        'projectId must be a positive whole number (a GitLab project id), not "x"',
+      );
+      for (const path of ["/jobs?limit=0", "/jobs?before=-1", "/items?cursor=%21%21", "/items?limit=x"]) {
+        expect(await message(path)).not.toMatch(/[\^$]|Expected/);
+      }
+    });
+
     test("bad ids, unknown ids, unknown routes and oversized bodies get clear JSON errors", async () => {
       const cases: [string, string, number, RequestInit?][] = [
         ["GET", "/jobs/abc", 422],
@@ -260,6 +281,52 @@ for (const dialect of DIALECTS) {
         "/health/ready",
       ]) {
         expect(Object.keys(spec.paths)).toContain(p);
+      }
+    });
+
+    test("the OpenAPI document declares each operation's answers with schemas (202, 409 with runningJobId, errors)", async () => {
+      type Op = {
+        responses?: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }>;
+      };
+      const spec = (await (await call("GET", "/openapi/json", { token: null })).json()) as {
+        paths: Record<string, Record<string, Op>>;
+      };
+      const declared = (path: string, method: string) =>
+        Object.keys(spec.paths[path]?.[method]?.responses ?? {}).sort();
+      expect(declared("/sync", "post")).toEqual(["202", "401", "403", "409", "422", "503"]);
+      expect(declared("/jobs/{id}", "get")).toEqual(["200", "401", "403", "404", "422", "503"]);
+      expect(declared("/jobs/{id}/reset", "post")).toEqual(["200", "401", "403", "404", "409", "422", "503"]);
+      expect(declared("/items", "get")).toEqual(["200", "401", "403", "422", "503"]);
+      expect(declared("/webhooks/gitlab", "post")).toEqual(["202", "204", "401", "422"]);
+      const schemaOf = (path: string, method: string, status: string) =>
+        JSON.stringify(
+          spec.paths[path]?.[method]?.responses?.[status]?.content?.["application/json"]?.schema ?? null,
+        );
+      expect(schemaOf("/sync", "post", "409")).toContain('"runningJobId"');
+      expect(schemaOf("/sync", "post", "202")).toContain('"counts"');
+      for (const [path, methods] of Object.entries(spec.paths)) {
+        for (const [method, op] of Object.entries(methods)) {
+          if (path.startsWith("/ui") || path === "/" || path === "/openapi/json") continue;
+          for (const [status, r] of Object.entries(op.responses ?? {})) {
+            if (status === "204" || path === "/metrics") continue;
+            expect({
+              path,
+              method,
+              status,
+              hasSchema: r.content?.["application/json"]?.schema !== undefined,
+            }).toEqual({
+              path,
+              method,
+              status,
+              hasSchema: true,
+            });
+          }
+          expect({ path, method, declared: Object.keys(op.responses ?? {}).length > 0 }).toEqual({
+            path,
+            method,
+            declared: true,
+          });
+        }
       }
     });
     test("webhook: a push to the default branch of a group project publishes update-item (202)", async () => {

@@ -275,7 +275,7 @@ describe("GitLab route templates", () => {
 });
 
 describe("progress lines", () => {
-  test("log read, published, rates and elapsed at each interval; an ETA only with a total", async () => {
+  test("log projects handled, read, published, rates and elapsed at each interval; an ETA at the handled rate only with a total", async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger("info", {}, (line) => lines.push(JSON.parse(line)));
     const counts = zeroCounts();
@@ -291,6 +291,8 @@ describe("progress lines", () => {
       expect(lines[0]).toMatchObject({
         level: "info",
         msg: "execution progress",
+        handled: 400,
+        handledPerSecond: 40,
         read: 500,
         published: 500,
         readPerSecond: 50,
@@ -301,7 +303,8 @@ describe("progress lines", () => {
       progress.setTotal(2000);
       const seen = lines.length;
       await Bun.sleep(35);
-      expect(lines[seen]).toMatchObject({ total: 2000, etaSeconds: 30 });
+      // 1,600 projects left at 40 handled a second, not 1,500 at the 50 read ahead
+      expect(lines[seen]).toMatchObject({ total: 2000, etaSeconds: 40 });
     } finally {
       progress.stop();
     }

@@ -141,7 +141,7 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   await page.locator('#progress[aria-valuenow="100"]').waitFor({ timeout: 30_000 });
   await expect(currentStatus(page).textContent()).resolves.toBe("COMPLETED");
   await page.locator("#history tbody tr", { hasText: "COMPLETED" }).first().waitFor();
-  expect(await page.locator("#progress-label").textContent()).toContain(`${PROJECTS} projects read`);
+  expect(await page.locator("#progress-label").textContent()).toContain(`${PROJECTS} projects handled`);
   // auto with no full run before: a full scan, shown with its mode and the unchanged count
   expect(await page.locator("#history tbody tr", { hasText: "COMPLETED" }).first().textContent()).toContain(
     "full",
@@ -153,9 +153,11 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   sim.set({ latencyMs: 150, fault429Rate: 0.05, retryAfterSeconds: 1 });
   await page.getByRole("button", { name: "Start sync" }).click();
   await page.locator("#current-status .badge", { hasText: "STARTED" }).waitFor();
-  // live progress: some projects read out of the first run's total, with a rate and an ETA
+  // live progress: projects handled out of the first run's total, with a rate and an ETA
   await page
-    .locator("#progress-label", { hasText: new RegExp(`^[1-9][0-9]* / ≈${PROJECTS} projects .* ETA [0-9]`) })
+    .locator("#progress-label", {
+      hasText: new RegExp(`^[1-9][0-9]* / ≈${PROJECTS} projects handled .* ETA [0-9]`),
+    })
     .waitFor({ timeout: 15_000 });
   await page.locator("#current-figures", { hasText: "GitLab requests" }).waitFor();
   await shot(page, "04-running");

@@ -1,0 +1,424 @@
+/**
+ * Every environment variable item-sync reads, with its default and meaning, in one declarative
+ * list. It is the source of
+ * - the configuration table of docs/reference.md (`bun scripts/gen-reference.ts` writes it;
+ *   test/config/reference.test.ts fails when the two differ, when loadConfig reads a variable
+ *   that is not listed here, when one listed here is not read, or when a default differs);
+ * - the warning about unknown variables that look like ours (`SYNC_CRONN`, `ITEM_SYNC_PORT`);
+ * - the list of secret variables, never echoed and always redacted.
+ *
+ * Adding a variable: one `read.*("NAME", default)` line in loadConfig (src/config.ts), one entry
+ * here, then `bun scripts/gen-reference.ts`.
+ */
+
+export interface VariableSpec {
+  name: string;
+  /** As documented: the literal default, `required`, or `empty`. Checked against loadConfig. */
+  default: string;
+  meaning: string;
+  /** A secret: never echoed in a message, redacted from every log line. */
+  secret?: boolean;
+  /** Section of the reference table. */
+  group: "service" | "database" | "gitlab" | "webhooks" | "broker" | "auth" | "sync";
+}
+
+export const CONFIG_VARIABLES: readonly VariableSpec[] = [
+  {
+    group: "service",
+    name: "HOST",
+    default: "0.0.0.0",
+    meaning: "address the HTTP server (serve, worker) listens on",
+  },
+  {
+    group: "service",
+    name: "PORT",
+    default: "8080",
+    meaning:
+      "HTTP port of serve (API, dashboard, probes, metrics) and worker (probes, metrics); taken exclusively: a port in use exits 2",
+  },
+  {
+    group: "service",
+    name: "METRICS_PORT",
+    default: "empty",
+    meaning:
+      "when set, `/metrics` and `/health/*` are also served on this port (serve and worker); must differ from `PORT`; the Helm chart's probes and scrapes use it and its Ingress never routes it",
+  },
+  { group: "service", name: "LOG_LEVEL", default: "info", meaning: "`debug`, `info`, `warn` or `error`" },
+  {
+    group: "service",
+    name: "INGEST_ENABLED",
+    default: "true",
+    meaning: "run the ingest workers inside `serve` (`false` when separate `worker` processes consume)",
+  },
+  {
+    group: "database",
+    name: "DATABASE_URL",
+    default: "sqlite:./item-sync.db",
+    secret: true,
+    meaning:
+      "`sqlite:PATH` (development; WAL mode, several processes may share the file) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`",
+  },
+  {
+    group: "database",
+    name: "DB_MIGRATE",
+    default: "true",
+    meaning:
+      "apply pending migrations at `serve`/`worker` start (on Postgres under an advisory lock); `false` when a separate `item-sync migrate` does it",
+  },
+  {
+    group: "database",
+    name: "DATABASE_SCHEMA",
+    default: "public",
+    meaning:
+      "Postgres schema holding every item-sync table and the migrations' bookkeeping (created if missing), so item-sync can share a database, e.g. the old `imrt` one, without touching its tables; ignored with SQLite",
+  },
+  {
+    group: "gitlab",
+    name: "GITLAB_URL",
+    default: "required",
+    meaning:
+      "GitLab's base URL, e.g. `https://gitlab.example.org` (without `/api/v4`: the API path is added)",
+  },
+  {
+    group: "gitlab",
+    name: "GITLAB_TOKEN",
+    default: "required",
+    secret: true,
+    meaning: "personal or group access token with the `api` scope (hooks are created with it)",
+  },
+  {
+    group: "gitlab",
+    name: "GITLAB_GROUP",
+    default: "required",
+    meaning: "numeric id or full path of the item group",
+  },
+  {
+    group: "gitlab",
+    name: "GITLAB_INCLUDE_SUBGROUPS",
+    default: "false",
+    meaning: "include projects of subgroups",
+  },
+  {
+    group: "gitlab",
+    name: "GITLAB_WITH_SHARED",
+    default: "false",
+    meaning:
+      "include projects merely shared into the group (the parameter is always sent: GitLab's own default is true)",
+  },
+  {
+    group: "gitlab",
+    name: "GITLAB_IGNORE_PROJECTS",
+    default: "empty",
+    meaning:
+      "comma-separated full paths of projects never synced (their items are deleted by the next complete scan)",
+  },
+  {
+    group: "gitlab",
+    name: "GITLAB_CONCURRENCY",
+    default: "8",
+    meaning:
+      "GitLab requests in flight at most, per process; also how many messages a worker handles at once",
+  },
+  {
+    group: "gitlab",
+    name: "GITLAB_MAX_RPS",
+    default: "0",
+    meaning:
+      "client-side cap on GitLab requests per second, per process; 0 = none (429s and `Retry-After` are honoured anyway)",
+  },
+  {
+    group: "gitlab",
+    name: "GITLAB_TIMEOUT_SECONDS",
+    default: "30",
+    meaning: "time limit of one GitLab request",
+  },
+  {
+    group: "gitlab",
+    name: "ALLOW_INSECURE_URLS",
+    default: "false",
+    meaning:
+      "`GITLAB_URL` and the `AUTH_*` URLs must be `https` unless their host is loopback or this is `true`",
+  },
+  {
+    group: "webhooks",
+    name: "WEBHOOK_URL",
+    default: "required",
+    meaning:
+      "the URL of this service's `/webhooks/gitlab` as GitLab reaches it; monitored projects' hooks point at it",
+  },
+  {
+    group: "webhooks",
+    name: "WEBHOOK_SECRET",
+    default: "empty",
+    secret: true,
+    meaning:
+      "token set on created hooks and required in `X-Gitlab-Token` on `/webhooks/gitlab`; at least 24 characters, required by `serve` and `worker` unless `WEBHOOK_ENABLED=false`",
+  },
+  {
+    group: "webhooks",
+    name: "WEBHOOK_ENABLED",
+    default: "true",
+    meaning: "`false`: no webhook receiver (`/webhooks/gitlab` answers 404) and no `WEBHOOK_SECRET` needed",
+  },
+  {
+    group: "webhooks",
+    name: "WEBHOOK_LEGACY_URLS",
+    default: "empty",
+    meaning:
+      "comma-separated hook URLs of the replaced service: a project whose hook points at one of them has it edited in place to `WEBHOOK_URL` (+ secret, push events, SSL verification) by monitor-item, never a second hook added",
+  },
+  {
+    group: "broker",
+    name: "AMQP_URL",
+    default: "amqp://guest:guest@localhost:5672",
+    secret: true,
+    meaning: "RabbitMQ (`amqp://` or `amqps://`)",
+  },
+  {
+    group: "broker",
+    name: "AMQP_EXCHANGE",
+    default: "imrt.items",
+    meaning: "durable topic exchange the messages go to",
+  },
+  {
+    group: "broker",
+    name: "AMQP_MONITOR_QUEUE",
+    default: "item-monitor",
+    meaning: "durable queue bound with `item.monitor`",
+  },
+  {
+    group: "broker",
+    name: "AMQP_UPDATE_QUEUE",
+    default: "item-update",
+    meaning: "durable queue bound with `item.update`",
+  },
+  {
+    group: "broker",
+    name: "AMQP_DELETE_QUEUE",
+    default: "item-delete",
+    meaning: "durable queue bound with `item.delete`",
+  },
+  {
+    group: "broker",
+    name: "AMQP_RECONNECT_TIMEOUT",
+    default: "120",
+    meaning:
+      "seconds to wait for the broker: at start-up before giving up, and during a sync before the execution fails (restartable)",
+  },
+  {
+    group: "auth",
+    name: "API_TOKENS",
+    default: "empty",
+    secret: true,
+    meaning:
+      "comma-separated static bearer tokens, each `TOKEN` or `TOKEN:ROLE` with ROLE `read`, `operate` or `admin` (a bare token is `admin`); each token at least 16 characters",
+  },
+  {
+    group: "auth",
+    name: "AUTH_JWKS_URL",
+    default: "empty",
+    meaning: "accept JWT access tokens signed by the keys published here",
+  },
+  {
+    group: "auth",
+    name: "AUTH_ISSUER",
+    default: "empty",
+    meaning: "a JWT's `iss` must equal it; required with `AUTH_JWKS_URL`",
+  },
+  {
+    group: "auth",
+    name: "AUTH_AUDIENCE",
+    default: "empty",
+    meaning: "a JWT's `aud` must contain it; required with `AUTH_JWKS_URL`",
+  },
+  {
+    group: "auth",
+    name: "AUTH_INTROSPECTION_URL",
+    default: "empty",
+    meaning:
+      "accept opaque tokens this RFC 7662 endpoint says are active (needs `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`)",
+  },
+  {
+    group: "auth",
+    name: "AUTH_CLIENT_ID",
+    default: "empty",
+    meaning: "client id item-sync introspects tokens with",
+  },
+  {
+    group: "auth",
+    name: "AUTH_CLIENT_SECRET",
+    default: "empty",
+    secret: true,
+    meaning: "its client secret",
+  },
+  {
+    group: "auth",
+    name: "AUTH_REQUIRED_SCOPE",
+    default: "empty",
+    meaning: "scope (in `scope` or `scp`) an OAuth2 token must carry, else `403`",
+  },
+  {
+    group: "auth",
+    name: "AUTH_OPERATE_SCOPE",
+    default: "empty",
+    meaning: "scope that gives an OAuth2 token role `operate`; unset: every accepted OAuth2 token has it",
+  },
+  {
+    group: "auth",
+    name: "AUTH_ADMIN_SCOPE",
+    default: "empty",
+    meaning: "scope that gives an OAuth2 token role `admin`; unset: every accepted OAuth2 token has it",
+  },
+  {
+    group: "auth",
+    name: "AUTH_CACHE_SECONDS",
+    default: "60",
+    meaning: "how long an *active* verdict on a token is cached (never past the token's `exp`)",
+  },
+  {
+    group: "auth",
+    name: "AUTH_UI_CLIENT_ID",
+    default: "empty",
+    meaning:
+      "the dashboard's OAuth2 public client (authorization code + PKCE); with `AUTH_AUTHORIZE_URL`, both or neither",
+  },
+  {
+    group: "auth",
+    name: "AUTH_AUTHORIZE_URL",
+    default: "empty",
+    meaning: "the provider's authorization endpoint, for the dashboard's sign-in",
+  },
+  {
+    group: "sync",
+    name: "SYNC_CRON",
+    default: "0 9 * * *",
+    meaning: "schedule of syncs (cron, 5 or 6 fields; replicas share each slot); `off` disables it",
+  },
+  { group: "sync", name: "SYNC_CRON_TZ", default: "UTC", meaning: "its IANA time zone" },
+  {
+    group: "sync",
+    name: "JOB_LEASE_SECONDS",
+    default: "60",
+    meaning:
+      "a running execution whose heartbeat is older than this is dead: marked FAILED and resumed by the next launch",
+  },
+  {
+    group: "sync",
+    name: "SYNC_SKIP_LIMIT",
+    default: "100",
+    meaning: "projects whose hook check may fail after retries before the execution fails",
+  },
+  {
+    group: "sync",
+    name: "SYNC_DELETE_MAX_FRACTION",
+    default: "0.1",
+    meaning: "largest share of the items one sync may delete without `allowMassDelete`",
+  },
+  {
+    group: "sync",
+    name: "SYNC_DELETE_ENABLED",
+    default: "true",
+    meaning:
+      "`false` skips the deletion pass (the replaced system's `deleteSyncDisabled`); the step context says so",
+  },
+  {
+    group: "sync",
+    name: "SYNC_MODE",
+    default: "auto",
+    meaning:
+      "`auto`, `incremental` or `full` for launches that do not choose (the cron's included); `auto` runs `full` when no full sync COMPLETED within `SYNC_FULL_EVERY_HOURS`, else `incremental`",
+  },
+  {
+    group: "sync",
+    name: "SYNC_FULL_EVERY_HOURS",
+    default: "168",
+    meaning: "see `SYNC_MODE`; also how long a verified hook is trusted by incremental scans",
+  },
+  {
+    group: "sync",
+    name: "SYNC_ACTIVITY_MARGIN_MINUTES",
+    default: "120",
+    meaning:
+      "incremental scans publish update-item for projects whose `last_activity_at` is at most this long before the start of the previous COMPLETED sync (GitLab updates it lazily, up to an hour late)",
+  },
+];
+
+const BY_NAME = new Map(CONFIG_VARIABLES.map((v) => [v.name, v]));
+
+export function variableSpec(name: string): VariableSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Prefixes of our variables: an unknown variable with one of them is probably a typo. */
+const OUR_PREFIXES = [
+  "ITEM_SYNC",
+  "GITLAB_",
+  "AMQP_",
+  "AUTH_",
+  "SYNC_",
+  "JOB_",
+  "WEBHOOK_",
+  "DB_",
+  "DATABASE_",
+  "INGEST_",
+  "API_TOKEN",
+  "METRICS_",
+];
+
+/**
+ * Warnings for variables in `env` that look like ours but are not read: a misspelling
+ * (`SYNC_CRONN` → did you mean SYNC_CRON?) or a prefix of ours with an unknown name.
+ */
+export function unknownVariableWarnings(env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (BY_NAME.has(name) || env[name] === undefined || isServiceLink(name, env[name])) continue;
+    const near = nearest(name);
+    if (near) {
+      out.push(`${name} is not a variable item-sync reads: did you mean ${near}? (ignored)`);
+    } else if (OUR_PREFIXES.some((p) => name.startsWith(p))) {
+      out.push(`${name} is not a variable item-sync reads (ignored); see docs/reference.md for the list`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Kubernetes injects `{SERVICE}_PORT=tcp://…`, `{SERVICE}_SERVICE_HOST`, `{SERVICE}_PORT_8080_TCP…`
+ * for every Service of the namespace — `ITEM_SYNC_PORT` for ours: not a typo of the operator.
+ */
+function isServiceLink(name: string, value: string): boolean {
+  return (
+    /_SERVICE_(HOST|PORT)(_|$)/.test(name) ||
+    /_PORT_\d+_(TCP|UDP|SCTP)(_|$)/.test(name) ||
+    (name.endsWith("_PORT") && /^(tcp|udp|sctp):\/\//.test(value))
+  );
+}
+
+/** The known variable within edit distance 2 of `name` (and not too short to judge), if any. */
+function nearest(name: string): string | undefined {
+  if (name.length < 6) return undefined;
+  let best: { name: string; d: number } | undefined;
+  for (const known of BY_NAME.keys()) {
+    const d = editDistance(name, known);
+    if (d <= 2 && (!best || d < best.d)) best = { name: known, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(
+        (prev[j] as number) + 1,
+        (cur[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}

@@ -1,0 +1,192 @@
+/**
+ * The responses each operation declares in the OpenAPI document (`detail.responses`), with
+ * their schemas. Documentation only: nothing here validates at run time.
+ */
+import { t } from "elysia";
+import { JOB_STATUSES } from "../batch/types.ts";
+
+interface HeaderDoc {
+  schema: { type: "string" };
+  description: string;
+}
+interface ResponseDoc {
+  description: string;
+  headers?: Record<string, HeaderDoc>;
+  // biome-ignore lint/suspicious/noExplicitAny: a TypeBox schema is a JSON Schema; the OpenAPI types cannot say so
+  content?: Record<string, { schema: any }>;
+}
+
+const json = (description: string, schema: unknown, headers?: Record<string, HeaderDoc>): ResponseDoc => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { "application/json": { schema } },
+});
+
+export const ErrorBody = t.Object(
+  {
+    error: t.Object({
+      code: t.String({
+        description: "stable, machine-readable: UNAUTHORIZED, NOT_FOUND, JOB_ALREADY_RUNNING, …",
+      }),
+      message: t.String({ description: "a sentence for people" }),
+    }),
+  },
+  { description: "every error" },
+);
+
+const Counts = t.Object({
+  read: t.Integer(),
+  hooksChecked: t.Integer(),
+  monitorPublished: t.Integer(),
+  updatePublished: t.Integer(),
+  deletePublished: t.Integer(),
+  skipped: t.Integer(),
+});
+
+const Time = t.Union([t.String({ format: "date-time" }), t.Null()]);
+
+export const Execution = t.Object({
+  id: t.Integer(),
+  jobInstanceId: t.Integer(),
+  jobName: t.String(),
+  status: t.String({ enum: [...JOB_STATUSES] }),
+  exitCode: t.String(),
+  exitMessage: t.String(),
+  createTime: Time,
+  startTime: Time,
+  endTime: Time,
+  lastUpdated: Time,
+  trigger: t.String({ enum: ["api", "cron", "cli"] }),
+  restartOf: t.Union([t.Integer(), t.Null()]),
+  counts: Counts,
+});
+
+const ExecutionDetail = t.Composite([
+  Execution,
+  t.Object({
+    params: t.Record(t.String(), t.String()),
+    step: t.Union([
+      t.Object({
+        id: t.Integer(),
+        name: t.String(),
+        status: t.String(),
+        commitCount: t.Integer(),
+        startTime: Time,
+        endTime: Time,
+        lastUpdated: Time,
+        exitCode: t.String(),
+        exitMessage: t.String(),
+        context: t.Object({}, { description: "checkpoint (page, last project id) and skipped projects" }),
+      }),
+      t.Null(),
+    ]),
+  }),
+]);
+
+const Item = t.Object({
+  projectId: t.Integer(),
+  projectPath: t.String(),
+  name: t.String(),
+  defaultBranch: t.Union([t.String(), t.Null()]),
+  currentCommitHash: t.Union([t.String(), t.Null()]),
+  currentCommitDate: Time,
+  itemJson: t.Unknown({ description: "the parsed item.json, or null" }),
+  createdAt: t.String({ format: "date-time" }),
+  updatedAt: t.String({ format: "date-time" }),
+});
+
+const wwwAuthenticate: Record<string, HeaderDoc> = {
+  "WWW-Authenticate": { schema: { type: "string" }, description: "Bearer …" },
+};
+
+/** What every protected route may answer besides its own. */
+const PROTECTED = {
+  401: json("no valid bearer token", ErrorBody, wwwAuthenticate),
+  403: json("a valid token without the required scope", ErrorBody),
+  503: json("the token provider or the database cannot be reached (Retry-After)", ErrorBody),
+};
+const INVALID = {
+  422: json("a query parameter or path segment breaks its rule (the message names it)", ErrorBody),
+};
+const NOT_FOUND = { 404: json("no such execution or item", ErrorBody) };
+
+export const RESPONSES: Record<
+  "sync" | "jobs" | "job" | "stop" | "reset" | "items" | "item" | "webhook" | "live" | "ready" | "metrics",
+  Record<number, ResponseDoc>
+> = {
+  sync: {
+    202: json("the execution started or resumed", Execution, {
+      Location: { schema: { type: "string" as const }, description: "/jobs/{id}" },
+    }),
+    409: json(
+      "a sync is already running (JOB_ALREADY_RUNNING), or the scheduled slot already ran",
+      t.Composite([ErrorBody, t.Object({ runningJobId: t.Integer() })]),
+    ),
+    ...INVALID,
+    ...PROTECTED,
+    503: json(
+      "RabbitMQ is unavailable (BROKER_UNAVAILABLE), or the token provider or database cannot be reached",
+      ErrorBody,
+    ),
+  },
+  jobs: {
+    200: json("executions, newest first", t.Object({ jobs: t.Array(Execution) })),
+    ...INVALID,
+    ...PROTECTED,
+  },
+  job: { 200: json("the execution with its step", ExecutionDetail), ...NOT_FOUND, ...INVALID, ...PROTECTED },
+  stop: {
+    202: json("now STOPPING; STOPPED at its next checkpoint", Execution),
+    409: json("not running (JOB_NOT_RUNNING)", ErrorBody),
+    ...NOT_FOUND,
+    ...INVALID,
+    ...PROTECTED,
+  },
+  reset: {
+    200: json("now ABANDONED", Execution),
+    409: json(
+      "its heartbeat is fresh (JOB_HEARTBEAT_FRESH; force=true overrides) or it already ended",
+      ErrorBody,
+    ),
+    ...NOT_FOUND,
+    ...INVALID,
+    ...PROTECTED,
+  },
+  items: {
+    200: json(
+      "a page of items",
+      t.Object({ items: t.Array(Item), nextCursor: t.Union([t.String(), t.Null()]) }),
+    ),
+    ...INVALID,
+    ...PROTECTED,
+  },
+  item: {
+    200: json(
+      "the item with its recent history",
+      t.Composite([Item, t.Object({ history: t.Array(t.Object({})) })]),
+    ),
+    ...NOT_FOUND,
+    ...INVALID,
+    ...PROTECTED,
+  },
+  webhook: {
+    202: json(
+      "update-item or delete-item published",
+      t.Object({ accepted: t.Boolean(), projectId: t.Integer() }),
+    ),
+    204: { description: "another event, ref or project: acknowledged and ignored" },
+    401: json("X-Gitlab-Token does not match WEBHOOK_SECRET", ErrorBody),
+    422: json("the body is not a JSON object", ErrorBody),
+  },
+  live: { 200: json("the process runs", t.Object({ status: t.Literal("ok") })) },
+  ready: {
+    200: json("ready", t.Object({ status: t.String(), checks: t.Record(t.String(), t.String()) })),
+    503: json(
+      "not ready: checks says which part and why",
+      t.Object({ status: t.String(), checks: t.Record(t.String(), t.String()) }),
+    ),
+  },
+  metrics: {
+    200: { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } },
+  },
+};

@@ -1,0 +1,330 @@
+/**
+ * What an operator sees when something around item-sync is wrong, through the compiled binary:
+ * each mistake ends with exit 2 and one message that names the variable and says what to do.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createJobRepository } from "../../src/batch/repository.ts";
+import { SYNC_JOB_NAME, SYNC_STEP_NAME } from "../../src/sync/sync-step.ts";
+import {
+  API_TOKEN,
+  amqpUrl,
+  brokerNames,
+  deleteBrokerNames,
+  freePort,
+  type RunningProcess,
+  startBinary,
+  waitFor,
+} from "../helpers/binary.ts";
+import { createTestDatabase } from "../helpers/db.ts";
+import { startTcpProxy } from "../reliability/lib/tcp-proxy.ts";
+
+describe("a port in use", () => {
+  let dir: string;
+  const names = brokerNames("port");
+  const procs: RunningProcess[] = [];
+  let env: Record<string, string>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "item-sync-port-"));
+    env = {
+      DATABASE_URL: `sqlite:${join(dir, "a.db")}`,
+      GITLAB_URL: "http://127.0.0.1:9",
+      GITLAB_TOKEN: "glpat-port-test-token",
+      GITLAB_GROUP: "items",
+      WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
+      AMQP_URL: amqpUrl(),
+      API_TOKENS: API_TOKEN,
+      INGEST_ENABLED: "false",
+      ...names,
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    await deleteBrokerNames(names);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a second serve or worker on the same PORT exits 2 naming PORT instead of sharing it", async () => {
+    const port = String(freePort());
+    const first = await startBinary(["serve"], { ...env, PORT: port });
+    procs.push(first);
+    // a second serve on another database: with a shared port, GET /jobs would alternate between them
+    const second = await startBinary(
+      ["serve"],
+      { ...env, PORT: port, DATABASE_URL: `sqlite:${join(dir, "b.db")}` },
+      { waitForHttp: false },
+    );
+    procs.push(second);
+    expect(await second.exited).toBe(2);
+    expect(second.logs()).toContain(`PORT: 127.0.0.1:${port} is already in use`);
+    expect(second.logs()).not.toContain("    at ");
+
+    const worker = await startBinary(["worker"], { ...env, PORT: port }, { waitForHttp: false });
+    procs.push(worker);
+    expect(await worker.exited).toBe(2);
+    expect(worker.logs()).toContain(`PORT: 127.0.0.1:${port} is already in use`);
+
+    expect((await fetch(`${first.url}/health/live`)).status).toBe(200);
+  }, 60_000);
+});
+
+describe("variables that look like ours", () => {
+  test("a misspelt variable gets a warning naming the one it probably meant", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "item-sync-typo-"));
+    try {
+      const p = await startBinary(
+        ["migrate"],
+        { DATABASE_URL: `sqlite:${join(dir, "t.db")}`, SYNC_CRONN: "0 3 * * *" },
+        { waitForHttp: false },
+      );
+      expect(await p.exited).toBe(0);
+      expect(p.logs()).toContain("SYNC_CRONN is not a variable item-sync reads: did you mean SYNC_CRON?");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("database mistakes", () => {
+  let dir: string;
+  const base = {
+    GITLAB_URL: "http://127.0.0.1:9",
+    GITLAB_TOKEN: "glpat-db-test-token",
+    GITLAB_GROUP: "items",
+    WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
+    API_TOKENS: API_TOKEN,
+    INGEST_ENABLED: "false",
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "item-sync-db-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = async (args: string[], env: Record<string, string>) => {
+    const p = await startBinary(args, env, { waitForHttp: false, cwd: dir });
+    const code = await p.exited;
+    return { code, out: p.logs() };
+  };
+
+  test("Postgres not reachable: exit 2 naming DATABASE_URL and host:port, not driver text", async () => {
+    const port = freePort();
+    const r = await run(["serve"], {
+      ...base,
+      AMQP_URL: amqpUrl(),
+      DATABASE_URL: `postgres://imrt:db-secret-pw@127.0.0.1:${port}/imrt`,
+    });
+    expect(r.code).toBe(2);
+    expect(r.out).toContain(
+      `item-sync: DATABASE_URL: cannot connect to 127.0.0.1:${port} (connection refused`,
+    );
+    expect(r.out).not.toContain("ECONNREFUSED");
+    expect(r.out).not.toContain("db-secret-pw");
+    expect(r.out).not.toContain("    at ");
+  });
+
+  test("a Postgres database without our tables and DB_MIGRATE=false: exit 2, run item-sync migrate", async () => {
+    const t = await createTestDatabase("pg", { migrated: false });
+    try {
+      const r = await run(["serve"], {
+        ...base,
+        AMQP_URL: amqpUrl(),
+        DATABASE_URL: t.url,
+        DB_MIGRATE: "false",
+      });
+      expect(r.code).toBe(2);
+      expect(r.out).toContain("item-sync: database not migrated: run `item-sync migrate`");
+    } finally {
+      await t.drop();
+    }
+  });
+
+  test("SQLite: a missing file is not created by jobs; a missing folder is named", async () => {
+    const file = join(dir, "missing.db");
+    const r = await run(["jobs", "list"], { DATABASE_URL: `sqlite:${file}` });
+    expect(r.code).toBe(2);
+    expect(r.out).toContain(
+      `DATABASE_URL: the SQLite file ${file} does not exist: database not migrated: run \`item-sync migrate\``,
+    );
+    expect(existsSync(file)).toBe(false);
+
+    const nowhere = join(dir, "no-such-folder", "x.db");
+    const m = await run(["migrate"], { DATABASE_URL: `sqlite:${nowhere}` });
+    expect(m.code).toBe(2);
+    expect(m.out).toContain(`DATABASE_URL: cannot open the SQLite file ${nowhere}`);
+    expect(m.out).not.toContain("    at ");
+  });
+
+  test("the DATABASE_URL hint survives redaction while the real password does not", async () => {
+    const r = await run(["jobs", "list"], { DATABASE_URL: "mysql://root:hunter2@db/x" });
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("postgres://USER:PASSWORD@HOST:PORT/DATABASE");
+    expect(r.out).not.toContain("hunter2");
+  });
+});
+
+describe("broker mistakes", () => {
+  let dir: string;
+  const names = brokerNames("brk");
+  const procs: RunningProcess[] = [];
+  let env: Record<string, string>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "item-sync-broker-"));
+    env = {
+      DATABASE_URL: `sqlite:${join(dir, "b.db")}`,
+      GITLAB_URL: "http://127.0.0.1:9",
+      GITLAB_TOKEN: "glpat-broker-test-token",
+      GITLAB_GROUP: "items",
+      WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
+      API_TOKENS: API_TOKEN,
+      INGEST_ENABLED: "false",
+      ...names,
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    await deleteBrokerNames(names);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("credentials RabbitMQ refuses: exit 2 at once naming AMQP_URL's user, never the password", async () => {
+    const url = new URL(amqpUrl());
+    url.password = "not-the-password";
+    const p = await startBinary(["serve"], { ...env, AMQP_URL: url.toString() }, { waitForHttp: false });
+    procs.push(p);
+    expect(await p.exited).toBe(2);
+    expect(p.logs()).toContain(
+      `AMQP_URL: RabbitMQ at ${url.hostname}:${url.port} refused user "${url.username}" (ACCESS_REFUSED)`,
+    );
+    expect(p.logs()).not.toContain("not-the-password");
+    expect(p.logs()).not.toContain("undefined: ACCESS_REFUSED");
+  });
+
+  test("broker unreachable: retries are logged with the time left, /health/live answers, POST /sync is 503 until it is back", async () => {
+    const upstream = new URL(amqpUrl());
+    const proxy = startTcpProxy(upstream.hostname, Number(upstream.port));
+    try {
+      proxy.refuse(3_600_000);
+      const via = new URL(amqpUrl());
+      via.host = `127.0.0.1:${proxy.port}`;
+      const p = await startBinary(
+        ["serve"],
+        { ...env, AMQP_URL: via.toString(), AMQP_RECONNECT_TIMEOUT: "600" },
+        { waitForHttp: false },
+      );
+      procs.push(p);
+      // /health/live answers while the broker is awaited; the API says it is starting
+      await waitFor("/health/live", () =>
+        fetch(`${p.url}/health/live`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      );
+      const early = await fetch(`${p.url}/jobs`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+      expect(early.status).toBe(503);
+      expect(((await early.json()) as { error: { code: string } }).error.code).toBe("STARTING");
+      await waitFor("a retry logged with the time left", async () =>
+        /waiting for RabbitMQ at 127\.0\.0\.1:\d+ \(AMQP_URL\): .*retrying, giving up in \d+ s/.test(
+          p.logs(),
+        ),
+      );
+      expect((await fetch(`${p.url}/health/ready`)).status).toBe(503);
+
+      // the start-up probe hands the port to the real server: a refused connection in between is fine
+      const readyStatus = () =>
+        fetch(`${p.url}/health/ready`).then(
+          (r) => r.status,
+          () => 0,
+        );
+      const ready = () => waitFor("ready", async () => (await readyStatus()) === 200);
+      const sync = () =>
+        fetch(`${p.url}/sync`, { method: "POST", headers: { authorization: `Bearer ${API_TOKEN}` } });
+      proxy.refuse(0);
+      await ready();
+
+      // the broker goes away while serve runs
+      proxy.refuse(3_600_000);
+      proxy.drop();
+      await waitFor("broker seen as lost", async () => {
+        const body = (await (await fetch(`${p.url}/health/ready`)).json()) as {
+          checks: Record<string, string>;
+        };
+        return body.checks.broker?.startsWith("unavailable");
+      });
+      const refused = await sync();
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("BROKER_UNAVAILABLE");
+
+      proxy.refuse(0);
+      await ready();
+      expect((await sync()).status).toBe(202);
+    } finally {
+      proxy.close();
+    }
+  }, 60_000);
+});
+
+describe("the jobs CLI speaks CLI", () => {
+  test("a live execution: reset suggests jobs stop or --force, list and show give the heartbeat's age and when it is presumed dead", async () => {
+    const t = await createTestDatabase("sqlite");
+    try {
+      const repo = createJobRepository(t.db, { leaseMs: 600_000 });
+      const launched = await repo.launch({
+        jobName: SYNC_JOB_NAME,
+        stepName: SYNC_STEP_NAME,
+        trigger: "api",
+      });
+      if (launched.kind !== "started") throw new Error("expected a started execution");
+      const id = launched.execution.id;
+      const env = { DATABASE_URL: t.url, JOB_LEASE_SECONDS: "600" };
+      const run = async (args: string[]) => {
+        const p = await startBinary(args, env, { waitForHttp: false });
+        return { code: await p.exited, out: p.logs() };
+      };
+
+      const reset = await run(["jobs", "reset", String(id)]);
+      expect(reset.code).toBe(1);
+      expect(reset.out).toContain(`item-sync jobs stop ${id}`);
+      expect(reset.out).toContain(`item-sync jobs reset ${id} --force`);
+      expect(reset.out).toMatch(/last heartbeat is \d+ s old, and it is presumed dead at \S+ \(in \d+ s\)/);
+      expect(reset.out).not.toContain("POST /jobs");
+      expect(reset.out).not.toContain("?force=true");
+
+      const json = await run(["jobs", "list"]);
+      expect(json.code).toBe(0);
+      const [listed] = (
+        JSON.parse(json.out) as { jobs: { id: number; heartbeat?: Record<string, unknown> }[] }
+      ).jobs;
+      expect(listed?.id).toBe(id);
+      expect(Object.keys(listed?.heartbeat ?? {}).sort()).toEqual([
+        "ageSeconds",
+        "presumedDeadAt",
+        "presumedDeadInSeconds",
+      ]);
+
+      const show = await run(["jobs", "show", String(id)]);
+      expect(show.code).toBe(0);
+      expect(
+        (JSON.parse(show.out) as { heartbeat?: { presumedDeadInSeconds: number } }).heartbeat
+          ?.presumedDeadInSeconds,
+      ).toBeGreaterThan(0);
+
+      const table = await run(["jobs", "list", "--table"]);
+      expect(table.code).toBe(0);
+      const [header, row] = table.out.split("\n");
+      expect(header).toMatch(/^ID\s+STATUS\s+TRIGGER\s+STARTED \(UTC\)/);
+      expect(row).toMatch(
+        new RegExp(
+          `^${id}\\s+STARTING\\s+api\\s.*heartbeat \\d+ s ago, presumed dead in \\d+ s without one$`,
+        ),
+      );
+
+      const stop = await run(["jobs", "stop", String(id)]);
+      expect(stop.code).toBe(0);
+      expect(stop.out).toContain("marked FAILED (restartable) once presumed dead at");
+    } finally {
+      await t.drop();
+    }
+  });
+});
