@@ -76,12 +76,16 @@ test("broker stopped and started again mid-sync: COMPLETED, every project has it
       "some progress",
       async () => ((await call("GET", `/jobs/${id}`)).body.counts as { read: number }).read >= 300,
     );
+    // GitLab slows to a crawl while the broker is away, so the scan cannot finish (and complete)
+    // during the outage however fast this machine is: the outage is really mid-sync.
+    sim.set({ latencyMs: 2000 });
     await node.stop();
     await Bun.sleep(2000);
     const during = (await call("GET", `/jobs/${id}`)).body;
     expect(during.status).toBe("STARTED");
     expect((await fetch(`${p.url}/health/ready`)).status).toBe(503);
     await node.start();
+    sim.set({ latencyMs: 10 });
     const done = await waitForExecution(call, id, { proc: p, timeoutMs: 90_000 });
     expect(`${done.status} ${done.exitMessage}`).toBe("COMPLETED ");
     const ids = sim.state.projects.map((pr) => pr.id);
