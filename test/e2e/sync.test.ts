@@ -20,6 +20,7 @@ import {
   startTap,
   waitFor,
 } from "../helpers/binary.ts";
+import { handledCount, scrapeMetrics } from "../metrics/scrape.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
 const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
@@ -41,6 +42,19 @@ beforeAll(() => {
   });
   dir = mkdtempSync(join(tmpdir(), "item-sync-e2e-"));
 });
+
+/** Every item row and every item_log row, in a stable order. */
+function snapshot(path: string): { items: unknown[]; logs: unknown[] } {
+  const db = new Database(path, { readonly: true });
+  try {
+    return {
+      items: db.query("select * from item order by project_id").all(),
+      logs: db.query("select * from item_log order by id").all(),
+    };
+  } finally {
+    db.close();
+  }
+}
 
 afterAll(async () => {
   await serve?.kill("SIGKILL");
@@ -153,7 +167,18 @@ test("a sync publishes one update-item per project and one monitor-item per unmo
       db.close();
     }
 
-    // a second sync changes no item: messages are handled idempotently
+    // a second sync changes no item: messages are handled idempotently. Once both queues of the
+    // first round are drained, the item rows and item_log are kept, then compared after every
+    // update-item of the second round has been handled.
+    await waitFor("first round handled", async () => {
+      const f = await scrapeMetrics(serve!.url);
+      return (
+        handledCount(f, names.AMQP_UPDATE_QUEUE) >= PROJECTS &&
+        handledCount(f, names.AMQP_MONITOR_QUEUE) >= unmonitored.size
+      );
+    });
+    const before = snapshot(join(dir, "e2e.db"));
+    expect(before.items.length).toBe(PROJECTS);
     const second = await call("POST", "/sync");
     expect(second.status).toBe(202);
     await waitFor(
@@ -164,10 +189,13 @@ test("a sync publishes one update-item per project and one monitor-item per unmo
       monitorPublished: 0,
       updatePublished: PROJECTS,
     });
-    await waitFor("second round handled", async () => {
-      const m = await fetch(`${serve!.url}/metrics`).then((r) => r.text());
-      return m.includes("item_sync_") && true;
-    });
+    await waitFor(
+      "second round handled",
+      async () => handledCount(await scrapeMetrics(serve!.url), names.AMQP_UPDATE_QUEUE) >= 2 * PROJECTS,
+    );
+    const after = snapshot(join(dir, "e2e.db"));
+    expect(after.items).toEqual(before.items);
+    expect(after.logs).toEqual(before.logs);
   } finally {
     await tap.close();
   }
