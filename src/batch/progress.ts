@@ -36,6 +36,14 @@ export interface ProgressReporter {
   stop(): void;
 }
 
+/** Runs `tick` every `ms` until the returned function is called; tests pass a hand-driven one. */
+export type Every = (tick: () => void, ms: number) => () => void;
+
+const realEvery: Every = (tick, ms) => {
+  const timer = setInterval(tick, ms);
+  return () => clearInterval(timer);
+};
+
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export function startProgress(opts: {
@@ -43,6 +51,7 @@ export function startProgress(opts: {
   logger: Logger;
   intervalMs?: number;
   now?: () => number;
+  every?: Every;
 }): ProgressReporter {
   const now = opts.now ?? (() => performance.now());
   const startedAt = now();
@@ -72,7 +81,7 @@ export function startProgress(opts: {
     return out;
   };
 
-  const timer = setInterval(
+  const cancel = (opts.every ?? realEvery)(
     () => opts.logger.info("execution progress", { ...snapshot() }),
     opts.intervalMs ?? PROGRESS_INTERVAL_MS,
   );
@@ -81,6 +90,6 @@ export function startProgress(opts: {
       total = value !== null && Number.isFinite(value) && value >= 0 ? value : null;
     },
     snapshot,
-    stop: () => clearInterval(timer),
+    stop: cancel,
   };
 }

@@ -85,6 +85,7 @@ export function startGitlabSim(opts: SimOptions = {}) {
   const blocked = new Map<string, { from: number; until: number }>(); // per client: after a 429
   const windows = new Map<string, { second: number; count: number }>(); // rate-limit windows
   const listeners: Array<(info: { route: string; count: number; url: string }) => void> = [];
+  const holds = new Map<string, Promise<void>>(); // route -> released when the test says
 
   const bump = (rec: Record<string, number>, key: string) => {
     rec[key] = (rec[key] ?? 0) + 1;
@@ -123,6 +124,7 @@ export function startGitlabSim(opts: SimOptions = {}) {
     stats.arrivals.push(arrival);
     bump(stats.byRoute, name);
     for (const fn of listeners) fn({ route: name, count: stats.byRoute[name] ?? 0, url: req.url });
+    await holds.get(name);
 
     const client = clientOf(req);
     const key = client ?? "anonymous";
@@ -213,6 +215,23 @@ export function startGitlabSim(opts: SimOptions = {}) {
         best = Math.max(best, hi - lo + 1);
       }
       return best;
+    },
+    /**
+     * Holds every request of `route` (e.g. "GET /projects/:id/hooks") unanswered, in flight,
+     * until the returned function is called: lets a test see how many a client keeps open.
+     */
+    hold(route: string): () => void {
+      let release = () => {};
+      holds.set(
+        route,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        holds.delete(route);
+        release();
+      };
     },
     /** Called on every request's arrival, before it is answered: lets a test change data mid-scan. */
     onRequest(fn: (info: { route: string; count: number; url: string }) => void): () => void {
