@@ -99,12 +99,7 @@ export function startGitlabSim(opts: SimOptions = {}) {
     return given !== null && controls.token !== "" && given === controls.token ? given : null;
   }
 
-  function tooMany(
-    client: string,
-    retryAfter: number,
-    limit: number,
-    observed: number,
-  ): Response {
+  function tooMany(client: string, retryAfter: number, limit: number, observed: number): Response {
     blocked.set(client, [
       ...(blocked.get(client) ?? []),
       { until: performance.now() + retryAfter * 1000, arrivals: 0 },
