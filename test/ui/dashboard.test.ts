@@ -140,7 +140,9 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   await shot(page, "02-started");
   await page.locator('#progress[aria-valuenow="100"]').waitFor();
   // the bar reaches 100% once every project is read; the run completes after its last writes
-  await currentStatus(page).filter({ hasText: /^COMPLETED$/ }).waitFor();
+  await currentStatus(page)
+    .filter({ hasText: /^COMPLETED$/ })
+    .waitFor();
   await page.locator("#history tbody tr", { hasText: "COMPLETED" }).first().waitFor();
   expect(await page.locator("#progress-label").textContent()).toContain(`${PROJECTS} projects read`);
   await shot(page, "03-completed");
