@@ -71,7 +71,9 @@ bun run build >&2
 
 echo "== bun test" >&2
 set +e
-bun test "$@" 2>&1 | tee "$work/test.log"
+# --timeout also bounds beforeAll/afterAll hooks (bunfig.toml's timeout reaches only the tests, and
+# a hook's default of 5 s is too short to start a binary or a browser on a loaded machine).
+bun test --timeout 60000 "$@" 2>&1 | tee "$work/test.log"
 status=${PIPESTATUS[0]}
 set -e
 passed=$(count pass "$work/test.log")

@@ -2,12 +2,14 @@
 import { expect, test } from "bun:test";
 import { fuzz } from "./scenarios/fuzz.ts";
 
-test("10,000 hostile requests: no 5xx, no crash, memory stable, every protected route refuses without a valid token", async () => {
+test("10,000 hostile requests: no 5xx, no crash, memory stable, every protected route refuses without a valid token, every accepted push reaches the broker", async () => {
   const r = await fuzz({ requests: 10_000 });
   console.log(JSON.stringify({ ...r, fiveXx: r.fiveXx.slice(0, 20), leaks: r.leaks.slice(0, 20) }));
   expect(r.crashed).toBe(false);
   expect(r.fiveXx).toEqual([]);
   expect(r.leaks).toEqual([]);
+  expect(r.lost).toBe(0);
+  expect(r.failures).toEqual([]);
   const [start, end] = r.rss;
   expect(end - start).toBeLessThan(150 * 1024); // kB
 }, 180_000);

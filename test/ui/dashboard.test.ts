@@ -74,7 +74,7 @@ beforeAll(async () => {
     { cwd: dir }, // assets come from the binary, not from the checkout
   );
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-});
+}, 120_000); // a hang guard: bun's 5 s default for hooks is too short for a binary and a browser on a loaded machine
 
 afterAll(async () => {
   await browser?.close();
