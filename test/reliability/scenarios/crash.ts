@@ -38,7 +38,7 @@ interface Relaunch {
 export async function crashScenario(opts: {
   projects: number;
   crashes: number;
-}): Promise<ScenarioResult & { resumeProblems: string[]; resumes: number }> {
+}): Promise<ScenarioResult & { resumeProblems: string[]; resumes: number; resumesPastCheckpoint: number }> {
   const sim = startGitlabSim({
     projects: opts.projects,
     latencyMs: 3,
@@ -101,12 +101,24 @@ export async function crashScenario(opts: {
         await serve.kill("SIGTERM");
         break;
       }
-      const delay = 30 + Math.floor(Math.random() * 1500);
+      // Every other kill comes after the execution committed a checkpoint (however slow the
+      // machine), so relaunches have a checkpoint to resume from; the others at a random moment.
+      const afterCheckpoint = crash % 2 === 1;
+      if (afterCheckpoint) {
+        await waitFor(
+          "a committed checkpoint",
+          async () => (await getExecution(call, id)).step?.context?.checkpoint !== undefined,
+          120_000,
+        );
+      }
+      const delay = afterCheckpoint ? Math.floor(Math.random() * 300) : 30 + Math.floor(Math.random() * 1500);
       await Bun.sleep(delay);
       const before = (await call("GET", `/jobs/${id}`)).body as { counts?: { read: number } };
       serve.proc.kill("SIGKILL");
       await serve.exited;
-      killedAt.push(`${delay} ms (read ${before.counts?.read ?? "?"})`);
+      killedAt.push(
+        `${afterCheckpoint ? "checkpoint + " : ""}${delay} ms (read ${before.counts?.read ?? "?"})`,
+      );
       say(
         `crash ${crash + 1}/${opts.crashes}: SIGKILL at ${delay} ms, execution ${id}, read ${before.counts?.read}`,
       );
@@ -131,9 +143,11 @@ export async function crashScenario(opts: {
       published.set(u.executionId, [...(published.get(u.executionId) ?? []), u.projectId]);
     const resumeProblems: string[] = [];
     let resumes = 0;
+    let resumesPastCheckpoint = 0;
     for (const r of relaunches) {
       if (r.restartOf === r.previous) {
         resumes++;
+        if (r.lastProjectId > 0) resumesPastCheckpoint++;
         const below = (published.get(r.id) ?? []).filter((pid) => pid <= r.lastProjectId);
         if (r.scanComplete && (published.get(r.id) ?? []).length > 0)
           resumeProblems.push(`${r.id} re-published after a complete scan of ${r.previous}`);
@@ -153,7 +167,7 @@ export async function crashScenario(opts: {
     );
     return {
       scenario: "crash anywhere",
-      tried: `SIGKILL of serve at ${opts.crashes} random moments (30–1530 ms into each run) of a ${opts.projects}-project sync on Postgres, restart + relaunch each time`,
+      tried: `SIGKILL of serve at ${opts.crashes} moments (every other one 0–300 ms after a committed checkpoint, the others 30–1530 ms into the run) of a ${opts.projects}-project sync on Postgres, restart + relaunch each time`,
       runs: history.length,
       faults: `${opts.crashes} SIGKILLs`,
       lost: ledger.lost,
@@ -161,10 +175,15 @@ export async function crashScenario(opts: {
       outcome:
         `executions ${JSON.stringify(Object.fromEntries([...new Set(history.map((h) => h.status))].map((st) => [st, history.filter((h) => h.status === st).length])))} ` +
         `(a resumed run may complete before its kill: the next launch then starts a new instance); FAILED reasons: ${[...new Set(failed.map((f) => f.exitMessage.replace(/since .*/, "since …")))].join("; ")}; ` +
-        `${resumes}/${relaunches.length} relaunches resumed their predecessor, ${resumeProblems.length} not from its checkpoint; ${spurious.length} failed on their own, final COMPLETED; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
-      failures: [...resumeProblems, ...problems.map((p) => `history: ${p}`)],
+        `${resumes}/${relaunches.length} relaunches resumed their predecessor (${resumesPastCheckpoint} from a checkpoint past the first page), ${resumeProblems.length} not from its checkpoint; ${spurious.length} failed on their own, final COMPLETED; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      failures: [
+        ...resumeProblems,
+        ...(resumesPastCheckpoint === 0 ? ["no relaunch had a checkpoint to resume from"] : []),
+        ...problems.map((p) => `history: ${p}`),
+      ],
       resumeProblems,
       resumes,
+      resumesPastCheckpoint,
       notes: [
         `kills at: ${killedAt.join(", ")}`,
         ...perInstance,
