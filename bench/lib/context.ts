@@ -131,7 +131,7 @@ export async function measuredSync(
 }
 
 export async function withSim<T>(
-  opts: { projects: number; latencyMs?: number; rateLimit?: number },
+  opts: { projects: number; latencyMs?: number; rateLimit?: number; earlyAllowance?: number },
   fn: (sim: SimProcess) => Promise<T>,
 ): Promise<T> {
   const sim = await startSim(opts);

@@ -110,10 +110,7 @@ ${table(
 
 Medians: item-sync ${fmt(ours)} msgs/s, amqplib ${fmt(peer)} msgs/s → **${fmt(ours / peer, 2)}×**; client CPU per
 message ${fmt(median(of("item-sync").map((r) => r.cpuUsPerMsg)), 1)} µs vs ${fmt(median(of("amqplib").map((r) => r.cpuUsPerMsg)), 1)} µs. Both wait on the same broker, on the same ${cpus().length} cores.
-About half of the gap is item-sync waiting, after each confirm, for any basic.return read with it (so an unroutable message
-is never reported as confirmed): without that wait it was 3.5 % faster in alternating runs of 50,000 messages
-(outside this report, see the README's known limits). Its higher client CPU per message alone does not set the gap:
-cutting it by a tenth did not raise the throughput in the same kind of runs.
+What sets the gap, measured outside this report: README, section "Benchmarks".
 ${
   profile
     ? `

@@ -201,9 +201,9 @@ async function s7() {
   rows.push({
     id: "S7",
     scenario: `GET /jobs/:id under load (wrk, ${S7.seconds} s, ≈ ${fmt(niced.rps)} req/s) while an S1-sized sync runs`,
-    figure: `simulator and broker niced (item-sync has the CPU it would have with GitLab and RabbitMQ elsewhere): p50 ${fmt(niced.p50Ms, 2)} ms, p99 ${fmt(niced.p99Ms, 2)} ms, ${errorsOf(niced)} errors; everything at equal priority on ${cpus().length} cores: p50 ${fmt(equal.p50Ms, 2)} ms, p99 ${fmt(equal.p99Ms, 2)} ms, ${errorsOf(equal)} errors; no sync running: p99 ${fmt(baseline.p99Ms, 2)} ms`,
-    target: "p99 < 20 ms, no errors",
-    verdict: verdictOf(niced) ? "met" : "MISSED",
+    figure: `everything at equal priority on ${cpus().length} cores (judged): p50 ${fmt(equal.p50Ms, 2)} ms, p99 ${fmt(equal.p99Ms, 2)} ms, ${errorsOf(equal)} errors; simulator and broker niced: p50 ${fmt(niced.p50Ms, 2)} ms, p99 ${fmt(niced.p99Ms, 2)} ms, ${errorsOf(niced)} errors; no sync running: p99 ${fmt(baseline.p99Ms, 2)} ms`,
+    target: "p99 < 20 ms, no errors (at equal priority)",
+    verdict: verdictOf(equal) ? "met" : "MISSED",
   });
   sections.push(`### S7 — the API while a sync runs
 
@@ -243,8 +243,8 @@ ${table(
 Why three variants: on this ${cpus().length}-core machine item-sync shares the CPU with the simulator, the Erlang VM of
 RabbitMQ and wrk. The baseline shows the route itself is fast; lowering the simulator's and the broker's
 priority (nice 10, every thread; wrk stays at normal priority, or its own scheduling delays would count as
-latency) gives item-sync the CPU it would have with GitLab and the broker on other hosts — that variant is
-judged against the target. What remains is the sync's own work on the same JS thread as the HTTP server (see
+latency) gives item-sync the CPU it would have with GitLab and the broker on other hosts; it is shown, but
+the target is judged on the run at equal priority, with nothing favoured. What remains is the sync's own work on the same JS thread as the HTTP server (see
 the CPU profile below: GitLab responses and per-message broker writes arrive in bursts).`);
 }
 
