@@ -26,6 +26,8 @@ const sim = startGitlabSim({
   projects: num("projects", 1000),
   latencyMs: num("latency-ms", 0),
   rateLimitRps: num("rate-limit", 0),
+  // requests a client may have under way when a 429 reaches it (its GITLAB_CONCURRENCY)
+  earlyAllowance: num("early-allowance", 0),
   monitoredFraction: num("monitored-fraction", 0.5),
   subgroupFraction: 0,
   sharedFraction: 0,

@@ -2,9 +2,42 @@
 # `npm test` (or `bun run test`) — the whole test suite, on a fresh Debian machine too: installs what it lacks
 # (bun, dependencies, PostgreSQL, RabbitMQ, Chromium, promtool, podman), starts a private Postgres and a private RabbitMQ on
 # free ports, then runs lint, typecheck, the migration freshness check, the build of the binary,
-# and `bun test` against real SQLite, Postgres and RabbitMQ. Ends with "N passed, N failed".
+# and `bun test` against real SQLite, Postgres and RabbitMQ.
+# Its last line is always "N passed, N failed", whatever the exit path: a step that fails before
+# the tests run (install, service start, lint, typecheck, build) counts as one failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+work=""
+
+cleanup() {
+  if [ -n "$work" ]; then
+    scripts/rabbitmq.sh stop "$work/rabbitmq" >/dev/null 2>&1 || true
+    scripts/postgres.sh stop "$work/postgres" >/dev/null 2>&1 || true
+    rm -rf "$work"
+  fi
+}
+# The one place the summary is printed, so no exit path can skip it.
+finish() {
+  local status=$?
+  trap - EXIT
+  cleanup
+  if [ "$status" -ne 0 ] && [ "$failed" = "0" ]; then failed=1; fi
+  echo "$passed passed, $failed failed"
+  exit "$status"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The count bun prints on its summary line for WORD (pass|fail), 0 when absent. Colour codes and
+# carriage returns are removed first: FORCE_COLOR or a terminal-like CI makes bun colour them.
+count() {
+  sed -E $'s|\x1B\\[[0-9;?]*[ -/]*[@-~]||g; s|\r||g' "$2" |
+    grep -Eo "^ *[0-9]+ $1 *\$" | tail -n 1 | grep -Eo '[0-9]+' || echo 0
+}
 
 scripts/ensure-bun.sh
 scripts/postgres.sh install
@@ -30,12 +63,6 @@ scripts/podman.sh --with-debootstrap >/dev/null
 
 work=$(mktemp -d /tmp/item-sync-test.XXXXXX)
 chmod 755 "$work"
-cleanup() {
-  scripts/rabbitmq.sh stop "$work/rabbitmq" >/dev/null 2>&1 || true
-  scripts/postgres.sh stop "$work/postgres" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 pg_port=$(scripts/rabbitmq.sh free-port)
 amqp_port=$(scripts/rabbitmq.sh free-port)
@@ -46,20 +73,20 @@ export TEST_PG_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 export TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$amqp_port"
 
 echo "== lint" >&2
-bun run lint >/dev/null 2>"$work/lint.log" || { cat "$work/lint.log" >&2; echo "0 passed, 1 failed"; exit 1; }
+bun run lint >/dev/null 2>"$work/lint.log" || { cat "$work/lint.log" >&2; exit 1; }
 echo "== typecheck" >&2
-bun run typecheck || { echo "0 passed, 1 failed"; exit 1; }
-bun scripts/gen-migrations.ts --check || { echo "0 passed, 1 failed"; exit 1; }
+bun run typecheck >&2
+bun scripts/gen-migrations.ts --check >&2
 echo "== build" >&2
 bun run build >&2
 
 echo "== bun test" >&2
 set +e
-bun test "$@" 2>&1 | tee "$work/test.log"
+# --timeout also bounds beforeAll/afterAll hooks (bunfig.toml's timeout reaches only the tests, and
+# a hook's default of 5 s is too short to start a binary or a browser on a loaded machine).
+bun test --timeout 60000 "$@" 2>&1 | tee "$work/test.log"
 status=${PIPESTATUS[0]}
 set -e
-passed=$(grep -Eo '^ *[0-9]+ pass$' "$work/test.log" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)
-failed=$(grep -Eo '^ *[0-9]+ fail$' "$work/test.log" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)
-if [ "$status" -ne 0 ] && [ "$failed" = "0" ]; then failed=1; fi
-echo "$passed passed, $failed failed"
+passed=$(count pass "$work/test.log")
+failed=$(count fail "$work/test.log")
 exit "$status"

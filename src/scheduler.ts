@@ -35,7 +35,10 @@ export function startScheduler(opts: {
       if (result.kind === "started")
         logger.info("scheduled sync started", { executionId: result.execution.id, slot: scheduled });
       else if (result.kind === "running")
-        logger.info("scheduled sync skipped: one is running", { runningJobId: result.runningId });
+        logger.info("scheduled sync skipped: one is running", {
+          runningJobId: result.runningId,
+          slot: scheduled,
+        });
       else
         logger.info("scheduled sync skipped: this slot already ran", {
           executionId: result.executionId,

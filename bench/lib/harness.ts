@@ -77,10 +77,13 @@ export async function startSim(opts: {
   rateLimit?: number;
   /** More command-line options of bench/sim-server.ts. */
   args?: string[];
+  /** requests the client may have under way when a 429 reaches it: its GITLAB_CONCURRENCY */
+  earlyAllowance?: number;
 }): Promise<SimProcess> {
   const args = ["--projects", String(opts.projects), "--latency-ms", String(opts.latencyMs ?? 0)];
   args.push(...(opts.args ?? []));
   if (opts.rateLimit) args.push("--rate-limit", String(opts.rateLimit));
+  if (opts.earlyAllowance) args.push("--early-allowance", String(opts.earlyAllowance));
   const proc = Bun.spawn(["bun", join(ROOT, "bench/sim-server.ts"), ...args], {
     cwd: ROOT,
     stdout: "pipe",

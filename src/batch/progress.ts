@@ -44,6 +44,14 @@ export interface ProgressReporter {
   stop(): void;
 }
 
+/** Runs `tick` every `ms` until the returned function is called; tests pass a hand-driven one. */
+export type Every = (tick: () => void, ms: number) => () => void;
+
+const realEvery: Every = (tick, ms) => {
+  const timer = setInterval(tick, ms);
+  return () => clearInterval(timer);
+};
+
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export function startProgress(opts: {
@@ -51,6 +59,7 @@ export function startProgress(opts: {
   logger: Logger;
   intervalMs?: number;
   now?: () => number;
+  every?: Every;
 }): ProgressReporter {
   const now = opts.now ?? (() => performance.now());
   const startedAt = now();
@@ -85,7 +94,7 @@ export function startProgress(opts: {
     return out;
   };
 
-  const timer = setInterval(
+  const cancel = (opts.every ?? realEvery)(
     () => opts.logger.info("execution progress", { ...snapshot() }),
     opts.intervalMs ?? PROGRESS_INTERVAL_MS,
   );
@@ -94,6 +103,6 @@ export function startProgress(opts: {
       total = value !== null && Number.isFinite(value) && value >= 0 ? value : null;
     },
     snapshot,
-    stop: () => clearInterval(timer),
+    stop: cancel,
   };
 }

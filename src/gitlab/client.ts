@@ -36,6 +36,8 @@ export interface GitlabClientStats {
   rateLimited: number;
   waitedMs: number;
   inFlight: number;
+  /** requests waiting for a slot (concurrency, GITLAB_MAX_RPS or a Retry-After hold) */
+  queued: number;
   retries: number;
 }
 
@@ -359,6 +361,7 @@ export function createGitlabClient(
         rateLimited: s.rateLimited,
         waitedMs: s.waitedMs,
         inFlight: s.inFlight,
+        queued: s.queued,
         retries: counters.retries,
       };
     },

@@ -17,9 +17,16 @@ import {
 function fakeGitlab(
   ids: number[],
   perPage: number,
-  opts: { unmonitored?: Set<number>; failing?: Set<number>; hookMs?: number } = {},
+  opts: {
+    unmonitored?: Set<number>;
+    failing?: Set<number>;
+    hookMs?: number;
+    /** called as each hook check starts, with how many have started */
+    onHook?: (started: number) => void;
+  } = {},
 ) {
   const pagesServed: number[] = [];
+  let hooksStarted = 0;
   const gitlab: SyncGitlab = {
     checkAccess: async () => {},
     projectSource: () => ({
@@ -45,6 +52,7 @@ function fakeGitlab(
       },
     }),
     isMonitored: async (id) => {
+      opts.onHook?.(++hooksStarted);
       await Bun.sleep(opts.hookMs ?? 0);
       if (opts.failing?.has(id)) throw new Error(`502 Bad Gateway for project ${id}`);
       return !opts.unmonitored?.has(id);
@@ -295,17 +303,23 @@ describe("sync step", () => {
   });
 
   test("a stop leaves projects not yet started to the resumed run: no checkpoint past them, no waiting for them", async () => {
-    const { gitlab } = fakeGitlab(range(300), 100, { hookMs: 5 });
-    const { publish, published } = recordingPublisher();
     const { ctx, controller, saved } = context();
-    setTimeout(() => controller.abort("stop"), 30);
+    // The stop comes as the 10th hook check starts: by then every page was read (the fake
+    // listing answers at once, a hook check takes a timer's turn), 10 projects were started.
+    const { gitlab } = fakeGitlab(range(300), 100, {
+      hookMs: 1,
+      onHook: (started) => {
+        if (started === 10) controller.abort("stop");
+      },
+    });
+    const { publish, published } = recordingPublisher();
     const outcome = await runSyncStep(ctx, options(gitlab, publish, { perPage: 100, projectConcurrency: 4 }));
     expect(outcome.status).toBe("STOPPED");
     // every page was in flight, but only the projects started before the stop were worked on
     expect(ctx.counts.read).toBe(300);
-    expect(ctx.counts.hooksChecked).toBeLessThan(100);
-    expect(ctx.counts.updatePublished).toBe(ctx.counts.hooksChecked);
-    expect(published.length).toBe(ctx.counts.updatePublished);
+    expect(ctx.counts.hooksChecked).toBe(10);
+    expect(ctx.counts.updatePublished).toBe(10);
+    expect(published.length).toBe(10);
     expect(saved.length).toBe(0); // page 1 was not finished: the resumed run starts from the top
   });
 });

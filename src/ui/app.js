@@ -642,17 +642,21 @@ async function refreshDetail() {
 
 // ---------- items ----------
 
+// Searches may overlap (a second click before the first answer): only the latest one renders,
+// or both answers would be appended to the table.
+let searchGeneration = 0;
+
 async function searchItems(more) {
+  const generation = ++searchGeneration;
   const { q } = state.items;
   const tbody = $("items").tBodies[0];
-  if (!more) {
-    state.items.cursor = null;
-    tbody.replaceChildren();
-  }
+  if (!more) state.items.cursor = null;
   const params = new URLSearchParams({ limit: "50" });
   if (q) params.set("q", q);
   if (more && state.items.cursor) params.set("cursor", state.items.cursor);
   const { status, body } = await api("GET", `/items?${params}`);
+  if (generation !== searchGeneration) return;
+  if (!more) tbody.replaceChildren();
   if (status !== 200) {
     $("items-note").textContent = explain(status, body);
     return;

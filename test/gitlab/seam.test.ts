@@ -48,22 +48,34 @@ for (const prefetch of [1, 8]) {
     expect(missing).toEqual([]);
   });
 
-  test(`projects added with smaller ids mid-scan shift the pages up: nothing is repeated or lost (prefetch ${prefetch})`, async () => {
-    const before = sim.state.projects.map((p) => p.id);
+  test(`projects moved in with smaller ids mid-scan shift the pages up: nothing is repeated or lost (prefetch ${prefetch})`, async () => {
+    const group = () =>
+      sim.state.projects.filter((p) => p.namespaceId === sim.state.group.id).map((p) => p.id);
+    const all = group();
+    // Out of the group before the scan; back in (ids kept, as a transfer does) just before page 4
+    // is answered: three land behind the scan's position, one ahead of it.
+    const behind = [all[10], all[20], all[30]] as number[];
+    const ahead = all[900] as number;
+    for (const id of [...behind, ahead]) sim.state.moveOut(id);
+    const before = group();
+    let shifted = false;
     const off = sim.onRequest((info) => {
       if (
         info.route === "GET /groups/:id/projects" &&
         /[?&]page=4&/.test(`${info.url}&`) &&
-        /per_page=100/.test(info.url)
+        /per_page=100/.test(info.url) &&
+        !shifted
       ) {
-        // ids only grow in GitLab; a project shared or transferred in can still land at any offset
-        const p = sim.state.addProject();
-        sim.state.removeProject(p.id);
+        for (const id of [...behind, ahead]) sim.state.moveIn(id);
+        // page 4 now starts three projects earlier: with the last three of page 3
+        shifted = group()[300] === before[297];
       }
     });
     const seen = await scan(prefetch);
     off();
-    expect(new Set(seen).size).toBe(seen.length);
+    expect(shifted).toBe(true);
+    expect(seen.filter((id, i) => seen.indexOf(id) !== i)).toEqual([]);
     expect(before.filter((id) => !seen.includes(id))).toEqual([]);
+    expect(seen).toContain(ahead);
   });
 }

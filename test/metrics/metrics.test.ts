@@ -275,19 +275,32 @@ describe("GitLab route templates", () => {
 });
 
 describe("progress lines", () => {
-  test("log projects handled, read, published, rates and elapsed at each interval; an ETA at the handled rate only with a total", async () => {
+  test("log projects handled, read, published, rates and elapsed at each interval; an ETA at the handled rate only with a total", () => {
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger("info", {}, (line) => lines.push(JSON.parse(line)));
     const counts = zeroCounts();
     let clock = 0;
-    const progress = startProgress({ counts, logger, intervalMs: 20, now: () => clock });
+    // The interval is driven by hand: `ticks` holds the scheduled callbacks, with their period.
+    const ticks = new Set<{ tick: () => void; ms: number }>();
+    const every = (tick: () => void, ms: number) => {
+      const entry = { tick, ms };
+      ticks.add(entry);
+      return () => ticks.delete(entry);
+    };
+    const fire = () => {
+      for (const t of ticks) t.tick();
+    };
+    const progress = startProgress({ counts, logger, intervalMs: 20_000, now: () => clock, every });
     try {
+      expect([...ticks].map((t) => t.ms)).toEqual([20_000]);
+      expect(lines).toEqual([]);
       clock = 10_000;
       counts.read = 500;
       counts.hooksChecked = 500;
       counts.updatePublished = 400;
       counts.monitorPublished = 100;
-      await Bun.sleep(35);
+      fire();
+      expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({
         level: "info",
         msg: "execution progress",
@@ -301,16 +314,33 @@ describe("progress lines", () => {
       });
       expect(lines[0]?.etaSeconds).toBeUndefined();
       progress.setTotal(2000);
-      const seen = lines.length;
-      await Bun.sleep(35);
+      fire();
+      expect(lines).toHaveLength(2);
       // 1,600 projects left at 40 handled a second, not 1,500 at the 50 read ahead
-      expect(lines[seen]).toMatchObject({ total: 2000, etaSeconds: 40 });
+      expect(lines[1]).toMatchObject({ total: 2000, etaSeconds: 40 });
     } finally {
       progress.stop();
     }
-    const after = lines.length;
-    await Bun.sleep(50);
-    expect(lines.length).toBe(after);
+    expect(ticks.size).toBe(0);
+  });
+
+  test("the real interval logs and stops", async () => {
+    let logged = 0;
+    let first: () => void = () => {};
+    const firstLine = new Promise<void>((resolve) => {
+      first = resolve;
+    });
+    const logger = createLogger("info", {}, () => {
+      logged++;
+      first();
+    });
+    const progress = startProgress({ counts: zeroCounts(), logger, intervalMs: 5 });
+    await firstLine;
+    progress.stop();
+    const after = logged;
+    // a stopped interval never fires again: let several periods pass
+    await Bun.sleep(30);
+    expect(logged).toBe(after);
   });
 });
 

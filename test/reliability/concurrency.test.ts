@@ -6,6 +6,8 @@ test("5 serve processes × 50 simultaneous launches on Postgres, 3 rounds: exact
   const r = await launchRounds({ processes: 5, launches: 50, rounds: 3 });
   console.log(JSON.stringify(r));
   expect(r.perRound).toEqual([1, 1, 1]);
+  expect(r.lost).toBe(0);
+  expect(r.failures).toEqual([]);
   expect(r.outcome).toContain("history problems: none");
 }, 180_000);
 
@@ -14,5 +16,7 @@ test("3 replicas ticking every second: one execution per slot", async () => {
   console.log(JSON.stringify(r));
   expect(r.slots).toBeGreaterThanOrEqual(2);
   expect(r.slotsWithMoreThanOne).toBe(0);
+  expect(r.lost).toBe(0);
+  expect(r.failures).toEqual([]);
   expect(r.outcome).toContain("history problems: none");
 }, 120_000);

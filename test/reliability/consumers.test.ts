@@ -7,6 +7,8 @@ test("3 workers, a redelivery storm, poison messages, a worker killed mid-messag
   const r = await consumerAbuse();
   console.log(JSON.stringify(r));
   expect(r.wrongRows).toEqual([]);
+  expect(r.duplicates).toBe(0);
+  expect(r.failures).toEqual([]);
   expect(r.outcome).toContain(
     `${r.poison}/${r.poison} messages in .dead, ${r.poison} with x-item-sync-reason`,
   );
@@ -20,4 +22,5 @@ test("a message that kills every worker handling it is dead-lettered after INGES
   expect(r.outcome).toContain("(the right message)");
   expect(r.ledgerRows).toBe(0);
   expect(r.wrongRows).toEqual([]);
+  expect(r.duplicates).toBe(0);
 }, 240_000);

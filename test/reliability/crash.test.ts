@@ -2,9 +2,11 @@
 import { expect, test } from "bun:test";
 import { crashScenario } from "./scenarios/crash.ts";
 
-test("SIGKILL at 5 random moments of a 5,000-project sync: every project gets its update-item, history consistent", async () => {
+test("SIGKILL at 5 moments of a 5,000-project sync, some right after a checkpoint: each relaunch resumes from its predecessor's checkpoint, every completed sync published every project, history consistent", async () => {
   const r = await crashScenario({ projects: 5000, crashes: 5 });
   console.log(JSON.stringify(r));
+  expect(r.resumeProblems).toEqual([]);
+  expect(r.resumesPastCheckpoint).toBeGreaterThan(0);
   expect(r.lost).toBe(0);
   expect(r.outcome).toContain("history problems: none");
 }, 240_000);

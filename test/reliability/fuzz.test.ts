@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { fuzz } from "./scenarios/fuzz.ts";
 
-test("10,000 hostile requests: no 5xx, no crash, memory stable, every protected route refuses without a valid token or the role, every webhook without its token", async () => {
+test("10,000 hostile requests: no 5xx, no crash, memory stable, every protected route refuses without a valid token or the role, every webhook without its token, every accepted push reaches the broker", async () => {
   const r = await fuzz({ requests: 10_000 });
   console.log(
     JSON.stringify({
@@ -18,6 +18,8 @@ test("10,000 hostile requests: no 5xx, no crash, memory stable, every protected 
   expect(r.leaks).toEqual([]);
   expect(r.roleLeaks).toEqual([]);
   expect(r.webhookLeaks).toEqual([]);
+  expect(r.lost).toBe(0);
+  expect(r.failures).toEqual([]);
   const [start, end] = r.rss;
   expect(end - start).toBeLessThan(150 * 1024); // kB
 }, 180_000);

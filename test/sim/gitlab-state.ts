@@ -359,6 +359,17 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
       touch();
       return true;
     },
+    /**
+     * Transfers a project into the group (as PUT /projects/:id/transfer does): it keeps its id,
+     * so in the id-ordered listing it can land at any offset, before a running scan's position.
+     */
+    moveIn(id: number): boolean {
+      const p = project(id);
+      if (!p) return false;
+      p.namespaceId = group.id;
+      touch();
+      return true;
+    },
     setArchived(id: number, archived: boolean): void {
       const p = project(id);
       if (p) {

@@ -22,13 +22,8 @@ export interface SimControls {
   fault5xxStatus: number;
   dropRate: number; // share of requests whose connection is reset without an answer
   retryAfterSeconds: number; // Retry-After of injected 429s
-  /**
-   * A request that arrives within this many ms after a 429 was answered is not counted as
-   * early: it may have been sent before the 429 reached the client. With client and simulator
-   * on one event loop, such innocent requests were measured arriving up to ~4.5 ms after the
-   * 429; a client that ignores Retry-After keeps sending for the whole second and is caught.
-   */
-  earlyGraceMs: number;
+  /** requests a client may have under way when a 429 reaches it: its concurrency (see earlyRequests) */
+  earlyAllowance: number;
   /**
    * The first request on each new connection arrives this much later (a TCP + TLS handshake with
    * a remote GitLab): it is recorded, counted and answered only after the delay. Warm requests on
@@ -49,7 +44,12 @@ export interface SimStats {
   concurrency: number;
   peakConcurrency: number;
   rateLimited: number; // 429 answers (limit and injected)
-  earlyRequests: number; // arrived before a Retry-After given to the same token had elapsed
+  /**
+   * Requests that arrived while a Retry-After given to the same token was running, beyond the
+   * first `earlyAllowance` of them: those may have been under way before the 429 reached the
+   * client. Counted, not timed, so a slow machine cannot make an innocent request look early.
+   */
+  earlyRequests: number;
   arrivals: number[]; // arrival time of each request, ms (performance.now clock)
 }
 
@@ -62,7 +62,7 @@ const DEFAULT_CONTROLS: SimControls = {
   fault5xxStatus: 502,
   dropRate: 0,
   retryAfterSeconds: 1,
-  earlyGraceMs: 20,
+  earlyAllowance: 0,
   newConnectionDelayMs: 0,
 };
 
@@ -89,9 +89,11 @@ export function startGitlabSim(opts: SimOptions = {}) {
   }
   const random = opts.random ?? Math.random;
   let stats = emptyStats();
-  const blocked = new Map<string, { from: number; until: number }>(); // per client: after a 429
+  // per token, the Retry-After holds still running: until when, and how many requests arrived in each
+  const blocked = new Map<string, Array<{ until: number; arrivals: number }>>();
   const windows = new Map<string, { second: number; count: number }>(); // rate-limit windows
   const listeners: Array<(info: { route: string; count: number; url: string }) => void> = [];
+  const routeHolds = new Map<string, Promise<void>>(); // route -> released when the test says
 
   const bump = (rec: Record<string, number>, key: string) => {
     rec[key] = (rec[key] ?? 0) + 1;
@@ -105,8 +107,10 @@ export function startGitlabSim(opts: SimOptions = {}) {
   }
 
   function tooMany(client: string, retryAfter: number, limit: number, observed: number): Response {
-    const now = performance.now();
-    blocked.set(client, { from: now, until: now + retryAfter * 1000 });
+    blocked.set(client, [
+      ...(blocked.get(client) ?? []),
+      { until: performance.now() + retryAfter * 1000, arrivals: 0 },
+    ]);
     stats.rateLimited++;
     const reset = Math.ceil(Date.now() / 1000) + retryAfter;
     return new Response(JSON.stringify({ message: "Retry later" }), {
@@ -141,11 +145,14 @@ export function startGitlabSim(opts: SimOptions = {}) {
     stats.arrivals.push(arrival);
     bump(stats.byRoute, name);
     for (const fn of listeners) fn({ route: name, count: stats.byRoute[name] ?? 0, url: req.url });
+    await routeHolds.get(name);
 
     const client = clientOf(req);
-    const key = client ?? "anonymous";
-    const block = blocked.get(key);
-    if (block && arrival < block.until && arrival > block.from + controls.earlyGraceMs) stats.earlyRequests++;
+    const running = (blocked.get(client ?? "") ?? []).filter((h) => h.until > arrival);
+    if (client !== null) blocked.set(client, running);
+    let early = false;
+    for (const h of running) if (++h.arrivals > controls.earlyAllowance) early = true;
+    if (early) stats.earlyRequests++;
 
     let observed = 0;
     if (client !== null && controls.rateLimitRps > 0) {
@@ -235,6 +242,23 @@ export function startGitlabSim(opts: SimOptions = {}) {
         best = Math.max(best, hi - lo + 1);
       }
       return best;
+    },
+    /**
+     * Holds every request of `route` (e.g. "GET /projects/:id/hooks") unanswered, in flight,
+     * until the returned function is called: lets a test see how many a client keeps open.
+     */
+    hold(route: string): () => void {
+      let release = () => {};
+      routeHolds.set(
+        route,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        routeHolds.delete(route);
+        release();
+      };
     },
     /** Called on every request's arrival, before it is answered: lets a test change data mid-scan. */
     onRequest(fn: (info: { route: string; count: number; url: string }) => void): () => void {

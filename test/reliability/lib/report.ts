@@ -1,4 +1,7 @@
-/** The record each reliability scenario returns; soak/run.ts writes them into RELIABILITY.md. */
+/**
+ * The record each reliability scenario returns; soak/run.ts writes them into RELIABILITY.md.
+ * Every figure is computed by the run from the database and the broker (see accounting.ts).
+ */
 export interface ScenarioResult {
   scenario: string;
   /** what was tried, in one line */
@@ -9,6 +12,8 @@ export interface ScenarioResult {
   lost: number;
   duplicates: number;
   outcome: string;
+  /** checks of this scenario that did not hold, besides lost items: the verdict fails on any */
+  failures?: string[];
   notes?: string[];
 }
 

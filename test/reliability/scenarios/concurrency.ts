@@ -2,6 +2,7 @@
  * Concurrency against the compiled binary on Postgres: several `serve` processes receive many
  * simultaneous POST /sync, round after round — exactly one execution starts each round; and
  * three replicas whose cron ticks every second start one execution per slot between them.
+ * Executions are counted from the database; a cron sync's update-items from an independent tap.
  */
 import { openDb } from "../../../src/db/client.ts";
 import {
@@ -11,9 +12,12 @@ import {
   deleteBrokerNames,
   type RunningProcess,
   startBinary,
+  startTap,
+  waitFor,
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
+import { readExecutions, syncLedger } from "../lib/accounting.ts";
 import { historyProblems, readHistory, serviceEnv, waitTerminal } from "../lib/harness.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 
@@ -38,13 +42,22 @@ export async function launchRounds(opts: {
     ...names,
   });
   const procs: RunningProcess[] = [];
-  const perRound: number[] = [];
+  const perRound: number[] = []; // executions the database holds for each round
+  const accepted: number[] = []; // execution ids answered with 202
   let conflicts = 0;
   let others = 0;
+  const db = openDb(t.url);
+  const newest = async () =>
+    Number(
+      (
+        await db.all<{ n: number }>("select coalesce(max(job_execution_id), 0) as n from batch_job_execution")
+      )[0]?.n ?? 0,
+    );
   try {
     for (let i = 0; i < opts.processes; i++) procs.push(await startBinary(["serve"], env));
     const calls = procs.map((p) => api(p.url));
     for (let round = 0; round < opts.rounds; round++) {
+      const before = await newest();
       const results = await Promise.all(
         calls.flatMap((call) =>
           Array.from({ length: opts.launches }, () => call("POST", "/sync?fresh=true")),
@@ -53,28 +66,39 @@ export async function launchRounds(opts: {
       const started = results.filter((r) => r.status === 202);
       conflicts += results.filter((r) => r.status === 409).length;
       others += results.filter((r) => r.status !== 202 && r.status !== 409).length;
-      perRound.push(started.length);
+      accepted.push(...started.map((r) => r.body.id as number));
       const call = calls[round % calls.length] as (typeof calls)[number];
       for (const s of started) {
         await call("POST", `/jobs/${s.body.id}/stop`);
         await waitTerminal(call, s.body.id as number, 60_000);
       }
+      perRound.push((await newest()) - before);
     }
-    const db = openDb(t.url);
     const history = await readHistory(db);
-    await db.close();
     const problems = historyProblems(history);
+    const recorded = new Set(history.map((h) => h.id));
+    const unrecorded = accepted.filter((id) => !recorded.has(id));
+    const duplicates = perRound.reduce((n, k) => n + Math.max(0, k - 1), 0);
     return {
       scenario: "simultaneous launches",
       tried: `${opts.processes} serve processes × ${opts.launches} simultaneous POST /sync?fresh=true on one Postgres, ${opts.rounds} rounds (each round's execution stopped before the next)`,
       runs: opts.rounds * opts.processes * opts.launches,
       faults: `${opts.processes * opts.launches} concurrent launches per round`,
-      lost: 0,
-      duplicates: perRound.reduce((n, k) => n + Math.max(0, k - 1), 0),
-      outcome: `executions started per round: ${perRound.join(",")}; ${conflicts} × 409, ${others} other answers; ${history.length} executions recorded; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      // a launch answered 202 whose execution the database does not hold
+      lost: unrecorded.length,
+      // executions beyond one per round, as the database holds them
+      duplicates,
+      outcome: `executions recorded per round: ${perRound.join(",")}; ${accepted.length} × 202, ${conflicts} × 409, ${others} other answers; ${history.length} executions recorded; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      failures: [
+        ...(duplicates > 0 ? [`${duplicates} executions beyond one per round`] : []),
+        ...perRound.flatMap((k, i) => (k === 0 ? [`round ${i + 1} started no execution`] : [])),
+        ...(others > 0 ? [`${others} answers neither 202 nor 409`] : []),
+        ...problems.map((p) => `history: ${p}`),
+      ],
       perRound,
     };
   } finally {
+    await db.close();
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));
     await sim.close();
     await deleteBrokerNames(names);
@@ -94,6 +118,7 @@ export async function cronReplicas(opts: {
   });
   const t = await createTestDatabase("pg");
   const names = brokerNames("cron");
+  const tap = await startTap(names.AMQP_EXCHANGE);
   const env = serviceEnv(sim, {
     DATABASE_URL: t.url,
     AMQP_URL: amqpUrl(),
@@ -112,22 +137,39 @@ export async function cronReplicas(opts: {
         where e.trigger = 'cron' group by p.parameter_value`,
     );
     const history = await readHistory(db);
+    const executions = await readExecutions(db);
     await db.close();
     const problems = historyProblems(history);
     const multi = rows.filter((r) => Number(r.n) > 1).length;
+    const ids = sim.state.projects.map((p) => p.id);
+    await waitFor(
+      "every completed sync's update-items",
+      async () => syncLedger(executions, tap.messages, ids).lost === 0,
+      10_000,
+    ).catch(() => {});
+    const ledger = syncLedger(executions, tap.messages, ids);
+    const duplicates = rows.reduce((n, r) => n + Math.max(0, Number(r.n) - 1), 0);
     return {
       scenario: "cron on replicas",
       tried: `${opts.replicas} serve replicas with SYNC_CRON="* * * * * *" on one Postgres for ${opts.seconds} s (a 20-project sync per slot)`,
       runs: history.length,
       faults: `${opts.replicas} ticks per second`,
-      lost: 0,
-      duplicates: rows.reduce((n, r) => n + Math.max(0, Number(r.n) - 1), 0),
-      outcome: `${rows.length} slots ran, ${multi} with more than one execution; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      // projects a completed cron sync did not publish
+      lost: ledger.lost,
+      // executions beyond one per slot
+      duplicates,
+      outcome: `${rows.length} slots ran, ${multi} with more than one execution; ${ledger.instances.filter((i) => i.status === "COMPLETED").length} syncs COMPLETED, ${ledger.duplicates} update-items beyond one per project within a sync; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      failures: [
+        ...(duplicates > 0 ? [`${duplicates} executions beyond one per slot`] : []),
+        ...(rows.length === 0 ? ["no slot ran"] : []),
+        ...problems.map((p) => `history: ${p}`),
+      ],
       slotsWithMoreThanOne: multi,
       slots: rows.length,
     };
   } finally {
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    await tap.close();
     await sim.close();
     await deleteBrokerNames(names);
     await t.drop();

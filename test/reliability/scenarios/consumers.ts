@@ -18,6 +18,7 @@ import {
 import { createTestDatabase } from "../../helpers/db.ts";
 import { readMessages } from "../../queue/amqp-helpers.ts";
 import { type GitlabSim, startGitlabSim } from "../../sim/gitlab.ts";
+import { duplicateLogRows } from "../lib/accounting.ts";
 import { serviceEnv } from "../lib/harness.ts";
 import { startFaultProxy } from "../lib/http-fault-proxy.ts";
 import type { ScenarioResult } from "../lib/report.ts";
@@ -187,14 +188,23 @@ export async function consumerAbuse(
     const extraDead = (await conn.queueDeclare({ queue: `${names.AMQP_UPDATE_QUEUE}.dead`, passive: true }))
       .messageCount;
     const logs = await db.all<{ n: number }>("select count(*) as n from item_log");
+    const duplicates = await duplicateLogRows(db);
     return {
       scenario: "consumers",
       tried: `3 worker processes on one queue; ${projects} projects × ${copies} copies of update-item (redelivery storm), ${poison.length} malformed messages and ${broken.length} projects with a non-JSON item.json, ${pushed.length} commits pushed meanwhile, one worker SIGKILLed mid-message and restarted`,
       runs: 1,
       faults: `${projects * copies} storm messages, ${poison.length + broken.length * copies} poison, 1 SIGKILL`,
+      // item rows missing or not at their project's latest commit
       lost: wrong.length,
-      duplicates: 0,
+      // item_log rows beyond one per change: a redelivered message applied twice
+      duplicates,
       outcome: `${expectedRows.length - wrong.length}/${expectedRows.length} item rows at their latest commit; ${dead.length + extraDead}/${expectedDead} messages in .dead, ${reasons.filter((r) => r !== "").length} with x-item-sync-reason; item_log rows ${logs[0]?.n}${readError ? `; reading .dead: ${readError}` : ""}`,
+      failures: [
+        ...(dead.length + extraDead !== expectedDead
+          ? [`${dead.length + extraDead} messages in .dead, ${expectedDead} expected`]
+          : []),
+        ...(duplicates > 0 ? [`${duplicates} item_log rows written twice`] : []),
+      ],
       wrongRows: wrong,
       deadReasons: [...new Set(reasons.map((r) => r.replace(/\d+/g, "N")))],
       poison: expectedDead,
@@ -301,14 +311,22 @@ export async function crashLoop(
     await waitFor("the ledger row to go", async () => (await ledgerRows()) === 0, 10_000).catch(() => {});
     const ledger = { n: await ledgerRows() };
     const wrong = await wrongRows();
+    const duplicates = await duplicateLogRows(db);
     return {
       scenario: "consumers: crash loop",
       tried: `one update-item whose handling hangs in GitLab, its worker SIGKILLed there each time and restarted; ${others.length} ordinary messages beside it`,
       runs: 1,
       faults: `${kills} SIGKILLs`,
       lost: wrong.length,
-      duplicates: 0,
+      duplicates,
       outcome: `killer dead-lettered after ${kills} kills (${message?.messageId === `1:update-item:${killer.id}` ? "the right message" : `unexpected message ${message?.messageId}`}): "${deadReason}"; ${others.length - wrong.length}/${others.length} other rows right; ledger rows left ${ledger?.n}`,
+      failures: [
+        ...(message?.messageId === `1:update-item:${killer.id}`
+          ? []
+          : [`dead-lettered ${message?.messageId}, not the killer`]),
+        ...(ledger.n !== 0 ? [`${ledger.n} redelivery ledger rows left`] : []),
+        ...(duplicates > 0 ? [`${duplicates} item_log rows written twice`] : []),
+      ],
       kills,
       deadReason,
       ledgerRows: Number(ledger?.n ?? -1),

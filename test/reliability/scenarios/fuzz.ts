@@ -5,7 +5,9 @@
  * no 5xx, the process stays up, RSS stays bounded, and every protected route refuses a request
  * without a valid Authorization header. Roles: read and operate tokens are fuzzed too, and no
  * call beyond a token's role may succeed; a webhook delivery without the right X-Gitlab-Token
- * never gets past 401 (or 413); huge (streamed, no length) and deeply nested bodies are thrown in. Also prints a timing comparison of near-miss and random
+ * never gets past 401 (or 413); huge (streamed, no length) and deeply nested bodies are thrown in.
+ * Every valid push the service accepted (202) reaches the broker once (an independent tap). Also
+ * prints a timing comparison of near-miss and random
  * tokens (the comparison hashes both sides and uses timingSafeEqual: see src/http/auth.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,8 +20,11 @@ import {
   deleteBrokerNames,
   type RunningProcess,
   startBinary,
+  startTap,
+  waitFor,
 } from "../../helpers/binary.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
+import { pushLedger } from "../lib/accounting.ts";
 import { formatKb, procStats, serviceEnv, WEBHOOK_SECRET } from "../lib/harness.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 
@@ -180,11 +185,11 @@ function roleNeeded(method: string, pathname: string, search: string): "operate"
   return null;
 }
 
-function pushPayload(projectId: number, path: string) {
+function pushPayload(projectId: number, path: string, sha: string) {
   return {
     object_kind: "push",
     ref: "refs/heads/main",
-    checkout_sha: "a".repeat(40),
+    checkout_sha: sha,
     project_id: projectId,
     project: { id: projectId, path_with_namespace: path, default_branch: "main" },
   };
@@ -209,6 +214,8 @@ export async function fuzz(opts: { requests: number; concurrency?: number }): Pr
   const roleLeaks: string[] = []; // a call beyond the token's role that succeeded
   const webhookLeaks: string[] = []; // a delivery without the right X-Gitlab-Token not refused
   const statuses: Record<string, number> = {};
+  const accepted: string[] = []; // messageIds of the valid pushes answered 202
+  const tap = await startTap(names.AMQP_EXCHANGE);
   try {
     serve = await startBinary(
       ["serve"],
@@ -245,9 +252,13 @@ export async function fuzz(opts: { requests: number; concurrency?: number }): Pr
         headers.set("x-gitlab-event", pick(["Push Hook", "System Hook", "Tag Push Hook", "x".repeat(300)]));
       if (Math.random() < 0.1) headers.set("x-forwarded-for", "127.0.0.1, evil");
       let { body, type } = method === "GET" || method === "HEAD" ? {} : randomBody();
+      let push: string | null = null;
       if (path === "/webhooks/gitlab" && Math.random() < 0.3 && method === "POST") {
         const p = pick(sim.state.projects);
-        body = JSON.stringify(pushPayload(p.id, sim.state.fullPathOf(p)));
+        // a sha of its own per push: its update-item's messageId is `{sha}:update-item:{id}`
+        const sha = Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString("hex");
+        push = `${sha}:update-item:${p.id}`;
+        body = JSON.stringify(pushPayload(p.id, sim.state.fullPathOf(p), sha));
         type = "application/json";
         headers.set("x-gitlab-token", WEBHOOK_SECRET);
         headers.set("x-gitlab-event", "Push Hook");
@@ -264,6 +275,7 @@ export async function fuzz(opts: { requests: number; concurrency?: number }): Pr
         } as RequestInit);
         await res.arrayBuffer();
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        if (push !== null && res.status === 202) accepted.push(push);
         if (res.status >= 500) fiveXx.push(`${res.status} ${label.slice(0, 200)}`);
         const pathname = new URL(`${base}${path}`).pathname;
         if (!validHeader && isProtected(pathname) && res.status < 400 && method !== "OPTIONS")
@@ -317,14 +329,27 @@ export async function fuzz(opts: { requests: number; concurrency?: number }): Pr
     }
     const timing = await tokenTiming(base, 1500);
     await serve.kill("SIGTERM");
+    await waitFor(
+      "every accepted push on the broker",
+      async () => pushLedger(accepted, tap.messages).lost.length === 0,
+      10_000,
+    ).catch(() => {});
+    const pushes = pushLedger(accepted, tap.messages);
     return {
       scenario: "hostile HTTP input",
       tried: `${opts.requests} random requests, ${concurrency} at a time (methods, paths, ids, traversal, SQL fragments, tokens, ?access_token=, oversized / malformed / binary bodies, webhook deliveries)`,
       runs: opts.requests,
       faults: `statuses ${JSON.stringify(statuses)}`,
-      lost: 0,
-      duplicates: 0,
-      outcome: `${fiveXx.length} × 5xx, ${leaks.length} protected answers without a valid token, process ${crashed ? "CRASHED" : "alive"}; RSS ${formatKb(start.rssKb)} → ${formatKb(end.rssKb)}, fds ${start.fds} → ${end.fds}; ${timing}`,
+      // valid pushes answered 202 whose update-item the broker never delivered
+      lost: pushes.lost.length,
+      duplicates: pushes.duplicates,
+      outcome: `${fiveXx.length} × 5xx, ${leaks.length} protected answers without a valid token, process ${crashed ? "CRASHED" : "alive"}; ${accepted.length} valid pushes accepted, ${pushes.unexpected} update-items from no accepted push; RSS ${formatKb(start.rssKb)} → ${formatKb(end.rssKb)}, fds ${start.fds} → ${end.fds}; ${timing}`,
+      failures: [
+        ...(fiveXx.length > 0 ? [`${fiveXx.length} × 5xx`] : []),
+        ...(leaks.length > 0 ? [`${leaks.length} protected answers without a valid token`] : []),
+        ...(crashed ? ["the process crashed"] : []),
+        ...(pushes.unexpected > 0 ? [`${pushes.unexpected} update-items from no accepted push`] : []),
+      ],
       fiveXx,
       leaks,
       roleLeaks,
@@ -334,6 +359,7 @@ export async function fuzz(opts: { requests: number; concurrency?: number }): Pr
     };
   } finally {
     if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
+    await tap.close();
     await sim.close();
     await deleteBrokerNames(names);
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,10 @@
 /**
  * Soak: consecutive syncs of one `serve` (ingest workers on) while GitLab push webhooks arrive
  * throughout; RSS and open file descriptors of the process sampled from /proc after each sync.
+ * Lost and duplicates come from an independent tap: per sync (job instance) and per accepted push.
  */
+
+import { openDb } from "../../../src/db/client.ts";
 import {
   amqpUrl,
   api,
@@ -14,14 +17,8 @@ import {
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
-import {
-  formatKb,
-  missingUpdates,
-  procStats,
-  serviceEnv,
-  WEBHOOK_SECRET,
-  waitTerminal,
-} from "../lib/harness.ts";
+import { pushLedger, readExecutions, syncLedger } from "../lib/accounting.ts";
+import { formatKb, procStats, serviceEnv, WEBHOOK_SECRET, waitTerminal } from "../lib/harness.ts";
 import { type ScenarioResult, say } from "../lib/report.ts";
 
 export async function soak(opts: {
@@ -41,6 +38,7 @@ export async function soak(opts: {
   const samples: Array<{ rssKb: number; fds: number }> = [];
   let hooks = 0;
   let hookFailures = 0;
+  const accepted: string[] = []; // messageIds of the pushes answered 202
   let stopHooks = false;
   try {
     serve = await startBinary(
@@ -74,7 +72,8 @@ export async function soak(opts: {
           }),
         }).catch(() => null);
         hooks++;
-        if (res?.status !== 202) hookFailures++;
+        if (res?.status === 202) accepted.push(`${commit.id}:update-item:${p.id}`);
+        else hookFailures++;
         await res?.arrayBuffer();
         await Bun.sleep(20);
       }
@@ -100,7 +99,22 @@ export async function soak(opts: {
     stopHooks = true;
     await webhooks;
     const ids = sim.state.projects.map((p) => p.id);
-    const missing = missingUpdates(ids, tap.counts["item.update"]).length;
+    const db = openDb(t.url);
+    const executions = await readExecutions(db);
+    await db.close();
+    const measure = () => ({
+      syncs: syncLedger(executions, tap.messages, ids),
+      pushes: pushLedger(accepted, tap.messages),
+    });
+    await waitFor(
+      "every update-item on the tap",
+      async () => {
+        const m = measure();
+        return m.syncs.lost + m.pushes.lost.length === 0;
+      },
+      60_000,
+    ).catch(() => {});
+    const { syncs, pushes } = measure();
     const first = samples[1] ?? samples[0];
     const last = samples.at(-1);
     await serve.kill("SIGTERM");
@@ -110,14 +124,20 @@ export async function soak(opts: {
       tried: `${opts.syncs} consecutive syncs of ${opts.projects} projects by one serve (ingest workers on, Postgres), a push webhook every ~20 ms throughout`,
       runs: opts.syncs,
       faults: `${hooks} webhook deliveries (${hookFailures} not 202)`,
-      lost: missing,
-      duplicates: 0, // every sync and push publishes again by design: counted in the notes
+      // projects a completed sync did not publish, and accepted pushes the broker never delivered
+      lost: syncs.lost + pushes.lost.length,
+      // update-items beyond one per project within a sync, and beyond one per accepted push
+      duplicates: syncs.duplicates + pushes.duplicates,
 
       outcome:
         `${completed}/${opts.syncs} COMPLETED; RSS at start ${formatKb(samples[0]?.rssKb ?? 0)}, after sync 1 ${formatKb(first?.rssKb ?? 0)}, at end ${formatKb(last?.rssKb ?? 0)}; ` +
         `fds at start ${samples[0]?.fds}, after sync 1 ${first?.fds}, at end ${last?.fds}`,
+      failures: [
+        ...(completed < opts.syncs ? [`${opts.syncs - completed} syncs did not complete`] : []),
+        ...(hookFailures > 0 ? [`${hookFailures} webhook deliveries not answered 202`] : []),
+      ],
       notes: [
-        `update-items seen: ${tap.total("item.update")} (${opts.syncs} × ${ids.length} from syncs + ${hooks - hookFailures} from pushes)`,
+        `update-items seen: ${tap.total("item.update")}; per sync: ${syncs.instances.map((i) => `${i.published}/${ids.length}`).join(" ")}; pushes accepted ${accepted.length}, delivered ${accepted.length - pushes.lost.length}`,
         `RSS MiB per sync: ${samples.map((s) => (s.rssKb / 1024).toFixed(0)).join(" ")}`,
         `fds per sync: ${samples.map((s) => s.fds).join(" ")}`,
       ],
