@@ -31,6 +31,11 @@ export interface ProgressSnapshot {
   /** messages confirmed per second since the start */
   publishedPerSecond: number;
   total?: number;
+  /**
+   * Projects of `total` handled by the executions this one resumes (up to its checkpoint); the
+   * listing is done when handledBefore + handled reaches total. Only with a total.
+   */
+  handledBefore?: number;
   /** projects handled per second since the start */
   handledPerSecond: number;
   /** seconds left to handle every project, at the rate so far; only when the total is known */
@@ -38,8 +43,11 @@ export interface ProgressSnapshot {
 }
 
 export interface ProgressReporter {
-  /** The number of projects the scan will read, when known; null when unknown. */
-  setTotal(total: number | null): void;
+  /**
+   * The number of projects in the listing, when known (null when unknown), and how many of them
+   * the executions this one resumes handled.
+   */
+  setTotal(total: number | null, handledBefore?: number): void;
   snapshot(): ProgressSnapshot;
   stop(): void;
 }
@@ -64,6 +72,7 @@ export function startProgress(opts: {
   const now = opts.now ?? (() => performance.now());
   const startedAt = now();
   let total: number | null = null;
+  let before = 0;
 
   const snapshot = (): ProgressSnapshot => {
     const c = opts.counts;
@@ -89,7 +98,8 @@ export function startProgress(opts: {
     };
     if (total !== null) {
       out.total = total;
-      if (handledRate > 0) out.etaSeconds = Math.round(Math.max(0, total - handled) / handledRate);
+      out.handledBefore = before;
+      if (handledRate > 0) out.etaSeconds = Math.round(Math.max(0, total - before - handled) / handledRate);
     }
     return out;
   };
@@ -99,8 +109,9 @@ export function startProgress(opts: {
     opts.intervalMs ?? PROGRESS_INTERVAL_MS,
   );
   return {
-    setTotal(value) {
+    setTotal(value, handledBefore = 0) {
       total = value !== null && Number.isFinite(value) && value >= 0 ? value : null;
+      before = Number.isFinite(handledBefore) && handledBefore > 0 ? handledBefore : 0;
     },
     snapshot,
     stop: cancel,

@@ -39,8 +39,11 @@ export interface StepContext {
   saveCheckpoint(context: Record<string, unknown>): Promise<void>;
   /** The logger of the execution (its lines carry executionId). */
   logger: Logger;
-  /** Tells the progress lines how many projects the scan will read (null: unknown), for an ETA. */
-  setTotal?(total: number | null): void;
+  /**
+   * Tells the progress lines how many projects the listing holds (null: unknown), for an ETA, and
+   * how many of them executions this one resumes already handled.
+   */
+  setTotal?(total: number | null, handledBefore?: number): void;
 }
 
 /** A step either finishes (COMPLETED), or returns STOPPED after noticing its signal; a throw FAILs it. */
@@ -184,7 +187,7 @@ export function createJobRunner(deps: {
         counts,
         signal: controller.signal,
         logger: log,
-        setTotal: (total) => progress.setTotal(total),
+        setTotal: (total, handledBefore) => progress.setTotal(total, handledBefore),
         async saveCheckpoint(context) {
           onStatus(await repository.saveCheckpoint(execution.id, context, counts));
         },

@@ -72,9 +72,11 @@ export function jobsTable(executions: JobExecution[], leaseMs: number, now = new
 
 /** One progress line of `sync --wait`: counts, total and percentage, rate, elapsed and ETA. */
 export function progressLine(id: number, p: ProgressSnapshot): string {
+  // a resumed execution counts what the executions it resumes handled too
+  const handled = p.handled + (p.handledBefore ?? 0);
   const done =
     p.total !== undefined
-      ? `${p.handled} of ${p.total} projects handled (${p.total > 0 ? Math.min(100, Math.floor((100 * p.handled) / p.total)) : 100}%)`
+      ? `${handled} of ${p.total} projects handled (${p.total > 0 ? Math.min(100, Math.floor((100 * handled) / p.total)) : 100}%)`
       : `${p.handled} projects handled (total not known)`;
   const eta = p.etaSeconds !== undefined ? `, ETA ${duration(p.etaSeconds)}` : "";
   return `item-sync: execution ${id}: ${done}, read ${p.read}, hooks checked ${p.hooksChecked}, published ${p.published}, skipped ${p.skipped}, ${p.handledPerSecond}/s, elapsed ${duration(p.elapsedSeconds)}${eta}\n`;

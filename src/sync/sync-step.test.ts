@@ -63,7 +63,10 @@ function fakeGitlab(
 
 function context(restored: Record<string, unknown> = {}, params: Record<string, string> = {}) {
   const controller = new AbortController();
+  /** Checkpoints: saves that moved the checkpoint. `all` also has the saves of the total alone. */
   const saved: Record<string, unknown>[] = [];
+  const all: Record<string, unknown>[] = [];
+  let last = JSON.stringify(restored.checkpoint);
   const ctx: StepContext = {
     execution: { id: 7, jobInstanceId: 3, params } as unknown as JobExecution,
     restored,
@@ -71,10 +74,12 @@ function context(restored: Record<string, unknown> = {}, params: Record<string, 
     signal: controller.signal,
     logger: silentLogger,
     async saveCheckpoint(c) {
-      saved.push(structuredClone(c));
+      all.push(structuredClone(c));
+      if (JSON.stringify(c.checkpoint) !== last) saved.push(structuredClone(c));
+      last = JSON.stringify(c.checkpoint);
     },
   };
-  return { ctx, controller, saved };
+  return { ctx, controller, saved, all };
 }
 
 function recordingPublisher(failOn?: (type: string, id: number) => boolean) {
@@ -252,13 +257,13 @@ describe("sync step", () => {
     const { gitlab } = fakeGitlab(range(50), 10);
     const { store, seen } = memorySeen(range(100));
     const { publish, published } = recordingPublisher();
-    const { ctx, saved } = context();
+    const { ctx, all } = context();
     const outcome = await runSyncStep(ctx, options(gitlab, publish, { seen: store, deleteEnabled: false }));
     expect(outcome.status).toBe("COMPLETED"); // 50 % unseen, yet no mass-deletion refusal either
     expect(outcome.exitMessage).toContain("SYNC_DELETE_ENABLED=false");
     expect(published.some((m) => m.includes("delete-item"))).toBe(false);
     expect(ctx.counts.deletePublished).toBe(0);
-    expect(saved.at(-1)).toMatchObject({
+    expect(all.at(-1)).toMatchObject({
       scanComplete: true,
       deletePass: "skipped",
       deletePassReason: "deletion pass skipped: SYNC_DELETE_ENABLED=false",
@@ -288,18 +293,49 @@ describe("sync step", () => {
     expect(published.some((m) => m.includes("delete-item"))).toBe(false);
   });
 
-  test("tells the runner the total GitLab gave, for the ETA; a resumed run has none", async () => {
+  test("tells the runner the total GitLab gave, for the ETA, and saves it with the first page, before any checkpoint", async () => {
     const { gitlab } = fakeGitlab(range(30), 10);
     const { publish } = recordingPublisher();
-    const totals: (number | null)[] = [];
+    const totals: [number | null, number | undefined][] = [];
     const fresh = context();
-    fresh.ctx.setTotal = (n) => totals.push(n);
+    fresh.ctx.setTotal = (n, before) => totals.push([n, before]);
     await runSyncStep(fresh.ctx, options(gitlab, publish));
-    const resumed = context({ checkpoint: { page: 1, lastProjectId: 10 } });
-    resumed.ctx.setTotal = (n) => totals.push(n);
-    await runSyncStep(resumed.ctx, options(gitlab, publish));
-    expect(totals).toEqual([30, null]);
-    expect(fresh.saved.at(-1)?.total).toBe(30);
+    expect(totals).toEqual([[30, 0]]);
+    // the first save is the total alone: no checkpoint yet, nothing handled
+    expect(fresh.all[0]).toMatchObject({ total: 30, handledThrough: 0, scanComplete: false });
+    expect(fresh.all[0]?.checkpoint).toBeUndefined();
+    expect(fresh.saved.at(-1)).toMatchObject({ total: 30, handledBefore: 0, handledThrough: 30 });
+  });
+
+  test("a resumed run keeps its predecessor's total when its first page gives none, and counts what was handled before", async () => {
+    const { gitlab } = fakeGitlab(range(30), 10);
+    const noTotal: SyncGitlab = {
+      ...gitlab,
+      projectSource: (...args) => ({
+        async *pages(o) {
+          for await (const page of gitlab.projectSource(...args).pages(o)) yield { ...page, total: null };
+        },
+      }),
+    };
+    const { publish } = recordingPublisher();
+    const totals: [number | null, number | undefined][] = [];
+    const resumed = context({
+      checkpoint: { page: 1, lastProjectId: 10 },
+      total: 30,
+      handledBefore: 0,
+      handledThrough: 10,
+    });
+    resumed.ctx.setTotal = (n, before) => totals.push([n, before]);
+    await runSyncStep(resumed.ctx, options(noTotal, publish));
+    expect(totals.at(-1)).toEqual([30, 10]);
+    expect(resumed.all[0]).toMatchObject({
+      checkpoint: { page: 1, lastProjectId: 10 },
+      total: 30,
+      handledBefore: 10,
+      handledThrough: 10,
+    });
+    expect(resumed.saved.at(-1)).toMatchObject({ total: 30, handledBefore: 10, handledThrough: 30 });
+    expect(resumed.ctx.counts.updatePublished).toBe(20);
   });
 
   test("a stop leaves projects not yet started to the resumed run: no checkpoint past them, no waiting for them", async () => {

@@ -214,6 +214,13 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
   };
 
   let checkpoint = from;
+  // The listing's size and the projects handled before this execution, across the executions
+  // it resumes (pages up to the checkpoint): with them GET /jobs/{id} and the progress lines
+  // show a resumed execution's progress through the whole listing, not from zero.
+  const restoredTotal = typeof ctx.restored.total === "number" ? ctx.restored.total : null;
+  const handledBefore =
+    from && typeof ctx.restored.handledThrough === "number" ? ctx.restored.handledThrough : 0;
+  let handledThrough = handledBefore;
   const inFlight: { page: SyncPage; done: Promise<void> }[] = [];
   let failure: Error | undefined;
 
@@ -230,18 +237,24 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     }
     if (leftUnfinished) return;
     checkpoint = oldest.page.checkpoint;
-    await ctx.saveCheckpoint({
+    handledThrough += oldest.page.projects.length;
+    await saveContext(oldest.page.last);
+  };
+  const saveContext = (scanComplete: boolean) =>
+    ctx.saveCheckpoint({
       checkpoint,
       skipped,
       skippedTotal,
-      scanComplete: oldest.page.last,
-      total: total ?? null,
+      scanComplete,
+      total: total ?? restoredTotal,
+      handledBefore,
+      handledThrough,
       activitySince,
     });
-  };
 
   let scanComplete = restoredScanComplete;
   let total: number | null | undefined;
+  if (restoredTotal !== null) ctx.setTotal?.(restoredTotal, handledBefore);
   try {
     try {
       const pages = restoredScanComplete
@@ -251,9 +264,14 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
             .pages({ from, signal });
       for await (const page of pages) {
         if (total === undefined) {
-          // A resumed execution reads only what follows its checkpoint: no total to compare with.
-          total = from ? null : (page.total ?? null);
-          ctx.setTotal?.(total);
+          // GitLab's x-total counts the whole listing, on a resumed execution's first page too;
+          // past 10,000 rows it gives none: the predecessor's then stands.
+          total = page.total ?? restoredTotal;
+          ctx.setTotal?.(total, handledBefore);
+          // Known at once to GET /jobs/{id} (and the dashboard), not only at the first checkpoint:
+          // the context saved is the restored one (same checkpoint) with the total, and this
+          // execution's handledBefore in place of the predecessor's.
+          if (from || total !== restoredTotal) await saveContext(restoredScanComplete);
         }
         counts.read += page.projects.length;
         await opts.seen.record(
@@ -286,7 +304,16 @@ export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Prom
     logger.info("stopped at checkpoint", { checkpoint, reason: signal.reason });
     return { status: "STOPPED" };
   }
-  const state = { checkpoint, skipped, skippedTotal, scanComplete: true, activitySince };
+  const state = {
+    checkpoint,
+    skipped,
+    skippedTotal,
+    scanComplete: true,
+    total: total ?? restoredTotal,
+    handledBefore,
+    handledThrough,
+    activitySince,
+  };
   if (opts.deleteEnabled === false) return skipDeletions(ctx, opts, state);
   return deleteUnseen(ctx, opts, state);
 }

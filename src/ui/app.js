@@ -305,7 +305,9 @@ function renderCurrent() {
   const active = ACTIVE.includes(e.status);
   const c = e.counts ?? {};
   // progress is projects fully handled (hooks checked, update-item confirmed), not read ahead
-  const done = handledOf(c);
+  // a resumed run continues through the listing: what the runs it resumes handled counts too
+  const before = typeof e.step?.context?.handledBefore === "number" ? e.step.context.handledBefore : 0;
+  const done = handledOf(c) + before;
   const total = totalOf(e);
   const rate = active ? rateOf("handled") : null;
   $("current-status").replaceChildren(badge(e.status));

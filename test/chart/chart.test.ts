@@ -6,6 +6,8 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { loadConfig, NEEDS_ALL } from "../../src/config.ts";
+import { containerEnv, type K8sObject as PodObject } from "../container/pod.ts";
 
 const root = join(import.meta.dir, "../..");
 const chart = join(root, "charts/item-sync");
@@ -447,6 +449,7 @@ describe("helm template with every option on (values-all.yaml)", () => {
     const secretValues = [
       "glpat-test-token-0123456789",
       "static-token-0123456789abcdef",
+      "dashboard-token-0123456789",
       "webhook-secret-0123456789",
       "postgres://item_sync:db-password-0123@postgres:5432/imrt",
       "amqp://item_sync:amqp-password-0123@rabbitmq:5672/imrt",
@@ -628,6 +631,60 @@ describe("chart values", () => {
     expect(monitors).toEqual(expected);
   });
 
+  describe("config.WEBHOOK_ENABLED=false", () => {
+    // A WEBHOOK_SECRET too short for the chart's check when the receiver is on: ignored when it is off.
+    const off = [
+      "-f",
+      valuesAll,
+      "--set",
+      "config.WEBHOOK_ENABLED=false,secrets.values.WEBHOOK_SECRET=short",
+    ];
+
+    test("no WEBHOOK_SECRET is required, generated, stored or passed to serve and worker", () => {
+      const { objects } = render(off);
+      const secret = one(objects, "Secret", "rel-item-sync");
+      expect(Object.keys(secret.data ?? {})).not.toContain("WEBHOOK_SECRET");
+      for (const [name, c] of [
+        ["rel-item-sync", "serve"],
+        ["rel-item-sync-worker", "worker"],
+      ] as const) {
+        expect(env(container(one(objects, "Deployment", name), c), "WEBHOOK_SECRET")).toBeUndefined();
+      }
+      // "false" as a string (--set-string, a values file's "false") and the binary's other spellings
+      for (const value of ["false", "0", "No"]) {
+        const r = render(["--set-string", `config.WEBHOOK_ENABLED=${value}`]).objects;
+        expect(Object.keys(one(r, "Secret", "rel-item-sync").data ?? {})).not.toContain("WEBHOOK_SECRET");
+      }
+      const existing = render([...off, "--set", "secrets.existingSecret=item-sync-secrets"]).objects;
+      expect(
+        env(container(one(existing, "Deployment", "rel-item-sync"), "serve"), "WEBHOOK_SECRET"),
+      ).toBeUndefined();
+    });
+
+    test("serve's and the worker's rendered environment passes the binary's configuration checks", () => {
+      const { objects } = render(off);
+      const envOf = (name: string, c: string) =>
+        containerEnv(container(one(objects, "Deployment", name), c), objects as unknown as PodObject[]);
+      const serve = loadConfig(envOf("rel-item-sync", "serve"), NEEDS_ALL);
+      expect(serve.gitlab.webhookEnabled).toBe(false);
+      expect(serve.gitlab.webhookSecret).toBe("");
+      expect(serve.auth.apiTokens.map((t) => t.role)).toEqual(["admin", "read", "operate"]);
+      const worker = loadConfig(envOf("rel-item-sync-worker", "worker"), {
+        gitlab: true,
+        auth: false,
+        webhook: true,
+      });
+      expect(worker.gitlab.webhookEnabled).toBe(false);
+      // with the receiver on, the same values give serve the chart's secret
+      const on = render(["-f", valuesAll]).objects;
+      const serveOn = containerEnv(
+        container(one(on, "Deployment", "rel-item-sync"), "serve"),
+        on as unknown as PodObject[],
+      );
+      expect(loadConfig(serveOn, NEEDS_ALL).gitlab.webhookSecret).toBe("webhook-secret-0123456789");
+    });
+  });
+
   test("serve.ingestEnabled overrides the automatic choice", () => {
     const { objects } = render(["--set", "worker.enabled=true,serve.ingestEnabled=true"]);
     expect(
@@ -646,6 +703,13 @@ describe("chart values", () => {
       ["--set", "secrets.values.WEBHOOK_SECRET=short-secret"],
       /WEBHOOK_SECRET must be at least 24 characters/,
     ],
+    [["--set", "secrets.values.API_TOKENS=short-token:read"], /API_TOKENS: each comma-separated entry/],
+    [
+      ["--set", "secrets.values.API_TOKENS=long-enough-token-0123:root"],
+      /API_TOKENS: .*ROLE read, operate or admin/,
+    ],
+    [["--set", "config.WEBHOOK_ENABLED=maybe"], /config\/WEBHOOK_ENABLED/],
+    [["--set", "config.ALLOW_INSECURE_URLS=sometimes"], /config\/ALLOW_INSECURE_URLS/],
     [["--set", "metrics.port=8080"], /metrics\.port must differ from serve\.containerPort/],
     [["--set", "metrics.port=0"], /metrics/],
     [["--set", "terminationGracePeriodSeconds=20"], /terminationGracePeriodSeconds/],

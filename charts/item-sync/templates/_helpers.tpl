@@ -92,7 +92,9 @@ existing Secret may leave them out.
 {{- define "item-sync.secretEnv" -}}
 {{- $root := .root }}
 {{- $required := splitList " " (include "item-sync.requiredSecretVariables" $root) }}
+{{- $webhookEnabled := include "item-sync.webhookEnabled" $root }}
 {{- range $var := .vars }}
+{{- if or (ne $var "WEBHOOK_SECRET") $webhookEnabled }}
 - name: {{ $var }}
   valueFrom:
     secretKeyRef:
@@ -102,6 +104,17 @@ existing Secret may leave them out.
       optional: true
       {{- end }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" unless config.WEBHOOK_ENABLED turns the webhook receiver off (false, 0 or no, as the binary
+reads booleans); empty otherwise. Without the receiver no WEBHOOK_SECRET is generated, required or
+passed to the pods.
+*/}}
+{{- define "item-sync.webhookEnabled" -}}
+{{- $v := .Values.config.WEBHOOK_ENABLED | toString | lower | trim }}
+{{- if not (has $v (list "false" "0" "no")) }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -150,8 +163,16 @@ upgrades through lookup), so serve always has a strong one.
 {{- end }}
 {{- end }}
 {{- $webhookSecret := .Values.secrets.values.WEBHOOK_SECRET | default "" | toString }}
-{{- if and (not .Values.secrets.existingSecret) $webhookSecret (lt (len $webhookSecret) 24) }}
+{{- if and (not .Values.secrets.existingSecret) (include "item-sync.webhookEnabled" .) $webhookSecret (lt (len $webhookSecret) 24) }}
 {{- fail "secrets.values.WEBHOOK_SECRET must be at least 24 characters (or leave it empty: the chart generates one)" }}
+{{- end }}
+{{- if not .Values.secrets.existingSecret }}
+{{- range $entry := splitList "," (.Values.secrets.values.API_TOKENS | default "" | toString) }}
+{{- $entry = trim $entry }}
+{{- if and $entry (not (regexMatch "^[^,:]{16,}(:\\s*(?i:read|operate|admin))?$" $entry)) }}
+{{- fail "secrets.values.API_TOKENS: each comma-separated entry must be TOKEN or TOKEN:ROLE, TOKEN at least 16 characters without ':', ROLE read, operate or admin" }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if not (has .Values.migrations.mode (list "startup" "hook" "none")) }}
 {{- fail (printf "migrations.mode must be startup, hook or none (got %q)" (toString .Values.migrations.mode)) }}
