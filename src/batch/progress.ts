@@ -7,15 +7,15 @@
  */
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
-import type { Counts } from "./types.ts";
+import { type Counts, handledCount } from "./types.ts";
 
 /** How often a running execution logs its progress. */
 export const PROGRESS_INTERVAL_MS = 10 * SECOND;
 
 export interface ProgressSnapshot {
   /**
-   * Projects fully handled: hooks checked and update-item confirmed by the broker. Progress and
-   * ETA count these, not `read` (the listing runs up to three pages ahead of the work).
+   * Projects fully handled (handledCount: update-item confirmed, or left unchanged by an
+   * incremental scan). Progress and ETA count these, not `read` (the listing runs ahead).
    */
   handled: number;
   read: number;
@@ -80,7 +80,7 @@ export function startProgress(opts: {
     const published = c.monitorPublished + c.updatePublished + c.deletePublished;
     const readRate = elapsed > 0 ? c.read / elapsed : 0;
     // every project gets exactly one update-item, so its confirms count the projects done
-    const handled = c.updatePublished;
+    const handled = handledCount(c);
     const handledRate = elapsed > 0 ? handled / elapsed : 0;
     const out: ProgressSnapshot = {
       handled,

@@ -58,6 +58,14 @@ export interface Counts {
   hooksAdopted: number;
 }
 
+/**
+ * Projects fully handled: hooks checked and update-item confirmed, or, in an incremental scan,
+ * left unchanged. Progress and ETAs count these, not projects read ahead.
+ */
+export function handledCount(c: Counts): number {
+  return c.updatePublished + c.unchanged;
+}
+
 export function zeroCounts(): Counts {
   return {
     read: 0,

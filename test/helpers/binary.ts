@@ -104,14 +104,13 @@ export async function startBinary(
   };
   if (opts.waitForHttp ?? args[0] === "serve") {
     const deadline = Date.now() + 30_000;
-    // /health/live answers from the first moment of start-up; the API only once serve logs it
-    const started =
-      args[0] === "serve" ? '"msg":"serving"' : args[0] === "worker" ? '"msg":"worker started"' : "";
+    // /health/live answers from the first moment of start-up (a start-up probe holds the port);
+    // /metrics only once the real server took over, whatever the log level
     for (;;) {
       if (proc.exitCode !== null)
         throw new Error(`item-sync ${args.join(" ")} exited ${proc.exitCode}:\n${running.logs()}`);
       try {
-        if ((await fetch(`${url}/health/live`)).ok && running.logs().includes(started)) break;
+        if ((await fetch(`${url}/metrics`)).ok) break;
       } catch {
         // not listening yet
       }

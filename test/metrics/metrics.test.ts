@@ -318,6 +318,10 @@ describe("progress lines", () => {
       expect(lines).toHaveLength(2);
       // 1,600 projects left at 40 handled a second, not 1,500 at the 50 read ahead
       expect(lines[1]).toMatchObject({ total: 2000, etaSeconds: 40 });
+      // an incremental scan's projects left unchanged are handled too
+      counts.unchanged = 200;
+      fire();
+      expect(lines[2]).toMatchObject({ handled: 600, handledPerSecond: 60 });
     } finally {
       progress.stop();
     }
