@@ -104,13 +104,14 @@ export async function startBinary(
   };
   if (opts.waitForHttp ?? args[0] === "serve") {
     const deadline = Date.now() + 30_000;
-    // /health/live answers from the first moment of start-up (a start-up probe holds the port);
-    // /metrics only once the real server took over, whatever the log level
+    // /health/live answers from the first moment of start-up (a start-up probe holds the port,
+    // its /metrics empty); metrics only once the real server took over, whatever the log level
     for (;;) {
       if (proc.exitCode !== null)
         throw new Error(`item-sync ${args.join(" ")} exited ${proc.exitCode}:\n${running.logs()}`);
       try {
-        if ((await fetch(`${url}/metrics`)).ok) break;
+        const metrics = await fetch(`${url}/metrics`);
+        if (metrics.ok && (await metrics.text()).includes("item_sync_")) break;
       } catch {
         // not listening yet
       }

@@ -154,16 +154,24 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   expect(await page.locator("#current-figures").textContent()).toContain("Unchanged");
   await shot(page, "03-completed");
 
-  // --- second, slow run: live progress against the first run's total, then 409, then stop.
-  // GitLab holds every hook check until the stop is asked, so the run cannot finish first.
+  // --- second, slow run: live progress against the listing's total, then 409, then stop.
+  // GitLab answers the first listing page and holds every later listing request until the stop
+  // is asked: the first page's projects are handled (a rate, an ETA), the run cannot finish.
   sim.set({ latencyMs: 150, fault429Rate: 0.05, retryAfterSeconds: 1 });
-  let releaseHooks = sim.hold("GET /projects/:id/hooks");
+  let releaseListing = () => {};
+  const offListing = sim.onRequest((info) => {
+    if (info.route === "GET /groups/:id/projects" && !/[?&]page=1(&|$)/.test(info.url)) {
+      releaseListing = sim.hold(info.route);
+      offListing();
+    }
+  });
   await page.getByRole("button", { name: "Start sync" }).click();
   await page.locator("#current-status .badge", { hasText: "STARTED" }).waitFor();
-  // live progress: projects handled out of the first run's total, with a rate and an ETA
+  // live progress: projects handled out of the total GitLab gave with the first page (the
+  // first run's count would be the estimate, marked ≈, were there none), with a rate and an ETA
   await page
     .locator("#progress-label", {
-      hasText: new RegExp(`^[1-9][0-9]* / ≈${PROJECTS} projects handled .* ETA [0-9]`),
+      hasText: new RegExp(`^[1-9][0-9]* / ≈?${PROJECTS} projects handled .* ETA [0-9]`),
     })
     .waitFor();
   await page.locator("#current-figures", { hasText: "GitLab requests" }).waitFor();
@@ -178,14 +186,15 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
 
   await page.getByRole("button", { name: "Stop", exact: true }).click();
   await page.locator("#answer", { hasText: "asked to stop" }).waitFor();
-  releaseHooks(); // the checks already started finish; the others are left to a resumed run
+  offListing();
+  releaseListing(); // the pages already asked for arrive; the run stops at its checkpoint
   await page.locator("#current-status .badge", { hasText: /^STOPPED$/ }).waitFor();
   await page.locator("#history tbody tr", { hasText: "STOPPED" }).first().waitFor();
   await shot(page, "06-stopped");
 
   // --- a third run, held like the second: reset answers 409 while its heartbeat is fresh; force
   // asks, then ABANDONED
-  releaseHooks = sim.hold("GET /projects/:id/hooks");
+  const releaseHooks = sim.hold("GET /projects/:id/hooks");
   await page.getByRole("button", { name: "Start sync" }).click();
   await page.locator("#current-status .badge", { hasText: "STARTED" }).waitFor();
   await page.getByRole("button", { name: "Reset", exact: true }).click();
