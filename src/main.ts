@@ -67,7 +67,8 @@ async function main(argv: string[]): Promise<number> {
         return await jobsCommand(config, logger, args);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    // a UsageError, or a ConfigError found once connected (a RabbitMQ queue of another type)
+    if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(redact(`item-sync: ${err.message}\n`));
       return EXIT.usage;
     }

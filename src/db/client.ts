@@ -69,6 +69,7 @@ export function openDb(url: string, options: DbOptions = {}): Db {
 function openPostgres(url: string, options: DbOptions): Db {
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
+    ...sessionAttrs(url),
     onnotice: () => {},
     ...(options.idleInTransactionTimeoutMs
       ? {
@@ -106,6 +107,18 @@ function openPostgres(url: string, options: DbOptions): Db {
     },
   });
   return wrap(sql, false);
+}
+
+/**
+ * libpq's `target_session_attrs=read-write` finds the primary of a multi-host URL by asking for
+ * `default_transaction_read_only`, but postgres.js 3.4 reads that setting, which is `off` on a
+ * hot standby of Postgres 14 and later: it may settle on the standby, and every write then fails
+ * with 25006. `primary` asks `pg_is_in_recovery()` instead, which is what the user meant.
+ */
+function sessionAttrs(url: string): { target_session_attrs?: "primary" } {
+  const query = url.split("?")[1] ?? "";
+  const attrs = new URLSearchParams(query).get("target_session_attrs");
+  return attrs === "read-write" ? { target_session_attrs: "primary" } : {};
 }
 
 function openSqlite(path: string): Db {
