@@ -6,11 +6,13 @@
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
+import { createLeaseFence, LeaseLostError, type StepFence } from "./fence.ts";
 import { PROGRESS_INTERVAL_MS, startProgress } from "./progress.ts";
 import type { JobRepository } from "./repository.ts";
 import {
   type Counts,
   type JobExecution,
+  type JobStatus,
   type LaunchRequest,
   type LaunchResult,
   type Trigger,
@@ -30,6 +32,9 @@ export interface StepContext {
   signal: AbortSignal;
   /** Durably saves the step context (the checkpoint) with the counts. */
   saveCheckpoint(context: Record<string, unknown>): Promise<void>;
+  /** Call `fence.assertOwned()` right before each publish; pass `fence.owner` to each write of the
+   *  step's own tables (see fence.ts). */
+  fence: StepFence;
   /** The logger of the execution (its lines carry executionId). */
   logger: Logger;
   /** Tells the progress lines how many projects the scan will read (null: unknown), for an ETA. */
@@ -103,14 +108,31 @@ export function createJobRunner(deps: {
       }
     };
 
-    if (!(await repository.markStarted(execution.id))) {
+    const startedAt = new Date();
+    if (!(await repository.markStarted(execution.id, startedAt))) {
       log.warn("execution was reset before it started; not running it");
       return;
     }
     let beating = false;
     let lastBeat = Date.now();
     let beatError: Error | undefined;
+    // Fencing (fence.ts): publishes and the step's writes go through only while the lease is
+    // provably held; the first time it is not, the step is stopped.
+    const fence = createLeaseFence({ executionId: execution.id, leaseMs }, startedAt.getTime(), (why) => {
+      log.error("lease lost: no more publishing or writing for this execution", { why });
+      if (!controller.signal.aborted) controller.abort("lease-lost" satisfies AbortReason);
+    });
+    const proven = (status: JobStatus | null, at: Date) => {
+      if (status !== null) fence.prove(at.getTime());
+      else fence.lose("the database no longer shows it as running with a fresh heartbeat");
+      onStatus(status);
+    };
     const timer = setInterval(async () => {
+      // A paused process (SIGSTOP, a frozen VM) wakes here with its clock past the lease. (While
+      // heartbeats fail or hang, the database-unavailable path below ends the execution instead.)
+      if (fence.lost === null && !beating && !beatError && fence.expired()) {
+        fence.lose(`no heartbeat accepted for longer than the lease (${leaseMs / 1000} s)`);
+      }
       if (beating) {
         // A heartbeat that never answers (a lost database connection) counts as a refused one.
         if (Date.now() - lastBeat > leaseMs && !controller.signal.aborted) {
@@ -124,8 +146,10 @@ export function createJobRunner(deps: {
       }
       beating = true;
       try {
-        onStatus(await repository.heartbeat(execution.id, counts));
+        const at = new Date();
+        proven(await repository.heartbeat(execution.id, counts, at), at);
         lastBeat = Date.now();
+        beatError = undefined;
       } catch (err) {
         beatError = coerceError(err);
         log.error("heartbeat failed", { err: beatError });
@@ -154,8 +178,11 @@ export function createJobRunner(deps: {
         signal: controller.signal,
         logger: log,
         setTotal: (total) => progress.setTotal(total),
+        fence,
         async saveCheckpoint(context) {
-          onStatus(await repository.saveCheckpoint(execution.id, context, counts));
+          fence.assertOwned();
+          const at = new Date();
+          proven(await repository.saveCheckpoint(execution.id, context, counts, at), at);
         },
       });
       outcome =
@@ -164,10 +191,26 @@ export function createJobRunner(deps: {
               status: "FAILED",
               exitMessage: `the database refused heartbeats (or left them unanswered) for longer than the lease (${leaseMs / 1000} s): ${beatError?.message ?? "unknown error"}; stopped at the last checkpoint, restartable`,
             }
-          : { status: result.status, exitMessage: result.exitMessage ?? stopMessage(controller.signal) };
+          : fence.lost !== null
+            ? {
+                status: "FAILED",
+                exitMessage: `this process lost the lease (${fence.lost}) and stopped publishing and writing at once; restartable`,
+              }
+            : { status: result.status, exitMessage: result.exitMessage ?? stopMessage(controller.signal) };
     } catch (err) {
       const e = coerceError(err);
-      outcome = { status: "FAILED", exitMessage: e.message };
+      outcome =
+        beatError && (e instanceof LeaseLostError || controller.signal.reason === "database-unavailable")
+          ? {
+              status: "FAILED",
+              exitMessage: `the database refused heartbeats (or left them unanswered) for longer than the lease (${leaseMs / 1000} s): ${beatError.message}; stopped at the last checkpoint, restartable`,
+            }
+          : e instanceof LeaseLostError && fence.lost !== null
+            ? {
+                status: "FAILED",
+                exitMessage: `this process lost the lease (${fence.lost}) and stopped publishing and writing at once; restartable`,
+              }
+            : { status: "FAILED", exitMessage: e.message };
       log.error("execution failed", { err: e });
     } finally {
       clearInterval(timer);

@@ -101,9 +101,10 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
     skipLimit: config.syncSkipLimit,
     deleteMaxFraction: config.syncDeleteMaxFraction,
     projectConcurrency: 4 * config.gitlab.concurrency,
-    publish: (type, executionId, project) =>
+    publish: (type, executionId, project, gate) =>
       publisher.publish(
         createJobMessage(type, executionId, { projectId: project.id, projectPath: project.path }),
+        { gate },
       ),
   });
   const runner = createJobRunner({ repository, jobs: [syncJob], leaseMs: config.jobLeaseMs, logger });

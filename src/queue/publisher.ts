@@ -41,8 +41,14 @@ export interface PublisherStats {
   inFlight: number;
 }
 
+export interface PublishOptions {
+  /** Runs synchronously right before each send attempt, after any wait for the broker; a throw
+   *  rejects the publish with that error and nothing is sent (the sync job's lease check). */
+  gate?: () => void;
+}
+
 export interface Publisher {
-  publish(message: OutgoingMessage): Promise<void>;
+  publish(message: OutgoingMessage, options?: PublishOptions): Promise<void>;
   /** Publishes all at once; resolves when every one is confirmed, else rejects with the first
    *  error — only after every publish has settled, so nothing is left in flight. */
   publishAll(messages: readonly OutgoingMessage[]): Promise<void>;
@@ -134,7 +140,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
       { retryable: true, cause },
     );
 
-  const attempt = async (message: OutgoingMessage): Promise<void> => {
+  const attempt = async (message: OutgoingMessage, gate?: () => void): Promise<void> => {
     const timeoutMs = broker.config.reconnectTimeoutMs;
     const envelope = messageEnvelope(broker.topology.exchange, message);
     const body = encodeMessage(message.body);
@@ -153,6 +159,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
         }
       }
       if (closed) throw closedError();
+      gate?.();
       if (tries++ > 0) {
         counters.resent++;
         messagesResent.inc();
@@ -190,7 +197,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
     }
   };
 
-  const publish = (message: OutgoingMessage): Promise<void> => {
+  const publish = (message: OutgoingMessage, options: PublishOptions = {}): Promise<void> => {
     const type = message.body.type;
     const metrics = metricsFor(type);
     metrics.published.inc();
@@ -199,7 +206,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
       return Promise.reject(closedError());
     }
     const startedAt = performance.now();
-    const p = attempt(message).then(
+    const p = attempt(message, options.gate).then(
       () => {
         counters.confirmed++;
         metrics.confirmed.inc();
@@ -218,7 +225,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
   };
 
   const publishAll = async (messages: readonly OutgoingMessage[]): Promise<void> => {
-    const results = await Promise.allSettled(messages.map(publish));
+    const results = await Promise.allSettled(messages.map((m) => publish(m)));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) throw failure.reason;
   };

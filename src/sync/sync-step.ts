@@ -49,8 +49,16 @@ export interface SyncGitlab {
 
 export type SyncMessageType = "monitor-item" | "update-item" | "delete-item";
 
-/** Publishes one message and resolves when the broker confirmed it. */
-export type SyncPublish = (type: SyncMessageType, executionId: number, project: SyncProject) => Promise<void>;
+/**
+ * Publishes one message and resolves when the broker confirmed it. `gate` runs synchronously right
+ * before each send attempt (after any wait for the broker); a throw cancels the publish with it.
+ */
+export type SyncPublish = (
+  type: SyncMessageType,
+  executionId: number,
+  project: SyncProject,
+  gate?: () => void,
+) => Promise<void>;
 
 export interface SkippedProject {
   projectId: number;
@@ -83,7 +91,40 @@ export function createSyncJob(opts: SyncStepOptions): JobDefinition {
   return { name: SYNC_JOB_NAME, stepName: SYNC_STEP_NAME, run: (ctx) => runSyncStep(ctx, opts) };
 }
 
-export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Promise<StepOutcome> {
+/**
+ * The ports as this execution may use them: every publish gated on the lease, every write of
+ * the seen set made conditional on still owning the execution (batch/fence.ts).
+ */
+function fencedPorts(ctx: StepContext, opts: SyncStepOptions): SyncStepOptions {
+  const { fence } = ctx;
+  const gate = () => fence.assertOwned();
+  const seen: SeenStore = {
+    ...opts.seen,
+    keepOnly: (instanceId) => {
+      gate();
+      return opts.seen.keepOnly(instanceId, fence.owner);
+    },
+    record: (instanceId, projectIds) => {
+      gate();
+      return opts.seen.record(instanceId, projectIds, fence.owner);
+    },
+    clear: (instanceId) => {
+      gate();
+      return opts.seen.clear(instanceId, fence.owner);
+    },
+  };
+  return {
+    ...opts,
+    publish: (type, executionId, project) => {
+      gate();
+      return opts.publish(type, executionId, project, gate);
+    },
+    seen,
+  };
+}
+
+export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Promise<StepOutcome> {
+  const opts = fencedPorts(ctx, ports);
   const { counts, signal, logger } = ctx;
   const from = ctx.restored.checkpoint as SyncCheckpoint | undefined;
   const skipped: SkippedProject[] = Array.isArray(ctx.restored.skipped)
