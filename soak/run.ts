@@ -17,6 +17,7 @@ import { cronReplicas, launchRounds } from "../test/reliability/scenarios/concur
 import { consumerAbuse, crashLoop } from "../test/reliability/scenarios/consumers.ts";
 import { crashScenario } from "../test/reliability/scenarios/crash.ts";
 import { poolExhausted, postgresRestart, sqliteFault } from "../test/reliability/scenarios/database.ts";
+import { fencingScenario } from "../test/reliability/scenarios/fencing.ts";
 import { fuzz } from "../test/reliability/scenarios/fuzz.ts";
 import { deletedMidScan, mixedFaults, shortPage } from "../test/reliability/scenarios/gitlab.ts";
 import { soak } from "../test/reliability/scenarios/soak.ts";
@@ -44,9 +45,19 @@ const SCENARIOS: Array<{ key: string; group: string; run: () => Promise<Scenario
   },
   { key: "concurrency", group: "5. Concurrency", run: () => cronReplicas({ replicas: 3, seconds: 15 }) },
   { key: "consumers", group: "6. Consumers", run: () => consumerAbuse({ projects: 1000, copies: 5 }) },
-  { key: "consumers", group: "6. Consumers", run: () => crashLoop({ projects: 200 }) },
+  {
+    key: "consumers",
+    group: "6. Consumers",
+    run: () => crashLoop({ projects: 200, queueType: "quorum", deliveryLimit: 10 }),
+  },
+  {
+    key: "consumers",
+    group: "6. Consumers",
+    run: () => crashLoop({ projects: 200, queueType: "classic", deliveryLimit: 10 }),
+  },
   { key: "fuzz", group: "7. Hostile HTTP input", run: () => fuzz({ requests: 20_000 }) },
   { key: "soak", group: "8. Soak", run: () => soak({ syncs: 20, projects: 2000 }) },
+  { key: "cluster", group: "9. Cluster", run: () => fencingScenario({ projects: 10_000 }) },
 ];
 
 async function withServices<T>(fn: () => Promise<T>): Promise<T> {
