@@ -13,6 +13,7 @@ import { createPrivateNode } from "../test/queue/amqp-helpers.ts";
 import { createPrivatePostgres } from "../test/reliability/lib/harness.ts";
 import type { ScenarioResult } from "../test/reliability/lib/report.ts";
 import { brokerOutage, proxyDrops, queueDeleted } from "../test/reliability/scenarios/broker.ts";
+import { clusterNodeLoss } from "../test/reliability/scenarios/cluster.ts";
 import { cronReplicas, launchRounds } from "../test/reliability/scenarios/concurrency.ts";
 import { consumerAbuse, crashLoop } from "../test/reliability/scenarios/consumers.ts";
 import { crashScenario } from "../test/reliability/scenarios/crash.ts";
@@ -57,6 +58,7 @@ const SCENARIOS: Array<{ key: string; group: string; run: () => Promise<Scenario
   },
   { key: "fuzz", group: "7. Hostile HTTP input", run: () => fuzz({ requests: 20_000 }) },
   { key: "soak", group: "8. Soak", run: () => soak({ syncs: 20, projects: 2000 }) },
+  { key: "cluster", group: "9. Cluster", run: () => clusterNodeLoss({ projects: 5000 }) },
   { key: "cluster", group: "9. Cluster", run: () => fencingScenario({ projects: 10_000 }) },
 ];
 

@@ -34,7 +34,7 @@ function updateSender(pub: Publisher, exchange: string) {
 type SimProject = GitlabSim["state"]["projects"][number];
 
 /** The projects whose item row is missing or not at their latest commit, as `id: hash|missing`. */
-async function rowsNotAtLatestCommit(
+export async function rowsNotAtLatestCommit(
   db: Db,
   sim: GitlabSim,
   projects: readonly SimProject[],
