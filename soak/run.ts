@@ -18,6 +18,7 @@ import { cronReplicas, launchRounds } from "../test/reliability/scenarios/concur
 import { consumerAbuse, crashLoop } from "../test/reliability/scenarios/consumers.ts";
 import { crashScenario } from "../test/reliability/scenarios/crash.ts";
 import { poolExhausted, postgresRestart, sqliteFault } from "../test/reliability/scenarios/database.ts";
+import { postgresFailover } from "../test/reliability/scenarios/failover.ts";
 import { fencingScenario } from "../test/reliability/scenarios/fencing.ts";
 import { fuzz } from "../test/reliability/scenarios/fuzz.ts";
 import { deletedMidScan, mixedFaults, shortPage } from "../test/reliability/scenarios/gitlab.ts";
@@ -59,6 +60,7 @@ const SCENARIOS: Array<{ key: string; group: string; run: () => Promise<Scenario
   { key: "fuzz", group: "7. Hostile HTTP input", run: () => fuzz({ requests: 20_000 }) },
   { key: "soak", group: "8. Soak", run: () => soak({ syncs: 20, projects: 2000 }) },
   { key: "cluster", group: "9. Cluster", run: () => clusterNodeLoss({ projects: 5000 }) },
+  { key: "cluster", group: "9. Cluster", run: () => postgresFailover({ projects: 5000, outageSeconds: 15 }) },
   { key: "cluster", group: "9. Cluster", run: () => fencingScenario({ projects: 10_000 }) },
 ];
 

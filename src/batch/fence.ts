@@ -13,11 +13,13 @@
  *     the clock with the start of the last heartbeat the database accepted. A process paused
  *     (SIGSTOP, a long GC or VM freeze) longer than the lease resumes with a clock past it and
  *     publishes nothing more, before any heartbeat could tell it so.
+ * `persist()` retries a step's database call while the database is unavailable (a failover) and
+ * the lease still holds: an outage shorter than the lease pauses the run instead of failing it.
  * What stays possible: bytes already handed to the socket before a pause still reach the broker
  * after it. The broker then has them before the execution was failed, so they are not publishes
  * "after FAILED"; they are duplicates the idempotent consumers absorb.
  */
-import type { Db } from "../db/client.ts";
+import { type Db, isDatabaseUnavailable } from "../db/client.ts";
 import { RUNNING_SQL } from "./sql.ts";
 
 /** Thrown when a process finds it no longer owns the execution it was running. */
@@ -42,6 +44,9 @@ export interface StepFence {
   /** Throws LeaseLostError unless the lease is provably held now. Synchronous: call it right
    *  before the act it guards, after any await. */
   assertOwned(): void;
+  /** Runs a database write (or read) of the step, retried while the database is unavailable and
+   *  the lease still held (see createLeaseFence). */
+  persist<T>(write: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -49,7 +54,12 @@ export interface StepFence {
  * which is the `last_updated` the database stored), lost for good once the database says so.
  * A margin below the lease leaves room for clock skew between replicas and the sweep interval.
  */
-export function createLeaseFence(owner: WriteOwner, provenAt: number, onLost: (why: string) => void) {
+export function createLeaseFence(
+  owner: WriteOwner,
+  provenAt: number,
+  onLost: (why: string) => void,
+  onUnavailable?: (err: unknown, attempt: number) => void,
+) {
   const marginMs = Math.min(owner.leaseMs / 4, 5_000);
   let lastProof = provenAt;
   let lost: string | null = null;
@@ -59,6 +69,15 @@ export function createLeaseFence(owner: WriteOwner, provenAt: number, onLost: (w
     onLost(why);
   };
   const expired = (now: number) => now - lastProof >= owner.leaseMs - marginMs;
+  const assertOwned = () => {
+    const now = Date.now();
+    if (lost === null && expired(now)) {
+      lose(
+        `no heartbeat accepted for ${Math.round((now - lastProof) / 1000)} s, lease ${owner.leaseMs / 1000} s`,
+      );
+    }
+    if (lost !== null) throw new LeaseLostError(owner.executionId, lost);
+  };
   return {
     owner,
     /** The database accepted a heartbeat or checkpoint sent at `at`. */
@@ -69,17 +88,26 @@ export function createLeaseFence(owner: WriteOwner, provenAt: number, onLost: (w
     get lost() {
       return lost;
     },
+    /**
+     * Runs a write of the execution, retrying it while the database is unavailable (a failover,
+     * a restart) for as long as the lease is provably held: an outage shorter than the lease
+     * costs a pause, not the run. Throws LeaseLostError once the lease can no longer be proven.
+     */
+    async persist<T>(write: () => Promise<T>): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        assertOwned();
+        try {
+          return await write();
+        } catch (err) {
+          if (err instanceof LeaseLostError || !isDatabaseUnavailable(err)) throw err;
+          onUnavailable?.(err, attempt);
+          await Bun.sleep(Math.min(100 * 2 ** (attempt - 1), 2_000));
+        }
+      }
+    },
     /** True once the last proof is older than the lease (minus the margin). */
     expired: () => expired(Date.now()),
-    assertOwned() {
-      const now = Date.now();
-      if (lost === null && expired(now)) {
-        lose(
-          `no heartbeat accepted for ${Math.round((now - lastProof) / 1000)} s, lease ${owner.leaseMs / 1000} s`,
-        );
-      }
-      if (lost !== null) throw new LeaseLostError(owner.executionId, lost);
-    },
+    assertOwned,
   };
 }
 

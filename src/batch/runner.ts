@@ -3,6 +3,7 @@
  * process with a heartbeat, reacts to stop/reset requests, sweeps dead executions, and ends
  * every execution it owns with a status — STOPPED on shutdown, never left STARTED.
  */
+import { isDatabaseUnavailable } from "../db/client.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
@@ -118,10 +119,20 @@ export function createJobRunner(deps: {
     let beatError: Error | undefined;
     // Fencing (fence.ts): publishes and the step's writes go through only while the lease is
     // provably held; the first time it is not, the step is stopped.
-    const fence = createLeaseFence({ executionId: execution.id, leaseMs }, startedAt.getTime(), (why) => {
-      log.error("lease lost: no more publishing or writing for this execution", { why });
-      if (!controller.signal.aborted) controller.abort("lease-lost" satisfies AbortReason);
-    });
+    const fence = createLeaseFence(
+      { executionId: execution.id, leaseMs },
+      startedAt.getTime(),
+      (why) => {
+        log.error("lease lost: no more publishing or writing for this execution", { why });
+        if (!controller.signal.aborted) controller.abort("lease-lost" satisfies AbortReason);
+      },
+      (err, attempt) => {
+        if (attempt === 1)
+          log.warn("database unavailable; the step's write waits for it while the lease holds", {
+            err: coerceError(err),
+          });
+      },
+    );
     const proven = (status: JobStatus | null, at: Date) => {
       if (status !== null) fence.prove(at.getTime());
       else fence.lose("the database no longer shows it as running with a fresh heartbeat");
@@ -180,9 +191,10 @@ export function createJobRunner(deps: {
         setTotal: (total) => progress.setTotal(total),
         fence,
         async saveCheckpoint(context) {
-          fence.assertOwned();
-          const at = new Date();
-          proven(await repository.saveCheckpoint(execution.id, context, counts, at), at);
+          await fence.persist(async () => {
+            const at = new Date();
+            proven(await repository.saveCheckpoint(execution.id, context, counts, at), at);
+          });
         },
       });
       outcome =
@@ -238,7 +250,9 @@ export function createJobRunner(deps: {
         });
         return;
       } catch (err) {
-        if (attempt >= 5) {
+        // a failover under way: wait for it while the lease holds, else give up after 5 tries
+        const waiting = isDatabaseUnavailable(err) && fence.lost === null && !fence.expired();
+        if (attempt >= 5 && !waiting) {
           log.error("could not record the end of the execution; the lease sweep will mark it FAILED", {
             err: coerceError(err),
           });

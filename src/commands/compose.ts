@@ -112,16 +112,31 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
   return { db, gitlab, broker, publisher, repository, jobs, runner };
 }
 
+const READY_DB_TIMEOUT_MS = 800;
+
 /** Readiness of a serving process: its database answers and its broker connection is up. */
 export function readiness(db: Db, broker: Broker): HealthCheck {
   return {
     async ready() {
       const checks: Record<string, string> = {};
+      // A probe must answer within its own timeout (Kubernetes: 1 s by default): during a failover
+      // the query waits for a primary, so "no answer yet" is reported as unavailable at once.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const noAnswer = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${READY_DB_TIMEOUT_MS / 1000} s`)),
+          READY_DB_TIMEOUT_MS,
+        );
+      });
+      const query = db.all("select 1 as ok");
+      query.catch(() => {});
       try {
-        await db.all("select 1 as ok");
+        await Promise.race([query, noAnswer]);
         checks.database = "ok";
       } catch (err) {
         checks.database = `unavailable: ${coerceError(err).message}`;
+      } finally {
+        clearTimeout(timer);
       }
       const state = broker.state();
       checks.broker = state.connected ? "ok" : `unavailable since ${state.since.toISOString()}`;

@@ -70,6 +70,9 @@ function openPostgres(url: string, options: DbOptions): Db {
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
     ...sessionAttrs(url),
+    // postgres.js waits up to 20 s between reconnect attempts once several failed (3^n / 100 s):
+    // after a failover that is 20 s more without a database. At most ~1 s, jittered, instead.
+    backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
     onnotice: () => {},
     ...(options.idleInTransactionTimeoutMs
       ? {
@@ -201,6 +204,7 @@ const PG_UNAVAILABLE_CODES = new Set([
   "57P01", // admin_shutdown
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now
+  "25006", // read_only_sql_transaction: connected to a standby (a failover under way)
 ]);
 
 /**

@@ -9,7 +9,8 @@
  *   UNROUTABLE          the broker returned it (no queue bound to the routing key) — not retryable
  *   BROKER_UNAVAILABLE  the broker was lost and did not come back within `reconnectTimeoutMs`
  *                       (counted from when the loss was seen, or from the call, whichever is first)
- *   BROKER_NACK         the broker refused it (nack) several times in a row
+ *   BROKER_NACK         the broker kept refusing it (nack) for `reconnectTimeoutMs` (a quorum
+ *                       queue nacks while it elects a leader: those nacks are waited out)
  *   BROKER_REJECTED     the broker refused the channel (access, precondition) — not retryable
  *   PUBLISHER_CLOSED    `close()` was called before it could be published
  * While the connection is down, publishes wait for it; a publish whose channel died before its
@@ -146,6 +147,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
     const body = encodeMessage(message.body);
     const startedAt = Date.now();
     let nacks = 0;
+    let firstNackAt: number | undefined;
     let tries = 0;
     for (;;) {
       if (closed) throw closedError();
@@ -178,15 +180,20 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
             cause: err,
           });
         }
-        if (code === "NACK" && ++nacks >= MAX_NACKS) {
-          throw new UpstreamError(
-            "BROKER_NACK",
-            `RabbitMQ refused message ${message.messageId} ${nacks} times`,
-            {
-              retryable: true,
-              cause: err,
-            },
-          );
+        // A quorum queue refuses publishes while it elects a new leader (a node was lost): a
+        // nack then is worth sending again for as long as a lost connection would be waited for.
+        if (code === "NACK") {
+          nacks++;
+          firstNackAt ??= Date.now();
+          if (nacks >= MAX_NACKS && Date.now() - firstNackAt >= timeoutMs) {
+            throw new UpstreamError(
+              "BROKER_NACK",
+              `RabbitMQ refused message ${message.messageId} ${nacks} times over ${Math.round((Date.now() - firstNackAt) / 1000)} s`,
+              { retryable: true, cause: err },
+            );
+          }
+          await sleep(Math.min(RESEND_PAUSE_MS * 2 ** Math.min(nacks - 1, 5), 2 * SECOND));
+          continue;
         }
         const lostAt = broker.state().connected ? Date.now() : broker.state().since.getTime();
         if (Date.now() - Math.min(startedAt, lostAt) >= timeoutMs) throw unavailable(timeoutMs, err);

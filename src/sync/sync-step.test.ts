@@ -67,6 +67,10 @@ function context(restored: Record<string, unknown> = {}, params: Record<string, 
       assertOwned() {
         if (lease.lost) throw new LeaseLostError(7, "lost in the test");
       },
+      async persist(write) {
+        this.assertOwned();
+        return write();
+      },
     },
     async saveCheckpoint(c) {
       saved.push(structuredClone(c));

@@ -93,25 +93,23 @@ export function createSyncJob(opts: SyncStepOptions): JobDefinition {
 
 /**
  * The ports as this execution may use them: every publish gated on the lease, every write of
- * the seen set made conditional on still owning the execution (batch/fence.ts).
+ * the seen set made conditional on still owning the execution (batch/fence.ts), and the seen
+ * set's database calls retried through a failover while the lease holds.
  */
 function fencedPorts(ctx: StepContext, opts: SyncStepOptions): SyncStepOptions {
   const { fence } = ctx;
   const gate = () => fence.assertOwned();
+  const { seen: store } = opts;
+  // writes carry the owner (checked in their transaction); reads and writes both wait out a
+  // database failover while the lease holds
   const seen: SeenStore = {
-    ...opts.seen,
-    keepOnly: (instanceId) => {
-      gate();
-      return opts.seen.keepOnly(instanceId, fence.owner);
-    },
-    record: (instanceId, projectIds) => {
-      gate();
-      return opts.seen.record(instanceId, projectIds, fence.owner);
-    },
-    clear: (instanceId) => {
-      gate();
-      return opts.seen.clear(instanceId, fence.owner);
-    },
+    keepOnly: (instanceId) => fence.persist(() => store.keepOnly(instanceId, fence.owner)),
+    record: (instanceId, projectIds) =>
+      fence.persist(() => store.record(instanceId, projectIds, fence.owner)),
+    clear: (instanceId) => fence.persist(() => store.clear(instanceId, fence.owner)),
+    itemCount: () => fence.persist(() => store.itemCount()),
+    countUnseen: (instanceId) => fence.persist(() => store.countUnseen(instanceId)),
+    unseen: (instanceId, after, limit) => fence.persist(() => store.unseen(instanceId, after, limit)),
   };
   return {
     ...opts,
