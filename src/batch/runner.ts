@@ -95,6 +95,7 @@ export function createJobRunner(deps: {
   const heartbeatMs = Math.min(leaseMs / 4, SECOND);
   let sweeper: ReturnType<typeof setInterval> | undefined;
   let shuttingDown = false;
+  const launching = new Set<Promise<LaunchResult>>();
 
   async function execute(job: JobDefinition, execution: JobExecution, entry: Active): Promise<void> {
     const log = logger.child({ executionId: execution.id, job: job.name });
@@ -270,27 +271,51 @@ export function createJobRunner(deps: {
     return "";
   }
 
-  return {
-    async launch(jobName, opts) {
-      const job = jobs.get(jobName);
-      if (!job) throw new Error(`no job named ${jobName} is registered`);
-      if (shuttingDown) throw new Error("the service is shutting down; launch refused");
-      const request: LaunchRequest = { jobName, stepName: job.stepName, ...opts };
-      const result = await repository.launch(request);
-      if (result.kind !== "started") return result;
-      const entry: Active = {
-        execution: result.execution,
-        counts: zeroCounts(),
-        controller: new AbortController(),
-        done: Promise.resolve(),
-      };
-      active.set(result.execution.id, entry);
-      entry.done = execute(job, result.execution, entry)
-        .catch((err) =>
-          logger.error("runner crashed", { executionId: result.execution.id, err: coerceError(err) }),
-        )
-        .finally(() => active.delete(result.execution.id));
+  async function launchJob(job: JobDefinition, request: LaunchRequest): Promise<LaunchResult> {
+    const result = await repository.launch(request);
+    if (result.kind !== "started") return result;
+    if (shuttingDown) {
+      // SIGTERM arrived while the launch was in flight: never leave it STARTING
+      const ended = await repository.finish(
+        result.execution.id,
+        "STOPPED",
+        "stopped because the service shut down as it was being launched; restartable",
+        zeroCounts(),
+      );
+      logger.info("execution launched during shutdown: ended STOPPED", {
+        executionId: result.execution.id,
+        recorded: ended,
+      });
       return result;
+    }
+    const entry: Active = {
+      execution: result.execution,
+      counts: zeroCounts(),
+      controller: new AbortController(),
+      done: Promise.resolve(),
+    };
+    active.set(result.execution.id, entry);
+    entry.done = execute(job, result.execution, entry)
+      .catch((err) =>
+        logger.error("runner crashed", { executionId: result.execution.id, err: coerceError(err) }),
+      )
+      .finally(() => active.delete(result.execution.id));
+    return result;
+  }
+
+  return {
+    launch(jobName, opts) {
+      const job = jobs.get(jobName);
+      if (!job) return Promise.reject(new Error(`no job named ${jobName} is registered`));
+      if (shuttingDown) return Promise.reject(new Error("the service is shutting down; launch refused"));
+      // shutdown() waits for launches in flight: one that lands after it began is ended at once
+      const launched = launchJob(job, { jobName, stepName: job.stepName, ...opts });
+      launching.add(launched);
+      void launched.then(
+        () => launching.delete(launched),
+        () => launching.delete(launched),
+      );
+      return launched;
     },
 
     active: () => [...active.values()].map((a) => ({ ...a.execution, counts: { ...a.counts } })),
@@ -327,6 +352,7 @@ export function createJobRunner(deps: {
       shuttingDown = true;
       if (sweeper) clearInterval(sweeper);
       sweeper = undefined;
+      await Promise.allSettled([...launching]);
       for (const a of active.values()) {
         if (!a.controller.signal.aborted) a.controller.abort("shutdown" satisfies AbortReason);
       }
