@@ -10,6 +10,7 @@ import type { AmqpConfig } from "../config.ts";
 import { ConfigError, coerceError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
+import { describeQueueMismatch } from "./queue-mismatch.ts";
 import { createTopology, type Topology } from "./topology.ts";
 
 export interface BrokerState {
@@ -140,7 +141,7 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
         } catch (thrown) {
           // the broker closed the channel with the error: go on with a new one
           ch = await connection.acquire();
-          const mismatch = queueMismatch(config, params.queue, thrown, await existsAsClassic(ch, params));
+          const mismatch = await describeQueueMismatch(ch, config, params, thrown);
           if (!mismatch) throw thrown;
           mismatches.push(mismatch);
           if (!ch.active) ch = await connection.acquire();
@@ -237,66 +238,4 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
 function nodes(urls: readonly string[]): { url: string | undefined; hosts?: string[] } {
   if (urls.length <= 1) return { url: urls[0] };
   return { url: urls[0], hosts: urls.map((u) => new URL(u).host) };
-}
-
-/**
- * Whether a queue refused as quorum exists as a classic queue: the broker names only the first
- * argument that differs, often the dead-letter exchange of an older topology, not the type. A
- * declaration with the classic arguments is accepted exactly when they match (the queue exists,
- * so nothing is created).
- */
-async function existsAsClassic(
-  ch: Awaited<ReturnType<Connection["acquire"]>>,
-  params: { queue: string; durable: true; arguments?: Record<string, string | number> },
-): Promise<boolean> {
-  if (params.arguments?.["x-queue-type"] !== "quorum") return false;
-  const classic = Object.fromEntries(
-    Object.entries(params.arguments).filter(([k]) => !CLASSIC_ABSENT.has(k)),
-  );
-  try {
-    await ch.queueDeclare({ ...params, arguments: classic });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The quorum-only arguments, absent from a classic queue of the same topology. */
-const CLASSIC_ABSENT = new Set(["x-queue-type", "x-delivery-limit", "x-dead-letter-strategy", "x-overflow"]);
-
-/**
- * A queue that exists with other arguments than ours (another type after the quorum default, or
- * another delivery limit): the broker refuses the declaration with PRECONDITION_FAILED
- * ("inequivalent arg 'x-queue-type' for queue …"). Running on would fail every publish and
- * consume, so start-up stops with a message saying which queue and how to migrate it.
- */
-function queueMismatch(config: AmqpConfig, queue: string, thrown: unknown, classic: boolean): string | null {
-  const err = coerceError(thrown);
-  if ((err as { code?: unknown }).code !== "PRECONDITION_FAILED") return null;
-  const arg = /inequivalent arg '([^']+)'/.exec(err.message)?.[1];
-  if (!arg) return null;
-  if (classic) {
-    return (
-      `RabbitMQ queue "${queue}" exists as a classic queue but AMQP_QUEUE_TYPE=${config.queueType}. ` +
-      `Migrate it as docs/cluster.md ("Migrating classic queues to quorum queues") says: stop every ` +
-      `item-sync replica, let the queue drain, delete it (rabbitmqctl delete_queue ${queue}) and start ` +
-      `item-sync again, which declares it as a quorum queue; or set AMQP_QUEUE_TYPE=classic to keep it`
-    );
-  }
-  if (arg === "x-queue-type") {
-    return (
-      `RabbitMQ queue "${queue}" exists with another type than AMQP_QUEUE_TYPE=${config.queueType} ` +
-      `(${err.message.replace(/^PRECONDITION_FAILED - /, "")}). Migrate it as docs/cluster.md ` +
-      `("Migrating classic queues to quorum queues") says: stop every item-sync replica, let the ` +
-      `queue drain or move its messages, delete it (rabbitmqctl delete_queue ${queue}) and start ` +
-      `item-sync again, which declares it as ${config.queueType}; or set AMQP_QUEUE_TYPE to the type it has`
-    );
-  }
-  return (
-    `RabbitMQ queue "${queue}" exists with another ${arg} than item-sync declares ` +
-    `(${err.message.replace(/^PRECONDITION_FAILED - /, "")})` +
-    (arg === "x-delivery-limit"
-      ? `: set AMQP_DELIVERY_LIMIT back to the queue's value, or re-create the queue as docs/cluster.md ("Migrating classic queues to quorum queues") says`
-      : `: re-create the queue as docs/cluster.md ("Migrating classic queues to quorum queues") says`)
-  );
 }

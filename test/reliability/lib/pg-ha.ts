@@ -24,6 +24,7 @@ async function run(script: string, ...args: string[]): Promise<string> {
 export interface PostgresPair {
   /** postgres://postgres@primary,standby/postgres?target_session_attrs=read-write */
   url: string;
+  ports: { primary: number; standby: number };
   /** `pg_ctl stop -m immediate` of the primary: the machine is lost */
   crashPrimary(): Promise<void>;
   /** `pg_ctl promote` of the standby */
@@ -52,6 +53,7 @@ export async function startPostgresPair(): Promise<PostgresPair> {
   }
   return {
     url: `postgres://postgres@127.0.0.1:${primary},127.0.0.1:${standby}/postgres?target_session_attrs=read-write`,
+    ports: { primary, standby },
     crashPrimary: () => run(PG, "crash", join(dir, "primary")).then(() => {}),
     promoteStandby: () => run(PG, "promote", join(dir, "standby")).then(() => {}),
     destroy,

@@ -33,7 +33,7 @@ import { rowsNotAtLatestCommit } from "./consumers.ts";
 export async function clusterNodeLoss(
   opts: { projects?: number; queueType?: "quorum" | "classic" } = {},
 ): Promise<ScenarioResult & { problems: string[]; status: string; dead: number; wrongRows: number }> {
-  const projects = opts.projects ?? 1500;
+  const projects = opts.projects ?? 1000;
   const cluster = await startRabbitCluster();
   const sim = startGitlabSim({
     projects,
