@@ -63,6 +63,13 @@ const MAX_NACKS = 3;
 /** how long close() waits for publishes awaiting a confirm before closing the channel anyway */
 const CLOSE_GRACE_MS = 5 * SECOND;
 const RESEND_PAUSE_MS = 100;
+/**
+ * A publish with neither ack nor nack for this long is sent again on a new channel. Seen after
+ * the node leading a quorum queue was killed: the channel kept publishes it had taken during the
+ * election and never answered them, which stalled a sync for ever. The abandoned attempt may
+ * still be confirmed later: a duplicate, absorbed by the idempotent consumers.
+ */
+const CONFIRM_TIMEOUT_MS = 15 * SECOND;
 /** server-side refusals that another attempt cannot fix */
 const PERMANENT_CODES = new Set([
   "ACCESS_REFUSED",
@@ -91,7 +98,18 @@ export function messageEnvelope(exchange: string, message: OutgoingMessage): Env
 
 export function createPublisher(broker: Broker, logger: Logger): Publisher {
   const log = logger.child({ component: "publisher" });
-  const sender = createConfirmedSender(broker.connection, broker.topology, (m) => m.messageId, log);
+  const newSender = () => createConfirmedSender(broker.connection, broker.topology, (m) => m.messageId, log);
+  let sender = newSender();
+  // Channels whose confirms stalled (see CONFIRM_TIMEOUT_MS), closed with the publisher.
+  const retired: ReturnType<typeof newSender>[] = [];
+  const replaceStalled = (stalled: ReturnType<typeof newSender>) => {
+    if (sender !== stalled) return; // another publish replaced it already
+    log.warn("a publish got no confirm for a long time; sending on a new channel", {
+      timeoutMs: CONFIRM_TIMEOUT_MS,
+    });
+    sender = newSender();
+    retired.push(stalled);
+  };
   const counters = { confirmed: 0, failed: 0, resent: 0 };
   // Publishes not yet settled, and who waits for them all to settle (close).
   let inFlight = 0;
@@ -166,10 +184,12 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
         counters.resent++;
         messagesResent.inc();
       }
+      const current = sender;
       try {
-        await sender.send(envelope, body, message.messageId);
+        await confirmedWithin(current.send(envelope, body, message.messageId), CONFIRM_TIMEOUT_MS);
         return;
       } catch (thrown) {
+        if ((thrown as { code?: unknown })?.code === CONFIRM_TIMEOUT) replaceStalled(current);
         if (isUnroutable(thrown)) throw thrown;
         const err = coerceError(thrown);
         const code = (err as { code?: unknown }).code;
@@ -243,9 +263,11 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
     if (!(await withinGrace(allSettled()))) {
       log.warn("closing the publisher with publishes still unconfirmed", { inFlight });
     }
-    const closedChannel = sender
-      .close()
-      .catch((err) => log.warn("closing the publish channel failed", { err }));
+    const closedChannel = Promise.all(
+      [sender, ...retired].map((s) =>
+        s.close().catch((err) => log.warn("closing the publish channel failed", { err })),
+      ),
+    );
     await withinGrace(closedChannel);
   };
 
@@ -265,6 +287,25 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
     return ownClose();
   };
   return publisher;
+}
+
+const CONFIRM_TIMEOUT = "CONFIRM_TIMEOUT";
+
+/** Rejects with code CONFIRM_TIMEOUT when `send` has neither resolved nor rejected within `ms`. */
+async function confirmedWithin(send: Promise<void>, ms: number): Promise<void> {
+  send.catch(() => {}); // once abandoned, its own outcome is nobody's to handle
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no confirm within ${ms / 1000} s`), { code: CONFIRM_TIMEOUT })),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([send, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The failure's code as a bounded label: our UpstreamError codes, else the error's name. */

@@ -4,6 +4,7 @@
  * the workers consume, the node leading the queues is SIGKILLed. The same execution must
  * COMPLETE, every project's update-item reach the (independent) tap, nothing be dead-lettered,
  * and every item row be at its project's latest commit once the workers drain.
+ * CLUSTER_LOG=FILE writes serve's debug log there (to see what a failing run did).
  */
 import { Connection } from "rabbitmq-client";
 import { openDb } from "../../../src/db/client.ts";
@@ -55,6 +56,7 @@ export async function clusterNodeLoss(
       GITLAB_CONCURRENCY: "4",
       AMQP_RECONNECT_TIMEOUT: "60",
       AMQP_QUEUE_TYPE: opts.queueType ?? "quorum",
+      LOG_LEVEL: process.env.CLUSTER_LOG ? "debug" : "warn",
       ...names,
     });
     serve = await startBinary(["serve"], env);
@@ -131,6 +133,7 @@ export async function clusterNodeLoss(
       wrongRows: wrong.length,
     };
   } finally {
+    if (process.env.CLUSTER_LOG) await Bun.write(process.env.CLUSTER_LOG, serve?.logs() ?? "");
     await serve?.kill("SIGKILL");
     await tap?.close().catch(() => {});
     await db.close();
