@@ -61,6 +61,10 @@ if (lib === "item-sync") {
   const broker = createBroker(
     {
       url,
+      urls: [url],
+      // the amqplib peer publishes to a classic queue: compare like with like
+      queueType: "classic",
+      deliveryLimit: 10,
       exchange,
       monitorQueue: `${queue}-monitor`,
       updateQueue: queue,

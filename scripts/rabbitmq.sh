@@ -6,6 +6,12 @@
 #                                        port accepts connections (60 s at most)
 #   scripts/rabbitmq.sh stop DIR         stop that node and wait until it is gone
 #   scripts/rabbitmq.sh free-port        print a free TCP port
+#   scripts/rabbitmq.sh cluster-start DIR PORT1 PORT2 PORT3
+#                                        three nodes DIR/n1..n3 (AMQP on those ports) sharing one
+#                                        cookie, n2 and n3 joined to n1 (join_cluster)
+#   scripts/rabbitmq.sh cluster-stop DIR stop every node DIR/n*
+#   scripts/rabbitmq.sh kill-node DIR    SIGKILL the node of DIR (e.g. DIR/n1): a lost machine
+#   scripts/rabbitmq.sh ctl DIR ARGS…    rabbitmqctl ARGS against the node of DIR
 # Several DIRs may run side by side: each gets its own node name, distribution port and cookie.
 # epmd is shared by every Erlang node on the machine: it is started on demand and never killed.
 set -euo pipefail
@@ -102,6 +108,8 @@ disk_free_limit.absolute = 5MB
 log.console = false
 log.file.level = warning
 EOF
+  # cluster-start's settings (peer discovery), kept across restarts of the node
+  if [ -s "$dir/cluster.conf" ]; then cat "$dir/cluster.conf" >>"$dir/rabbitmq.conf"; fi
   dist=$(free_port)
   while [ "$dist" = "$port" ]; do dist=$(free_port); done
   rm -f "$dir/rabbit.pid"
@@ -154,7 +162,74 @@ cmd_stop() {
   rm -f "$dir/rabbit.pid" "$dir/launcher.pid"
 }
 
+cmd_cluster_start() {
+  local dir=${1:?usage: cluster-start DIR PORT1 PORT2 PORT3} cookie i j first
+  shift
+  [ "$#" -eq 3 ] || die "usage: cluster-start DIR PORT1 PORT2 PORT3"
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  chmod 755 "$dir" # the nodes run as the rabbitmq user: they must reach their folders inside
+  # one Erlang cookie for every node (nodes with different cookies cannot talk), node names known
+  # in advance so that each node's configuration lists the others
+  cookie=$(head -c 24 /dev/urandom | md5sum | cut -c1-20)
+  for i in 1 2 3; do
+    mkdir -p "$dir/n$i"
+    [ -s "$dir/n$i/nodename" ] || echo "itemsync-$(echo -n "$dir/n$i" | md5sum | cut -c1-12)@localhost" >"$dir/n$i/nodename"
+    if [ ! -s "$dir/n$i/.erlang.cookie" ]; then
+      echo "$cookie" >"$dir/n$i/.erlang.cookie"
+      chmod 400 "$dir/n$i/.erlang.cookie"
+    fi
+  done
+  # Peer discovery from a fixed node list (classic_config): a node booting for the first time
+  # joins the cluster of the nodes it finds, as `join_cluster` would, without the
+  # stop_app/join_cluster/start_app cycle that doubles the start-up time. n1 boots first and
+  # forms the cluster; n2 and n3 then boot in parallel and join it.
+  for i in 1 2 3; do
+    {
+      echo "cluster_formation.peer_discovery_backend = classic_config"
+      for j in 1 2 3; do echo "cluster_formation.classic_config.nodes.$j = $(cat "$dir/n$j/nodename")"; done
+      echo "cluster_formation.randomized_startup_delay_range.min = 0"
+      echo "cluster_formation.randomized_startup_delay_range.max = 0"
+    } >"$dir/n$i/cluster.conf"
+  done
+  local ports=("$@") pids=()
+  cmd_start "$dir/n1" "${ports[0]}"
+  for i in 2 3; do
+    cmd_start "$dir/n$i" "${ports[$((i - 1))]}" &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || die "a node of the cluster in $dir did not start"; done
+  first=$(cat "$dir/n1/nodename")
+  ctl "$dir/n1" await_online_nodes 3 >/dev/null || die "the nodes in $dir did not form one cluster"
+  for i in 2 3; do
+    ctl "$dir/n$i" cluster_status 2>/dev/null | grep -q "$first" || die "node n$i did not join $first"
+  done
+}
+
+cmd_cluster_stop() {
+  local dir=${1:?usage: cluster-stop DIR} n
+  [ -d "$dir" ] || return 0
+  for n in "$dir"/n*; do cmd_stop "$n" & done
+  wait
+}
+
+cmd_kill_node() {
+  local dir=${1:?usage: kill-node DIR} pid
+  dir=$(cd "$dir" && pwd)
+  pid=$(node_pid "$dir") || die "no node running in $dir"
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+
 case "${1:-}" in
+  cluster-start) shift; cmd_cluster_start "$@" ;;
+  cluster-stop) cmd_cluster_stop "${2:-}" ;;
+  kill-node) cmd_kill_node "${2:-}" ;;
+  ctl)
+    dir=${2:?usage: ctl DIR ARGS…}
+    shift 2
+    ctl "$(cd "$dir" && pwd)" "$@"
+    ;;
   install)
     if ! installed; then
       echo "installing rabbitmq-server (apt)…" >&2
@@ -171,7 +246,7 @@ case "${1:-}" in
   stop) cmd_stop "${2:-}" ;;
   free-port) free_port ;;
   *)
-    echo "usage: $0 install | start DIR PORT | stop DIR | free-port" >&2
+    echo "usage: $0 install | start DIR PORT | stop DIR | free-port | cluster-start DIR P1 P2 P3 | cluster-stop DIR | kill-node DIR | ctl DIR ARGS…" >&2
     exit 2
     ;;
 esac

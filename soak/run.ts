@@ -21,10 +21,13 @@ import { createPrivateNode } from "../test/queue/amqp-helpers.ts";
 import { createPrivatePostgres } from "../test/reliability/lib/harness.ts";
 import type { ScenarioResult } from "../test/reliability/lib/report.ts";
 import { brokerOutage, proxyDrops, queueDeleted } from "../test/reliability/scenarios/broker.ts";
+import { clusterNodeLoss } from "../test/reliability/scenarios/cluster.ts";
 import { cronReplicas, launchRounds } from "../test/reliability/scenarios/concurrency.ts";
 import { consumerAbuse, crashLoop } from "../test/reliability/scenarios/consumers.ts";
 import { crashScenario } from "../test/reliability/scenarios/crash.ts";
 import { poolExhausted, postgresRestart, sqliteFault } from "../test/reliability/scenarios/database.ts";
+import { postgresFailover } from "../test/reliability/scenarios/failover.ts";
+import { fencingScenario } from "../test/reliability/scenarios/fencing.ts";
 import { fuzz } from "../test/reliability/scenarios/fuzz.ts";
 import { deletedMidScan, mixedFaults, shortPage } from "../test/reliability/scenarios/gitlab.ts";
 import { soak } from "../test/reliability/scenarios/soak.ts";
@@ -60,9 +63,21 @@ const SCENARIOS: SoakScenario[] = [
   },
   { key: "concurrency", group: "5. Concurrency", run: () => cronReplicas({ replicas: 3, seconds: 15 }) },
   { key: "consumers", group: "6. Consumers", run: () => consumerAbuse({ projects: 1000, copies: 5 }) },
-  { key: "consumers", group: "6. Consumers", run: () => crashLoop({ projects: 200 }) },
+  {
+    key: "consumers",
+    group: "6. Consumers",
+    run: () => crashLoop({ projects: 200, queueType: "quorum", deliveryLimit: 10 }),
+  },
+  {
+    key: "consumers",
+    group: "6. Consumers",
+    run: () => crashLoop({ projects: 200, queueType: "classic", deliveryLimit: 10 }),
+  },
   { key: "fuzz", group: "7. Hostile HTTP input", run: () => fuzz({ requests: 20_000 }) },
   { key: "soak", group: "8. Soak", run: () => soak({ syncs: 20, projects: 2000 }) },
+  { key: "cluster", group: "9. Cluster", run: () => clusterNodeLoss({ projects: 5000 }) },
+  { key: "cluster", group: "9. Cluster", run: () => postgresFailover({ projects: 5000, outageSeconds: 15 }) },
+  { key: "cluster", group: "9. Cluster", run: () => fencingScenario({ projects: 10_000 }) },
 ];
 
 async function withServices<T>(fn: () => Promise<T>): Promise<T> {

@@ -56,7 +56,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     default: "sqlite:./item-sync.db",
     secret: true,
     meaning:
-      "`sqlite:PATH` (development; WAL mode, several processes may share the file) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`",
+      "`sqlite:PATH` (development; WAL mode, several processes may share the file) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`; Postgres may list several hosts for failover, libpq-style: `postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write`",
   },
   {
     group: "database",
@@ -172,7 +172,21 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     name: "AMQP_URL",
     default: "amqp://guest:guest@localhost:5672",
     secret: true,
-    meaning: "RabbitMQ (`amqp://` or `amqps://`)",
+    meaning:
+      "RabbitMQ (`amqp://` or `amqps://`); a comma-separated list of full URLs names the nodes of a cluster (`amqp://u:p@h1:5672,amqp://u:p@h2:5672`), tried in turn on connect and reconnect",
+  },
+  {
+    group: "broker",
+    name: "AMQP_QUEUE_TYPE",
+    default: "quorum",
+    meaning:
+      "`quorum` (replicated; the broker counts deliveries and dead-letters a message after `AMQP_DELIVERY_LIMIT`, at-least-once) or `classic`; a queue that exists with another type stops start-up with exit 2 naming it and how to migrate (docs/cluster.md)",
+  },
+  {
+    group: "broker",
+    name: "AMQP_DELIVERY_LIMIT",
+    default: "10",
+    meaning: "deliveries of one message before it is dead-lettered",
   },
   {
     group: "broker",

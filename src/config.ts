@@ -3,7 +3,7 @@
  * of the contract in one pass and throws one ConfigError listing every problem; secret values
  * never appear in a message.
  */
-
+import { Cron } from "croner";
 import { MODE_CHOICES, type SyncModeChoice } from "./batch/types.ts";
 import { CONFIG_VARIABLES } from "./config-vars.ts";
 import { ConfigError } from "./lib/errors.ts";
@@ -37,8 +37,18 @@ export interface StaticToken {
   role: Role;
 }
 
+export const QUEUE_TYPES = ["quorum", "classic"] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
+
 export interface AmqpConfig {
+  /** AMQP_URL as given (one URL, or a comma-separated list of a cluster's nodes) */
   url: string;
+  /** the nodes, in the order they are tried: same user, password, vhost and scheme for each */
+  urls: string[];
+  /** `quorum` (replicated, broker-counted deliveries) or `classic` */
+  queueType: QueueType;
+  /** deliveries of one message before it is dead-lettered */
+  deliveryLimit: number;
   exchange: string;
   monitorQueue: string;
   updateQueue: string;
@@ -153,7 +163,9 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
       webhookEnabled: read.bool("WEBHOOK_ENABLED", true),
     },
     amqp: {
-      url: read.url("AMQP_URL", "amqp://guest:guest@localhost:5672", ["amqp:", "amqps:"]),
+      ...read.amqpUrls("AMQP_URL", "amqp://guest:guest@localhost:5672"),
+      queueType: read.oneOf("AMQP_QUEUE_TYPE", "quorum", QUEUE_TYPES),
+      deliveryLimit: read.int("AMQP_DELIVERY_LIMIT", 10, 1, 1_000_000),
       exchange: read.name("AMQP_EXCHANGE", "imrt.items"),
       monitorQueue: read.name("AMQP_MONITOR_QUEUE", "item-monitor"),
       updateQueue: read.name("AMQP_UPDATE_QUEUE", "item-update"),
@@ -433,14 +445,47 @@ function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
       }
       if (/^postgres(ql)?:\/\//.test(v)) {
         try {
-          new URL(v);
+          parsePostgresUrl(v);
           return v;
         } catch {
           // fall through to the problem below
         }
       }
-      problems.push(`${name}: must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE`);
+      problems.push(
+        `${name}: must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (several hosts for failover: postgres://USER:PASSWORD@HOST1:5432,HOST2:5432/DATABASE?target_session_attrs=read-write)`,
+      );
       return v;
+    },
+    /** AMQP_URL: one URL or a comma-separated list of the nodes of one cluster. */
+    amqpUrls(name: string, fallback: string): { url: string; urls: string[] } {
+      const v = raw(name, fallback) ?? fallback;
+      const urls = v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+      const parsed: URL[] = [];
+      for (const [i, u] of urls.entries()) {
+        const where = urls.length > 1 ? ` (node ${i + 1} of the list)` : "";
+        try {
+          const url = new URL(u);
+          if (url.protocol !== "amqp:" && url.protocol !== "amqps:") {
+            problems.push(`${name}: every URL must be an amqp: or amqps: URL${where}`);
+          } else if (url.hostname.includes(":")) {
+            problems.push(`${name}: IPv6 literal hosts are not supported; use a host name${where}`);
+          } else parsed.push(url);
+        } catch {
+          problems.push(`${name}: (value hidden) is not a valid URL${where}`);
+        }
+      }
+      if (urls.length === 0) problems.push(`${name}: no URL given`);
+      const first = parsed[0];
+      const key = (u: URL) => `${u.protocol}|${u.username}|${u.password}|${u.pathname}|${u.search}`;
+      if (first && parsed.some((u) => key(u) !== key(first))) {
+        problems.push(
+          `${name}: the nodes of a cluster must share the scheme, user, password, vhost and parameters; only host and port may differ`,
+        );
+      }
+      return { url: v, urls };
     },
     cron(name: string, fallback: string): string | null {
       const v = raw(name, fallback) ?? fallback;
@@ -448,6 +493,14 @@ function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
       const fields = v.split(/\s+/);
       if (fields.length < 5 || fields.length > 6) {
         problems.push(`${name}: ${shown(name, v)} must be a cron pattern of 5 or 6 fields, or off`);
+        return v;
+      }
+      try {
+        // the scheduler's own parser: a pattern that passes here is one croner accepts at start
+        new Cron(v, { paused: true }).stop();
+      } catch (thrown) {
+        const reason = thrown instanceof Error ? thrown.message : String(thrown);
+        problems.push(`${name}: ${shown(name, v)} is not a valid cron pattern (${reason})`);
       }
       return v;
     },
@@ -471,6 +524,28 @@ export function secretValues(config: Config): string[] {
     config.auth.clientSecret,
     ...config.auth.apiTokens.map((t) => t.token),
   ];
-  for (const url of [config.databaseUrl, config.amqp.url]) out.push(...urlPasswords(url));
+  for (const url of [config.databaseUrl, ...config.amqp.urls]) {
+    try {
+      const u = url.startsWith("postgres") ? parsePostgresUrl(url).url : new URL(url);
+      if (u.password) out.push(decodeURIComponent(u.password));
+    } catch {
+      // not a URL with credentials
+    }
+  }
   return out.filter((s) => s !== "");
+}
+
+/**
+ * A libpq-style Postgres URL, which may list several hosts (`h1:5432,h2:5432`) — something the
+ * WHATWG URL parser refuses — as the URL of its first host plus the list of `host:port`s.
+ */
+export function parsePostgresUrl(value: string): { url: URL; hosts: string[] } {
+  const m = /^(postgres(?:ql)?:\/\/)(?:([^@/?#]*)@)?([^/?#]*)(.*)$/.exec(value);
+  if (!m) throw new Error("not a postgres URL");
+  const [, scheme, auth, hostList = "", rest = ""] = m;
+  const hosts = hostList.split(",").filter((h) => h !== "");
+  if (hosts.length === 0 && hostList !== "") throw new Error("empty host list");
+  const url = new URL(`${scheme}${auth !== undefined ? `${auth}@` : ""}${hosts[0] ?? ""}${rest}`);
+  for (const h of hosts.slice(1)) new URL(`${scheme}${h}`); // each host:port must parse
+  return { url, hosts };
 }

@@ -84,7 +84,8 @@ async function main(argv: string[]): Promise<number> {
         return await deadCommand(config, logger, args);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof StartupError) {
+    // a UsageError, or a ConfigError found once connected (a RabbitMQ queue of another type)
+    if (err instanceof UsageError || err instanceof StartupError || err instanceof ConfigError) {
       process.stderr.write(redact(`item-sync: ${err.message}\n`));
       return EXIT.usage;
     }

@@ -5,6 +5,7 @@
  */
 import { type Db, toDate } from "../db/client.ts";
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
+import { ownedSql } from "./fence.ts";
 import { type HeartbeatInfo, heartbeatInfo } from "./heartbeat.ts";
 import { isUniqueViolation, launchIn } from "./launch.ts";
 import {
@@ -64,7 +65,8 @@ export interface JobRepository {
   getStep(executionId: number): Promise<StepExecution | null>;
   /** Marks STARTING → STARTED; false when the execution was reset or failed meanwhile. */
   markStarted(executionId: number, now?: Date): Promise<boolean>;
-  /** Heartbeat + live counts. Returns the execution's status now, or null when no longer running. */
+  /** Heartbeat + live counts, only while owned (running, last heartbeat within the lease). Returns
+   *  the execution's status now, or null when no longer owned (a late heartbeat fails it). */
   heartbeat(executionId: number, counts: Counts, now?: Date): Promise<JobStatus | null>;
   /** Saves the step context (checkpoint) and counts in one transaction; returns status as heartbeat. */
   saveCheckpoint(
@@ -88,6 +90,7 @@ export interface JobRepository {
 }
 
 export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepository {
+  const leaseCutoff = (now: Date) => new Date(now.getTime() - opts.leaseMs);
   return {
     async launch(req, now = new Date()) {
       try {
@@ -176,10 +179,17 @@ export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepos
 
     async heartbeat(executionId, counts, now = new Date()) {
       return db.transaction(async (tx) => {
-        await tx.run(
-          `update batch_job_execution set last_updated = $1 where job_execution_id = $2 and status in ${RUNNING_SQL}`,
-          [now, executionId],
+        // Fenced (fence.ts): only while still owned. A heartbeat that comes too late — the process
+        // was paused past the lease — renews nothing: the execution is failed here, as any
+        // replica's sweep would, and the caller learns it lost the lease.
+        const n = await tx.run(
+          `update batch_job_execution set last_updated = $1 where ${ownedSql("$2", "$3")}`,
+          [now, executionId, leaseCutoff(now)],
         );
+        if (n === 0) {
+          await failStale(tx, opts.leaseMs, now, executionId);
+          return null;
+        }
         await writeCounts(tx, executionId, counts, now, false);
         return currentStatus(tx, executionId);
       });
@@ -191,11 +201,10 @@ export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepos
         // Lock order, in every write of a running execution: the job execution row first, then
         // its step rows — concurrent heartbeats and checkpoints would deadlock otherwise.
         const [row] = await tx.all<{ status: JobStatus }>(
-          `update batch_job_execution set last_updated = $1 where job_execution_id = $2 and status in ${RUNNING_SQL}
-           returning status`,
-          [now, executionId],
+          `update batch_job_execution set last_updated = $1 where ${ownedSql("$2", "$3")} returning status`,
+          [now, executionId, leaseCutoff(now)],
         );
-        if (!row) return null; // reset or failed by someone else: write nothing
+        if (!row) return null; // reset, failed by someone else, or lease expired: write nothing
         await writeCounts(tx, executionId, counts, now, true);
         await tx.run(
           `update batch_step_execution_context set short_context = $1, serialized_context = $2
@@ -208,12 +217,16 @@ export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepos
 
     async finish(executionId, status, exitMessage, counts, now = new Date()) {
       return db.transaction(async (tx) => {
-        // job row first, then the step rows (see saveCheckpoint)
+        // job row first, then the step rows (see saveCheckpoint). COMPLETED and STOPPED only while
+        // owned (fence.ts); FAILED whenever still running: it is what a sweep would write anyway.
+        const owned = status === "FAILED" ? "" : " and last_updated >= $5";
         const n = await tx.run(
           `update batch_job_execution set status = $1, exit_code = $1, exit_message = $2, end_time = $3, last_updated = $3,
              version = version + 1
-           where job_execution_id = $4 and status in ${RUNNING_SQL}`,
-          [status, truncate(exitMessage), now, executionId],
+           where job_execution_id = $4 and status in ${RUNNING_SQL}${owned}`,
+          status === "FAILED"
+            ? [status, truncate(exitMessage), now, executionId]
+            : [status, truncate(exitMessage), now, executionId, leaseCutoff(now)],
         );
         if (n === 0) return false;
         await writeCounts(tx, executionId, counts, now, false);
@@ -264,12 +277,21 @@ export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepos
           age < leaseMs
             ? `reset by an operator (forced while its heartbeat was fresh) at ${now.toISOString()}`
             : `reset by an operator at ${now.toISOString()}; last heartbeat ${execution.lastUpdated.toISOString()}`;
-        await tx.run(
+        // Conditional: the execution may have ended (COMPLETED, or FAILED by a sweep) since it was
+        // read above — a COMPLETED run must never be turned into ABANDONED.
+        const n = await tx.run(
           `update batch_job_execution set status = 'ABANDONED', exit_code = 'ABANDONED', exit_message = $1, end_time = $2,
              last_updated = $2, version = version + 1
-           where job_execution_id = $3`,
+           where job_execution_id = $3 and status in ${RUNNING_SQL}`,
           [message, now, id],
         );
+        if (n === 0) {
+          const ended = (await getExecution(tx, id)) ?? execution;
+          throw new ConflictError(
+            "JOB_ALREADY_TERMINAL",
+            `job execution ${id} ended (${ended.status}) while it was being reset; nothing was changed`,
+          );
+        }
         await endSteps(tx, id, "ABANDONED", message, now);
         return (await getExecution(tx, id)) ?? execution;
       });

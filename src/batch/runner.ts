@@ -4,9 +4,11 @@
  * every execution it owns with a status — STOPPED on shutdown, never left STARTED.
  */
 import { hostname } from "node:os";
+import { isDatabaseUnavailable } from "../db/client.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
+import { createLeaseFence, LeaseLostError, type StepFence } from "./fence.ts";
 import {
   PROGRESS_INTERVAL_MS,
   type ProgressReporter,
@@ -17,6 +19,7 @@ import type { JobRepository } from "./repository.ts";
 import {
   type Counts,
   type JobExecution,
+  type JobStatus,
   type LaunchRequest,
   type LaunchResult,
   type SyncModeChoice,
@@ -37,6 +40,9 @@ export interface StepContext {
   signal: AbortSignal;
   /** Durably saves the step context (the checkpoint) with the counts. */
   saveCheckpoint(context: Record<string, unknown>): Promise<void>;
+  /** Call `fence.assertOwned()` right before each publish; pass `fence.owner` to each write of the
+   *  step's own tables (see fence.ts). */
+  fence: StepFence;
   /** The logger of the execution (its lines carry executionId). */
   logger: Logger;
   /**
@@ -114,6 +120,7 @@ export function createJobRunner(deps: {
   const heartbeatMs = Math.min(leaseMs / 4, SECOND);
   let sweeper: ReturnType<typeof setInterval> | undefined;
   let shuttingDown = false;
+  const launching = new Set<Promise<LaunchResult>>();
 
   async function execute(job: JobDefinition, execution: JobExecution, entry: Active): Promise<void> {
     const log = logger.child({ executionId: execution.id, job: job.name });
@@ -128,14 +135,41 @@ export function createJobRunner(deps: {
       }
     };
 
-    if (!(await repository.markStarted(execution.id))) {
+    const startedAt = new Date();
+    if (!(await repository.markStarted(execution.id, startedAt))) {
       log.warn("execution was reset before it started; not running it");
       return;
     }
     let beating = false;
     let lastBeat = Date.now();
     let beatError: Error | undefined;
+    // Fencing (fence.ts): publishes and the step's writes go through only while the lease is
+    // provably held; the first time it is not, the step is stopped.
+    const fence = createLeaseFence(
+      { executionId: execution.id, leaseMs },
+      startedAt.getTime(),
+      (why) => {
+        log.error("lease lost: no more publishing or writing for this execution", { why });
+        if (!controller.signal.aborted) controller.abort("lease-lost" satisfies AbortReason);
+      },
+      (err, attempt) => {
+        if (attempt === 1)
+          log.warn("database unavailable; the step's write waits for it while the lease holds", {
+            err: coerceError(err),
+          });
+      },
+    );
+    const proven = (status: JobStatus | null, at: Date) => {
+      if (status !== null) fence.prove(at.getTime());
+      else fence.lose("the database no longer shows it as running with a fresh heartbeat");
+      onStatus(status);
+    };
     const timer = setInterval(async () => {
+      // A paused process (SIGSTOP, a frozen VM) wakes here with its clock past the lease. (While
+      // heartbeats fail or hang, the database-unavailable path below ends the execution instead.)
+      if (fence.lost === null && !beating && !beatError && fence.expired()) {
+        fence.lose(`no heartbeat accepted for longer than the lease (${leaseMs / 1000} s)`);
+      }
       if (beating) {
         // A heartbeat that never answers (a lost database connection) counts as a refused one.
         if (Date.now() - lastBeat > leaseMs && !controller.signal.aborted) {
@@ -149,8 +183,10 @@ export function createJobRunner(deps: {
       }
       beating = true;
       try {
-        onStatus(await repository.heartbeat(execution.id, counts));
+        const at = new Date();
+        proven(await repository.heartbeat(execution.id, counts, at), at);
         lastBeat = Date.now();
+        beatError = undefined;
       } catch (err) {
         beatError = coerceError(err);
         log.error("heartbeat failed", { err: beatError });
@@ -188,8 +224,12 @@ export function createJobRunner(deps: {
         signal: controller.signal,
         logger: log,
         setTotal: (total, handledBefore) => progress.setTotal(total, handledBefore),
+        fence,
         async saveCheckpoint(context) {
-          onStatus(await repository.saveCheckpoint(execution.id, context, counts));
+          await fence.persist(async () => {
+            const at = new Date();
+            proven(await repository.saveCheckpoint(execution.id, context, counts, at), at);
+          });
         },
       });
       outcome =
@@ -198,10 +238,26 @@ export function createJobRunner(deps: {
               status: "FAILED",
               exitMessage: `the database refused heartbeats (or left them unanswered) for longer than the lease (${leaseMs / 1000} s): ${beatError?.message ?? "unknown error"}; stopped at the last checkpoint, restartable`,
             }
-          : { status: result.status, exitMessage: result.exitMessage ?? stopMessage(controller.signal) };
+          : fence.lost !== null
+            ? {
+                status: "FAILED",
+                exitMessage: `this process lost the lease (${fence.lost}) and stopped publishing and writing at once; restartable`,
+              }
+            : { status: result.status, exitMessage: result.exitMessage ?? stopMessage(controller.signal) };
     } catch (err) {
       const e = coerceError(err);
-      outcome = { status: "FAILED", exitMessage: e.message };
+      outcome =
+        beatError && (e instanceof LeaseLostError || controller.signal.reason === "database-unavailable")
+          ? {
+              status: "FAILED",
+              exitMessage: `the database refused heartbeats (or left them unanswered) for longer than the lease (${leaseMs / 1000} s): ${beatError.message}; stopped at the last checkpoint, restartable`,
+            }
+          : e instanceof LeaseLostError && fence.lost !== null
+            ? {
+                status: "FAILED",
+                exitMessage: `this process lost the lease (${fence.lost}) and stopped publishing and writing at once; restartable`,
+              }
+            : { status: "FAILED", exitMessage: e.message };
       log.error("execution failed", { err: e });
     } finally {
       clearInterval(timer);
@@ -229,7 +285,9 @@ export function createJobRunner(deps: {
         });
         return;
       } catch (err) {
-        if (attempt >= 5) {
+        // a failover under way: wait for it while the lease holds, else give up after 5 tries
+        const waiting = isDatabaseUnavailable(err) && fence.lost === null && !fence.expired();
+        if (attempt >= 5 && !waiting) {
           log.error("could not record the end of the execution; the lease sweep will mark it FAILED", {
             err: coerceError(err),
           });
@@ -247,27 +305,51 @@ export function createJobRunner(deps: {
     return "";
   }
 
-  return {
-    async launch(jobName, opts) {
-      const job = jobs.get(jobName);
-      if (!job) throw new Error(`no job named ${jobName} is registered`);
-      if (shuttingDown) throw new Error("the service is shutting down; launch refused");
-      const request: LaunchRequest = { jobName, stepName: job.stepName, runner: runnerName, ...opts };
-      const result = await repository.launch(request);
-      if (result.kind !== "started") return result;
-      const entry: Active = {
-        execution: result.execution,
-        counts: zeroCounts(),
-        controller: new AbortController(),
-        done: Promise.resolve(),
-      };
-      active.set(result.execution.id, entry);
-      entry.done = execute(job, result.execution, entry)
-        .catch((err) =>
-          logger.error("runner crashed", { executionId: result.execution.id, err: coerceError(err) }),
-        )
-        .finally(() => active.delete(result.execution.id));
+  async function launchJob(job: JobDefinition, request: LaunchRequest): Promise<LaunchResult> {
+    const result = await repository.launch(request);
+    if (result.kind !== "started") return result;
+    if (shuttingDown) {
+      // SIGTERM arrived while the launch was in flight: never leave it STARTING
+      const ended = await repository.finish(
+        result.execution.id,
+        "STOPPED",
+        "stopped because the service shut down as it was being launched; restartable",
+        zeroCounts(),
+      );
+      logger.info("execution launched during shutdown: ended STOPPED", {
+        executionId: result.execution.id,
+        recorded: ended,
+      });
       return result;
+    }
+    const entry: Active = {
+      execution: result.execution,
+      counts: zeroCounts(),
+      controller: new AbortController(),
+      done: Promise.resolve(),
+    };
+    active.set(result.execution.id, entry);
+    entry.done = execute(job, result.execution, entry)
+      .catch((err) =>
+        logger.error("runner crashed", { executionId: result.execution.id, err: coerceError(err) }),
+      )
+      .finally(() => active.delete(result.execution.id));
+    return result;
+  }
+
+  return {
+    launch(jobName, opts) {
+      const job = jobs.get(jobName);
+      if (!job) return Promise.reject(new Error(`no job named ${jobName} is registered`));
+      if (shuttingDown) return Promise.reject(new Error("the service is shutting down; launch refused"));
+      // shutdown() waits for launches in flight: one that lands after it began is ended at once
+      const launched = launchJob(job, { jobName, stepName: job.stepName, runner: runnerName, ...opts });
+      launching.add(launched);
+      void launched.then(
+        () => launching.delete(launched),
+        () => launching.delete(launched),
+      );
+      return launched;
     },
 
     active: () => [...active.values()].map((a) => ({ ...a.execution, counts: { ...a.counts } })),
@@ -306,6 +388,7 @@ export function createJobRunner(deps: {
       shuttingDown = true;
       if (sweeper) clearInterval(sweeper);
       sweeper = undefined;
+      await Promise.allSettled([...launching]);
       for (const a of active.values()) {
         if (!a.controller.signal.aborted) a.controller.abort("shutdown" satisfies AbortReason);
       }

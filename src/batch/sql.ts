@@ -36,11 +36,13 @@ export async function getExecution(conn: Db, id: number): Promise<JobExecution |
   return toExecution(row, Object.fromEntries(params.map((p) => [p.parameter_name, p.parameter_value ?? ""])));
 }
 
-export async function failStale(conn: Db, leaseMs: number, now: Date): Promise<number[]> {
+/** Marks running executions whose heartbeat is older than the lease FAILED (only `onlyId`, when
+ *  given); returns their ids. */
+export async function failStale(conn: Db, leaseMs: number, now: Date, onlyId?: number): Promise<number[]> {
   const cutoff = new Date(now.getTime() - leaseMs);
   const stale = await conn.all<{ job_execution_id: number; last_updated: unknown }>(
-    `select job_execution_id, last_updated from batch_job_execution where status in ${RUNNING_SQL} and last_updated < $1`,
-    [cutoff],
+    `select job_execution_id, last_updated from batch_job_execution where status in ${RUNNING_SQL} and last_updated < $1${onlyId === undefined ? "" : " and job_execution_id = $2"}`,
+    onlyId === undefined ? [cutoff] : [cutoff, onlyId],
   );
   const failed: number[] = [];
   for (const row of stale) {

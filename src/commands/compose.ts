@@ -125,9 +125,10 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
     known: createKnownItems(db, SYNC_JOB_NAME),
     hookTrustMs: config.syncFullEveryMs,
     activityMarginMs: config.syncActivityMarginMs,
-    publish: (type, executionId, project) =>
+    publish: (type, executionId, project, gate) =>
       publisher.publish(
         createJobMessage(type, executionId, { projectId: project.id, projectPath: project.path }),
+        { gate },
       ),
   });
   const runner = createJobRunner({ repository, jobs: [syncJob], leaseMs: config.jobLeaseMs, logger });
@@ -142,8 +143,9 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
   return { db, gitlab, broker, publisher, repository, jobs, runner };
 }
 
-/**
+const READY_DB_TIMEOUT_MS = 800;
 
+/**
  * Readiness of a serving process: its database answers and its broker connection is up. The
  * probe needs no token, so its answer says only `unavailable`; the reason goes to the log, once
  * each time the database becomes unreachable. With a GitLab gate, `checks.gitlab` says whether
@@ -160,14 +162,27 @@ export function readiness(
   return {
     async ready() {
       const checks: Record<string, string> = {};
+      // A probe must answer within its own timeout (Kubernetes: 1 s by default): during a failover
+      // the query waits for a primary, so "no answer yet" is reported as unavailable at once.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const noAnswer = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${READY_DB_TIMEOUT_MS / 1000} s`)),
+          READY_DB_TIMEOUT_MS,
+        );
+      });
+      const query = db.all("select 1 as ok");
+      query.catch(() => {});
       try {
-        await db.all("select 1 as ok");
+        await Promise.race([query, noAnswer]);
         checks.database = "ok";
         databaseDown = false;
       } catch (err) {
         checks.database = "unavailable";
         if (!databaseDown) logger?.warn("readiness: the database does not answer", { err: coerceError(err) });
         databaseDown = true;
+      } finally {
+        clearTimeout(timer);
       }
       const state = broker.state();
       checks.broker = state.connected ? "ok" : `unavailable since ${state.since.toISOString()}`;

@@ -76,6 +76,10 @@ export function openDb(url: string, options: DbOptions = {}): Db {
 function openPostgres(url: string, options: DbOptions): Db {
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
+    ...sessionAttrs(url),
+    // postgres.js waits up to 20 s between reconnect attempts once several failed (3^n / 100 s):
+    // after a failover that is 20 s more without a database. At most ~1 s, jittered, instead.
+    backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
     onnotice: () => {},
     connection: {
       ...(options.idleInTransactionTimeoutMs
@@ -112,6 +116,18 @@ function openPostgres(url: string, options: DbOptions): Db {
     },
   });
   return wrap(sql, false);
+}
+
+/**
+ * libpq's `target_session_attrs=read-write` finds the primary of a multi-host URL by asking for
+ * `default_transaction_read_only`, but postgres.js 3.4 reads that setting, which is `off` on a
+ * hot standby of Postgres 14 and later: it may settle on the standby, and every write then fails
+ * with 25006. `primary` asks `pg_is_in_recovery()` instead, which is what the user meant.
+ */
+function sessionAttrs(url: string): { target_session_attrs?: "primary" } {
+  const query = url.split("?")[1] ?? "";
+  const attrs = new URLSearchParams(query).get("target_session_attrs");
+  return attrs === "read-write" ? { target_session_attrs: "primary" } : {};
 }
 
 function openSqlite(path: string): Db {
@@ -194,6 +210,7 @@ const PG_UNAVAILABLE_CODES = new Set([
   "57P01", // admin_shutdown
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now
+  "25006", // read_only_sql_transaction: connected to a standby (a failover under way)
 ]);
 
 /**

@@ -25,13 +25,6 @@ export interface Ingest {
 /** Attempts per message before it is dead-lettered with its reason. */
 export const INGEST_MAX_ATTEMPTS = 5;
 
-/**
- * Redeliveries of one message (it came back unsettled: the worker handling it stopped or lost its
- * channel) before it is dead-lettered. Generous: a rolling restart or a broker restart sends the
- * messages in hand back once each; only a message that keeps taking its workers down reaches it.
- */
-export const INGEST_MAX_REDELIVERIES = 10;
-
 export async function startIngest(deps: {
   config: Config;
   broker: Broker;
@@ -56,7 +49,12 @@ export async function startIngest(deps: {
     prefetch: config.gitlab.concurrency,
     maxAttempts: INGEST_MAX_ATTEMPTS,
     backoffMs: SECOND,
-    redeliveries: { ledger: createRedeliveryLedger(deps.db), max: INGEST_MAX_REDELIVERIES },
+    // Redeliveries of a message that came back unsettled (its worker stopped or lost its channel)
+    // before it is dead-lettered: AMQP_DELIVERY_LIMIT. Quorum queues count them in the broker
+    // (x-delivery-limit); classic queues carry no count, so the database ledger does it.
+    ...(config.amqp.queueType === "classic"
+      ? { redeliveries: { ledger: createRedeliveryLedger(deps.db), max: config.amqp.deliveryLimit } }
+      : {}),
     gate,
   };
   const consumers = [

@@ -7,9 +7,10 @@
  */
 import { Connection } from "rabbitmq-client";
 import type { AmqpConfig } from "../config.ts";
-import { coerceError, StartupError, UpstreamError } from "../lib/errors.ts";
+import { ConfigError, coerceError, StartupError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
+import { describeQueueMismatch } from "./queue-mismatch.ts";
 import { createTopology, type Topology } from "./topology.ts";
 
 export interface BrokerState {
@@ -79,7 +80,7 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
   const log = logger.child({ component: "broker" });
   const topology = createTopology(config);
   const connection = new Connection({
-    url: config.url,
+    ...nodes(config.urls),
     connectionName: options.connectionName ?? "item-sync",
     retryLow: options.retryLowMs ?? 250,
     retryHigh: options.retryHighMs ?? 5 * SECOND,
@@ -168,10 +169,23 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
   };
 
   const declareTopology = async () => {
-    const ch = await connection.acquire();
+    let ch = await connection.acquire();
+    const mismatches: string[] = [];
     try {
       for (const params of topology.exchanges) await ch.exchangeDeclare(params);
-      for (const params of topology.queueDeclares) await ch.queueDeclare(params);
+      for (const params of topology.queueDeclares) {
+        try {
+          await ch.queueDeclare(params);
+        } catch (thrown) {
+          // the broker closed the channel with the error: go on with a new one
+          ch = await connection.acquire();
+          const mismatch = await describeQueueMismatch(ch, config, params, thrown);
+          if (!mismatch) throw thrown;
+          mismatches.push(mismatch);
+          if (!ch.active) ch = await connection.acquire();
+        }
+      }
+      if (mismatches.length > 0) throw new ConfigError(mismatches);
       for (const params of topology.bindings) await ch.queueBind(params);
     } finally {
       if (ch.active) await ch.close().catch(() => {});
@@ -217,6 +231,7 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
     try {
       await declareTopology();
     } catch (thrown) {
+      if (thrown instanceof ConfigError) throw thrown;
       const err = coerceError(thrown);
       throw new UpstreamError("BROKER_TOPOLOGY", `declaring the RabbitMQ topology failed: ${err.message}`, {
         retryable: false,
@@ -282,4 +297,10 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
       return closing;
     },
   };
+}
+
+/** rabbitmq-client's connection target: one URL, or the first URL's credentials and every node. */
+function nodes(urls: readonly string[]): { url: string | undefined; hosts?: string[] } {
+  if (urls.length <= 1) return { url: urls[0] };
+  return { url: urls[0], hosts: urls.map((u) => new URL(u).host) };
 }

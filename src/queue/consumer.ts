@@ -16,9 +16,11 @@
  * (queue argument `x-dead-letter-exchange`) still moves it to `{queue}.dead`; the reason is then in
  * the log line only. Nothing is requeued in a loop and nothing is dropped.
  *
- * Attempts are counted in process. Classic queues (RabbitMQ 3.10) carry no delivery count, only
- * the `redelivered` flag, so a message whose handling stops the worker (a crash, an OOM kill, a
- * lost channel) would come back for ever with a fresh budget each time. With `redeliveries`, each
+ * Attempts are counted in process. A message whose handling stops the worker (a crash, an OOM
+ * kill, a lost channel) comes back with a fresh budget each time; on a quorum queue the broker
+ * counts those deliveries and dead-letters the message past the queue's `x-delivery-limit`
+ * (topology.ts). Classic queues (RabbitMQ 3.10) carry no delivery count, only the `redelivered`
+ * flag, so it would come back for ever: for them, with `redeliveries`, each
  * redelivered message is counted in a ledger shared by every worker (the database); past
  * `redeliveries.max` it is dead-lettered without running the handler again. A settled message
  * leaves the ledger.

@@ -9,7 +9,8 @@
  *   UNROUTABLE          the broker returned it (no queue bound to the routing key) — not retryable
  *   BROKER_UNAVAILABLE  the broker was lost and did not come back within `reconnectTimeoutMs`
  *                       (counted from when the loss was seen, or from the call, whichever is first)
- *   BROKER_NACK         the broker refused it (nack) several times in a row
+ *   BROKER_NACK         the broker kept refusing it (nack) for `reconnectTimeoutMs` (a quorum
+ *                       queue nacks while it elects a leader: those nacks are waited out)
  *   BROKER_REJECTED     the broker refused the channel (access, precondition) — not retryable
  *   PUBLISHER_CLOSED    `close()` was called before it could be published
  * While the connection is down, publishes wait for it; a publish whose channel died before its
@@ -41,8 +42,14 @@ export interface PublisherStats {
   inFlight: number;
 }
 
+export interface PublishOptions {
+  /** Runs synchronously right before each send attempt, after any wait for the broker; a throw
+   *  rejects the publish with that error and nothing is sent (the sync job's lease check). */
+  gate?: () => void;
+}
+
 export interface Publisher {
-  publish(message: OutgoingMessage): Promise<void>;
+  publish(message: OutgoingMessage, options?: PublishOptions): Promise<void>;
   /** Publishes all at once; resolves when every one is confirmed, else rejects with the first
    *  error — only after every publish has settled, so nothing is left in flight. */
   publishAll(messages: readonly OutgoingMessage[]): Promise<void>;
@@ -56,6 +63,13 @@ const MAX_NACKS = 3;
 /** how long close() waits for publishes awaiting a confirm before closing the channel anyway */
 const CLOSE_GRACE_MS = 5 * SECOND;
 const RESEND_PAUSE_MS = 100;
+/**
+ * A publish with neither ack nor nack for this long is sent again on a new channel. Seen after
+ * the node leading a quorum queue was killed: the channel kept publishes it had taken during the
+ * election and never answered them, which stalled a sync for ever. The abandoned attempt may
+ * still be confirmed later: a duplicate, absorbed by the idempotent consumers.
+ */
+const CONFIRM_TIMEOUT_MS = 15 * SECOND;
 /** server-side refusals that another attempt cannot fix */
 const PERMANENT_CODES = new Set([
   "ACCESS_REFUSED",
@@ -84,7 +98,18 @@ export function messageEnvelope(exchange: string, message: OutgoingMessage): Env
 
 export function createPublisher(broker: Broker, logger: Logger): Publisher {
   const log = logger.child({ component: "publisher" });
-  const sender = createConfirmedSender(broker.connection, broker.topology, (m) => m.messageId, log);
+  const newSender = () => createConfirmedSender(broker.connection, broker.topology, (m) => m.messageId, log);
+  let sender = newSender();
+  // Channels whose confirms stalled (see CONFIRM_TIMEOUT_MS), closed with the publisher.
+  const retired: ReturnType<typeof newSender>[] = [];
+  const replaceStalled = (stalled: ReturnType<typeof newSender>) => {
+    if (sender !== stalled) return; // another publish replaced it already
+    log.warn("a publish got no confirm for a long time; sending on a new channel", {
+      timeoutMs: CONFIRM_TIMEOUT_MS,
+    });
+    sender = newSender();
+    retired.push(stalled);
+  };
   const counters = { confirmed: 0, failed: 0, resent: 0 };
   // Publishes not yet settled, and who waits for them all to settle (close).
   let inFlight = 0;
@@ -134,12 +159,13 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
       { retryable: true, cause },
     );
 
-  const attempt = async (message: OutgoingMessage): Promise<void> => {
+  const attempt = async (message: OutgoingMessage, gate?: () => void): Promise<void> => {
     const timeoutMs = broker.config.reconnectTimeoutMs;
     const envelope = messageEnvelope(broker.topology.exchange, message);
     const body = encodeMessage(message.body);
     const startedAt = Date.now();
     let nacks = 0;
+    let firstNackAt: number | undefined;
     let tries = 0;
     for (;;) {
       if (closed) throw closedError();
@@ -153,14 +179,17 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
         }
       }
       if (closed) throw closedError();
+      gate?.();
       if (tries++ > 0) {
         counters.resent++;
         messagesResent.inc();
       }
+      const current = sender;
       try {
-        await sender.send(envelope, body, message.messageId);
+        await confirmedWithin(current.send(envelope, body, message.messageId), CONFIRM_TIMEOUT_MS);
         return;
       } catch (thrown) {
+        if ((thrown as { code?: unknown })?.code === CONFIRM_TIMEOUT) replaceStalled(current);
         if (isUnroutable(thrown)) throw thrown;
         const err = coerceError(thrown);
         const code = (err as { code?: unknown }).code;
@@ -171,15 +200,20 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
             cause: err,
           });
         }
-        if (code === "NACK" && ++nacks >= MAX_NACKS) {
-          throw new UpstreamError(
-            "BROKER_NACK",
-            `RabbitMQ refused message ${message.messageId} ${nacks} times`,
-            {
-              retryable: true,
-              cause: err,
-            },
-          );
+        // A quorum queue refuses publishes while it elects a new leader (a node was lost): a
+        // nack then is worth sending again for as long as a lost connection would be waited for.
+        if (code === "NACK") {
+          nacks++;
+          firstNackAt ??= Date.now();
+          if (nacks >= MAX_NACKS && Date.now() - firstNackAt >= timeoutMs) {
+            throw new UpstreamError(
+              "BROKER_NACK",
+              `RabbitMQ refused message ${message.messageId} ${nacks} times over ${Math.round((Date.now() - firstNackAt) / 1000)} s`,
+              { retryable: true, cause: err },
+            );
+          }
+          await sleep(Math.min(RESEND_PAUSE_MS * 2 ** Math.min(nacks - 1, 5), 2 * SECOND));
+          continue;
         }
         const lostAt = broker.state().connected ? Date.now() : broker.state().since.getTime();
         if (Date.now() - Math.min(startedAt, lostAt) >= timeoutMs) throw unavailable(timeoutMs, err);
@@ -190,7 +224,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
     }
   };
 
-  const publish = (message: OutgoingMessage): Promise<void> => {
+  const publish = (message: OutgoingMessage, options: PublishOptions = {}): Promise<void> => {
     const type = message.body.type;
     const metrics = metricsFor(type);
     metrics.published.inc();
@@ -199,7 +233,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
       return Promise.reject(closedError());
     }
     const startedAt = performance.now();
-    const p = attempt(message).then(
+    const p = attempt(message, options.gate).then(
       () => {
         counters.confirmed++;
         metrics.confirmed.inc();
@@ -218,7 +252,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
   };
 
   const publishAll = async (messages: readonly OutgoingMessage[]): Promise<void> => {
-    const results = await Promise.allSettled(messages.map(publish));
+    const results = await Promise.allSettled(messages.map((m) => publish(m)));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) throw failure.reason;
   };
@@ -229,9 +263,11 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
     if (!(await withinGrace(allSettled()))) {
       log.warn("closing the publisher with publishes still unconfirmed", { inFlight });
     }
-    const closedChannel = sender
-      .close()
-      .catch((err) => log.warn("closing the publish channel failed", { err }));
+    const closedChannel = Promise.all(
+      [sender, ...retired].map((s) =>
+        s.close().catch((err) => log.warn("closing the publish channel failed", { err })),
+      ),
+    );
     await withinGrace(closedChannel);
   };
 
@@ -251,6 +287,25 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
     return ownClose();
   };
   return publisher;
+}
+
+const CONFIRM_TIMEOUT = "CONFIRM_TIMEOUT";
+
+/** Rejects with code CONFIRM_TIMEOUT when `send` has neither resolved nor rejected within `ms`. */
+async function confirmedWithin(send: Promise<void>, ms: number): Promise<void> {
+  send.catch(() => {}); // once abandoned, its own outcome is nobody's to handle
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no confirm within ${ms / 1000} s`), { code: CONFIRM_TIMEOUT })),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([send, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The failure's code as a bounded label: our UpstreamError codes, else the error's name. */

@@ -10,8 +10,18 @@
  * name: whatever routing key a message arrived with (a topic key, or a queue name through the
  * default exchange), a rejected message lands in exactly that queue's `.dead` queue. The original
  * routing key stays visible in the broker's `x-death` header and in our `x-item-sync-*` headers.
- * Queues are classic (RabbitMQ 3.10 default); declaring the same arguments again is idempotent,
- * which is why publishers and consumers re-run these declarations after every reconnect.
+ *
+ * Queue type (AMQP_QUEUE_TYPE): `quorum` by default — replicated on the cluster's nodes, so losing
+ * one node loses no queue. The broker counts deliveries (`x-delivery-count`) and dead-letters a
+ * message delivered `x-delivery-limit` times, at-least-once (`x-dead-letter-strategy`, which
+ * needs `x-overflow: reject-publish`), so a message that keeps killing its workers ends in `.dead`
+ * without any bookkeeping of ours. The `.dead` queues are quorum queues too: a classic queue on a
+ * lost node would make re-declaring the topology fail after a reconnect. `classic` keeps the
+ * unreplicated queues of earlier releases (and their redelivery ledger, see consumer.ts).
+ *
+ * Declaring the same arguments again is idempotent, which is why publishers and consumers re-run
+ * these declarations after every reconnect; different arguments (another type, another delivery
+ * limit) are refused by the broker with PRECONDITION_FAILED — see broker.ts.
  */
 import type { AmqpConfig } from "../config.ts";
 import { type ItemMessageType, MESSAGE_TYPES, ROUTING_KEYS } from "./messages.ts";
@@ -24,7 +34,7 @@ export interface ExchangeDeclare {
 export interface QueueDeclare {
   queue: string;
   durable: true;
-  arguments?: Record<string, string>;
+  arguments?: Record<string, string | number>;
 }
 export interface QueueBinding {
   exchange: string;
@@ -50,8 +60,26 @@ export function deadQueueName(queue: string): string {
   return `${queue}.dead`;
 }
 
+/** What a queue of each type is declared with, besides its dead-lettering. */
+export function queueTypeArguments(
+  config: Pick<AmqpConfig, "queueType" | "deliveryLimit">,
+  role: "work" | "dead",
+): Record<string, string | number> {
+  if (config.queueType === "classic") return {};
+  if (role === "dead") return { "x-queue-type": "quorum" };
+  return {
+    "x-queue-type": "quorum",
+    "x-delivery-limit": config.deliveryLimit,
+    "x-dead-letter-strategy": "at-least-once",
+    "x-overflow": "reject-publish",
+  };
+}
+
 export function createTopology(
-  config: Pick<AmqpConfig, "exchange" | "monitorQueue" | "updateQueue" | "deleteQueue">,
+  config: Pick<
+    AmqpConfig,
+    "exchange" | "monitorQueue" | "updateQueue" | "deleteQueue" | "queueType" | "deliveryLimit"
+  >,
 ): Topology {
   const dlx = deadLetterExchangeName(config.exchange);
   const queues: Record<ItemMessageType, string> = {
@@ -69,9 +97,18 @@ export function createTopology(
     queueDeclares.push({
       queue,
       durable: true,
-      arguments: { "x-dead-letter-exchange": dlx, "x-dead-letter-routing-key": queue },
+      arguments: {
+        ...queueTypeArguments(config, "work"),
+        "x-dead-letter-exchange": dlx,
+        "x-dead-letter-routing-key": queue,
+      },
     });
-    queueDeclares.push({ queue: deadQueueName(queue), durable: true });
+    const deadArgs = queueTypeArguments(config, "dead");
+    queueDeclares.push({
+      queue: deadQueueName(queue),
+      durable: true,
+      ...(Object.keys(deadArgs).length > 0 ? { arguments: deadArgs } : {}),
+    });
     bindings.push({ exchange: config.exchange, queue, routingKey: ROUTING_KEYS[type] });
     bindings.push({ exchange: dlx, queue: deadQueueName(queue), routingKey: queue });
   }

@@ -3,6 +3,7 @@
  * scales to 100,000 projects and survives a resume; and the items that were not seen, read in
  * pages, for the deletion pass.
  */
+import { assertOwnedIn, type WriteOwner } from "../batch/fence.ts";
 import type { Db } from "../db/client.ts";
 
 export interface UnseenItem {
@@ -10,29 +11,45 @@ export interface UnseenItem {
   projectPath: string;
 }
 
+/**
+ * The writes take the execution making them: given, each runs in a transaction that first checks
+ * the execution is still owned (batch/fence.ts) and writes nothing, throwing LeaseLostError, if not.
+ */
 export interface SeenStore {
   /** Forgets the seen sets of every other instance (only one execution runs at a time). */
-  keepOnly(jobInstanceId: number): Promise<void>;
-  record(jobInstanceId: number, projectIds: readonly number[]): Promise<void>;
+  keepOnly(jobInstanceId: number, owner?: WriteOwner): Promise<void>;
+  record(jobInstanceId: number, projectIds: readonly number[], owner?: WriteOwner): Promise<void>;
   itemCount(): Promise<number>;
   countUnseen(jobInstanceId: number): Promise<number>;
   /** Unseen items with project id above `after`, by id, at most `limit`. */
   unseen(jobInstanceId: number, after: number, limit: number): Promise<UnseenItem[]>;
-  clear(jobInstanceId: number): Promise<void>;
+  clear(jobInstanceId: number, owner?: WriteOwner): Promise<void>;
 }
 
 const UNSEEN = `from item i where not exists (
   select 1 from sync_seen_project s where s.job_instance_id = $1 and s.project_id = i.project_id)`;
 
 export function createSeenStore(db: Db): SeenStore {
+  /** One write, fenced when an owner is given. */
+  const write = async (owner: WriteOwner | undefined, query: string, params: unknown[]) => {
+    if (!owner) {
+      await db.run(query, params);
+      return;
+    }
+    await db.transaction(async (tx) => {
+      await assertOwnedIn(tx, owner);
+      await tx.run(query, params);
+    });
+  };
   return {
-    async keepOnly(jobInstanceId) {
-      await db.run("delete from sync_seen_project where job_instance_id <> $1", [jobInstanceId]);
+    async keepOnly(jobInstanceId, owner) {
+      await write(owner, "delete from sync_seen_project where job_instance_id <> $1", [jobInstanceId]);
     },
-    async record(jobInstanceId, projectIds) {
+    async record(jobInstanceId, projectIds, owner) {
       if (projectIds.length === 0) return;
       const values = projectIds.map((_, i) => `($1, $${i + 2})`).join(", ");
-      await db.run(
+      await write(
+        owner,
         `insert into sync_seen_project (job_instance_id, project_id) values ${values} on conflict do nothing`,
         [jobInstanceId, ...projectIds],
       );
@@ -52,8 +69,8 @@ export function createSeenStore(db: Db): SeenStore {
       );
       return rows.map((r) => ({ projectId: Number(r.project_id), projectPath: String(r.project_path) }));
     },
-    async clear(jobInstanceId) {
-      await db.run("delete from sync_seen_project where job_instance_id = $1", [jobInstanceId]);
+    async clear(jobInstanceId, owner) {
+      await write(owner, "delete from sync_seen_project where job_instance_id = $1", [jobInstanceId]);
     },
   };
 }

@@ -1,5 +1,6 @@
 /** Unit tests of the sync step's logic with fakes for GitLab and the publisher. */
 import { describe, expect, test } from "bun:test";
+import { LeaseLostError } from "../batch/fence.ts";
 import type { StepContext } from "../batch/runner.ts";
 import { type JobExecution, zeroCounts } from "../batch/types.ts";
 import { silentLogger } from "../lib/log.ts";
@@ -73,20 +74,32 @@ function context(restored: Record<string, unknown> = {}, params: Record<string, 
     counts: zeroCounts(),
     signal: controller.signal,
     logger: silentLogger,
+    fence: {
+      owner: { executionId: 7, leaseMs: 60_000 },
+      assertOwned() {
+        if (lease.lost) throw new LeaseLostError(7, "lost in the test");
+      },
+      async persist(write) {
+        this.assertOwned();
+        return write();
+      },
+    },
     async saveCheckpoint(c) {
       all.push(structuredClone(c));
       if (JSON.stringify(c.checkpoint) !== last) saved.push(structuredClone(c));
       last = JSON.stringify(c.checkpoint);
     },
   };
-  return { ctx, controller, saved, all };
+  const lease = { lost: false };
+  return { ctx, controller, saved, all, lease };
 }
 
 function recordingPublisher(failOn?: (type: string, id: number) => boolean) {
   const published: string[] = [];
-  const publish: SyncPublish = async (type, executionId, project) => {
+  const publish: SyncPublish = async (type, executionId, project, gate) => {
     await Bun.sleep(0);
     if (failOn?.(type, project.id)) throw new Error("BROKER_UNAVAILABLE: broker lost for longer than 120 s");
+    gate?.(); // as the real publisher: right before the send
     published.push(`${executionId}:${type}:${project.id}`);
   };
   return { publish, published };
@@ -357,6 +370,36 @@ describe("sync step", () => {
     expect(ctx.counts.updatePublished).toBe(10);
     expect(published.length).toBe(10);
     expect(saved.length).toBe(0); // page 1 was not finished: the resumed run starts from the top
+  });
+
+  test("a lost lease stops publishing and seen-set writes at once, in flight or not: the step fails with LeaseLostError", async () => {
+    const { gitlab } = fakeGitlab(range(300), 100, { hookMs: 1 });
+    const { publish, published } = recordingPublisher();
+    const { store } = memorySeen();
+    const writes: string[] = [];
+    const seen: SeenStore = {
+      ...store,
+      record: async (instance, ids, owner) => {
+        writes.push(`record ${ids.length} as ${owner?.executionId}`);
+        return store.record(instance, ids);
+      },
+    };
+    const { ctx, lease } = context();
+    let atLoss = -1;
+    const loseAfter = (n: number) => {
+      const timer = setInterval(() => {
+        if (published.length < n) return;
+        clearInterval(timer);
+        lease.lost = true;
+        atLoss = published.length;
+      }, 0);
+    };
+    loseAfter(20);
+    const err = await runSyncStep(ctx, options(gitlab, publish, { perPage: 100, seen })).catch((e) => e);
+    expect(err).toBeInstanceOf(LeaseLostError);
+    expect(atLoss).toBeGreaterThan(0);
+    expect(published.length).toBe(atLoss); // not one publish after the loss, though many were in flight
+    expect(writes.every((w) => w.endsWith("as 7"))).toBe(true); // every write names its execution
   });
 });
 

@@ -64,8 +64,16 @@ export interface SyncGitlab {
 
 export type SyncMessageType = "monitor-item" | "update-item" | "delete-item";
 
-/** Publishes one message and resolves when the broker confirmed it. */
-export type SyncPublish = (type: SyncMessageType, executionId: number, project: SyncProject) => Promise<void>;
+/**
+ * Publishes one message and resolves when the broker confirmed it. `gate` runs synchronously right
+ * before each send attempt (after any wait for the broker); a throw cancels the publish with it.
+ */
+export type SyncPublish = (
+  type: SyncMessageType,
+  executionId: number,
+  project: SyncProject,
+  gate?: () => void,
+) => Promise<void>;
 
 export interface SkippedProject {
   projectId: number;
@@ -115,7 +123,38 @@ export function createSyncJob(opts: SyncStepOptions): JobDefinition {
   return { name: SYNC_JOB_NAME, stepName: SYNC_STEP_NAME, run: (ctx) => runSyncStep(ctx, opts) };
 }
 
-export async function runSyncStep(ctx: StepContext, opts: SyncStepOptions): Promise<StepOutcome> {
+/**
+ * The ports as this execution may use them: every publish gated on the lease, every write of
+ * the seen set made conditional on still owning the execution (batch/fence.ts), and the seen
+ * set's database calls retried through a failover while the lease holds.
+ */
+function fencedPorts(ctx: StepContext, opts: SyncStepOptions): SyncStepOptions {
+  const { fence } = ctx;
+  const gate = () => fence.assertOwned();
+  const { seen: store } = opts;
+  // writes carry the owner (checked in their transaction); reads and writes both wait out a
+  // database failover while the lease holds
+  const seen: SeenStore = {
+    keepOnly: (instanceId) => fence.persist(() => store.keepOnly(instanceId, fence.owner)),
+    record: (instanceId, projectIds) =>
+      fence.persist(() => store.record(instanceId, projectIds, fence.owner)),
+    clear: (instanceId) => fence.persist(() => store.clear(instanceId, fence.owner)),
+    itemCount: () => fence.persist(() => store.itemCount()),
+    countUnseen: (instanceId) => fence.persist(() => store.countUnseen(instanceId)),
+    unseen: (instanceId, after, limit) => fence.persist(() => store.unseen(instanceId, after, limit)),
+  };
+  return {
+    ...opts,
+    publish: (type, executionId, project) => {
+      gate();
+      return opts.publish(type, executionId, project, gate);
+    },
+    seen,
+  };
+}
+
+export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Promise<StepOutcome> {
+  const opts = fencedPorts(ctx, ports);
   const { counts, signal, logger } = ctx;
   const from = ctx.restored.checkpoint as SyncCheckpoint | undefined;
   const skipped: SkippedProject[] = Array.isArray(ctx.restored.skipped)

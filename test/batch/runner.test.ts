@@ -49,3 +49,44 @@ test("a heartbeat that never answers counts as refused: past the lease the step 
   expect(ended?.exitMessage).toMatch(/a heartbeat has had no answer for \d+ s/);
   await runner.shutdown();
 }, 20_000);
+
+test("SIGTERM while a launch is in flight: shutdown waits for it and the execution ends STOPPED, never left STARTING", async () => {
+  const real = createJobRepository(t.db, { leaseMs: 60_000 });
+  let landed: () => void = () => {};
+  const inRepository = new Promise<void>((r) => {
+    landed = r;
+  });
+  let releaseLaunch: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    releaseLaunch = r;
+  });
+  // the launch transaction is slow to answer: shutdown begins while it is in flight
+  const repository: JobRepository = {
+    ...real,
+    launch: async (request, now) => {
+      const result = await real.launch(request, now);
+      landed();
+      await gate;
+      return result;
+    },
+  };
+  const step = countingJob({ total: 10, pageSize: 1, hold: true });
+  const runner = createJobRunner({ repository, jobs: [step], leaseMs: 60_000, logger: silentLogger });
+  const launch = runner.launch(step.name, { trigger: "cron", fresh: true });
+  await inRepository;
+  let shutDown = false;
+  const shutdown = runner.shutdown().then(() => {
+    shutDown = true;
+  });
+  await Bun.sleep(0);
+  expect(shutDown).toBe(false); // waiting for the launch in flight
+  releaseLaunch();
+  const result = await launch;
+  await shutdown;
+  if (result.kind !== "started") throw new Error("expected a start");
+  const ended = await real.get(result.execution.id);
+  expect(ended?.status).toBe("STOPPED");
+  expect(ended?.exitMessage).toContain("shut down");
+  expect(step.processed).toEqual([]);
+  expect(runner.launch(step.name, { trigger: "api" })).rejects.toThrow("shutting down");
+}, 20_000);

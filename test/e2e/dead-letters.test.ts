@@ -15,6 +15,8 @@ describe("dead letters", () => {
     monitorQueue: names.AMQP_MONITOR_QUEUE,
     updateQueue: names.AMQP_UPDATE_QUEUE,
     deleteQueue: names.AMQP_DELETE_QUEUE,
+    queueType: "quorum",
+    deliveryLimit: 10,
   });
   const update = names.AMQP_UPDATE_QUEUE;
   let connection: Connection;

@@ -198,6 +198,8 @@ export async function startTap(exchange: string, opts: { url?: string; durable?:
     routingKey: string;
     body: Record<string, unknown>;
     properties: Record<string, unknown>;
+    /** when the tap got it (epoch ms), for "published after …" checks */
+    receivedAt: number;
   }[] = [];
   await connection.exchangeDeclare({ exchange, type: "topic", durable: true });
   const consumers: Consumer[] = [];
@@ -216,6 +218,7 @@ export async function startTap(exchange: string, opts: { url?: string; durable?:
         const projectId = Number(body.projectId);
         counts[key].set(projectId, (counts[key].get(projectId) ?? 0) + 1);
         messages.push({
+          receivedAt: Date.now(),
           routingKey: msg.routingKey,
           body,
           properties: {

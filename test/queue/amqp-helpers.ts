@@ -31,8 +31,11 @@ export function testAmqpUrl(): string {
 /** A config whose exchange and queues no other test uses. */
 export function uniqueConfig(url: string, overrides: Partial<AmqpConfig> = {}): AmqpConfig {
   const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  return {
+  const config: AmqpConfig = {
     url,
+    urls: [url],
+    queueType: "quorum",
+    deliveryLimit: 10,
     exchange: `test.items.${suffix}`,
     monitorQueue: `test-monitor-${suffix}`,
     updateQueue: `test-update-${suffix}`,
@@ -40,6 +43,7 @@ export function uniqueConfig(url: string, overrides: Partial<AmqpConfig> = {}): 
     reconnectTimeoutMs: 30 * SECOND,
     ...overrides,
   };
+  return overrides.url && !overrides.urls ? { ...config, urls: [overrides.url] } : config;
 }
 
 export function allQueues(config: AmqpConfig): string[] {

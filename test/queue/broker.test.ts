@@ -45,9 +45,18 @@ describe("broker", () => {
       queue: config.updateQueue,
       durable: true,
       arguments: {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": config.deliveryLimit,
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
         "x-dead-letter-exchange": `${config.exchange}.dlx`,
         "x-dead-letter-routing-key": config.updateQueue,
       },
+    });
+    await admin.queueDeclare({
+      queue: deadQueueName(config.updateQueue),
+      durable: true,
+      arguments: { "x-queue-type": "quorum" },
     });
 
     // bindings: item.monitor / item.update / item.delete route to their queues

@@ -1,6 +1,5 @@
 /** Consumers: redelivery storm, poison messages, 3 workers, one SIGKILLed mid-message; a crash loop. */
 import { expect, test } from "bun:test";
-import { INGEST_MAX_REDELIVERIES } from "../../src/ingest/workers.ts";
 import { consumerAbuse, crashLoop } from "./scenarios/consumers.ts";
 
 test("3 workers, a redelivery storm, poison messages, a worker killed mid-message: every row right, poison in .dead with a reason", async () => {
@@ -14,11 +13,21 @@ test("3 workers, a redelivery storm, poison messages, a worker killed mid-messag
   );
 }, 240_000);
 
-test("a message that kills every worker handling it is dead-lettered after INGEST_MAX_REDELIVERIES, not taken for ever", async () => {
-  const r = await crashLoop();
+test("quorum queues: a message that kills every worker handling it is dead-lettered by the broker after AMQP_DELIVERY_LIMIT deliveries", async () => {
+  const r = await crashLoop({ queueType: "quorum", deliveryLimit: 3 });
   console.log(JSON.stringify(r));
-  expect(r.kills).toBe(INGEST_MAX_REDELIVERIES + 1);
-  expect(r.deadReason).toStartWith(`redelivered ${INGEST_MAX_REDELIVERIES + 1} times without being settled`);
+  expect(r.kills).toBe(3 + 1);
+  expect(r.deadReason).toBe("broker: delivery_limit");
+  expect(r.outcome).toContain("(the right message)");
+  expect(r.ledgerRows).toBe(0); // the ledger is not used: the broker counts
+  expect(r.wrongRows).toEqual([]);
+}, 240_000);
+
+test("classic queues: a message that kills every worker handling it is dead-lettered by the ledger after AMQP_DELIVERY_LIMIT redeliveries", async () => {
+  const r = await crashLoop({ queueType: "classic", deliveryLimit: 3 });
+  console.log(JSON.stringify(r));
+  expect(r.kills).toBe(3 + 1);
+  expect(r.deadReason).toStartWith(`redelivered ${3 + 1} times without being settled`);
   expect(r.outcome).toContain("(the right message)");
   expect(r.ledgerRows).toBe(0);
   expect(r.wrongRows).toEqual([]);

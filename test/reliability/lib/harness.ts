@@ -120,6 +120,45 @@ export function historyProblems(rows: HistoryRow[], opts: { allowRunning?: boole
   return problems;
 }
 
+/**
+ * Fencing (the history oracle's part that needs fencing in place): nothing may come from an
+ * execution after it was marked FAILED — no publish (by the messageId's execution id and when the
+ * tap received it, allowing `slackMs` of delivery latency) and no write to its rows (a write after
+ * the end leaves the job or step row's last_updated past the end time). Returns the problems.
+ */
+export async function fencingProblems(
+  db: Db,
+  published: readonly { properties: Record<string, unknown>; receivedAt: number }[],
+  slackMs = 100,
+): Promise<string[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    `select e.job_execution_id, e.status, e.end_time, e.last_updated, max(s.last_updated) as step_last_updated
+     from batch_job_execution e left join batch_step_execution s on s.job_execution_id = e.job_execution_id
+     where e.status = 'FAILED' group by e.job_execution_id, e.status, e.end_time, e.last_updated`,
+  );
+  const ms = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).getTime());
+  const problems: string[] = [];
+  const failedAt = new Map<number, number>();
+  for (const r of rows) {
+    const id = Number(r.job_execution_id);
+    const end = ms(r.end_time);
+    if (end === null) continue;
+    failedAt.set(id, end);
+    const job = ms(r.last_updated);
+    const step = ms(r.step_last_updated);
+    if (job !== null && job > end) problems.push(`${id}: its execution row was written after it FAILED`);
+    if (step !== null && step > end) problems.push(`${id}: its step row was written after it FAILED`);
+  }
+  const late = new Map<number, number>();
+  for (const m of published) {
+    const id = Number(String(m.properties.messageId ?? "").split(":")[0]);
+    const end = failedAt.get(id);
+    if (end !== undefined && m.receivedAt > end + slackMs) late.set(id, (late.get(id) ?? 0) + 1);
+  }
+  for (const [id, n] of late) problems.push(`${id}: ${n} message(s) published after it FAILED`);
+  return problems;
+}
+
 /** Resident memory (kB) and open file descriptors of a process. */
 export function procStats(pid: number): { rssKb: number; fds: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

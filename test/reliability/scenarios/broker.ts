@@ -27,6 +27,7 @@ import {
   serviceEnv,
   waitTerminal,
 } from "../lib/harness.ts";
+import { startFaultProxy } from "../lib/http-fault-proxy.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 import { say } from "../lib/report.ts";
 import { startTcpProxy } from "../lib/tcp-proxy.ts";
@@ -178,17 +179,23 @@ export async function proxyDrops(opts: { drops: number; projects?: number }): Pr
  */
 export async function queueDeleted(
   opts: { projects?: number } = {},
-): Promise<ScenarioResult & { done: Execution }> {
+): Promise<ScenarioResult & { done: Execution; recreated: boolean }> {
   const projects = opts.projects ?? 1500;
   const sim = simFor(projects, 5);
+  // GitLab is held while the queue is deleted: deleting a quorum queue can take seconds on a busy
+  // machine, and the sync must not finish meanwhile (it would COMPLETE and test nothing)
+  const proxy = startFaultProxy(sim.url);
   const dir = mkdtempSync(join(tmpdir(), "item-sync-rel-unroutable-"));
   const names = brokerNames("unrt");
-  const env = serviceEnv(sim, {
-    DATABASE_URL: `sqlite:${join(dir, "db.sqlite")}`,
-    AMQP_URL: amqpUrl(),
-    GITLAB_CONCURRENCY: "4",
-    ...names,
-  });
+  const env = serviceEnv(
+    { ...sim, url: proxy.url },
+    {
+      DATABASE_URL: `sqlite:${join(dir, "db.sqlite")}`,
+      AMQP_URL: amqpUrl(),
+      GITLAB_CONCURRENCY: "4",
+      ...names,
+    },
+  );
   let serve: RunningProcess | undefined;
   const admin = adminConnection(amqpUrl());
   let tap: Awaited<ReturnType<typeof startTap>> | undefined;
@@ -197,8 +204,17 @@ export async function queueDeleted(
     const call = api(serve.url);
     const id = (await call("POST", "/sync")).body.id as number;
     await untilRead(call, id, 300);
+    proxy.setDecider(() => ({ kind: "hang", ms: 5_000 }));
     await admin.queueDelete({ queue: names.AMQP_UPDATE_QUEUE });
+    proxy.setDecider(() => ({ kind: "pass" }));
     const done = await waitTerminal(call, id, 120_000, serve);
+    // With quorum queues the broker may close the publishing channel when the queue goes away;
+    // the service re-declares its topology on the reopened channel, the queue is back, and the
+    // run can COMPLETE (publishes not yet confirmed are sent again and routed).
+    const recreated = await admin
+      .queueDeclare({ queue: names.AMQP_UPDATE_QUEUE, passive: true })
+      .then(() => true)
+      .catch(() => false);
     await serve.kill("SIGTERM");
     const checkpoint = (done.step?.context.checkpoint ?? { lastProjectId: 0 }) as { lastProjectId: number };
     // the operator's fix: restart (topology declared again), relaunch: resumes from the checkpoint
@@ -221,13 +237,15 @@ export async function queueDeleted(
       faults: "1 queue deletion",
       lost: missingUpdates(after, tap.counts["item.update"]).length,
       duplicates: duplicateCount(tap.counts["item.update"]),
-      outcome: `first ${done.status}: ${done.exitMessage}; resumed (restartOf ${resumed.body.restartOf}) ${final.status}`,
+      outcome: `first ${done.status}: ${done.exitMessage || "the queue was re-declared by the service"}; resumed (restartOf ${resumed.body.restartOf}) ${final.status}`,
       done,
+      recreated,
     };
   } finally {
     if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
     await tap?.close();
     await admin.close();
+    await proxy.close();
     await sim.close();
     await deleteBrokerNames(names);
     rmSync(dir, { recursive: true, force: true });

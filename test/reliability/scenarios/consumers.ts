@@ -35,7 +35,7 @@ function updateSender(pub: Publisher, exchange: string) {
 type SimProject = GitlabSim["state"]["projects"][number];
 
 /** The projects whose item row is missing or not at their latest commit, as `id: hash|missing`. */
-async function rowsNotAtLatestCommit(
+export async function rowsNotAtLatestCommit(
   db: Db,
   sim: GitlabSim,
   projects: readonly SimProject[],
@@ -224,13 +224,17 @@ export async function consumerAbuse(
  * A message that takes down every worker handling it (a crash loop, as a handler that runs the
  * process out of memory would cause): its GitLab requests hang behind a fault proxy and each
  * worker that picks it up is SIGKILLed there and restarted. The broker hands it back each time,
- * flagged redelivered; past INGEST_MAX_REDELIVERIES the next worker dead-letters it with the
- * reason instead of taking it again. The other messages are handled as usual.
+ * flagged redelivered; past AMQP_DELIVERY_LIMIT it goes to `.dead` instead of being taken again:
+ * dead-lettered by the broker itself on a quorum queue (x-death reason `delivery_limit`), by the
+ * next worker with our reason header on a classic queue (the redelivery ledger). The other
+ * messages are handled as usual.
  */
 export async function crashLoop(
-  opts: { projects?: number } = {},
+  opts: { projects?: number; queueType?: "quorum" | "classic"; deliveryLimit?: number } = {},
 ): Promise<ScenarioResult & { kills: number; deadReason: string; ledgerRows: number; wrongRows: string[] }> {
   const projects = opts.projects ?? 20;
+  const queueType = opts.queueType ?? "quorum";
+  const deliveryLimit = opts.deliveryLimit ?? 3;
   const sim = startGitlabSim({
     projects: projects + 1,
     subgroupFraction: 0,
@@ -248,7 +252,16 @@ export async function crashLoop(
   );
   const t = await createTestDatabase("pg");
   const names = brokerNames("loop");
-  const env = serviceEnv({ ...sim, url: proxy.url }, { DATABASE_URL: t.url, AMQP_URL: amqpUrl(), ...names });
+  const env = serviceEnv(
+    { ...sim, url: proxy.url },
+    {
+      DATABASE_URL: t.url,
+      AMQP_URL: amqpUrl(),
+      AMQP_QUEUE_TYPE: queueType,
+      AMQP_DELIVERY_LIMIT: String(deliveryLimit),
+      ...names,
+    },
+  );
   const conn = new Connection({ url: amqpUrl(), retryLow: 100, retryHigh: 500 });
   conn.on("error", () => {});
   const pub = conn.createPublisher({ confirm: true });
@@ -304,7 +317,10 @@ export async function crashLoop(
       worker = await startBinary(["worker"], env, { waitForHttp: true });
     }
     const [message] = await dead;
-    const deadReason = String(message?.headers?.["x-item-sync-reason"] ?? "");
+    const deadReason =
+      queueType === "quorum"
+        ? `broker: ${String(message?.headers?.["x-death"]?.[0]?.reason ?? "")}`
+        : String(message?.headers?.["x-item-sync-reason"] ?? "");
     // the worker forgets the message right after it is dead-lettered, which is when we read it
     const ledgerRows = async () =>
       Number((await db.all<{ n: number }>("select count(*) as n from ingest_redelivery"))[0]?.n ?? -1);
@@ -313,8 +329,8 @@ export async function crashLoop(
     const wrong = await wrongRows();
     const duplicates = await duplicateLogRows(db);
     return {
-      scenario: "consumers: crash loop",
-      tried: `one update-item whose handling hangs in GitLab, its worker SIGKILLed there each time and restarted; ${others.length} ordinary messages beside it`,
+      scenario: `consumers: crash loop (${queueType} queues)`,
+      tried: `one update-item whose handling hangs in GitLab, its worker SIGKILLed there each time and restarted; ${others.length} ordinary messages beside it; ${queueType} queues, AMQP_DELIVERY_LIMIT=${deliveryLimit}`,
       runs: 1,
       faults: `${kills} SIGKILLs`,
       lost: wrong.length,

@@ -1,0 +1,37 @@
+/**
+ * A publish the broker refuses (nack) for a while — as a quorum queue does while it elects a new
+ * leader after losing a node — is sent again until the broker takes it, within
+ * AMQP_RECONNECT_TIMEOUT; not given up after a few quick tries.
+ */
+import { describe, expect, test } from "bun:test";
+import { createJobMessage } from "../../src/queue/messages.ts";
+import { messageCount, testAmqpUrl, useBrokerFixture } from "./amqp-helpers.ts";
+
+describe("publisher and nacks", () => {
+  const f = useBrokerFixture(testAmqpUrl());
+
+  test("a publish nacked for a while is sent again until the broker accepts it", async () => {
+    // a full queue that rejects publishes (x-overflow reject-publish) bound beside the real one:
+    // the broker nacks every item.update until it is gone
+    const blocker = `${f.config.updateQueue}-blocker`;
+    await f.admin.queueDeclare({
+      queue: blocker,
+      durable: true,
+      arguments: { "x-max-length": 0, "x-overflow": "reject-publish" },
+    });
+    await f.admin.queueBind({ exchange: f.config.exchange, queue: blocker, routingKey: "item.update" });
+    const message = createJobMessage("update-item", 3, { projectId: 1, projectPath: "imrt/items/item-1" });
+    let settled = false;
+    const published = f.publisher.publish(message).finally(() => {
+      settled = true;
+    });
+    // refused again and again: still waiting, not failed
+    await Bun.sleep(1_500);
+    expect(settled).toBe(false);
+    await f.admin.queueDelete({ queue: blocker });
+    await published;
+    // a nack from one of two queues does not undo the other's copy: resends add duplicates there
+    // (at least once; the consumers are idempotent)
+    expect(await messageCount(f.admin, f.config.updateQueue)).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * A RabbitMQ node lost mid-sync and mid-ingest: a 3-node cluster on this machine, `serve` (with
+ * its ingest workers) given every node in AMQP_URL, quorum queues. While the sync publishes and
+ * the workers consume, the node leading the queues is SIGKILLed. The same execution must
+ * COMPLETE, every project's update-item reach the (independent) tap, nothing be dead-lettered,
+ * and every item row be at its project's latest commit once the workers drain.
+ * CLUSTER_LOG=FILE writes serve's debug log there (to see what a failing run did).
+ */
+import { Connection } from "rabbitmq-client";
+import { openDb } from "../../../src/db/client.ts";
+import {
+  api,
+  brokerNames,
+  type RunningProcess,
+  startBinary,
+  startTap,
+  waitFor,
+} from "../../helpers/binary.ts";
+import { createTestDatabase } from "../../helpers/db.ts";
+import { messageCount } from "../../queue/amqp-helpers.ts";
+import { startGitlabSim } from "../../sim/gitlab.ts";
+import {
+  fencingProblems,
+  historyProblems,
+  missingUpdates,
+  readHistory,
+  serviceEnv,
+  waitTerminal,
+} from "../lib/harness.ts";
+import { startRabbitCluster } from "../lib/rabbit-cluster.ts";
+import { type ScenarioResult, say } from "../lib/report.ts";
+import { rowsNotAtLatestCommit } from "./consumers.ts";
+
+export async function clusterNodeLoss(
+  opts: { projects?: number; queueType?: "quorum" | "classic" } = {},
+): Promise<ScenarioResult & { problems: string[]; status: string; dead: number; wrongRows: number }> {
+  const projects = opts.projects ?? 1000;
+  const cluster = await startRabbitCluster();
+  const sim = startGitlabSim({
+    projects,
+    latencyMs: 4,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: "https://item-sync.test/webhooks/gitlab",
+  });
+  const t = await createTestDatabase("pg");
+  const names = brokerNames("cluster");
+  let serve: RunningProcess | undefined;
+  let tap: Awaited<ReturnType<typeof startTap>> | undefined;
+  const db = openDb(t.url);
+  try {
+    const env = serviceEnv(sim, {
+      DATABASE_URL: t.url,
+      AMQP_URL: cluster.urls.join(","),
+      INGEST_ENABLED: "true",
+      GITLAB_CONCURRENCY: "4",
+      AMQP_RECONNECT_TIMEOUT: "60",
+      AMQP_QUEUE_TYPE: opts.queueType ?? "quorum",
+      LOG_LEVEL: process.env.CLUSTER_LOG ? "debug" : "warn",
+      ...names,
+    });
+    serve = await startBinary(["serve"], env);
+    const call = api(serve.url);
+    // the service declares its queues from the node it is connected to (n1): they lead there
+    const problems: string[] = [];
+    const leader = await cluster.leaderOf(names.AMQP_UPDATE_QUEUE, 1).catch((err: unknown) => {
+      problems.push(`the update queue has no leader (not a quorum queue?): ${String(err).slice(0, 200)}`);
+      return 0; // a classic queue lives on the node that declared it: n1
+    });
+    const survivor = [0, 1, 2].find((i) => i !== leader) as number;
+    tap = await startTap(names.AMQP_EXCHANGE, { url: cluster.urls[survivor] });
+    const launched = await call("POST", "/sync");
+    if (launched.status !== 202) throw new Error(`launch refused: ${JSON.stringify(launched.body)}`);
+    const id = launched.body.id as number;
+    // mid-sync (publishing) and mid-ingest (workers have written rows)
+    await waitFor(
+      "the sync to publish and the workers to ingest",
+      async () => {
+        if ((tap?.total("item.update") ?? 0) < projects / 5) return false;
+        const [row] = await db.all<{ n: number }>("select count(*) as n from item");
+        return Number(row?.n ?? 0) > 0;
+      },
+      60_000,
+    );
+    const before = tap.total("item.update");
+    await cluster.kill(leader);
+    say(`cluster: node n${leader + 1} (leader of the queues) SIGKILLed after ${before} update-items`);
+
+    const done = await waitTerminal(call, id, 90_000, serve);
+    const ids = sim.state.projects.map((p) => p.id);
+    await waitFor(
+      "an update-item for every project",
+      async () => missingUpdates(ids, tap?.counts["item.update"] ?? new Map()).length === 0,
+      30_000,
+    ).catch(() => {});
+    const wrongRows = () => rowsNotAtLatestCommit(db, sim, sim.state.projects);
+    await waitFor("the workers to drain", async () => (await wrongRows()).length === 0, 30_000).catch(
+      () => {},
+    );
+    const wrong = await wrongRows();
+    const missing = missingUpdates(ids, tap.counts["item.update"]);
+    const newLeader = await cluster.leaderOf(names.AMQP_UPDATE_QUEUE, survivor).catch(() => -1);
+    const admin = new Connection({ url: cluster.urls[survivor], retryLow: 100, retryHigh: 500 });
+    admin.on("error", () => {});
+    let dead = 0;
+    try {
+      for (const q of [names.AMQP_MONITOR_QUEUE, names.AMQP_UPDATE_QUEUE, names.AMQP_DELETE_QUEUE])
+        dead += await messageCount(admin, `${q}.dead`);
+    } finally {
+      await admin.close();
+    }
+    const history = await readHistory(db);
+    problems.push(...historyProblems(history), ...(await fencingProblems(db, tap.messages)));
+    if (history.length !== 1)
+      problems.push(`${history.length} executions: the run was not completed by the one launched`);
+    if (done.status !== "COMPLETED")
+      problems.push(`execution ${id} ended ${done.status}: ${done.exitMessage}`);
+    if (dead > 0) problems.push(`${dead} message(s) dead-lettered`);
+    return {
+      scenario: "RabbitMQ cluster: the queues' leader node lost",
+      tried: `3-node RabbitMQ cluster, quorum queues, AMQP_URL listing every node; the node leading the queues SIGKILLed mid-sync and mid-ingest (after ${before} of ${projects} update-items)`,
+      runs: history.length,
+      faults: "1 node SIGKILL",
+      lost: missing.length + wrong.length,
+      duplicates: Math.max(0, tap.total("item.update") - projects),
+      outcome:
+        `execution ${id} ${done.status} (the same execution); queues now led by ${newLeader >= 0 ? `n${newLeader + 1}` : "?"}; ` +
+        `${ids.length - missing.length}/${ids.length} update-items seen, ${projects - wrong.length}/${projects} item rows at the latest commit, ${dead} dead-lettered; problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      notes: [],
+      problems,
+      status: done.status,
+      dead,
+      wrongRows: wrong.length,
+    };
+  } finally {
+    if (process.env.CLUSTER_LOG) await Bun.write(process.env.CLUSTER_LOG, serve?.logs() ?? "");
+    await serve?.kill("SIGKILL");
+    await tap?.close().catch(() => {});
+    await db.close();
+    await sim.close();
+    await t.drop();
+    await cluster.destroy();
+  }
+}

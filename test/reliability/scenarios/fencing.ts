@@ -1,0 +1,161 @@
+/**
+ * Fencing against the compiled binary: two `serve` replicas on one Postgres; replica A runs a
+ * sync and is frozen with SIGSTOP mid-publishing for longer than the lease. Replica B's sweep
+ * marks A's execution FAILED, a launch on B resumes the run, and A is thawed with SIGCONT while B
+ * works. A must publish nothing and write nothing for its execution after it was marked FAILED
+ * (checked by an independent tap and the rows' timestamps), B's execution COMPLETES, every
+ * project has its update-item, and A is still a healthy replica afterwards.
+ */
+import { openDb } from "../../../src/db/client.ts";
+import {
+  amqpUrl,
+  api,
+  brokerNames,
+  deleteBrokerNames,
+  type RunningProcess,
+  startBinary,
+  startTap,
+  waitFor,
+} from "../../helpers/binary.ts";
+import { createTestDatabase } from "../../helpers/db.ts";
+import { startGitlabSim } from "../../sim/gitlab.ts";
+import {
+  fencingProblems,
+  getExecution,
+  historyProblems,
+  missingUpdates,
+  readHistory,
+  serviceEnv,
+  waitTerminal,
+} from "../lib/harness.ts";
+import { type ScenarioResult, say } from "../lib/report.ts";
+
+export async function fencingScenario(
+  opts: { projects?: number; leaseSeconds?: number } = {},
+): Promise<ScenarioResult & { problems: string[]; aPublishedBefore: number; resumedStatus: string }> {
+  const projects = opts.projects ?? 4000;
+  const lease = opts.leaseSeconds ?? 2;
+  const sim = startGitlabSim({
+    projects,
+    latencyMs: 4,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: "https://item-sync.test/webhooks/gitlab",
+  });
+  const t = await createTestDatabase("pg");
+  const names = brokerNames("fence");
+  const tap = await startTap(names.AMQP_EXCHANGE);
+  const env = serviceEnv(sim, {
+    DATABASE_URL: t.url,
+    AMQP_URL: amqpUrl(),
+    JOB_LEASE_SECONDS: String(lease),
+    GITLAB_CONCURRENCY: "4",
+    ...names,
+  });
+  const db = openDb(t.url);
+  let a: RunningProcess | undefined;
+  let b: RunningProcess | undefined;
+  let frozen = false;
+  try {
+    a = await startBinary(["serve"], env);
+    b = await startBinary(["serve"], env);
+    const callA = api(a.url);
+    const callB = api(b.url);
+    const launched = await callA("POST", "/sync");
+    if (launched.status !== 202) throw new Error(`launch on A refused: ${JSON.stringify(launched.body)}`);
+    const aId = launched.body.id as number;
+    // freeze A while it publishes: its pages are in flight, many publishes awaiting confirms
+    await waitFor(
+      "A to be publishing",
+      async () =>
+        tap.messages.filter((m) => String(m.properties.messageId).startsWith(`${aId}:`)).length >= 300,
+      60_000,
+    );
+    a.proc.kill("SIGSTOP");
+    frozen = true;
+    const stoppedAt = Date.now();
+    const aPublishedBefore = tap.messages.filter((m) =>
+      String(m.properties.messageId).startsWith(`${aId}:`),
+    ).length;
+    say(`fencing: A (execution ${aId}) frozen after ${aPublishedBefore} messages`);
+
+    // B's sweep fails A's execution once the lease is over; B then resumes the run
+    const failed = await waitFor(
+      "B's sweep to mark A's execution FAILED",
+      async () => {
+        const e = await getExecution(callB, aId);
+        return e.status === "FAILED" && e;
+      },
+      30_000,
+    );
+    const resumed = await callB("POST", "/sync");
+    if (resumed.status !== 202) throw new Error(`resume on B refused: ${JSON.stringify(resumed.body)}`);
+    const bId = resumed.body.id as number;
+    // thaw A while B works: A wakes with in-flight pages, publishes and a due heartbeat
+    await waitFor(
+      "B to be publishing",
+      async () => tap.messages.some((m) => String(m.properties.messageId).startsWith(`${bId}:`)),
+      30_000,
+    );
+    a.proc.kill("SIGCONT");
+    frozen = false;
+    const frozenMs = Date.now() - stoppedAt;
+    say(
+      `fencing: A thawed after ${frozenMs} ms; B runs execution ${bId} (restartOf ${resumed.body.restartOf})`,
+    );
+
+    const done = await waitTerminal(callB, bId, 120_000, b);
+    // A has had time to notice: its own view of the execution, and it still answers
+    const aView = await waitFor(
+      "A to answer again",
+      async () => {
+        const r = await callA("GET", `/jobs/${aId}`).catch(() => null);
+        return r?.status === 200 && r.body;
+      },
+      10_000,
+    );
+    const aHealthy = (await fetch(`${a.url}/health/ready`)).status === 200;
+    const ids = sim.state.projects.map((p) => p.id);
+    await waitFor(
+      "an update-item for every project",
+      async () => missingUpdates(ids, tap.counts["item.update"]).length === 0,
+      15_000,
+    ).catch(() => {});
+    const missing = missingUpdates(ids, tap.counts["item.update"]);
+    const history = await readHistory(db);
+    const problems = [...historyProblems(history), ...(await fencingProblems(db, tap.messages))];
+    if (done.status !== "COMPLETED")
+      problems.push(`resumed execution ${bId} ended ${done.status}: ${done.exitMessage}`);
+    if (resumed.body.restartOf !== aId)
+      problems.push(`B's execution did not resume A's (${resumed.body.restartOf})`);
+    if (aView.status !== "FAILED") problems.push(`A's execution is ${aView.status} after the thaw`);
+    if (!aHealthy) problems.push("A is not ready after the thaw");
+    if (a.proc.exitCode !== null) problems.push(`A exited ${a.proc.exitCode}`);
+    const aLate = a.logs().includes("lease lost");
+    return {
+      scenario: "fencing: a replica frozen past its lease",
+      tried: `serve A SIGSTOPped mid-publishing (after ${aPublishedBefore} messages) of a ${projects}-project sync for ${(frozenMs / 1000).toFixed(1)} s (lease ${lease} s), replica B's sweep failing its execution and B resuming the run, then A SIGCONTed while B works`,
+      runs: history.length,
+      faults: "1 SIGSTOP/SIGCONT",
+      lost: missing.length,
+      duplicates: 0,
+      outcome:
+        `A's execution ${aId} FAILED ("${failed.exitMessage.replace(/since .*/, "since …")}"), B's ${bId} ${done.status}; ` +
+        `A ${aLate ? "logged that it lost the lease; " : "never logged a lost lease; "}` +
+        `${ids.length - missing.length}/${ids.length} projects have an update-item; problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      notes: [],
+      problems,
+      aPublishedBefore,
+      resumedStatus: done.status,
+    };
+  } finally {
+    if (a && frozen) a.proc.kill("SIGCONT");
+    await a?.kill("SIGKILL");
+    await b?.kill("SIGKILL");
+    await db.close();
+    await tap.close();
+    await sim.close();
+    await deleteBrokerNames(names);
+    await t.drop();
+  }
+}
