@@ -63,7 +63,7 @@ export async function openDatabase(
   }
   const db = await explainingConnection(url, async () => openDb(url, dbOptions(config)));
   try {
-    await checkDatabase(db, url);
+    await checkDatabase(db, url, config.databaseSchema);
   } catch (err) {
     await db.close().catch(() => {});
     throw err;

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { StartupError } from "../lib/errors.ts";
 import type { Db } from "./client.ts";
-import { embeddedMigrations } from "./migrate.ts";
+import { embeddedMigrations, migrationsTable } from "./migrate.ts";
 
 const MIGRATE_HINT = "run `item-sync migrate` (or start serve/worker with DB_MIGRATE=true)";
 
@@ -99,8 +99,8 @@ export function requireExistingSqlite(url: string): void {
  * Checks that the database answers and carries every migration this release embeds; throws the
  * operator's StartupError otherwise.
  */
-export async function checkDatabase(db: Db, url: string): Promise<void> {
-  const table = db.dialect === "pg" ? "drizzle.__drizzle_migrations" : "__drizzle_migrations";
+export async function checkDatabase(db: Db, url: string, schema?: string): Promise<void> {
+  const table = migrationsTable(db.dialect, schema);
   await explainingConnection(url, () => db.all("select 1 as ok"));
   let lastWhen = 0;
   let applied = 0;

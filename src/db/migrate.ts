@@ -38,7 +38,7 @@ export async function migrate(
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
     throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
   const bookkeeping = schema ?? "drizzle";
-  const table = db.dialect === "pg" ? `${bookkeeping}.__drizzle_migrations` : "__drizzle_migrations";
+  const table = migrationsTable(db.dialect, opts.schema);
   const inSchema = (statement: string) =>
     schema === null ? statement : statement.replaceAll('"public".', `"${schema}".`);
   return db.transaction(async (tx) => {
@@ -67,4 +67,10 @@ export async function migrate(
     }
     return applied;
   });
+}
+
+/** The migrations' bookkeeping table: in DATABASE_SCHEMA when it is not `public`, else in `drizzle` (Postgres). */
+export function migrationsTable(dialect: Db["dialect"], schema?: string): string {
+  if (dialect !== "pg") return "__drizzle_migrations";
+  return `${schema && schema !== "public" ? schema : "drizzle"}.__drizzle_migrations`;
 }

@@ -118,8 +118,11 @@ test("a separate worker drains the sync's messages and reports them on its own /
   ).toBe(unmonitored);
   // the worker runs no jobs: the execution figures are serve's alone
   expect(families.has("item_sync_job_executions")).toBe(false);
-  const serveFamilies = await scrapeMetrics(serve.url);
-  expect(sampleValue(serveFamilies, "item_sync_job_executions", { status: "COMPLETED" })).toBe(1);
+  // serve's database figures are cached for up to 5 s: wait for the scrape that has the run
+  const serveFamilies = await waitFor("serve's /metrics to count the COMPLETED run", async () => {
+    const f = await scrapeMetrics(serve.url);
+    return sampleValue(f, "item_sync_job_executions", { status: "COMPLETED" }) === 1 && f;
+  });
   expect(sampleSum(serveFamilies, "item_sync_consumer_messages_total")).toBe(0);
 
   expect(await worker.kill("SIGTERM")).toBe(0);

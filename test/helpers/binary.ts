@@ -104,14 +104,13 @@ export async function startBinary(
   };
   if (opts.waitForHttp ?? args[0] === "serve") {
     const deadline = Date.now() + 30_000;
-    // /health/live answers from the first moment of start-up (a start-up probe holds the port,
-    // its /metrics empty); metrics only once the real server took over, whatever the log level
+    // /health/live answers from the first moment of start-up (a start-up probe holds the port);
+    // readiness here is the real server answering, whatever the log level and the database
     for (;;) {
       if (proc.exitCode !== null)
         throw new Error(`item-sync ${args.join(" ")} exited ${proc.exitCode}:\n${running.logs()}`);
       try {
-        const metrics = await fetch(`${url}/metrics`);
-        if (metrics.ok && (await metrics.text()).includes("item_sync_")) break;
+        if (await realServerAnswers(url, args[0])) break;
       } catch {
         // not listening yet
       }
@@ -120,6 +119,17 @@ export async function startBinary(
     }
   }
   return running;
+}
+
+/**
+ * Whether the real server (not the start-up probe) holds the port: serve's OpenAPI document,
+ * which the probe answers 503 and which needs no database; a worker's metrics, which name
+ * item-sync only once its real server answers (the probe's are empty).
+ */
+async function realServerAnswers(url: string, command: string | undefined): Promise<boolean> {
+  if (command === "serve") return (await fetch(`${url}/openapi/json`)).ok;
+  const metrics = await fetch(`${url}/metrics`);
+  return metrics.ok && (await metrics.text()).includes("item_sync_");
 }
 
 export function api(baseUrl: string, token = API_TOKEN) {

@@ -48,6 +48,7 @@ describe("GitLab refusing the token", () => {
       GITLAB_GROUP: sim.group,
       WEBHOOK_URL,
       API_TOKENS: "refusal-token-0123456789",
+      WEBHOOK_SECRET: "refusal-webhook-secret-0123456789",
       AMQP_URL: amqp.url,
       AMQP_EXCHANGE: amqp.exchange,
       AMQP_MONITOR_QUEUE: amqp.monitorQueue,

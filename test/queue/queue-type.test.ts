@@ -108,7 +108,7 @@ describe("queue type", () => {
       AMQP_UPDATE_QUEUE: config.updateQueue,
       AMQP_DELETE_QUEUE: config.deleteQueue,
       GITLAB_URL: "http://127.0.0.1:9",
-      GITLAB_TOKEN: "t",
+      GITLAB_TOKEN: "glpat-queue-type-test",
       GITLAB_GROUP: "g",
       WEBHOOK_URL: "https://item-sync.test/hook",
       WEBHOOK_ENABLED: "false",

@@ -36,6 +36,7 @@ function sandbox(): string {
     join(root, "scripts/rabbitmq.sh"),
     `[ "$1" = free-port ] && { echo $((20000 + RANDOM % 1000)); exit 0; }\n[ "$1" = start ] && { ${fails("rabbitmq")}; }\nexit 0`,
   );
+  executable(join(root, "scripts/podman.sh"), `${fails("podman")}\nexit 0`);
   executable(join(root, "bin/apt-get"), "exit 0");
   executable(
     join(root, "bin/bun"),
@@ -92,7 +93,16 @@ describe("scripts/test.sh summary line", () => {
     expect(r).toEqual({ code: 1, last: "4 passed, 1 failed" });
   });
 
-  for (const step of ["ensure-bun", "postgres", "rabbitmq", "lint", "typecheck", "migrations", "build"]) {
+  for (const step of [
+    "ensure-bun",
+    "postgres",
+    "rabbitmq",
+    "podman",
+    "lint",
+    "typecheck",
+    "migrations",
+    "build",
+  ]) {
     test(`a failed ${step} step still ends with the summary, as one failure`, async () => {
       const r = await run({ FAIL_AT: step, TEST_OUTPUT: " 9 pass\\n 0 fail\\n" });
       expect(r.code).not.toBe(0);

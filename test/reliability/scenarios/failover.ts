@@ -86,7 +86,9 @@ export async function postgresFailover(
         const r = ready.status === 200 ? await call("GET", `/jobs/${id}`) : null;
         return r?.status === 200 && r.status;
       },
-      30_000,
+      // a hang guard: a request that went to a pooled connection of the lost primary may wait
+      // for the answer limit (max(lease, 30 s)) before the pool reconnects (README, known limits)
+      75_000,
     );
     const outageMs = Date.now() - lostAt;
     say(`failover: standby promoted, API answering again after ${outageMs} ms`);
