@@ -195,6 +195,7 @@ describe("alerts and dashboard query only metrics the binary exports", () => {
     expect(ready).toEqual([
       ["database", 1],
       ["broker", 1],
+      ["gitlab", 1],
     ]);
   });
 

@@ -204,7 +204,12 @@ describe("consumer", () => {
     await f.publisher.publish(update(11));
     await eventually(() => waiting.stats().retried === 1, 10_000, "first retry scheduled");
     await waiting.close();
-    expect(await messageCount(f.admin, f.config.updateQueue)).toBe(1);
+    // back in its queue (a quorum queue applies the return through its log: a moment later)
+    await eventually(
+      async () => (await messageCount(f.admin, f.config.updateQueue)) === 1,
+      10_000,
+      "the message back in its queue",
+    );
     expect(await messageCount(f.admin, deadQueueName(f.config.updateQueue))).toBe(0);
   });
 });
