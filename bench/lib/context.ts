@@ -172,7 +172,7 @@ export async function waitReady(url: string, proc: { exitCode: number | null }, 
 }
 
 export function rabbitPid(): number {
-  return Number(readFileSync(join(state.rabbit.dir, "state.rabbit.pid"), "utf8").trim());
+  return Number(readFileSync(join(state.rabbit.dir, "rabbit.pid"), "utf8").trim());
 }
 
 /** CPU time (ms) of any process, from /proc. */
