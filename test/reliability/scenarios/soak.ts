@@ -43,7 +43,16 @@ export async function soak(opts: {
   try {
     serve = await startBinary(
       ["serve"],
-      serviceEnv(sim, { DATABASE_URL: t.url, AMQP_URL: amqpUrl(), INGEST_ENABLED: "true", ...names }),
+      serviceEnv(sim, {
+        DATABASE_URL: t.url,
+        AMQP_URL: amqpUrl(),
+        INGEST_ENABLED: "true",
+        // every sync a full scan: its oracle expects each sync to publish every project's
+        // update-item (an incremental one leaves unchanged projects alone; their equivalence is
+        // test/sync/differential.test.ts's)
+        SYNC_MODE: "full",
+        ...names,
+      }),
     );
     const call = api(serve.url);
     const base = serve.url;
