@@ -90,16 +90,23 @@ export function createLeaseFence(
     },
     /**
      * Runs a write of the execution, retrying it while the database is unavailable (a failover,
-     * a restart) for as long as the lease is provably held: an outage shorter than the lease
-     * costs a pause, not the run. Throws LeaseLostError once the lease can no longer be proven.
+     * a restart) for as long as the lease is provably held, and for one lease at most: an outage
+     * shorter than the lease costs a pause, not the run. Throws LeaseLostError once the lease can
+     * no longer be proven, and the database's error once the write kept failing for a whole
+     * lease while heartbeats got through (connections starved by other work, as with a role's
+     * connection limit below the pool): the execution then fails and a relaunch resumes it,
+     * instead of staying STARTED without progress.
      */
     async persist<T>(write: () => Promise<T>): Promise<T> {
+      let giveUpAt = Number.POSITIVE_INFINITY;
       for (let attempt = 1; ; attempt++) {
         assertOwned();
         try {
           return await write();
         } catch (err) {
           if (err instanceof LeaseLostError || !isDatabaseUnavailable(err)) throw err;
+          if (attempt === 1) giveUpAt = Date.now() + owner.leaseMs;
+          else if (Date.now() >= giveUpAt) throw err;
           onUnavailable?.(err, attempt);
           await Bun.sleep(Math.min(100 * 2 ** (attempt - 1), 2_000));
         }
