@@ -350,6 +350,16 @@ function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
     return fallback;
   }
 
+  /** A problem unless `value` parses as a URL with one of `protocols`. */
+  function checkUrl(name: string, value: string, protocols: string[]): void {
+    try {
+      if (!protocols.includes(new URL(value).protocol))
+        problems.push(`${name}: ${shown(name, value)} must be a ${protocols.join(" or ")} URL`);
+    } catch {
+      problems.push(`${name}: ${shown(name, value)} is not a valid URL`);
+    }
+  }
+
   return {
     string(name: string, fallback?: string): string {
       return raw(name, fallback) ?? "";
@@ -369,14 +379,7 @@ function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
     },
     urlList(name: string, protocols: string[]): string[] {
       const urls = this.list(name);
-      for (const v of urls) {
-        try {
-          if (!protocols.includes(new URL(v).protocol))
-            problems.push(`${name}: ${shown(name, v)} must be a ${protocols.join(" or ")} URL`);
-        } catch {
-          problems.push(`${name}: ${shown(name, v)} is not a valid URL`);
-        }
-      }
+      for (const v of urls) checkUrl(name, v, protocols);
       return urls;
     },
     /** A Postgres schema name we can use unquoted in every statement: lower case, digits, _. */
@@ -426,14 +429,7 @@ function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
     url(name: string, fallback: string | undefined, protocols: string[]): string {
       const v = raw(name, fallback);
       if (v === undefined || v === "") return v ?? "";
-      try {
-        const u = new URL(v);
-        if (!protocols.includes(u.protocol)) {
-          problems.push(`${name}: ${shown(name, v)} must be a ${protocols.join(" or ")} URL`);
-        }
-      } catch {
-        problems.push(`${name}: ${shown(name, v)} is not a valid URL`);
-      }
+      checkUrl(name, v, protocols);
       return v;
     },
     databaseUrl(name: string, fallback: string): string {
