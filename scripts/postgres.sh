@@ -3,6 +3,10 @@
 #   scripts/postgres.sh install          apt-get install postgresql when its server binaries are absent
 #   scripts/postgres.sh start DIR PORT   initdb (first time) and start a server on 127.0.0.1:PORT;
 #                                        trust auth, superuser "postgres", database "postgres"
+#   scripts/postgres.sh start-primary DIR PORT
+#                                        as start, for a failover pair: every commit waits until a
+#                                        standby has it (synchronous_standby_names='*'), so the
+#                                        standby, once promoted, holds every acknowledged commit
 #   scripts/postgres.sh stop DIR
 #   scripts/postgres.sh standby DIR PRIMARY_PORT PORT
 #                                        a streaming-replication hot standby of the server on
@@ -30,8 +34,12 @@ case "${1:-}" in
     fi
     [ -n "$(pg_bin)" ] || { echo "postgres.sh: postgresql server binaries not found after install" >&2; exit 1; }
     ;;
-  start)
+  start | start-primary)
     dir=${2:?DIR}; port=${3:?PORT}
+    # fast and unsafe on a machine crash (test data only); a primary of a pair keeps commits
+    # on its standby instead
+    durability="-c synchronous_commit=off"
+    if [ "$1" = "start-primary" ]; then durability="-c synchronous_commit=on -c synchronous_standby_names='*'"; fi
     bin=$(pg_bin) || { echo "postgres.sh: run '$0 install' first" >&2; exit 1; }
     mkdir -p "$dir"
     if [ "$(id -u)" = "0" ]; then chown -R postgres:postgres "$dir"; fi
@@ -40,7 +48,7 @@ case "${1:-}" in
         || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
     run_as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off $durability -c full_page_writes=off" \
       start >/dev/null || { tail -n 30 "$dir/server.log" >&2; exit 1; }
     ;;
   standby)
@@ -73,7 +81,7 @@ case "${1:-}" in
     [ -f "$dir/data/postmaster.pid" ] && run_as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     ;;
   *)
-    echo "usage: $0 install | start DIR PORT | stop DIR | standby DIR PRIMARY_PORT PORT | crash DIR | promote DIR" >&2
+    echo "usage: $0 install | start DIR PORT | start-primary DIR PORT | stop DIR | standby DIR PRIMARY_PORT PORT | crash DIR | promote DIR" >&2
     exit 2
     ;;
 esac

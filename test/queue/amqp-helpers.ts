@@ -71,16 +71,17 @@ export function adminConnection(url: string): Connection {
 
 /**
  * Reads `count` messages from `queue` with a plain channel (acked), independent of src/queue.
- * Rejects when they have not all arrived within `timeoutMs`.
+ * Rejects when they have not all arrived within `timeoutMs`; those that did are in `received`
+ * when the caller passes its own array.
  */
 export async function readMessages(
   conn: Connection,
   queue: string,
   count: number,
   timeoutMs = 30 * SECOND,
+  received: AsyncMessage[] = [],
 ): Promise<AsyncMessage[]> {
   const ch = await conn.acquire();
-  const received: AsyncMessage[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await ch.basicQos({ prefetchCount: 500 });

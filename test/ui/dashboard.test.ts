@@ -19,6 +19,7 @@ import {
   startBinary,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
+import { open } from "./navigate.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
@@ -109,7 +110,7 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   const loads: number[] = [];
   for (let i = 0; i < 5; i++) {
     const probe = await context.newPage();
-    await probe.goto(`${base}/`, { waitUntil: "load" });
+    await open(probe, `${base}/`);
     loads.push(
       await probe.evaluate(() => {
         const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
@@ -122,7 +123,7 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   console.log(
     `dashboard load event from the binary (ms): first ${loads[0]?.toFixed(1)}, median ${sorted[2]?.toFixed(1)}, min ${sorted[0]?.toFixed(1)}, max ${sorted[4]?.toFixed(1)}`,
   );
-  await page.goto(`${base}/`, { waitUntil: "load" });
+  await open(page, `${base}/`);
 
   // --- only a sign-in without a token; a wrong token is refused by the API
   await expect(page.locator("#sign-in").isVisible()).resolves.toBe(true);
@@ -258,7 +259,7 @@ test("a read-only token sees the runs and who launched them, without the control
   const base = serve!.url;
   const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  await page.goto(`${base}/`, { waitUntil: "load" });
+  await open(page, `${base}/`);
   await page.getByLabel("API token").fill(READ_TOKEN);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   // the first test's runs were launched by the admin token, the first of API_TOKENS

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { Elysia } from "elysia";
 import { type Browser, chromium } from "playwright-core";
 import { tokenUrlFor, uiRoutes } from "../../src/http/routes-ui.ts";
+import { open } from "./navigate.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
@@ -147,7 +148,7 @@ describe("PKCE sign-in in Chromium", () => {
     page.on("console", (m) => {
       if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
     });
-    await page.goto(`${service.url}`);
+    await open(page, String(service.url));
     await page.getByRole("button", { name: "Sign in with single sign-on" }).click();
     await page.locator("#app").waitFor({ state: "visible" });
     expect(new URL(page.url()).search).toBe(""); // the code is gone from the address bar

@@ -176,11 +176,12 @@ export async function consumerAbuse(
     ).catch(() => {});
     const wrong = await wrongRows();
     const expectedDead = poison.length + broken.length * copies;
+    // what reached .dead within the wait, kept even when some are missing (for the outcome)
+    const dead: Awaited<ReturnType<typeof readMessages>> = [];
     let readError = "";
-    const dead = await readMessages(conn, `${names.AMQP_UPDATE_QUEUE}.dead`, expectedDead, 60_000).catch(
+    await readMessages(conn, `${names.AMQP_UPDATE_QUEUE}.dead`, expectedDead, 60_000, dead).catch(
       (err: unknown) => {
         readError = String((err as Error)?.message ?? err);
-        return [];
       },
     );
     const reasons = dead.map((m) => String(m.headers?.["x-item-sync-reason"] ?? ""));

@@ -29,6 +29,13 @@ import {
 import { startPostgresPair } from "../lib/pg-ha.ts";
 import { type ScenarioResult, say } from "../lib/report.ts";
 
+/** A log's lines with the time left out, each distinct one once, for a failure's message. */
+function distinctLines(log: string): string {
+  const seen = new Set<string>();
+  for (const line of log.split("\n")) seen.add(line.replace(/"time":"[^"]*",?/, ""));
+  return [...seen].join("\n").slice(-8000);
+}
+
 export async function postgresFailover(
   opts: { projects?: number; leaseSeconds?: number; outageSeconds?: number } = {},
 ): Promise<ScenarioResult & { problems: string[]; status: string; during: number[]; after: number }> {
@@ -79,17 +86,24 @@ export async function postgresFailover(
     await Bun.sleep(Math.max(0, lostAt + (opts.outageSeconds ?? 4) * 1000 - Date.now()));
     await pair.promoteStandby();
     // and once the standby is promoted, the API answers from it again
+    let lastSeen = "nothing yet";
     const after = await waitFor(
       "a 200 from the promoted standby",
       async () => {
         const ready = await fetch(`${serve?.url}/health/ready`);
+        lastSeen = `/health/ready ${ready.status} ${await ready.text()}`;
         const r = ready.status === 200 ? await call("GET", `/jobs/${id}`) : null;
+        if (r) lastSeen = `GET /jobs/${id} ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`;
         return r?.status === 200 && r.status;
       },
       // a hang guard: a request that went to a pooled connection of the lost primary may wait
       // for the answer limit (max(lease, 30 s)) before the pool reconnects (README, known limits)
       75_000,
-    );
+    ).catch((err: unknown) => {
+      throw new Error(
+        `${(err as Error).message}; last seen: ${lastSeen}; service log (each distinct line once):\n${distinctLines(serve?.logs() ?? "")}\n${pair.logs()}`,
+      );
+    });
     const outageMs = Date.now() - lostAt;
     say(`failover: standby promoted, API answering again after ${outageMs} ms`);
 
