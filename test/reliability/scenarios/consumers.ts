@@ -27,7 +27,14 @@ import type { ScenarioResult } from "../lib/report.ts";
 function updateSender(pub: Publisher, exchange: string) {
   return (body: unknown, id: string) =>
     pub.send(
-      { exchange, routingKey: "item.update", durable: true, contentType: "application/json", messageId: id },
+      {
+        exchange,
+        routingKey: "item.update",
+        durable: true,
+        contentType: "application/json",
+        messageId: id,
+        mandatory: true, // an unroutable one is returned (see `returned`), not dropped unseen
+      },
       Buffer.from(typeof body === "string" ? body : JSON.stringify(body)),
     );
 }
@@ -70,20 +77,18 @@ export async function consumerAbuse(
     ...names,
   });
   const workers: RunningProcess[] = [];
+  let victimLogs = () => "";
   const conn = new Connection({ url: amqpUrl(), retryLow: 100, retryHigh: 500 });
   conn.on("error", () => {});
   const pub = conn.createPublisher({ confirm: true });
+  const returned: string[] = [];
+  pub.on("basic.return", (m) => returned.push(String(m.messageId)));
   const db = openDb(t.url);
   try {
-    for (let i = 0; i < 3; i++) workers.push(await startBinary(["worker"], env, { waitForHttp: false }));
-    // the workers declare the topology: wait for the update queue
-    await waitFor(
-      "the update queue",
-      async () =>
-        (await conn.queueDeclare({ queue: names.AMQP_UPDATE_QUEUE, passive: true }).catch(() => null)) !==
-        null,
-      30_000,
-    );
+    // a worker's HTTP server answers once it has declared the topology: the queues and their
+    // bindings. Publishing earlier (when only the queue existed) lost the first messages: the
+    // exchange had nowhere to route them, and a publish without `mandatory` is confirmed anyway
+    for (let i = 0; i < 3; i++) workers.push(await startBinary(["worker"], env, { waitForHttp: true }));
     const send = updateSender(pub, names.AMQP_EXCHANGE);
     // three projects whose item.json turns into garbage: their handler fails for good
     const broken = sim.state.projects.slice(0, 3).map((p) => p.id);
@@ -163,6 +168,7 @@ export async function consumerAbuse(
     // one worker killed mid-message, restarted
     await Bun.sleep(200);
     const victim = workers[1] as RunningProcess;
+    victimLogs = () => victim.logs();
     victim.proc.kill("SIGKILL");
     await victim.exited;
     workers[1] = await startBinary(["worker"], env, { waitForHttp: false });
@@ -185,6 +191,22 @@ export async function consumerAbuse(
       },
     );
     const reasons = dead.map((m) => String(m.headers?.["x-item-sync-reason"] ?? ""));
+    // which poison messages are missing from .dead (or there too often), by message id
+    const expectedIds = new Map<string, number>(poison.map(([, id]) => [id, 1]));
+    for (const id of broken) expectedIds.set(`1:update-item:${id}`, copies);
+    for (const m of dead)
+      expectedIds.set(String(m.messageId), (expectedIds.get(String(m.messageId)) ?? 0) - 1);
+    const deadMismatch = [...expectedIds]
+      .filter(([, n]) => n !== 0)
+      .map(([id, n]) => `${id}: ${n > 0 ? `${n} missing` : `${-n} extra`}`);
+    // what the workers logged of a missing one: the failure's message says where it went
+    const missingIds = [...expectedIds].filter(([, n]) => n > 0).map(([id]) => id);
+    const traces = [victimLogs(), ...workers.map((w) => w.logs())]
+      .flatMap((log, i) => log.split("\n").map((line) => `${i === 0 ? "killed" : `worker ${i}`}: ${line}`))
+      .filter((line) => missingIds.some((id) => line.includes(`"${id}"`)))
+      .slice(0, 40);
+    const leftInQueue = (await conn.queueDeclare({ queue: names.AMQP_UPDATE_QUEUE, passive: true }))
+      .messageCount;
     await Bun.sleep(500);
     const extraDead = (await conn.queueDeclare({ queue: `${names.AMQP_UPDATE_QUEUE}.dead`, passive: true }))
       .messageCount;
@@ -202,9 +224,14 @@ export async function consumerAbuse(
       outcome: `${expectedRows.length - wrong.length}/${expectedRows.length} item rows at their latest commit; ${dead.length + extraDead}/${expectedDead} messages in .dead, ${reasons.filter((r) => r !== "").length} with x-item-sync-reason; item_log rows ${logs[0]?.n}${readError ? `; reading .dead: ${readError}` : ""}`,
       failures: [
         ...(dead.length + extraDead !== expectedDead
-          ? [`${dead.length + extraDead} messages in .dead, ${expectedDead} expected`]
+          ? [
+              `${dead.length + extraDead} messages in .dead, ${expectedDead} expected (${deadMismatch.join(", ")}; ${leftInQueue} still ready in the update queue)\n${traces.join("\n")}`,
+            ]
           : []),
         ...(duplicates > 0 ? [`${duplicates} item_log rows written twice`] : []),
+        ...(returned.length > 0
+          ? [`${returned.length} messages returned unroutable: ${returned.slice(0, 5).join(", ")}`]
+          : []),
       ],
       wrongRows: wrong,
       deadReasons: [...new Set(reasons.map((r) => r.replace(/\d+/g, "N")))],
