@@ -213,6 +213,20 @@ describe("sync step", () => {
     expect(Math.max(0, ...pages)).toBeLessThan(3); // page 3 holds project 25
   });
 
+  test("once a project fails for good no other project starts: the queued ones of the pages in flight are left", async () => {
+    let hooksStarted = 0;
+    const { gitlab } = fakeGitlab(range(100), 10, { onHook: (n) => (hooksStarted = n) });
+    const { publish } = recordingPublisher((type, id) => type === "update-item" && id === 5);
+    const { ctx } = context();
+    await expect(
+      runSyncStep(ctx, options(gitlab, publish, { skipLimit: 100, projectConcurrency: 2, pagesInFlight: 3 })),
+    ).rejects.toThrow(/BROKER_UNAVAILABLE/);
+    // three pages (30 projects) were read and queued; only those started before project 5
+    // failed, and the one beside it, were worked on
+    expect(ctx.counts.read).toBeGreaterThanOrEqual(30);
+    expect(hooksStarted).toBeLessThanOrEqual(5 + 2);
+  });
+
   test("a stop ends STOPPED after checkpointing the pages in flight; a finished scan is COMPLETED even if stopped late", async () => {
     const { gitlab } = fakeGitlab(range(100), 10);
     const { publish } = recordingPublisher();

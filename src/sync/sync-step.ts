@@ -207,15 +207,19 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
   };
 
   const limit = createLimiter(opts.projectConcurrency ?? 64);
+  /** the first project that failed for good: the step fails with it, no other project starts */
+  let projectFailure: Error | undefined;
   const syncOne = async (
     project: SyncProject,
     stored: KnownProject | undefined,
     policy: ScanPolicy,
     verified: number[],
   ) => {
-    // Once a stop is asked, projects not yet started are left to the resumed execution: their
-    // page is not checkpointed, so it is read again.
-    if (signal.aborted) throw new NotStarted();
+    // Once a stop is asked, or a project failed for good (the step fails), projects not yet
+    // started are left to the resumed execution: their page is not checkpointed, so it is read
+    // again. Without this a failed step would still work through every queued project of the
+    // pages in flight, each publish waiting out AMQP_RECONNECT_TIMEOUT before failing in turn.
+    if (signal.aborted || projectFailure) throw new NotStarted();
     const decision = decide(project, stored, policy);
     let monitored = true;
     if (decision.checkHook) {
@@ -246,7 +250,14 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     const policy = policyNow();
     const verified: number[] = [];
     try {
-      await settlePage(projects.map((p) => limit(() => syncOne(p, stored.get(p.id), policy, verified))));
+      await settlePage(
+        projects.map((p) =>
+          limit(() => syncOne(p, stored.get(p.id), policy, verified)).catch((err: unknown) => {
+            if (!(err instanceof NotStarted)) projectFailure ??= coerceError(err);
+            throw err;
+          }),
+        ),
+      );
     } finally {
       if (known && verified.length > 0) await known.markHooksVerified(verified, new Date(policy.now));
     }
