@@ -6,27 +6,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Connection } from "rabbitmq-client";
 import { readiness } from "../../src/commands/compose.ts";
-import { type Config, loadConfig } from "../../src/config.ts";
-import { createGitlabClient } from "../../src/gitlab/client.ts";
+import type { Config } from "../../src/config.ts";
 import { createItemStore } from "../../src/ingest/item-store.ts";
-import { type Ingest, startIngest } from "../../src/ingest/workers.ts";
-import { silentLogger } from "../../src/lib/log.ts";
-import { type Broker, createBroker } from "../../src/queue/broker.ts";
+import type { Ingest } from "../../src/ingest/workers.ts";
+import type { Broker } from "../../src/queue/broker.ts";
 import { createJobMessage } from "../../src/queue/messages.ts";
-import { createPublisher, type Publisher } from "../../src/queue/publisher.ts";
+import type { Publisher } from "../../src/queue/publisher.ts";
 import { deadQueueName } from "../../src/queue/topology.ts";
 import { waitFor } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import {
-  adminConnection,
-  deleteTopology,
-  messageCount,
-  testAmqpUrl,
-  uniqueConfig,
-} from "../queue/amqp-helpers.ts";
+import { messageCount } from "../queue/amqp-helpers.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+import { type IngestFixture, startIngestFixture, WEBHOOK_URL } from "./fixture.ts";
 
 describe("GitLab refusing the token", () => {
   let t: TestDatabase;
@@ -36,49 +27,21 @@ describe("GitLab refusing the token", () => {
   let publisher: Publisher;
   let ingest: Ingest;
   let admin: Connection;
+  let fixture: IngestFixture;
 
   beforeAll(async () => {
     t = await createTestDatabase("sqlite");
     sim = startGitlabSim({ projects: 6, subgroupFraction: 0, sharedFraction: 0, webhookUrl: WEBHOOK_URL });
-    const amqp = uniqueConfig(testAmqpUrl());
-    config = loadConfig({
-      DATABASE_URL: t.url,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
-      WEBHOOK_URL,
-      API_TOKENS: "refusal-token-0123456789",
-      WEBHOOK_SECRET: "refusal-webhook-secret-0123456789",
-      AMQP_URL: amqp.url,
-      AMQP_EXCHANGE: amqp.exchange,
-      AMQP_MONITOR_QUEUE: amqp.monitorQueue,
-      AMQP_UPDATE_QUEUE: amqp.updateQueue,
-      AMQP_DELETE_QUEUE: amqp.deleteQueue,
-    });
-    broker = createBroker(config.amqp, silentLogger);
-    await broker.start();
-    publisher = createPublisher(broker, silentLogger);
-    const gitlab = createGitlabClient(config.gitlab, {
-      logger: silentLogger,
+    fixture = await startIngestFixture(t, sim, {
+      name: "refusal",
       retry: { retries: 1, baseMs: 10, maxMs: 50 },
-    });
-    ingest = await startIngest({
-      config,
-      broker,
-      db: t.db,
-      gitlab,
-      logger: silentLogger,
       gateProbeIntervalMs: 100,
     });
-    admin = adminConnection(config.amqp.url);
+    ({ config, broker, publisher, ingest, admin } = fixture);
   });
 
   afterAll(async () => {
-    await ingest.close();
-    await publisher.close();
-    await broker.close();
-    await admin.close();
-    await deleteTopology(config.amqp.url, config.amqp);
+    await fixture.close();
     await sim.close();
     await t.drop();
   });

@@ -5,38 +5,28 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Connection } from "rabbitmq-client";
-import { type Config, loadConfig } from "../../src/config.ts";
-import { createGitlabClient } from "../../src/gitlab/client.ts";
+import type { Config } from "../../src/config.ts";
 import { createItemStore } from "../../src/ingest/item-store.ts";
-import { type Ingest, startIngest } from "../../src/ingest/workers.ts";
-import { silentLogger } from "../../src/lib/log.ts";
-import { type Broker, createBroker } from "../../src/queue/broker.ts";
+import type { Ingest } from "../../src/ingest/workers.ts";
 import { DEAD_LETTER_HEADERS } from "../../src/queue/consumer.ts";
 import { createJobMessage, type OutgoingMessage } from "../../src/queue/messages.ts";
-import { createPublisher, type Publisher } from "../../src/queue/publisher.ts";
+import type { Publisher } from "../../src/queue/publisher.ts";
 import { deadQueueName } from "../../src/queue/topology.ts";
 import { waitFor } from "../helpers/binary.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
-import {
-  adminConnection,
-  deleteTopology,
-  readMessages,
-  testAmqpUrl,
-  uniqueConfig,
-} from "../queue/amqp-helpers.ts";
+import { readMessages } from "../queue/amqp-helpers.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+import { type IngestFixture, startIngestFixture, WEBHOOK_URL } from "./fixture.ts";
 
 for (const dialect of DIALECTS) {
   describe(`ingest workers on ${dialect}`, () => {
     let t: TestDatabase;
     let sim: GitlabSim;
     let config: Config;
-    let broker: Broker;
     let publisher: Publisher;
     let ingest: Ingest;
     let admin: Connection;
+    let fixture: IngestFixture;
 
     beforeAll(async () => {
       t = await createTestDatabase(dialect);
@@ -48,38 +38,15 @@ for (const dialect of DIALECTS) {
         sharedFraction: 0,
         webhookUrl: WEBHOOK_URL,
       });
-      const amqp = uniqueConfig(testAmqpUrl());
-      config = loadConfig({
-        DATABASE_URL: t.url,
-        GITLAB_URL: sim.url,
-        GITLAB_TOKEN: sim.token,
-        GITLAB_GROUP: sim.group,
-        WEBHOOK_URL,
-        WEBHOOK_SECRET: "ingest-webhook-secret-0123456789",
-        API_TOKENS: "ingest-token-0123456789",
-        AMQP_URL: amqp.url,
-        AMQP_EXCHANGE: amqp.exchange,
-        AMQP_MONITOR_QUEUE: amqp.monitorQueue,
-        AMQP_UPDATE_QUEUE: amqp.updateQueue,
-        AMQP_DELETE_QUEUE: amqp.deleteQueue,
-      });
-      broker = createBroker(config.amqp, silentLogger);
-      await broker.start();
-      publisher = createPublisher(broker, silentLogger);
-      const gitlab = createGitlabClient(config.gitlab, {
-        logger: silentLogger,
+      fixture = await startIngestFixture(t, sim, {
+        name: "ingest",
         retry: { retries: 2, baseMs: 20, maxMs: 100 },
       });
-      ingest = await startIngest({ config, broker, db: t.db, gitlab, logger: silentLogger });
-      admin = adminConnection(config.amqp.url);
+      ({ config, publisher, ingest, admin } = fixture);
     });
 
     afterAll(async () => {
-      await ingest.close();
-      await publisher.close();
-      await broker.close();
-      await admin.close();
-      await deleteTopology(config.amqp.url, config.amqp);
+      await fixture.close();
       await sim.close();
       await t.drop();
     });

@@ -46,6 +46,17 @@ export function uniqueConfig(url: string, overrides: Partial<AmqpConfig> = {}): 
   return overrides.url && !overrides.urls ? { ...config, urls: [overrides.url] } : config;
 }
 
+/** The AMQP_* variables that give a configuration `config`'s broker and names. */
+export function amqpEnv(config: AmqpConfig): Record<string, string> {
+  return {
+    AMQP_URL: config.url,
+    AMQP_EXCHANGE: config.exchange,
+    AMQP_MONITOR_QUEUE: config.monitorQueue,
+    AMQP_UPDATE_QUEUE: config.updateQueue,
+    AMQP_DELETE_QUEUE: config.deleteQueue,
+  };
+}
+
 export function allQueues(config: AmqpConfig): string[] {
   const work = [config.monitorQueue, config.updateQueue, config.deleteQueue];
   return [...work, ...work.map(deadQueueName)];

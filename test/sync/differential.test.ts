@@ -22,7 +22,7 @@ import { silentLogger } from "../../src/lib/log.ts";
 import { createLifecycle, type Lifecycle } from "../../src/lifecycle.ts";
 import { seededRandom } from "../gitlab/helpers.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
-import { deleteTopology, eventually, testAmqpUrl, uniqueConfig } from "../queue/amqp-helpers.ts";
+import { amqpEnv, deleteTopology, eventually, testAmqpUrl, uniqueConfig } from "../queue/amqp-helpers.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
 const PROJECTS = 150; // two listing pages
@@ -61,11 +61,7 @@ async function startInstance(
     WEBHOOK_URL: webhookUrl,
     WEBHOOK_SECRET: `${name}-secret-0123456789abcdefghij`,
     API_TOKENS: "differential-token-0123456789",
-    AMQP_URL: amqp.url,
-    AMQP_EXCHANGE: amqp.exchange,
-    AMQP_MONITOR_QUEUE: amqp.monitorQueue,
-    AMQP_UPDATE_QUEUE: amqp.updateQueue,
-    AMQP_DELETE_QUEUE: amqp.deleteQueue,
+    ...amqpEnv(amqp),
     SYNC_CRON: "off",
     SYNC_DELETE_MAX_FRACTION: "1",
     SYNC_ACTIVITY_MARGIN_MINUTES: String(MARGIN_MINUTES),
