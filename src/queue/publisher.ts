@@ -60,6 +60,8 @@ export interface Publisher {
 }
 
 const MAX_NACKS = 3;
+/** refusals of one publish after which it is sent on a new channel */
+const NACKS_PER_CHANNEL = 5;
 /** how long close() waits for publishes awaiting a confirm before closing the channel anyway */
 const CLOSE_GRACE_MS = 5 * SECOND;
 const RESEND_PAUSE_MS = 100;
@@ -100,15 +102,25 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
   const log = logger.child({ component: "publisher" });
   const newSender = () => createConfirmedSender(broker.connection, broker.topology, (m) => m.messageId, log);
   let sender = newSender();
-  // Channels whose confirms stalled (see CONFIRM_TIMEOUT_MS), closed with the publisher.
+  // Channels replaced (confirms stalled, or refusals), closed a little later or with the publisher.
   const retired: ReturnType<typeof newSender>[] = [];
-  const replaceStalled = (stalled: ReturnType<typeof newSender>) => {
-    if (sender !== stalled) return; // another publish replaced it already
-    log.warn("a publish got no confirm for a long time; sending on a new channel", {
-      timeoutMs: CONFIRM_TIMEOUT_MS,
-    });
+  const replaceChannel = (
+    stale: ReturnType<typeof newSender>,
+    why: string,
+    fields: Record<string, unknown>,
+  ) => {
+    if (sender !== stale) return; // another publish replaced it already
+    log.warn(`${why}; sending on a new channel`, fields);
     sender = newSender();
-    retired.push(stalled);
+    retired.push(stale);
+    // closed once what it still had in flight has been answered or abandoned (CONFIRM_TIMEOUT_MS)
+    const timer = setTimeout(() => {
+      const i = retired.indexOf(stale);
+      if (i < 0) return;
+      retired.splice(i, 1);
+      stale.close().catch((err) => log.debug("closing a replaced publish channel failed", { err }));
+    }, CONFIRM_TIMEOUT_MS + SECOND);
+    timer.unref?.();
   };
   const counters = { confirmed: 0, failed: 0, resent: 0 };
   // Publishes not yet settled, and who waits for them all to settle (close).
@@ -189,7 +201,10 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
         await confirmedWithin(current.send(envelope, body, message.messageId), CONFIRM_TIMEOUT_MS);
         return;
       } catch (thrown) {
-        if ((thrown as { code?: unknown })?.code === CONFIRM_TIMEOUT) replaceStalled(current);
+        if ((thrown as { code?: unknown })?.code === CONFIRM_TIMEOUT)
+          replaceChannel(current, "a publish got no confirm for a long time", {
+            timeoutMs: CONFIRM_TIMEOUT_MS,
+          });
         if (isUnroutable(thrown)) throw thrown;
         const err = coerceError(thrown);
         const code = (err as { code?: unknown }).code;
@@ -212,6 +227,13 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
               { retryable: true, cause: err },
             );
           }
+          // A channel can keep refusing after the queue has a new leader (seen on RabbitMQ 3.10
+          // after the leader's node was killed): every few refusals, try a new channel.
+          if (nacks % NACKS_PER_CHANNEL === 0)
+            replaceChannel(current, "the broker keeps refusing a publish", {
+              messageId: message.messageId,
+              nacks,
+            });
           await sleep(Math.min(RESEND_PAUSE_MS * 2 ** Math.min(nacks - 1, 5), 2 * SECOND));
           continue;
         }

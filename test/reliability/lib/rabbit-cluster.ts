@@ -2,7 +2,7 @@
  * A 3-node RabbitMQ cluster on this machine for a test (scripts/rabbitmq.sh cluster-start): the
  * nodes' AMQP URLs, which node leads a quorum queue, and SIGKILL of one node.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -28,6 +28,10 @@ export interface RabbitCluster {
   leaderOf(queue: string, via: number): Promise<number>;
   /** SIGKILL of node `i` (0-2): the machine is lost */
   kill(i: number): Promise<void>;
+  /** `rabbitmqctl list_queues` of `queue` as node `via` sees it: leader, members, online, state */
+  queueStatus(queue: string, via: number): Promise<string>;
+  /** the last lines of node `i`'s logs, for a failure's message */
+  logTail(i: number): string;
   destroy(): Promise<void>;
 }
 
@@ -69,6 +73,39 @@ export async function startRabbitCluster(): Promise<RabbitCluster> {
       return i;
     },
     kill: (i) => script("kill-node", nodeDir(i)).then(() => {}),
+    async queueStatus(queue, via) {
+      const out = await script(
+        "ctl",
+        nodeDir(via),
+        "list_queues",
+        "-q",
+        "--formatter",
+        "json",
+        "name",
+        "leader",
+        "members",
+        "online",
+        "state",
+        "messages",
+      ).catch((err: unknown) => String(err));
+      try {
+        const rows = JSON.parse(out) as { name: string }[];
+        return JSON.stringify(rows.find((r) => r.name === queue) ?? `no queue ${queue}`);
+      } catch {
+        return out.slice(0, 500);
+      }
+    },
+    logTail(i) {
+      const logDir = join(nodeDir(i), "log");
+      if (!existsSync(logDir)) return "(no log)";
+      return readdirSync(logDir)
+        .filter((f) => f.endsWith(".log"))
+        .map((f) => {
+          const lines = readFileSync(join(logDir, f), "utf8").trim().split("\n").slice(-25);
+          return `--- n${i + 1} ${f}\n${lines.join("\n")}`;
+        })
+        .join("\n");
+    },
     async destroy() {
       await script("cluster-stop", dir).catch(() => {});
       rmSync(dir, { recursive: true, force: true });

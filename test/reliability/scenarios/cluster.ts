@@ -68,6 +68,7 @@ export async function clusterNodeLoss(
       return 0; // a classic queue lives on the node that declared it: n1
     });
     const survivor = [0, 1, 2].find((i) => i !== leader) as number;
+    const statusBefore = await cluster.queueStatus(names.AMQP_UPDATE_QUEUE, leader);
     tap = await startTap(names.AMQP_EXCHANGE, { url: cluster.urls[survivor] });
     const launched = await call("POST", "/sync");
     if (launched.status !== 202) throw new Error(`launch refused: ${JSON.stringify(launched.body)}`);
@@ -86,7 +87,26 @@ export async function clusterNodeLoss(
     await cluster.kill(leader);
     say(`cluster: node n${leader + 1} (leader of the queues) SIGKILLed after ${before} update-items`);
 
-    const done = await waitTerminal(call, id, 90_000, serve);
+    const requestsAtKill = sim.stats().requests;
+    const done = await waitTerminal(call, id, 90_000, serve).catch(async (err: unknown) => {
+      // what the service was waiting on: its GitLab and publisher gauges, the simulator's count
+      const metrics = await fetch(`${serve?.url}/metrics`)
+        .then((r) => r.text())
+        .catch((e: unknown) => `metrics: ${String(e)}`);
+      const gauges = metrics
+        .split("\n")
+        .filter((l) =>
+          /^item_sync_(gitlab_requests_(in_flight|waiting)|messages_(published|confirmed|failed|resent)_total)/.test(
+            l,
+          ),
+        );
+      const statusNow = await cluster.queueStatus(names.AMQP_UPDATE_QUEUE, survivor);
+      const survivors = [0, 1, 2].filter((i) => i !== leader);
+      throw new Error(
+        `${(err as Error).message}; GitLab requests since the kill: ${sim.stats().requests - requestsAtKill}; ${gauges.join("; ")}\n` +
+          `update queue before the kill: ${statusBefore}\nnow: ${statusNow}\n${survivors.map((i) => cluster.logTail(i)).join("\n")}`,
+      );
+    });
     const ids = sim.state.projects.map((p) => p.id);
     await waitFor(
       "an update-item for every project",
@@ -113,8 +133,45 @@ export async function clusterNodeLoss(
     problems.push(...historyProblems(history), ...(await fencingProblems(db, tap.messages)));
     if (history.length !== 1)
       problems.push(`${history.length} executions: the run was not completed by the one launched`);
-    if (done.status !== "COMPLETED")
-      problems.push(`execution ${id} ended ${done.status}: ${done.exitMessage}`);
+    if (done.status !== "COMPLETED") {
+      // what the broker says now: each queue's leader and members, and whether a publish on a
+      // fresh connection to a surviving node is accepted for each routing key
+      const survivors = [0, 1, 2].filter((i) => i !== leader);
+      const queues = [names.AMQP_MONITOR_QUEUE, names.AMQP_UPDATE_QUEUE, names.AMQP_DELETE_QUEUE];
+      const statuses = await Promise.all(queues.map((q) => cluster.queueStatus(q, survivor)));
+      const probe = new Connection({ url: cluster.urls[survivor], retryLow: 100, retryHigh: 500 });
+      probe.on("error", () => {});
+      const pub = probe.createPublisher({ confirm: true, maxAttempts: 1 });
+      const probes: string[] = [];
+      for (const key of ["item.monitor", "item.update", "item.delete"]) {
+        const outcome = await Promise.race([
+          pub
+            .send({ exchange: names.AMQP_EXCHANGE, routingKey: key, messageId: `probe-${key}` }, "probe")
+            .then(() => "accepted")
+            .catch((e: unknown) => `refused: ${String(e)}`),
+          Bun.sleep(10_000).then(() => "no answer in 10 s"),
+        ]);
+        probes.push(`${key} ${outcome}`);
+      }
+      await pub.close().catch(() => {});
+      await probe.close().catch(() => {});
+      problems.push(
+        `execution ${id} ended ${done.status}: ${done.exitMessage}\nupdate queue before the kill: ${statusBefore}\n` +
+          `now: ${statuses.join("\n")}\nprobe publishes: ${probes.join("; ")}\n` +
+          `service warnings: ${[
+            ...new Set(
+              serve
+                .logs()
+                .split("\n")
+                .filter((l) => l.includes('"level":"warn"') && !l.includes("consumer error"))
+                .map((l) => l.replace(/"time":"[^"]*",?/, "")),
+            ),
+          ]
+            .slice(0, 15)
+            .join("\n")}\n` +
+          survivors.map((i) => cluster.logTail(i)).join("\n"),
+      );
+    }
     if (dead > 0) problems.push(`${dead} message(s) dead-lettered`);
     return {
       scenario: "RabbitMQ cluster: the queues' leader node lost",
