@@ -10,8 +10,10 @@ import { type HeartbeatInfo, heartbeatInfo } from "./heartbeat.ts";
 import { isUniqueViolation, launchIn } from "./launch.ts";
 import {
   currentStatus,
+  type EndedSession,
   EXECUTION_COLUMNS,
   EXECUTION_FROM,
+  endAbandonedTransactions,
   endSteps,
   failStale,
   getExecution,
@@ -85,8 +87,19 @@ export interface JobRepository {
   ): Promise<boolean>;
   requestStop(id: number, now?: Date): Promise<JobExecution>;
   reset(id: number, opts: { force: boolean; leaseMs: number }, now?: Date): Promise<JobExecution>;
-  /** Marks running executions whose heartbeat is older than the lease FAILED; returns their ids. */
-  failStale(leaseMs: number, now?: Date): Promise<number[]>;
+  /**
+   * Marks running executions whose heartbeat is older than the lease FAILED; returns their ids.
+   * On Postgres it waits at most `lockWaitMs` for a row another session holds, and then returns
+   * what it could mark (the next sweep tries again), so blocked sweeps never pile up.
+   */
+  failStale(leaseMs: number, now?: Date, lockWaitMs?: number): Promise<number[]>;
+  /** Ends our sessions stuck inside a transaction older than `olderThanMs` (sql.ts). */
+  endAbandoned(olderThanMs: number): Promise<EndedSession[]>;
+}
+
+/** Postgres lock_not_available: a `lock_timeout` ran out. */
+function isLockTimeout(err: unknown): boolean {
+  return (err as { code?: string })?.code === "55P03";
 }
 
 export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepository {
@@ -297,6 +310,19 @@ export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepos
       });
     },
 
-    failStale: (leaseMs, now = new Date()) => db.transaction((tx) => failStale(tx, leaseMs, now)),
+    async failStale(leaseMs, now = new Date(), lockWaitMs) {
+      try {
+        return await db.transaction(async (tx) => {
+          if (lockWaitMs !== undefined && tx.dialect === "pg")
+            await tx.run(`set local lock_timeout = ${Math.max(1, Math.round(lockWaitMs))}`);
+          return failStale(tx, leaseMs, now);
+        });
+      } catch (err) {
+        if (isLockTimeout(err)) return [];
+        throw err;
+      }
+    },
+
+    endAbandoned: (olderThanMs) => endAbandonedTransactions(db, olderThanMs),
   };
 }

@@ -372,12 +372,26 @@ export function createJobRunner(deps: {
 
     startSweeper() {
       if (sweeper) return;
+      // One sweep at a time: a sweep waiting on a row lock must not be joined by the next ones
+      // (each would hold a pooled connection; that once exhausted the pool).
+      let sweeping = false;
       const sweep = async () => {
+        if (sweeping) return;
+        sweeping = true;
         try {
-          const failed = await repository.failStale(leaseMs);
+          // a process frozen inside a transaction holds its rows locked: end its session once
+          // the transaction is older than the server's idle-in-transaction bound (compose.ts)
+          const ended = await repository.endAbandoned(Math.max(leaseMs, 10 * SECOND));
+          for (const s of ended)
+            logger.warn("ended a database session stuck inside a transaction; its locks are released", {
+              ...s,
+            });
+          const failed = await repository.failStale(leaseMs, new Date(), Math.max(leaseMs / 2, 250));
           if (failed.length) logger.warn("marked dead executions FAILED", { executionIds: failed });
         } catch (err) {
           logger.error("sweep of dead executions failed", { err: coerceError(err) });
+        } finally {
+          sweeping = false;
         }
       };
       void sweep();

@@ -3,7 +3,7 @@
  * executions, writing counts and ends, failing dead executions. Every function takes the
  * connection (or transaction) to run on.
  */
-import { type Db, toDate } from "../db/client.ts";
+import { APPLICATION_NAME, type Db, toDate } from "../db/client.ts";
 import { redact } from "../lib/log.ts";
 import {
   type Counts,
@@ -34,6 +34,36 @@ export async function getExecution(conn: Db, id: number): Promise<JobExecution |
     [id],
   );
   return toExecution(row, Object.fromEntries(params.map((p) => [p.parameter_name, p.parameter_value ?? ""])));
+}
+
+export interface EndedSession {
+  pid: number;
+  transactionSeconds: number;
+  query: string;
+}
+
+/**
+ * Ends (pg_terminate_backend) item-sync's Postgres sessions whose transaction is older than
+ * `olderThanMs` and that wait for their client: their process was frozen or lost track of
+ * them, and their row locks would block every later write of those rows (the sweep's too).
+ * The server's idle_in_transaction_session_timeout ends such a session only once it is idle
+ * between statements; a process frozen in the middle of sending one (seen with SIGSTOP) leaves
+ * it "active", waiting for the rest, for ever. Postgres only; a role may end its own sessions.
+ */
+export async function endAbandonedTransactions(conn: Db, olderThanMs: number): Promise<EndedSession[]> {
+  if (conn.dialect !== "pg") return [];
+  const rows = await conn.all<{ pid: number; seconds: number; query: string; ended: boolean }>(
+    `select pid, extract(epoch from now() - xact_start)::float8 as seconds, left(query, 200) as query,
+            pg_terminate_backend(pid) as ended
+       from pg_stat_activity
+      where datname = current_database() and usename = current_user and application_name = $1
+        and pid <> pg_backend_pid() and wait_event_type = 'Client' and wait_event = 'ClientRead'
+        and xact_start < now() - make_interval(secs => $2)`,
+    [APPLICATION_NAME, olderThanMs / 1000],
+  );
+  return rows
+    .filter((r) => r.ended)
+    .map((r) => ({ pid: Number(r.pid), transactionSeconds: Math.round(Number(r.seconds)), query: r.query }));
 }
 
 /** Marks running executions whose heartbeat is older than the lease FAILED (only `onlyId`, when

@@ -51,6 +51,9 @@ export interface DbOptions {
   answerTimeoutMs?: number;
 }
 
+/** Postgres `application_name` of every item-sync session. */
+export const APPLICATION_NAME = "item-sync";
+
 /** The code of the error for a Postgres query with no answer within DbOptions.answerTimeoutMs. */
 export const DB_NO_ANSWER = "DB_NO_ANSWER";
 
@@ -82,6 +85,8 @@ function openPostgres(url: string, options: DbOptions): Db {
     backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
     onnotice: () => {},
     connection: {
+      // how the sweep recognises our own sessions among the database's (batch/sql.ts)
+      application_name: APPLICATION_NAME,
       ...(options.idleInTransactionTimeoutMs
         ? { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionTimeoutMs) }
         : {}),

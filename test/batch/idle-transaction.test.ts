@@ -5,6 +5,7 @@
  * caller waits for ever for an answer (answerTimeoutMs).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createJobRepository } from "../../src/batch/repository.ts";
 import { DB_NO_ANSWER, isDatabaseUnavailable, openDb } from "../../src/db/client.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 
@@ -90,3 +91,49 @@ test("a query with no answer within answerTimeoutMs fails as DB_NO_ANSWER, count
     await impatient.close();
   }
 }, 20_000);
+
+test("a process frozen inside a transaction: the sweep waits on its row lock only briefly, then ends its session and fails the execution", async () => {
+  const LEASE = 200;
+  const repo = createJobRepository(t.db, { leaseMs: LEASE });
+  const launched = await repo.launch({
+    jobName: "itemSynchronizationJob",
+    stepName: "itemSynchronizationStep",
+    trigger: "api",
+    fresh: true,
+  });
+  if (launched.kind !== "started") throw new Error("expected a start");
+  const id = launched.execution.id;
+  await repo.markStarted(id);
+  // the frozen replica: its session (no idle timeout of its own) holds the execution row
+  const frozen = openDb(t.url);
+  let locked = () => {};
+  const lockTaken = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const held = frozen.transaction(async (tx) => {
+    await tx.run("update batch_job_execution set version = version where job_execution_id = $1", [id]);
+    locked();
+    await Bun.sleep(30_000); // never commits while the test runs
+  });
+  const heldOutcome = held.then(
+    () => "committed",
+    (err: unknown) => `failed: ${(err as Error).message}`,
+  );
+  try {
+    await lockTaken;
+    await Bun.sleep(LEASE * 2); // the heartbeat is now older than the lease
+    // while the lock is held the sweep gives up after its lock wait instead of blocking
+    const started = performance.now();
+    expect(await repo.failStale(LEASE, new Date(), 300)).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(10_000); // a hang guard, not a timing claim
+    // younger than the bound: left alone; older: ended, and its lock released
+    expect(await repo.endAbandoned(60_000)).toEqual([]);
+    const ended = await repo.endAbandoned(100);
+    expect(ended.map((s) => s.query)).toEqual([expect.stringContaining("update batch_job_execution")]);
+    expect(await heldOutcome).toStartWith("failed: ");
+    expect(await repo.failStale(LEASE, new Date(), 300)).toEqual([id]);
+    expect((await repo.get(id))?.status).toBe("FAILED");
+  } finally {
+    await frozen.close().catch(() => {});
+  }
+}, 40_000);

@@ -30,6 +30,10 @@ import {
 } from "../lib/harness.ts";
 import { type ScenarioResult, say } from "../lib/report.ts";
 
+/** how soon after the thaw A's queued frames reach the broker, and how many there may be */
+const FLUSH_WINDOW_MS = 1000;
+const MAX_FLUSHED = 8;
+
 export async function fencingScenario(
   opts: { projects?: number; leaseSeconds?: number } = {},
 ): Promise<ScenarioResult & { problems: string[]; aPublishedBefore: number; resumedStatus: string }> {
@@ -80,14 +84,34 @@ export async function fencingScenario(
     say(`fencing: A (execution ${aId}) frozen after ${aPublishedBefore} messages`);
 
     // B's sweep fails A's execution once the lease is over; B then resumes the run
+    let lastSeen = "";
     const failed = await waitFor(
       "B's sweep to mark A's execution FAILED",
       async () => {
         const e = await getExecution(callB, aId);
+        lastSeen = `${e.status}, last updated ${e.lastUpdated}`;
         return e.status === "FAILED" && e;
       },
       30_000,
-    );
+    ).catch(async (err: unknown) => {
+      // what holds the execution: the sessions of the database and what they wait on
+      const sessions = await db
+        .all<Record<string, unknown>>(
+          "select pid, state, wait_event_type, wait_event, now() - xact_start as xact_age, left(query, 120) as query from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
+        )
+        .catch((e: unknown) => [{ error: String(e) }]);
+      const bWarnings = [
+        ...new Set(
+          (b?.logs() ?? "")
+            .split("\n")
+            .filter((l) => /"level":"(warn|error)"/.test(l))
+            .map((l) => l.replace(/"time":"[^"]*",?/, "")),
+        ),
+      ];
+      throw new Error(
+        `${(err as Error).message}; the execution: ${lastSeen}; sessions: ${JSON.stringify(sessions)}; B's warnings: ${bWarnings.slice(0, 10).join("\n")}`,
+      );
+    });
     const resumed = await callB("POST", "/sync");
     if (resumed.status !== 202) throw new Error(`resume on B refused: ${JSON.stringify(resumed.body)}`);
     const bId = resumed.body.id as number;
@@ -98,6 +122,7 @@ export async function fencingScenario(
       30_000,
     );
     a.proc.kill("SIGCONT");
+    const thawedAt = Date.now();
     frozen = false;
     const frozenMs = Date.now() - stoppedAt;
     say(
@@ -123,7 +148,28 @@ export async function fencingScenario(
     ).catch(() => {});
     const missing = missingUpdates(ids, tap.counts["item.update"]);
     const history = await readHistory(db);
-    const problems = [...historyProblems(history), ...(await fencingProblems(db, tap.messages))];
+    // Frames A's AMQP client had queued before the freeze (its lease check passed, the bytes
+    // not yet handed to the kernel) are written as soon as it runs again: a few messages right
+    // after the thaw, which no check inside A can take back (docs/cluster.md, "Fencing"). They are
+    // counted apart; any other message of A's after its execution FAILED is a problem, and so
+    // is more than a handful of those.
+    const flushed = tap.messages.filter(
+      (m) =>
+        String(m.properties.messageId).startsWith(`${aId}:`) &&
+        m.receivedAt >= thawedAt &&
+        m.receivedAt <= thawedAt + FLUSH_WINDOW_MS,
+    );
+    const problems = [
+      ...historyProblems(history),
+      ...(await fencingProblems(
+        db,
+        tap.messages.filter((m) => !flushed.includes(m)),
+      )),
+    ];
+    if (flushed.length > MAX_FLUSHED)
+      problems.push(
+        `${flushed.length} messages of A's within ${FLUSH_WINDOW_MS} ms of its thaw (at most ${MAX_FLUSHED} queued before the freeze)`,
+      );
     if (done.status !== "COMPLETED")
       problems.push(`resumed execution ${bId} ended ${done.status}: ${done.exitMessage}`);
     if (resumed.body.restartOf !== aId)
@@ -142,6 +188,7 @@ export async function fencingScenario(
       outcome:
         `A's execution ${aId} FAILED ("${failed.exitMessage.replace(/since .*/, "since …")}"), B's ${bId} ${done.status}; ` +
         `A ${aLate ? "logged that it lost the lease; " : "never logged a lost lease; "}` +
+        `${flushed.length} message(s) of A's queued before the freeze and written on the thaw; ` +
         `${ids.length - missing.length}/${ids.length} projects have an update-item; problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
       notes: [],
       problems,
