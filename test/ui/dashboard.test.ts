@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import {
   API_TOKEN,
   amqpUrl,
@@ -19,7 +19,7 @@ import {
   startBinary,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-import { open } from "./navigate.ts";
+import { launchBrowser, open, type TestBrowser } from "./browser.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
@@ -43,6 +43,7 @@ const CHROMIUM_ARGS = [
 let sim: GitlabSim;
 let dir: string;
 let serve: RunningProcess | undefined;
+let testBrowser: TestBrowser | undefined;
 let browser: Browser | undefined;
 const names = brokerNames("ui");
 
@@ -74,11 +75,12 @@ beforeAll(async () => {
     },
     { cwd: dir }, // assets come from the binary, not from the checkout
   );
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  testBrowser = await launchBrowser({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = testBrowser.browser;
 }, 120_000); // a hang guard: bun's 5 s default for hooks is too short for a binary and a browser on a loaded machine
 
 afterAll(async () => {
-  await browser?.close();
+  await testBrowser?.close();
   await serve?.kill("SIGKILL");
   await sim?.close();
   await deleteBrokerNames(names).catch(() => {});

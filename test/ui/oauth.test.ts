@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { Elysia } from "elysia";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { tokenUrlFor, uiRoutes } from "../../src/http/routes-ui.ts";
-import { open } from "./navigate.ts";
+import { launchBrowser, open, type TestBrowser } from "./browser.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
@@ -60,6 +60,7 @@ describe("ui routes", () => {
 });
 
 describe("PKCE sign-in in Chromium", () => {
+  let testBrowser: TestBrowser | undefined;
   let browser: Browser;
   let provider: ReturnType<typeof Bun.serve>;
   let service: ReturnType<typeof Bun.serve>;
@@ -129,15 +130,16 @@ describe("PKCE sign-in in Chromium", () => {
         return ui.handle(req);
       },
     });
-    browser = await chromium.launch({
+    testBrowser = await launchBrowser({
       executablePath: CHROMIUM,
       headless: true,
       args: [...ARGS, ...ARGS_MORE],
     });
+    browser = testBrowser.browser;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await testBrowser?.close();
     service?.stop(true);
     provider?.stop(true);
   });
