@@ -52,42 +52,26 @@ export async function startRabbitCluster(): Promise<RabbitCluster> {
     throw err;
   }
   const nodes = [0, 1, 2].map((i) => readFileSync(join(nodeDir(i), "nodename"), "utf8").trim());
+  /** `rabbitmqctl list_queues name COLUMNS…` on node `via`, as JSON text */
+  const listQueues = (via: number, columns: string[]) =>
+    script("ctl", nodeDir(via), "list_queues", "-q", "--formatter", "json", "name", ...columns);
   return {
     urls: ports.map((p) => `amqp://guest:guest@127.0.0.1:${p}`),
     nodes,
     async leaderOf(queue, via) {
-      const out = await script(
-        "ctl",
-        nodeDir(via),
-        "list_queues",
-        "-q",
-        "--formatter",
-        "json",
-        "name",
-        "leader",
-      );
-      const rows = JSON.parse(out) as { name: string; leader: string }[];
-      const leader = rows.find((r) => r.name === queue)?.leader;
+      const out = await listQueues(via, ["leader"]);
+      const leader = (JSON.parse(out) as { name: string; leader: string }[]).find(
+        (r) => r.name === queue,
+      )?.leader;
       const i = nodes.indexOf(leader ?? "");
       if (i < 0) throw new Error(`no leader known for ${queue}: ${out}`);
       return i;
     },
     kill: (i) => script("kill-node", nodeDir(i)).then(() => {}),
     async queueStatus(queue, via) {
-      const out = await script(
-        "ctl",
-        nodeDir(via),
-        "list_queues",
-        "-q",
-        "--formatter",
-        "json",
-        "name",
-        "leader",
-        "members",
-        "online",
-        "state",
-        "messages",
-      ).catch((err: unknown) => String(err));
+      const out = await listQueues(via, ["leader", "members", "online", "state", "messages"]).catch(
+        (err: unknown) => String(err),
+      );
       try {
         const rows = JSON.parse(out) as { name: string }[];
         return JSON.stringify(rows.find((r) => r.name === queue) ?? `no queue ${queue}`);
