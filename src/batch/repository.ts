@@ -89,10 +89,11 @@ export interface JobRepository {
   reset(id: number, opts: { force: boolean; leaseMs: number }, now?: Date): Promise<JobExecution>;
   /**
    * Marks running executions whose heartbeat is older than the lease FAILED; returns their ids.
-   * On Postgres it waits at most `lockWaitMs` for a row another session holds, and then returns
-   * what it could mark (the next sweep tries again), so blocked sweeps never pile up.
+   * With `lockWaitMs` (Postgres) it waits at most that long for a row another session holds,
+   * and then answers "blocked" having marked nothing (the next sweep tries again), so blocked
+   * sweeps never pile up.
    */
-  failStale(leaseMs: number, now?: Date, lockWaitMs?: number): Promise<number[]>;
+  failStale(leaseMs: number, now?: Date, lockWaitMs?: number): Promise<number[] | "blocked">;
   /** Ends our sessions stuck inside a transaction older than `olderThanMs` (sql.ts). */
   endAbandoned(olderThanMs: number): Promise<EndedSession[]>;
 }
@@ -318,7 +319,7 @@ export function createJobRepository(db: Db, opts: { leaseMs: number }): JobRepos
           return failStale(tx, leaseMs, now);
         });
       } catch (err) {
-        if (isLockTimeout(err)) return [];
+        if (isLockTimeout(err)) return "blocked";
         throw err;
       }
     },

@@ -379,15 +379,19 @@ export function createJobRunner(deps: {
         if (sweeping) return;
         sweeping = true;
         try {
-          // a process frozen inside a transaction holds its rows locked: end its session once
-          // the transaction is older than the server's idle-in-transaction bound (compose.ts)
-          const ended = await repository.endAbandoned(Math.max(leaseMs, 10 * SECOND));
-          for (const s of ended)
-            logger.warn("ended a database session stuck inside a transaction; its locks are released", {
-              ...s,
-            });
           const failed = await repository.failStale(leaseMs, new Date(), Math.max(leaseMs / 2, 250));
-          if (failed.length) logger.warn("marked dead executions FAILED", { executionIds: failed });
+          if (failed === "blocked") {
+            // a process frozen inside a transaction holds the rows locked: end its session once
+            // the transaction is older than the server's idle-in-transaction bound (compose.ts);
+            // the next sweep then marks the execution
+            const ended = await repository.endAbandoned(Math.max(leaseMs, 10 * SECOND));
+            for (const s of ended)
+              logger.warn("ended a database session stuck inside a transaction; its locks are released", {
+                ...s,
+              });
+          } else if (failed.length > 0) {
+            logger.warn("marked dead executions FAILED", { executionIds: failed });
+          }
         } catch (err) {
           logger.error("sweep of dead executions failed", { err: coerceError(err) });
         } finally {
