@@ -164,6 +164,14 @@ export function createJobRunner(deps: {
       else fence.lose("the database no longer shows it as running with a fresh heartbeat");
       onStatus(status);
     };
+    const progress = startProgress({
+      counts,
+      logger: log,
+      intervalMs: deps.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
+    });
+    entry.progress = progress;
+    // From here on every path goes through the `finally` below, which ends the heartbeat: a
+    // failure before the step runs must not leave the execution beating, STARTED, for ever.
     const timer = setInterval(async () => {
       // A paused process (SIGSTOP, a frozen VM) wakes here with its clock past the lease. (While
       // heartbeats fail or hang, the database-unavailable path below ends the execution instead.)
@@ -199,15 +207,11 @@ export function createJobRunner(deps: {
       }
     }, heartbeatMs);
 
-    const step = await repository.getStep(execution.id);
-    const progress = startProgress({
-      counts,
-      logger: log,
-      intervalMs: deps.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
-    });
-    entry.progress = progress;
     let outcome: { status: "COMPLETED" | "STOPPED" | "FAILED"; exitMessage: string };
     try {
+      // the checkpoint to resume from: read like the step's own writes, through a failover or a
+      // refused connection while the lease holds
+      const step = await fence.persist(() => repository.getStep(execution.id));
       // What the replaced service's SimpleJobLauncher and SimpleStepHandler lines said, in one.
       log.info("execution started", {
         step: job.stepName,

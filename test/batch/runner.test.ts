@@ -90,3 +90,59 @@ test("SIGTERM while a launch is in flight: shutdown waits for it and the executi
   expect(step.processed).toEqual([]);
   expect(runner.launch(step.name, { trigger: "api" })).rejects.toThrow("shutting down");
 }, 20_000);
+
+// The database refuses a connection (too many for the role) as the execution starts: reading the
+// step's checkpoint is retried while the lease holds, like any other write of the step, and
+// failing for good ends the execution FAILED. Before, the failed read left the runner's heartbeat
+// going for ever with no step running: STARTED, heartbeat fresh, no progress.
+const tooMany = () =>
+  Object.assign(new Error('too many connections for role "item_sync"'), { code: "53300" });
+
+test("the step's checkpoint refused twice at start (too many connections): read again, the execution COMPLETES", async () => {
+  const real = createJobRepository(t.db, { leaseMs: 2_000 });
+  let refusals = 0;
+  const repository: JobRepository = {
+    ...real,
+    getStep: async (id) => {
+      if (refusals++ < 2) throw tooMany();
+      return real.getStep(id);
+    },
+  };
+  const step = countingJob({ total: 3, pageSize: 1 });
+  const runner = createJobRunner({ repository, jobs: [step], leaseMs: 2_000, logger: silentLogger });
+  const launched = await runner.launch(step.name, { trigger: "api", fresh: true });
+  if (launched.kind !== "started") throw new Error("expected a start");
+  await runner.whenDone(launched.execution.id);
+  expect((await real.get(launched.execution.id))?.status).toBe("COMPLETED");
+  expect(step.processed).toEqual([0, 1, 2]);
+  await runner.shutdown();
+}, 20_000);
+
+test("the step's checkpoint refused for a whole lease at start: the execution ends FAILED with the reason, no heartbeat left running", async () => {
+  const real = createJobRepository(t.db, { leaseMs: 400 });
+  let beats = 0;
+  const repository: JobRepository = {
+    ...real,
+    getStep: async () => {
+      throw tooMany();
+    },
+    heartbeat: (...args) => {
+      beats++;
+      return real.heartbeat(...args);
+    },
+  };
+  const step = countingJob({ total: 3, pageSize: 1 });
+  const runner = createJobRunner({ repository, jobs: [step], leaseMs: 400, logger: silentLogger });
+  const launched = await runner.launch(step.name, { trigger: "api", fresh: true });
+  if (launched.kind !== "started") throw new Error("expected a start");
+  await runner.whenDone(launched.execution.id);
+  const ended = await real.get(launched.execution.id);
+  expect(ended?.status).toBe("FAILED");
+  expect(ended?.exitMessage).toContain("too many connections");
+  expect(step.processed).toEqual([]);
+  // the heartbeat ended with the execution: none is sent in the next leases
+  const after = beats;
+  await Bun.sleep(1_000);
+  expect(beats).toBe(after);
+  await runner.shutdown();
+}, 20_000);
