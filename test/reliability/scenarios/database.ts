@@ -189,6 +189,8 @@ export async function poolExhausted(
     AMQP_URL: amqpUrl(),
     GITLAB_CONCURRENCY: "8",
     JOB_LEASE_SECONDS: "3",
+    // the step's progress lines, for the report of a stall
+    LOG_LEVEL: "info",
     ...names,
   });
   let serve: RunningProcess | undefined;
@@ -249,9 +251,22 @@ export async function poolExhausted(
         const lastApi = JSON.stringify(
           (await call("GET", `/jobs/${id}`).catch((e: unknown) => ({ error: String(e) }))) ?? null,
         );
+        const sessions = await watcher
+          .unsafe(
+            "select state, wait_event_type, wait_event, now() - xact_start as xact_age, left(query, 120) as query from pg_stat_activity where usename = $1",
+            [role],
+          )
+          .catch((e: unknown) => [{ error: String(e) }]);
+        // the hammered requests' warnings say nothing of the step: leave them out
+        const stepLines = (serve?.logs() ?? "")
+          .split("\n")
+          .filter((l) => !l.includes("during a request"))
+          .slice(-40)
+          .join("\n");
         throw new Error(
-          `${(err as Error).message}; execution row ${JSON.stringify(row ?? null)}; API ${lastApi.slice(0, 300)}; ` +
-            `API answers ${JSON.stringify(statuses)}; serve log tail:\n${serve?.logs().slice(-3000)}`,
+          `${(err as Error).message}; execution row ${JSON.stringify(row ?? null)}; API ${lastApi.slice(0, 1500)}; ` +
+            `API answers ${JSON.stringify(statuses)}; role's sessions ${JSON.stringify(sessions)}; ` +
+            `serve log without request warnings (last 40):\n${stepLines.slice(-8000)}`,
         );
       })
       .finally(async () => {
