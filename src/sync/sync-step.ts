@@ -207,8 +207,14 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
   };
 
   const limit = createLimiter(opts.projectConcurrency ?? 64);
-  /** the first project that failed for good: the step fails with it, no other project starts */
-  let projectFailure: Error | undefined;
+  /**
+   * The first failure (a project's or a page's): the step fails with it once the work already
+   * started has settled, and no other project starts.
+   */
+  let failure: Error | undefined;
+  const failed = (err: unknown) => {
+    if (!(err instanceof NotStarted)) failure ??= coerceError(err);
+  };
   const syncOne = async (
     project: SyncProject,
     stored: KnownProject | undefined,
@@ -219,7 +225,7 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     // started are left to the resumed execution: their page is not checkpointed, so it is read
     // again. Without this a failed step would still work through every queued project of the
     // pages in flight, each publish waiting out AMQP_RECONNECT_TIMEOUT before failing in turn.
-    if (signal.aborted || projectFailure) throw new NotStarted();
+    if (signal.aborted || failure) throw new NotStarted();
     const decision = decide(project, stored, policy);
     let monitored = true;
     if (decision.checkHook) {
@@ -253,7 +259,7 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
       await settlePage(
         projects.map((p) =>
           limit(() => syncOne(p, stored.get(p.id), policy, verified)).catch((err: unknown) => {
-            if (!(err instanceof NotStarted)) projectFailure ??= coerceError(err);
+            failed(err);
             throw err;
           }),
         ),
@@ -272,7 +278,6 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     from && typeof ctx.restored.handledThrough === "number" ? ctx.restored.handledThrough : 0;
   let handledThrough = handledBefore;
   const inFlight: { page: SyncPage; done: Promise<void> }[] = [];
-  let failure: Error | undefined;
 
   let leftUnfinished = false;
   const settleOldest = async () => {
@@ -330,9 +335,7 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
         );
         const done = syncPage(page.projects);
         // Remember the first failure but keep every started publish awaited before leaving.
-        done.catch((err) => {
-          if (!(err instanceof NotStarted)) failure ??= coerceError(err);
-        });
+        done.catch(failed);
         inFlight.push({ page, done });
         if (page.last) scanComplete = true;
         while (inFlight.length >= maxInFlight) await settleOldest();
