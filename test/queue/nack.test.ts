@@ -4,7 +4,10 @@
  * AMQP_RECONNECT_TIMEOUT; not given up after a few quick tries.
  */
 import { describe, expect, test } from "bun:test";
+import { createLogger } from "../../src/lib/log.ts";
 import { createJobMessage } from "../../src/queue/messages.ts";
+import { createPublisher } from "../../src/queue/publisher.ts";
+import { waitFor } from "../helpers/binary.ts";
 import { messageCount, testAmqpUrl, useBrokerFixture } from "./amqp-helpers.ts";
 
 describe("publisher and nacks", () => {
@@ -34,4 +37,38 @@ describe("publisher and nacks", () => {
     // (at least once; the consumers are idempotent)
     expect(await messageCount(f.admin, f.config.updateQueue)).toBeGreaterThanOrEqual(1);
   });
+
+  test("a publish refused 5 times goes on a new channel, and lands there once the broker takes it", async () => {
+    // RabbitMQ 3.10 was seen to keep refusing on one channel after the queue had its new leader
+    const blocker = `${f.config.updateQueue}-blocker`;
+    await f.admin.queueDeclare({
+      queue: blocker,
+      durable: true,
+      arguments: { "x-max-length": 0, "x-overflow": "reject-publish" },
+    });
+    await f.admin.queueBind({ exchange: f.config.exchange, queue: blocker, routingKey: "item.update" });
+    const warnings: { msg: string; nacks?: number }[] = [];
+    const publisher = createPublisher(
+      f.broker,
+      createLogger("warn", {}, (line) => warnings.push(JSON.parse(line))),
+    );
+    try {
+      const message = createJobMessage("update-item", 4, { projectId: 2, projectPath: "imrt/items/item-2" });
+      const published = publisher.publish(message);
+      await waitFor(
+        "the publisher to change channels",
+        async () =>
+          warnings.some((w) =>
+            w.msg.startsWith("the broker keeps refusing a publish; sending on a new channel"),
+          ),
+        15_000,
+      );
+      expect(warnings.find((w) => w.msg.includes("new channel"))?.nacks).toBe(5);
+      await f.admin.queueDelete({ queue: blocker });
+      await published;
+      expect(await messageCount(f.admin, f.config.updateQueue)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await publisher.close();
+    }
+  }, 30_000);
 });
