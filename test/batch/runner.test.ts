@@ -4,13 +4,22 @@ import { createJobRepository, type JobRepository } from "../../src/batch/reposit
 import { createJobRunner } from "../../src/batch/runner.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import { countingJob } from "../helpers/steps.ts";
+import { type CountingStep, countingJob } from "../helpers/steps.ts";
 
 let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase("sqlite");
 });
 afterAll(() => t.drop());
+
+/** Launches `step` on a runner over `repository` and waits for its end, read from `real`. */
+async function runToEnd(real: JobRepository, repository: JobRepository, step: CountingStep, leaseMs: number) {
+  const runner = createJobRunner({ repository, jobs: [step], leaseMs, logger: silentLogger });
+  const launched = await runner.launch(step.name, { trigger: "api", fresh: true });
+  if (launched.kind !== "started") throw new Error("expected a start");
+  await runner.whenDone(launched.execution.id);
+  return { runner, ended: await real.get(launched.execution.id) };
+}
 
 test("heartbeats refused for longer than the lease: the step stops and the execution ends FAILED, restartable", async () => {
   const real = createJobRepository(t.db, { leaseMs: 400 });
@@ -23,11 +32,7 @@ test("heartbeats refused for longer than the lease: the step stops and the execu
     },
   };
   const step = countingJob({ total: 10, pageSize: 1, hold: true });
-  const runner = createJobRunner({ repository, jobs: [step], leaseMs: 400, logger: silentLogger });
-  const launched = await runner.launch(step.name, { trigger: "api" });
-  if (launched.kind !== "started") throw new Error("expected a start");
-  await runner.whenDone(launched.execution.id);
-  const ended = await real.get(launched.execution.id);
+  const { runner, ended } = await runToEnd(real, repository, step, 400);
   expect(ended?.status).toBe("FAILED");
   expect(ended?.exitMessage).toContain("refused heartbeats");
   expect(ended?.exitMessage).toContain("database or disk is full");
@@ -39,11 +44,7 @@ test("a heartbeat that never answers counts as refused: past the lease the step 
   // a client that lost track of its query: the promise never settles
   const repository: JobRepository = { ...real, heartbeat: () => new Promise(() => {}) };
   const step = countingJob({ total: 10, pageSize: 1, hold: true });
-  const runner = createJobRunner({ repository, jobs: [step], leaseMs: 400, logger: silentLogger });
-  const launched = await runner.launch(step.name, { trigger: "api", fresh: true });
-  if (launched.kind !== "started") throw new Error("expected a start");
-  await runner.whenDone(launched.execution.id);
-  const ended = await real.get(launched.execution.id);
+  const { runner, ended } = await runToEnd(real, repository, step, 400);
   expect(ended?.status).toBe("FAILED");
   expect(ended?.exitMessage).toContain("refused heartbeats (or left them unanswered)");
   expect(ended?.exitMessage).toMatch(/a heartbeat has had no answer for \d+ s/);
@@ -109,11 +110,8 @@ test("the step's checkpoint refused twice at start (too many connections): read 
     },
   };
   const step = countingJob({ total: 3, pageSize: 1 });
-  const runner = createJobRunner({ repository, jobs: [step], leaseMs: 2_000, logger: silentLogger });
-  const launched = await runner.launch(step.name, { trigger: "api", fresh: true });
-  if (launched.kind !== "started") throw new Error("expected a start");
-  await runner.whenDone(launched.execution.id);
-  expect((await real.get(launched.execution.id))?.status).toBe("COMPLETED");
+  const { runner, ended } = await runToEnd(real, repository, step, 2_000);
+  expect(ended?.status).toBe("COMPLETED");
   expect(step.processed).toEqual([0, 1, 2]);
   await runner.shutdown();
 }, 20_000);
@@ -132,11 +130,7 @@ test("the step's checkpoint refused for a whole lease at start: the execution en
     },
   };
   const step = countingJob({ total: 3, pageSize: 1 });
-  const runner = createJobRunner({ repository, jobs: [step], leaseMs: 400, logger: silentLogger });
-  const launched = await runner.launch(step.name, { trigger: "api", fresh: true });
-  if (launched.kind !== "started") throw new Error("expected a start");
-  await runner.whenDone(launched.execution.id);
-  const ended = await real.get(launched.execution.id);
+  const { runner, ended } = await runToEnd(real, repository, step, 400);
   expect(ended?.status).toBe("FAILED");
   expect(ended?.exitMessage).toContain("too many connections");
   expect(step.processed).toEqual([]);

@@ -12,17 +12,20 @@ import { messageCount, testAmqpUrl, useBrokerFixture } from "./amqp-helpers.ts";
 
 describe("publisher and nacks", () => {
   const f = useBrokerFixture(testAmqpUrl());
-
-  test("a publish nacked for a while is sent again until the broker accepts it", async () => {
-    // a full queue that rejects publishes (x-overflow reject-publish) bound beside the real one:
-    // the broker nacks every item.update until it is gone
-    const blocker = `${f.config.updateQueue}-blocker`;
+  /** A full queue that rejects publishes (x-overflow reject-publish), bound beside the real one:
+   *  the broker nacks every item.update until it is deleted. */
+  const blockUpdates = async (blocker: string) => {
     await f.admin.queueDeclare({
       queue: blocker,
       durable: true,
       arguments: { "x-max-length": 0, "x-overflow": "reject-publish" },
     });
     await f.admin.queueBind({ exchange: f.config.exchange, queue: blocker, routingKey: "item.update" });
+  };
+
+  test("a publish nacked for a while is sent again until the broker accepts it", async () => {
+    const blocker = `${f.config.updateQueue}-blocker`;
+    await blockUpdates(blocker);
     const message = createJobMessage("update-item", 3, { projectId: 1, projectPath: "imrt/items/item-1" });
     let settled = false;
     const published = f.publisher.publish(message).finally(() => {
@@ -41,12 +44,7 @@ describe("publisher and nacks", () => {
   test("a publish refused 5 times goes on a new channel, and lands there once the broker takes it", async () => {
     // RabbitMQ 3.10 was seen to keep refusing on one channel after the queue had its new leader
     const blocker = `${f.config.updateQueue}-blocker`;
-    await f.admin.queueDeclare({
-      queue: blocker,
-      durable: true,
-      arguments: { "x-max-length": 0, "x-overflow": "reject-publish" },
-    });
-    await f.admin.queueBind({ exchange: f.config.exchange, queue: blocker, routingKey: "item.update" });
+    await blockUpdates(blocker);
     const warnings: { msg: string; nacks?: number }[] = [];
     const publisher = createPublisher(
       f.broker,
