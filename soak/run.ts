@@ -11,7 +11,7 @@
  * set, otherwise starts a private Postgres and RabbitMQ. `bun run soak -- crash fuzz` runs only
  * the scenarios whose key is given.
  *
- * Adding a scenario: one line in SCENARIOS, `{ key, group, run }`, where `run` returns a
+ * Adding a scenario: one line in SCENARIOS, `{ key, group, name, run }`, where `run` returns a
  * ScenarioResult (test/reliability/lib/report.ts) whose lost/duplicates/failures it measured.
  */
 import { writeFileSync } from "node:fs";
@@ -39,45 +39,135 @@ export interface SoakScenario {
   key: string;
   /** the report's group heading, e.g. "2. Broker faults" */
   group: string;
+  /** a few words naming it, for a row whose scenario ended in an error (no result to name it) */
+  name: string;
   run: () => Promise<ScenarioResult>;
 }
 
 const SCENARIOS: SoakScenario[] = [
-  { key: "crash", group: "1. Crash anywhere", run: () => crashScenario({ projects: 5000, crashes: 20 }) },
-  { key: "broker", group: "2. Broker faults", run: () => brokerOutage({ downSeconds: 5 }) },
-  { key: "broker", group: "2. Broker faults", run: () => brokerOutage({ downSeconds: 30 }) },
-  { key: "broker", group: "2. Broker faults", run: () => brokerOutage({ downSeconds: 120, projects: 3000 }) },
-  { key: "broker", group: "2. Broker faults", run: () => proxyDrops({ drops: 10, projects: 5000 }) },
-  { key: "broker", group: "2. Broker faults", run: () => queueDeleted() },
-  { key: "database", group: "3. Database faults", run: () => postgresRestart({ downSeconds: 10 }) },
-  { key: "database", group: "3. Database faults", run: () => poolExhausted() },
-  { key: "database", group: "3. Database faults", run: () => sqliteFault("read-only") },
-  { key: "database", group: "3. Database faults", run: () => sqliteFault("full") },
-  { key: "gitlab", group: "4. GitLab faults", run: () => mixedFaults({ projects: 5000 }) },
-  { key: "gitlab", group: "4. GitLab faults", run: () => shortPage() },
-  { key: "gitlab", group: "4. GitLab faults", run: () => deletedMidScan({ deletions: 5, projects: 2000 }) },
+  {
+    key: "crash",
+    group: "1. Crash anywhere",
+    name: "20 SIGKILLs mid-sync",
+    run: () => crashScenario({ projects: 5000, crashes: 20 }),
+  },
+  {
+    key: "broker",
+    group: "2. Broker faults",
+    name: "broker stopped 5 s",
+    run: () => brokerOutage({ downSeconds: 5 }),
+  },
+  {
+    key: "broker",
+    group: "2. Broker faults",
+    name: "broker stopped 30 s",
+    run: () => brokerOutage({ downSeconds: 30 }),
+  },
+  {
+    key: "broker",
+    group: "2. Broker faults",
+    name: "broker stopped 120 s",
+    run: () => brokerOutage({ downSeconds: 120, projects: 3000 }),
+  },
+  {
+    key: "broker",
+    group: "2. Broker faults",
+    name: "connection resets",
+    run: () => proxyDrops({ drops: 10, projects: 5000 }),
+  },
+  { key: "broker", group: "2. Broker faults", name: "update queue deleted", run: () => queueDeleted() },
+  {
+    key: "database",
+    group: "3. Database faults",
+    name: "Postgres restarted",
+    run: () => postgresRestart({ downSeconds: 10 }),
+  },
+  {
+    key: "database",
+    group: "3. Database faults",
+    name: "connection limit below the pool",
+    run: () => poolExhausted(),
+  },
+  {
+    key: "database",
+    group: "3. Database faults",
+    name: "SQLite read-only",
+    run: () => sqliteFault("read-only"),
+  },
+  { key: "database", group: "3. Database faults", name: "SQLite full", run: () => sqliteFault("full") },
+  {
+    key: "gitlab",
+    group: "4. GitLab faults",
+    name: "429 storms, 5xx, timeouts",
+    run: () => mixedFaults({ projects: 5000 }),
+  },
+  { key: "gitlab", group: "4. GitLab faults", name: "a short page", run: () => shortPage() },
+  {
+    key: "gitlab",
+    group: "4. GitLab faults",
+    name: "projects deleted mid-scan",
+    run: () => deletedMidScan({ deletions: 5, projects: 2000 }),
+  },
   {
     key: "concurrency",
     group: "5. Concurrency",
+    name: "simultaneous launches",
     run: () => launchRounds({ processes: 5, launches: 50, rounds: 20 }),
   },
-  { key: "concurrency", group: "5. Concurrency", run: () => cronReplicas({ replicas: 3, seconds: 15 }) },
-  { key: "consumers", group: "6. Consumers", run: () => consumerAbuse({ projects: 1000, copies: 5 }) },
+  {
+    key: "concurrency",
+    group: "5. Concurrency",
+    name: "cron on replicas",
+    run: () => cronReplicas({ replicas: 3, seconds: 15 }),
+  },
   {
     key: "consumers",
     group: "6. Consumers",
+    name: "redelivery storm and poison",
+    run: () => consumerAbuse({ projects: 1000, copies: 5 }),
+  },
+  {
+    key: "consumers",
+    group: "6. Consumers",
+    name: "crash loop, quorum",
     run: () => crashLoop({ projects: 200, queueType: "quorum", deliveryLimit: 10 }),
   },
   {
     key: "consumers",
     group: "6. Consumers",
+    name: "crash loop, classic",
     run: () => crashLoop({ projects: 200, queueType: "classic", deliveryLimit: 10 }),
   },
-  { key: "fuzz", group: "7. Hostile HTTP input", run: () => fuzz({ requests: 20_000 }) },
-  { key: "soak", group: "8. Soak", run: () => soak({ syncs: 20, projects: 2000 }) },
-  { key: "cluster", group: "9. Cluster", run: () => clusterNodeLoss({ projects: 5000 }) },
-  { key: "cluster", group: "9. Cluster", run: () => postgresFailover({ projects: 5000, outageSeconds: 15 }) },
-  { key: "cluster", group: "9. Cluster", run: () => fencingScenario({ projects: 10_000 }) },
+  {
+    key: "fuzz",
+    group: "7. Hostile HTTP input",
+    name: "hostile requests",
+    run: () => fuzz({ requests: 20_000 }),
+  },
+  {
+    key: "soak",
+    group: "8. Soak",
+    name: "20 syncs with webhooks",
+    run: () => soak({ syncs: 20, projects: 2000 }),
+  },
+  {
+    key: "cluster",
+    group: "9. Cluster",
+    name: "RabbitMQ node lost",
+    run: () => clusterNodeLoss({ projects: 5000 }),
+  },
+  {
+    key: "cluster",
+    group: "9. Cluster",
+    name: "Postgres failover",
+    run: () => postgresFailover({ projects: 5000, outageSeconds: 15 }),
+  },
+  {
+    key: "cluster",
+    group: "9. Cluster",
+    name: "frozen replica fenced",
+    run: () => fencingScenario({ projects: 10_000 }),
+  },
 ];
 
 async function withServices<T>(fn: () => Promise<T>): Promise<T> {
@@ -103,7 +193,7 @@ async function withServices<T>(fn: () => Promise<T>): Promise<T> {
 
 const cell = (s: string | number) => String(s).replaceAll("|", "\\|").replaceAll("\n", " ");
 
-type Outcome = { group: string; result?: ScenarioResult; error?: string; seconds: number };
+type Outcome = { group: string; name: string; result?: ScenarioResult; error?: string; seconds: number };
 
 /** The verdict of one scenario, from what it measured: lost items, failed checks, or an error. */
 function verdict(r: Outcome): { ok: boolean; text: string } {
@@ -134,7 +224,7 @@ function render(results: Outcome[], total: number, provenance: Provenance) {
       lines.push(
         `| ${cell(`${r.group}: ${x.scenario}`)} | ${cell(x.tried)} | ${x.runs} | ${cell(x.faults)} | **${x.lost}** | ${x.duplicates} | ${cell(x.outcome)} (${r.seconds} s) | ${cell(v.text)} |`,
       );
-    } else lines.push(`| ${cell(r.group)} | | | | | | (${r.seconds} s) | ${cell(v.text)} |`);
+    } else lines.push(`| ${cell(`${r.group}: ${r.name}`)} | | | | | | (${r.seconds} s) | ${cell(v.text)} |`);
   }
   const notes = results.flatMap((r) => (r.result?.notes ?? []).map((n) => `- ${r.result?.scenario}: ${n}`));
   if (notes.length > 0) lines.push("", "## Notes", "", ...notes);
@@ -162,12 +252,14 @@ async function main() {
       console.log(`== ${s.group}`);
       try {
         const result = await s.run();
-        results.push({ group: s.group, result, seconds: Math.round((Date.now() - t0) / 1000) });
+        results.push({ group: s.group, name: s.name, result, seconds: Math.round((Date.now() - t0) / 1000) });
         console.log(JSON.stringify(result));
       } catch (err) {
-        const error = err instanceof Error ? err.message.slice(0, 500) : String(err);
-        results.push({ group: s.group, error, seconds: Math.round((Date.now() - t0) / 1000) });
-        console.log(`ERROR: ${error}`);
+        const message = err instanceof Error ? err.message : String(err);
+        // the report's cell keeps the start; the console gets the whole diagnosis
+        const error = message.slice(0, 500);
+        results.push({ group: s.group, name: s.name, error, seconds: Math.round((Date.now() - t0) / 1000) });
+        console.log(`ERROR: ${message}`);
       }
     }
   });
