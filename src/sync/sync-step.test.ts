@@ -1,6 +1,6 @@
 /** Unit tests of the sync step's logic with fakes for GitLab and the publisher. */
 import { describe, expect, test } from "bun:test";
-import { LeaseLostError } from "../batch/fence.ts";
+import { createLeaseFence, LeaseLostError } from "../batch/fence.ts";
 import type { StepContext } from "../batch/runner.ts";
 import { type JobExecution, zeroCounts } from "../batch/types.ts";
 import { silentLogger } from "../lib/log.ts";
@@ -500,5 +500,48 @@ describe("incremental scan in the step", () => {
     await runSyncStep(ctx, opts);
     expect(published.length).toBe(20);
     expect(ctx.counts).toMatchObject({ hooksChecked: 20, updatePublished: 20, unchanged: 0 });
+  });
+
+  test("the item table's reads and writes wait out a database failover like the seen set's, in either mode", async () => {
+    // a connection lost with its primary: each call of the item table fails once, then answers
+    const failingOnce = (base: SyncKnown): { known: SyncKnown; failures: string[] } => {
+      const failures: string[] = [];
+      const once = <A extends unknown[], R>(name: string, fn: (...a: A) => Promise<R>) => {
+        let failed = false;
+        return async (...args: A): Promise<R> => {
+          if (!failed) {
+            failed = true;
+            failures.push(name);
+            throw Object.assign(new Error("terminating connection due to administrator command"), {
+              code: "57P01",
+            });
+          }
+          return fn(...args);
+        };
+      };
+      return {
+        failures,
+        known: {
+          lookup: once("lookup", base.lookup),
+          markHooksVerified: once("markHooksVerified", base.markHooksVerified),
+          lastCompletedStart: once("lastCompletedStart", base.lastCompletedStart),
+        },
+      };
+    };
+    for (const mode of ["incremental", "full"] as const) {
+      const { publish } = recordingPublisher();
+      const { ctx } = context();
+      (ctx.execution as { mode: string }).mode = mode;
+      // the runner's fence: retries a write while the database is unavailable and the lease holds
+      ctx.fence = createLeaseFence({ executionId: 7, leaseMs: 60_000 }, Date.now(), () => {});
+      const { known: flaky, failures } = failingOnce(known(new Date(T + 15 * HOUR)));
+      const opts = options(listing(), publish, { known: flaky, activityMarginMs: 2 * HOUR, hookTrustMs: 0 });
+      expect((await runSyncStep(ctx, opts)).status).toBe("COMPLETED");
+      expect(failures.sort()).toEqual(
+        mode === "incremental"
+          ? ["lastCompletedStart", "lookup", "markHooksVerified"]
+          : ["markHooksVerified"],
+      );
+    }
   });
 });

@@ -125,8 +125,9 @@ export function createSyncJob(opts: SyncStepOptions): JobDefinition {
 
 /**
  * The ports as this execution may use them: every publish gated on the lease, every write of
- * the seen set made conditional on still owning the execution (batch/fence.ts), and the seen
- * set's database calls retried through a failover while the lease holds.
+ * the seen set made conditional on still owning the execution (batch/fence.ts), and every
+ * database call (the seen set's and the item table's) retried through a failover while the
+ * lease holds.
  */
 function fencedPorts(ctx: StepContext, opts: SyncStepOptions): SyncStepOptions {
   const { fence } = ctx;
@@ -143,8 +144,17 @@ function fencedPorts(ctx: StepContext, opts: SyncStepOptions): SyncStepOptions {
     countUnseen: (instanceId) => fence.persist(() => store.countUnseen(instanceId)),
     unseen: (instanceId, after, limit) => fence.persist(() => store.unseen(instanceId, after, limit)),
   };
+  // the item table's view: plain reads and a timestamp update, not the execution's own rows (no
+  // owner check), but waiting out a failover all the same
+  const { known: table } = opts;
+  const known: SyncKnown | undefined = table && {
+    lookup: (projectIds) => fence.persist(() => table.lookup(projectIds)),
+    markHooksVerified: (projectIds, at) => fence.persist(() => table.markHooksVerified(projectIds, at)),
+    lastCompletedStart: () => fence.persist(() => table.lastCompletedStart()),
+  };
   return {
     ...opts,
+    known,
     publish: (type, executionId, project) => {
       gate();
       return opts.publish(type, executionId, project, gate);
