@@ -379,11 +379,13 @@ export function createJobRunner(deps: {
       // One sweep at a time: a sweep waiting on a row lock must not be joined by the next ones
       // (each would hold a pooled connection; that once exhausted the pool).
       let sweeping = false;
+      // a sweep waits for a locked row at most until the next one is due
+      const sweepEveryMs = Math.max(leaseMs / 2, 250);
       const sweep = async () => {
         if (sweeping) return;
         sweeping = true;
         try {
-          const failed = await repository.failStale(leaseMs, new Date(), Math.max(leaseMs / 2, 250));
+          const failed = await repository.failStale(leaseMs, new Date(), sweepEveryMs);
           if (failed === "blocked") {
             // a process frozen inside a transaction holds the rows locked: end its session once
             // the transaction is older than the server's idle-in-transaction bound (compose.ts);
@@ -403,7 +405,7 @@ export function createJobRunner(deps: {
         }
       };
       void sweep();
-      sweeper = setInterval(sweep, Math.max(leaseMs / 2, 250));
+      sweeper = setInterval(sweep, sweepEveryMs);
     },
 
     async shutdown() {
