@@ -13,7 +13,7 @@ import { silentLogger } from "../../src/lib/log.ts";
 import { type Broker, createBroker } from "../../src/queue/broker.ts";
 import { createTopology, deadQueueName } from "../../src/queue/topology.ts";
 import { requireBinary, startBinary } from "../helpers/binary.ts";
-import { adminConnection, deleteTopology, testAmqpUrl, uniqueConfig } from "./amqp-helpers.ts";
+import { adminConnection, amqpEnv, deleteTopology, testAmqpUrl, uniqueConfig } from "./amqp-helpers.ts";
 
 const url = testAmqpUrl();
 
@@ -102,11 +102,7 @@ describe("queue type", () => {
     await admin.queueDeclare(previousRelease(config, config.monitorQueue));
     const env = {
       DATABASE_URL: `sqlite:${tmpdir()}/queue-type-${Date.now()}.db`,
-      AMQP_URL: url,
-      AMQP_EXCHANGE: config.exchange,
-      AMQP_MONITOR_QUEUE: config.monitorQueue,
-      AMQP_UPDATE_QUEUE: config.updateQueue,
-      AMQP_DELETE_QUEUE: config.deleteQueue,
+      ...amqpEnv(config),
       GITLAB_URL: "http://127.0.0.1:9",
       GITLAB_TOKEN: "glpat-queue-type-test",
       GITLAB_GROUP: "g",
