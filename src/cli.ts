@@ -10,6 +10,9 @@ Usage:
                                        unless --fresh); --wait prints progress every second;
                                        --mode chooses the scan (default SYNC_MODE, auto).
                                        Exit 0 COMPLETED, 1 FAILED/STOPPED, 3 one already running
+  item-sync sync --project ID          sync one project now (no execution): monitor-item when our
+                                       hook is missing, then update-item; exit 1 when GitLab does
+                                       not place the project in the group
   item-sync migrate                    apply database migrations and exit
   item-sync health [--url URL]         probe GET /health/live of a running serve/worker (default
                                        http://127.0.0.1:$PORT); exit 0 healthy, 1 not
@@ -38,13 +41,13 @@ export interface ParsedArgs {
 const KNOWN_FLAGS: Record<string, string[]> = {
   serve: [],
   worker: [],
-  sync: ["wait", "fresh", "allow-mass-delete", "mode"],
+  sync: ["wait", "fresh", "allow-mass-delete", "mode", "project"],
   migrate: [],
   health: ["url"],
   jobs: ["status", "limit", "force", "table", "json"],
   dead: ["queue", "id", "table", "json"],
 };
-const VALUE_FLAGS = new Set(["status", "limit", "url", "mode", "queue", "id"]);
+const VALUE_FLAGS = new Set(["status", "limit", "url", "mode", "queue", "id", "project"]);
 
 export class UsageError extends Error {}
 
@@ -78,6 +81,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
   const mode = flags.mode;
   if (mode !== undefined && mode !== "incremental" && mode !== "full") {
     throw new UsageError(`--mode must be incremental or full, got "${String(mode)}"`);
+  }
+  if (flags.project !== undefined) {
+    parseId(String(flags.project), "--project");
+    const others = ["wait", "fresh", "allow-mass-delete", "mode"].filter((f) => flags[f] !== undefined);
+    if (others.length > 0) {
+      throw new UsageError(`--project syncs one project without an execution: drop --${others.join(", --")}`);
+    }
   }
   return { command: first, positional, flags };
 }

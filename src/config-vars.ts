@@ -73,6 +73,20 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
       "Postgres schema holding every item-sync table and the migrations' bookkeeping (created if missing), so item-sync can share a database, e.g. the old `imrt` one, without touching its tables; ignored with SQLite",
   },
   {
+    group: "database",
+    name: "IMRT_SCHEMA",
+    default: "public",
+    meaning:
+      "Postgres schema of the IMRT item tables the Item Search Service reads (`item`, `item_git`, `item_log`, `stim_link`, `item_keyword`, `item_form`, `item_attachment`, `item_content_update_need`, `item_assignment`, `validation_result`, `project_lock`): existing tables are used as they are (never dropped or altered; a column item-sync writes that is missing stops start-up, exit 2, naming table and column), missing ones are created by `migrate`; ignored with SQLite (the same tables beside item-sync's own)",
+  },
+  {
+    group: "gitlab",
+    name: "ITEM_VALIDATION_URL",
+    default: "empty",
+    meaning:
+      "base URL of the Item Validation Service: when set, each head change is followed by `GET {url}/api/v1/validate/{item id}/{branch}` and the item's `validation_result` rows and four count columns are rewritten; empty: never called, those left as they are. https unless loopback (see `ALLOW_INSECURE_URLS`)",
+  },
+  {
     group: "gitlab",
     name: "GITLAB_URL",
     default: "required",

@@ -82,6 +82,10 @@ export interface Config {
   databaseUrl: string;
   /** Postgres schema holding every item-sync table (ignored for SQLite). */
   databaseSchema: string;
+  /** Postgres schema of the IMRT item tables the Item Search Service reads (ignored for SQLite). */
+  imrtSchema: string;
+  /** The Item Validation Service's base URL; "" = never called. */
+  itemValidationUrl: string;
   gitlab: GitlabConfig;
   amqp: AmqpConfig;
   auth: AuthConfig;
@@ -147,6 +151,8 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     metricsPort: read.string("METRICS_PORT", "") === "" ? null : read.int("METRICS_PORT", 0, 1, 65535),
     databaseUrl: read.databaseUrl("DATABASE_URL", "sqlite:./item-sync.db"),
     databaseSchema: read.schema("DATABASE_SCHEMA", "public"),
+    imrtSchema: read.schema("IMRT_SCHEMA", "public"),
+    itemValidationUrl: read.url("ITEM_VALIDATION_URL", "", ["http:", "https:"]).replace(/\/+$/, ""),
     gitlab: {
       url: gitlabUrl.replace(/\/+$/, ""),
       token: read.string("GITLAB_TOKEN", needs.gitlab ? undefined : ""),
@@ -238,7 +244,8 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     );
   }
   const outbound: [string, string][] = [];
-  if (needs.gitlab) outbound.push(["GITLAB_URL", config.gitlab.url]);
+  if (needs.gitlab)
+    outbound.push(["GITLAB_URL", config.gitlab.url], ["ITEM_VALIDATION_URL", config.itemValidationUrl]);
   if (needs.auth) {
     outbound.push(
       ["AUTH_JWKS_URL", config.auth.jwksUrl],

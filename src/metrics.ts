@@ -9,6 +9,7 @@ import type { JobRepository } from "./batch/repository.ts";
 import type { JobRunner } from "./batch/runner.ts";
 import { type Counts, JOB_STATUSES, zeroCounts } from "./batch/types.ts";
 import type { HealthCheck } from "./http/routes-health.ts";
+import type { IngestCounters } from "./ingest/handlers.ts";
 import { METRICS_CONTENT_TYPE, registry } from "./lib/telemetry.ts";
 
 export { METRICS_CONTENT_TYPE };
@@ -43,26 +44,13 @@ export function memoize<T>(fn: () => Promise<T>, maxAgeMs: number, now: () => nu
   };
 }
 
-export interface IngestFigures {
-  hooksCreated: number;
-  /** Legacy hooks edited in place to ours (WEBHOOK_LEGACY_URLS). */
-  hooksAdopted?: number;
-  itemsCreated: number;
-  itemsUpdated: number;
-  itemsUnchanged: number;
-  projectsGone: number;
-  itemsDeleted: number;
-  deletesRefused: number;
-  foreignRefused: number;
-}
-
 export interface MetricsDeps {
   /** The job runtime of a `serve` process; a `worker` runs no jobs. */
   jobs?: { repository: JobRepository; runner: JobRunner; jobName: string };
   /** Item rows in the database. */
   itemCount?: () => Promise<number>;
   /** This process's ingest handler outcomes, when it runs ingest workers. */
-  ingest?: () => IngestFigures;
+  ingest?: () => IngestCounters;
   /** The readiness checks (database, broker), exported as `item_sync_ready` for alerting. */
   health?: HealthCheck;
   /** Clock of the database figures' cache (tests move it). */
@@ -179,12 +167,12 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
       registers,
       collect() {
         this.reset();
-        this.inc(ingest().hooksAdopted ?? 0);
+        this.inc(ingest().hooksAdopted);
       },
     });
     new Counter({
       name: "item_sync_ingest_items_total",
-      help: "update-item outcomes: created, updated, unchanged, project_gone, foreign_refused (the project is not in the group: no row written).",
+      help: "update-item outcomes: created, updated, unchanged, no_item_json (no item.json on the default branch: nothing written), empty (no commit), quarantined (item.json not writable: dead-lettered, no row changed), project_gone, foreign_refused (the project is not in the group: no row written).",
       labelNames: ["result"] as const,
       registers,
       collect() {
@@ -193,6 +181,9 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
         this.inc({ result: "created" }, c.itemsCreated);
         this.inc({ result: "updated" }, c.itemsUpdated);
         this.inc({ result: "unchanged" }, c.itemsUnchanged);
+        this.inc({ result: "no_item_json" }, c.noItemJson);
+        this.inc({ result: "empty" }, c.emptyRepositories);
+        this.inc({ result: "quarantined" }, c.quarantined);
         this.inc({ result: "project_gone" }, c.projectsGone);
         this.inc({ result: "foreign_refused" }, c.foreignRefused);
       },

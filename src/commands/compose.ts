@@ -22,6 +22,8 @@ import type { Lifecycle } from "../lifecycle.ts";
 import { type Broker, createBroker } from "../queue/broker.ts";
 import { createJobMessage } from "../queue/messages.ts";
 import { createPublisher, type Publisher } from "../queue/publisher.ts";
+import { imrtTables } from "../items/imrt-names.ts";
+import { checkImrtTables, ensureImrtTables } from "../items/imrt-schema.ts";
 import { createKnownItems } from "../sync/known-items.ts";
 import { createSeenStore } from "../sync/seen-store.ts";
 import { createSyncJob, SYNC_JOB_NAME } from "../sync/sync-step.ts";
@@ -64,6 +66,7 @@ export async function openDatabase(
   const db = await explainingConnection(url, async () => openDb(url, dbOptions(config)));
   try {
     await checkDatabase(db, url, config.databaseSchema);
+    await explainingConnection(url, () => checkImrtTables(db, imrtTables(db.dialect, config.imrtSchema)));
   } catch (err) {
     await db.close().catch(() => {});
     throw err;
@@ -78,7 +81,11 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
   const url = config.databaseUrl;
   const db = await explainingConnection(url, async () => openDb(url, { idleInTransactionTimeoutMs, schema }));
   try {
-    return await explainingConnection(url, () => migrate(db, undefined, { schema }));
+    return await explainingConnection(url, async () => {
+      const applied = await migrate(db, undefined, { schema });
+      const created = await ensureImrtTables(db, imrtTables(db.dialect, config.imrtSchema));
+      return [...applied, ...created.map((table) => `IMRT table ${table}`)];
+    });
   } finally {
     await db.close().catch(() => {});
   }
@@ -117,7 +124,7 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
   }
   const syncJob = createSyncJob({
     gitlab,
-    seen: createSeenStore(db),
+    seen: createSeenStore(db, imrtTables(db.dialect, config.imrtSchema)),
     skipLimit: config.syncSkipLimit,
     deleteMaxFraction: config.syncDeleteMaxFraction,
     deleteEnabled: config.syncDeleteEnabled,

@@ -5,12 +5,19 @@ import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/a
 import { listenExclusively, startStartupProbe } from "../http/listen.ts";
 import { createOAuthAuthenticators } from "../http/oauth.ts";
 import { listenMetricsPort } from "../http/probe-app.ts";
-import { createItemStore } from "../ingest/item-store.ts";
+import { imrtTables } from "../items/imrt-names.ts";
+import { createItemViews } from "../items/item-views.ts";
+import { syncOneProject } from "../items/project-sync.ts";
+import { markHooksVerified } from "../items/projects.ts";
 import { type Ingest, startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
 import { createLifecycle } from "../lifecycle.ts";
 import { createMetrics } from "../metrics.ts";
-import { createWebhookDeleteMessage, createWebhookUpdateMessage } from "../queue/messages.ts";
+import {
+  createProjectSyncMessage,
+  createWebhookDeleteMessage,
+  createWebhookUpdateMessage,
+} from "../queue/messages.ts";
 import { startScheduler } from "../scheduler.ts";
 import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
 import {
@@ -56,7 +63,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       });
       lifecycle.defer("scheduler", () => scheduler.stop());
     }
-    const items = createItemStore(core.db);
+    const items = createItemViews(core.db, imrtTables(core.db.dialect, config.imrtSchema));
     const ingestCounters = ingest?.counters;
     const health = readiness(core.db, core.broker, logger, {
       gate: () => ingest?.gate.state(),
@@ -71,10 +78,18 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     const app = createApp({
       jobs: refuseLaunchWithoutBroker(core.jobs, core.broker),
       items,
+      syncProject: (projectId) =>
+        syncOneProject(
+          {
+            gitlab: core.gitlab,
+            publish: (type, project) => core.publisher.publish(createProjectSyncMessage(type, project)),
+          },
+          projectId,
+        ),
       webhooks: {
         gitlab: config.gitlab,
         logger,
-        hookVerified: (projectId) => items.markHookVerified(projectId),
+        hookVerified: (projectId) => markHooksVerified(core.db, [projectId], new Date()),
         brokerConnected: () => core.broker.state().connected,
         publishRemoval: (removal) =>
           core.publisher.publish(

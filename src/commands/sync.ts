@@ -1,20 +1,27 @@
-/** `item-sync sync [--wait] [--fresh] [--allow-mass-delete] [--mode incremental|full]`: one execution in this process. */
+/**
+ * `item-sync sync [--wait] [--fresh] [--allow-mass-delete] [--mode incremental|full]`: one execution
+ * in this process; `item-sync sync --project ID`: the messages of one project, no execution.
+ */
 import { heartbeatText } from "../batch/heartbeat.ts";
 import type { ScanMode } from "../batch/types.ts";
-import type { ParsedArgs } from "../cli.ts";
+import { type ParsedArgs, parseId } from "../cli.ts";
 import type { Config } from "../config.ts";
 import { executionJson } from "../http/serialize.ts";
+import { syncOneProject } from "../items/project-sync.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import { createLifecycle } from "../lifecycle.ts";
 import { progressLine } from "./cli-format.ts";
-import { buildCore, EXIT } from "./compose.ts";
+import { createProjectSyncMessage } from "../queue/messages.ts";
+import { buildCore, type Core, EXIT } from "./compose.ts";
 
 export async function syncCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<number> {
   const lifecycle = createLifecycle(logger);
   try {
     const core = await buildCore(config, lifecycle, logger);
     lifecycle.defer("job runner", () => core.runner.shutdown());
+    if (args.flags.project !== undefined)
+      return await syncProject(core, parseId(String(args.flags.project), "--project"));
     const params: Record<string, string> = {};
     if (args.flags["allow-mass-delete"]) params.allowMassDelete = "true";
     const result = await core.jobs.launch({
@@ -55,4 +62,22 @@ export async function syncCommand(config: Config, logger: Logger, args: ParsedAr
   } finally {
     await lifecycle.shutdown("sync finished");
   }
+}
+
+async function syncProject(core: Core, projectId: number): Promise<number> {
+  const result = await syncOneProject(
+    {
+      gitlab: core.gitlab,
+      publish: (type, project) => core.publisher.publish(createProjectSyncMessage(type, project)),
+    },
+    projectId,
+  );
+  if (!result) {
+    process.stderr.write(
+      `item-sync: project ${projectId} is not in the item group (or does not exist); nothing published\n`,
+    );
+    return EXIT.failed;
+  }
+  process.stdout.write(`${JSON.stringify({ projectId, published: result.published })}\n`);
+  return EXIT.ok;
 }

@@ -51,6 +51,32 @@ export const PG_MIGRATIONS: EmbeddedMigration[] = [
       "ALTER TABLE \"batch_step_execution\" ADD COLUMN \"hooks_adopted\" bigint DEFAULT 0 NOT NULL;",
       "ALTER TABLE \"item\" ADD COLUMN \"hook_verified_at\" timestamp (3) with time zone;"
     ]
+  },
+  {
+    "tag": "0003_sync_project",
+    "when": 1796624638286,
+    "hash": "045f9b799dd00632f1123a5fe8261b8519996c3bdbc161be3149cd0d1b668d72",
+    "statements": [
+      "-- item-sync's own item/item_log give way to the IMRT item tables (created in IMRT_SCHEMA by\n-- src/items/imrt-schema.ts, not by drizzle): our per-project facts move to sync_project and our\n-- event log to sync_item_event, every row kept. Constraint, index and sequence names are renamed\n-- too: Postgres keeps them per schema, and the IMRT `item` table needs `item_pkey` when both\n-- schemas are the same.\nALTER TABLE \"item\" RENAME TO \"sync_project\";",
+      "ALTER TABLE \"sync_project\" RENAME CONSTRAINT \"item_pkey\" TO \"sync_project_pkey\";",
+      "ALTER INDEX \"item_project_path_idx\" RENAME TO \"sync_project_path_idx\";",
+      "ALTER TABLE \"sync_project\" RENAME COLUMN \"current_commit_hash\" TO \"head_commit_hash\";",
+      "ALTER TABLE \"sync_project\" RENAME COLUMN \"current_commit_date\" TO \"head_commit_date\";",
+      "ALTER TABLE \"sync_project\" RENAME COLUMN \"item_json\" TO \"head_item_json\";",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"hook_state\" varchar(30);",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"hook_state_since\" timestamp (3) with time zone;",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"ingest_state\" varchar(20);",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"ingest_problem\" varchar(2000);",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"ingested_at\" timestamp (3) with time zone;",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"ingest_message_id\" varchar(200);",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"last_push_at\" timestamp (3) with time zone;",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"last_push_sha\" varchar(64);",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"validation_pending\" boolean DEFAULT false NOT NULL;",
+      "ALTER TABLE \"item_log\" RENAME TO \"sync_item_event\";",
+      "ALTER TABLE \"sync_item_event\" RENAME CONSTRAINT \"item_log_pkey\" TO \"sync_item_event_pkey\";",
+      "ALTER SEQUENCE \"item_log_id_seq\" RENAME TO \"sync_item_event_id_seq\";",
+      "ALTER INDEX \"item_log_project_idx\" RENAME TO \"sync_item_event_project_idx\";"
+    ]
   }
 ];
 
@@ -98,6 +124,31 @@ export const SQLITE_MIGRATIONS: EmbeddedMigration[] = [
       "ALTER TABLE `batch_step_execution` ADD `unchanged_count` integer DEFAULT 0 NOT NULL;",
       "ALTER TABLE `batch_step_execution` ADD `hooks_adopted` integer DEFAULT 0 NOT NULL;",
       "ALTER TABLE `item` ADD `hook_verified_at` integer;"
+    ]
+  },
+  {
+    "tag": "0003_sync_project",
+    "when": 1796624639487,
+    "hash": "74032f5dbc2281e04f406c1b01ba3abc1d162523622b8c0fe96af15ef464302d",
+    "statements": [
+      "-- item-sync's own item/item_log give way to the IMRT item tables (created by\n-- src/items/imrt-schema.ts, not by drizzle): our per-project facts move to sync_project and our\n-- event log to sync_item_event, every row kept.\nALTER TABLE `item` RENAME TO `sync_project`;",
+      "DROP INDEX `item_project_path_idx`;",
+      "CREATE INDEX `sync_project_path_idx` ON `sync_project` (`project_path`);",
+      "ALTER TABLE `sync_project` RENAME COLUMN `current_commit_hash` TO `head_commit_hash`;",
+      "ALTER TABLE `sync_project` RENAME COLUMN `current_commit_date` TO `head_commit_date`;",
+      "ALTER TABLE `sync_project` RENAME COLUMN `item_json` TO `head_item_json`;",
+      "ALTER TABLE `sync_project` ADD `hook_state` text;",
+      "ALTER TABLE `sync_project` ADD `hook_state_since` integer;",
+      "ALTER TABLE `sync_project` ADD `ingest_state` text;",
+      "ALTER TABLE `sync_project` ADD `ingest_problem` text;",
+      "ALTER TABLE `sync_project` ADD `ingested_at` integer;",
+      "ALTER TABLE `sync_project` ADD `ingest_message_id` text;",
+      "ALTER TABLE `sync_project` ADD `last_push_at` integer;",
+      "ALTER TABLE `sync_project` ADD `last_push_sha` text;",
+      "ALTER TABLE `sync_project` ADD `validation_pending` integer DEFAULT false NOT NULL;",
+      "ALTER TABLE `item_log` RENAME TO `sync_item_event`;",
+      "DROP INDEX `item_log_project_idx`;",
+      "CREATE INDEX `sync_item_event_project_idx` ON `sync_item_event` (`project_id`,`id`);"
     ]
   }
 ];

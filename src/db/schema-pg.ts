@@ -143,26 +143,48 @@ export const syncSeenProject = pgTable(
   (t) => [primaryKey({ columns: [t.jobInstanceId, t.projectId] })],
 );
 
-export const item = pgTable(
-  "item",
+/**
+ * item-sync's own facts about each project of the group (the IMRT item tables, in IMRT_SCHEMA,
+ * hold what IMRT holds; src/items/ owns both): the listing fields an incremental scan compares,
+ * our hook's state, GitLab's head as last seen, and what the last update-item made of it.
+ * Until 2026-12 this table was `item` (with the commit and document of item-sync's own ingest).
+ */
+export const syncProject = pgTable(
+  "sync_project",
   {
     projectId: bigint("project_id", { mode: "number" }).primaryKey(),
     projectPath: varchar("project_path", { length: 1000 }).notNull(),
     name: varchar("name", { length: 1000 }).notNull(),
     defaultBranch: varchar("default_branch", { length: 255 }),
-    currentCommitHash: varchar("current_commit_hash", { length: 64 }),
-    currentCommitDate: ts("current_commit_date"),
-    itemJson: text("item_json"),
+    /** GitLab's head commit of the default branch as last seen (by update-item or a push). */
+    headCommitHash: varchar("head_commit_hash", { length: 64 }),
+    headCommitDate: ts("head_commit_date"),
+    /** item.json at that head, kept only while the IMRT tables do not hold it (quarantined, or not ingested since the upgrade). */
+    headItemJson: text("head_item_json"),
     createdAt: ts("created_at").notNull(),
     updatedAt: ts("updated_at").notNull(),
     /** When our hook was last seen, created, or a delivery carrying our token arrived. */
     hookVerifiedAt: ts("hook_verified_at"),
+    /** `ok`, `missing`, `disabled` or `temporarily_disabled` (GitLab's alert_status), as last seen. */
+    hookState: varchar("hook_state", { length: 30 }),
+    hookStateSince: ts("hook_state_since"),
+    /** What the last update-item made of the head: `ingested`, `no_item_json`, `empty`, `quarantined`. */
+    ingestState: varchar("ingest_state", { length: 20 }),
+    /** Why the document was quarantined (ingest_state `quarantined`). */
+    ingestProblem: varchar("ingest_problem", { length: 2000 }),
+    ingestedAt: ts("ingested_at"),
+    ingestMessageId: varchar("ingest_message_id", { length: 200 }),
+    lastPushAt: ts("last_push_at"),
+    lastPushSha: varchar("last_push_sha", { length: 64 }),
+    /** A head change awaits its ITEM_VALIDATION_URL call (set with the write, cleared by the call). */
+    validationPending: boolean("validation_pending").notNull().default(false),
   },
-  (t) => [index("item_project_path_idx").on(t.projectPath)],
+  (t) => [index("sync_project_path_idx").on(t.projectPath)],
 );
 
-export const itemLog = pgTable(
-  "item_log",
+/** What update-item and delete-item did to each project, and why (message, execution). Was `item_log`. */
+export const syncItemEvent = pgTable(
+  "sync_item_event",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
     projectId: bigint("project_id", { mode: "number" }).notNull(),
@@ -173,7 +195,7 @@ export const itemLog = pgTable(
     messageId: varchar("message_id", { length: 200 }),
     createdAt: ts("created_at").notNull(),
   },
-  (t) => [index("item_log_project_idx").on(t.projectId, t.id)],
+  (t) => [index("sync_item_event_project_idx").on(t.projectId, t.id)],
 );
 
 /**

@@ -132,26 +132,36 @@ export const syncSeenProject = sqliteTable(
   (t) => [primaryKey({ columns: [t.jobInstanceId, t.projectId] })],
 );
 
-export const item = sqliteTable(
-  "item",
+/** item-sync's own facts about each project (see schema-pg.ts). Until 2026-12 this table was `item`. */
+export const syncProject = sqliteTable(
+  "sync_project",
   {
     projectId: integer("project_id").primaryKey(),
     projectPath: text("project_path").notNull(),
     name: text("name").notNull(),
     defaultBranch: text("default_branch"),
-    currentCommitHash: text("current_commit_hash"),
-    currentCommitDate: ts("current_commit_date"),
-    itemJson: text("item_json"),
+    headCommitHash: text("head_commit_hash"),
+    headCommitDate: ts("head_commit_date"),
+    headItemJson: text("head_item_json"),
     createdAt: ts("created_at").notNull(),
     updatedAt: ts("updated_at").notNull(),
-    /** When our hook was last seen, created, or a delivery carrying our token arrived. */
     hookVerifiedAt: ts("hook_verified_at"),
+    hookState: text("hook_state"),
+    hookStateSince: ts("hook_state_since"),
+    ingestState: text("ingest_state"),
+    ingestProblem: text("ingest_problem"),
+    ingestedAt: ts("ingested_at"),
+    ingestMessageId: text("ingest_message_id"),
+    lastPushAt: ts("last_push_at"),
+    lastPushSha: text("last_push_sha"),
+    validationPending: integer("validation_pending", { mode: "boolean" }).notNull().default(false),
   },
-  (t) => [index("item_project_path_idx").on(t.projectPath)],
+  (t) => [index("sync_project_path_idx").on(t.projectPath)],
 );
 
-export const itemLog = sqliteTable(
-  "item_log",
+/** What update-item and delete-item did to each project (see schema-pg.ts). Was `item_log`. */
+export const syncItemEvent = sqliteTable(
+  "sync_item_event",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     projectId: integer("project_id").notNull(),
@@ -162,7 +172,7 @@ export const itemLog = sqliteTable(
     messageId: text("message_id"),
     createdAt: ts("created_at").notNull(),
   },
-  (t) => [index("item_log_project_idx").on(t.projectId, t.id)],
+  (t) => [index("sync_item_event_project_idx").on(t.projectId, t.id)],
 );
 
 /**

@@ -8,7 +8,7 @@ import { Commits, Groups, ProjectHooks, Projects, RepositoryFiles } from "@gitbe
 import type { GitlabConfig } from "../config.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
-import { accessErrorFor, GitlabError } from "./errors.ts";
+import { accessErrorFor, GitlabError, isGitlabNotFound } from "./errors.ts";
 import { isIgnoredProject } from "./ignore.ts";
 import { createPacer, type Pacer } from "./pacer.ts";
 import {
@@ -17,18 +17,17 @@ import {
   type ProjectSource,
   type RawPage,
 } from "./project-source.ts";
+import { createRepositoryReads, type RepositoryReads } from "./repository-reads.ts";
 import { createRequesterFn } from "./requester.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
 
-export interface LatestRevision {
+/** A project as update-item reads it: GitLab's answer and where it stands with respect to the group. */
+export interface ProjectReading {
   project: GitlabProject;
-  /**
-   * What membership() says of the project, from the same lookup: an update-item writes an item
-   * only for a "member" (commit and item.json are not read for anything else).
-   */
+  /** What membership() says of the project, from the same lookup. */
   membership: "member" | "outside";
-  commit: { id: string; committedDate: string } | null;
-  itemJson: unknown | null;
+  /** The group's full path (IMRT's `item_git.project_path`). */
+  groupPath: string;
 }
 
 export interface GitlabClientStats {
@@ -41,7 +40,7 @@ export interface GitlabClientStats {
   retries: number;
 }
 
-export interface GitlabClient {
+export interface GitlabClient extends RepositoryReads {
   checkAccess(): Promise<void>;
   /** `prefetch`: pages requested ahead of the one being worked on (see project-source.ts). */
   projectSource(perPage?: number, opts?: { prefetch?: number }): ProjectSource;
@@ -57,7 +56,8 @@ export interface GitlabClient {
    */
   createHook(projectId: number): Promise<HookOutcome>;
   getProject(projectId: number): Promise<GitlabProject | null>;
-  latestRevision(projectId: number): Promise<LatestRevision | null>;
+  /** The project and its membership in one lookup; null when it is gone. */
+  readProject(projectId: number): Promise<ProjectReading | null>;
   /**
    * Whether the project still belongs to what a sync scans: it exists, is not ignored, and lives
    * in the group (or a subgroup, with GITLAB_INCLUDE_SUBGROUPS), or is shared into it (with
@@ -68,8 +68,6 @@ export interface GitlabClient {
 }
 
 export type HookOutcome = "created" | "exists" | "adopted";
-
-export const ITEM_FILE = "item.json";
 
 /** Hook urls compare as URLs: scheme and host in any case, a default port written or not. */
 function normalizeHookUrl(url: string): string {
@@ -101,10 +99,7 @@ export function toGitlabProject(raw: RawProject): GitlabProject {
   };
 }
 
-const isNotFound = (err: unknown, what?: string) =>
-  err instanceof GitlabError &&
-  err.upstreamStatus === 404 &&
-  (what === undefined || err.message.includes(what));
+const isNotFound = isGitlabNotFound;
 
 export function createGitlabClient(
   config: GitlabConfig,
@@ -300,59 +295,19 @@ export function createGitlabClient(
 
     getProject,
 
-    async latestRevision(projectId) {
+    async readProject(projectId) {
       const raw = await showProject(projectId);
       if (!raw) return null;
-      const project = toGitlabProject(raw);
-      // The same rule as the scan and the deletion pass: nothing outside the group is read further.
       const member = await membership(projectId, raw);
       if (member === "gone") return null;
-      if (member === "outside") return { project, membership: member, commit: null, itemJson: null };
-      const membershipOf = { membership: member } as const;
-      if (project.defaultBranch === null) return { project, ...membershipOf, commit: null, itemJson: null }; // empty repository
-      const branch = project.defaultBranch;
-      try {
-        const list = await forProject(projectId, async () => {
-          try {
-            const res = await commits.all(projectId, {
-              refName: branch,
-              perPage: 1,
-              page: 1,
-              showExpanded: true,
-            });
-            return res.data as unknown as Array<{ id: string; committed_date: string }>;
-          } catch (err) {
-            if (isNotFound(err) && !isNotFound(err, "Project")) return []; // no such branch yet
-            throw err;
-          }
-        });
-        const head = list[0];
-        if (!head) return { project, ...membershipOf, commit: null, itemJson: null };
-        const commit = { id: head.id, committedDate: head.committed_date };
-        let content: string | null = null;
-        try {
-          const file = await forProject(projectId, () => files.show(projectId, ITEM_FILE, commit.id));
-          const raw = file as unknown as { content: string; encoding: string };
-          content =
-            raw.encoding === "base64" ? Buffer.from(raw.content, "base64").toString("utf8") : raw.content;
-        } catch (err) {
-          if (!isNotFound(err, "File")) throw err;
-        }
-        if (content === null) return { project, ...membershipOf, commit, itemJson: null };
-        try {
-          return { project, ...membershipOf, commit, itemJson: JSON.parse(content) as unknown };
-        } catch (err) {
-          throw new GitlabError(
-            `project ${projectId}: ${ITEM_FILE} at ${commit.id.slice(0, 8)} is not valid JSON: ${coerceError(err).message}`,
-            { retryable: false, projectId, code: "GITLAB_INVALID_ITEM_JSON" },
-          );
-        }
-      } catch (err) {
-        // The project went away between our calls.
-        if (isNotFound(err, "Project")) return null;
-        throw err;
-      }
+      return {
+        project: toGitlabProject(raw),
+        membership: member,
+        groupPath: (await resolveGroup()).fullPath,
+      };
     },
+
+    ...createRepositoryReads({ commits, files, forProject }),
 
     stats() {
       const s = pacer.stats();

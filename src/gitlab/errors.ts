@@ -66,3 +66,12 @@ export function accessErrorFor(err: unknown, gitlabUrl: string, group: string): 
       return null;
   }
 }
+
+/** GitLab answered 404; with `what`, only when its message names it ("404 File Not Found"). */
+export function isGitlabNotFound(err: unknown, what?: string): boolean {
+  return (
+    err instanceof GitlabError &&
+    err.upstreamStatus === 404 &&
+    (what === undefined || err.message.includes(what))
+  );
+}

@@ -12,7 +12,8 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia, StatusMap } from "elysia";
 import type { JobService } from "../batch/service.ts";
-import type { ItemStore } from "../ingest/item-store.ts";
+import type { ItemViews } from "../items/item-views.ts";
+import type { ProjectSyncResult } from "../items/project-sync.ts";
 import type { Logger } from "../lib/log.ts";
 import { roleAtLeast } from "../lib/roles.ts";
 import { httpRequestDuration, httpRequests, methodLabel } from "../lib/telemetry.ts";
@@ -26,7 +27,9 @@ import { type WebhookDeps, webhookRoutes } from "./routes-webhooks.ts";
 
 export interface AppDeps {
   jobs: JobService;
-  items: ItemStore;
+  items: ItemViews;
+  /** POST /sync/:projectId (null: the project is not in the group). */
+  syncProject(projectId: number): Promise<ProjectSyncResult | null>;
   webhooks: WebhookDeps;
   authenticator: Authenticator;
   health: HealthCheck;
@@ -54,6 +57,7 @@ export const ROLE_HEADER = "x-item-sync-role";
 export function isProtectedPath(pathname: string): boolean {
   return (
     pathname === "/sync" ||
+    pathname.startsWith("/sync/") ||
     pathname === "/jobs" ||
     pathname.startsWith("/jobs/") ||
     pathname === "/items" ||

@@ -2,7 +2,7 @@
  * The responses each operation declares in the OpenAPI document (`detail.responses`), with
  * their schemas. Documentation only: nothing here validates at run time.
  */
-import { t } from "elysia";
+import { type TSchema, t } from "elysia";
 import { JOB_STATUSES } from "../batch/types.ts";
 
 interface HeaderDoc {
@@ -44,6 +44,7 @@ const Counts = t.Object({
 });
 
 const Time = t.Union([t.String({ format: "date-time" }), t.Null()]);
+const Nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()]);
 
 export const Execution = t.Object({
   id: t.Integer(),
@@ -93,6 +94,23 @@ const Item = t.Object({
   itemJson: t.Unknown({ description: "the parsed item.json, or null" }),
   createdAt: t.String({ format: "date-time" }),
   updatedAt: t.String({ format: "date-time" }),
+  itemId: Nullable(t.Integer({ description: "item.json's id (IMRT item.id)" })),
+  itemType: Nullable(t.String()),
+  classification: Nullable(t.String({ description: "item or stim" })),
+  workflowStatus: Nullable(t.String()),
+  subject: Nullable(t.String()),
+  grade: Nullable(t.String()),
+  updatedBy: Nullable(t.String({ description: "author of the last ingested commit" })),
+  itemCreatedBy: Nullable(t.String({ description: "author of the default branch's first commit" })),
+  itemCreatedAt: Time,
+  workflowStatusSetAt: Time,
+  associatedStimulusId: Nullable(t.Integer()),
+  ingestState: Nullable(
+    t.String({
+      description: "what the last update-item made of the head: ingested, no_item_json, empty, quarantined",
+    }),
+  ),
+  problem: Nullable(t.String({ description: "why the head's item.json is quarantined" })),
 });
 
 const wwwAuthenticate: Record<string, HeaderDoc> = {
@@ -111,7 +129,18 @@ const INVALID = {
 const NOT_FOUND = { 404: json("no such execution or item", ErrorBody) };
 
 export const RESPONSES: Record<
-  "sync" | "jobs" | "job" | "stop" | "reset" | "items" | "item" | "webhook" | "live" | "ready" | "metrics",
+  | "sync"
+  | "jobs"
+  | "job"
+  | "stop"
+  | "reset"
+  | "items"
+  | "item"
+  | "projectSync"
+  | "webhook"
+  | "live"
+  | "ready"
+  | "metrics",
   Record<number, ResponseDoc>
 > = {
   sync: {
@@ -163,7 +192,26 @@ export const RESPONSES: Record<
   item: {
     200: json(
       "the item with its recent history",
-      t.Composite([Item, t.Object({ history: t.Array(t.Object({})) })]),
+      t.Composite([
+        Item,
+        t.Object({
+          history: t.Array(t.Object({ commitHash: t.String(), commitDate: Time, author: t.String() }), {
+            description: "the item's item_log rows: one per commit of the default branch, newest first",
+          }),
+          events: t.Array(t.Object({}), {
+            description: "what update-item and delete-item did, newest first",
+          }),
+        }),
+      ]),
+    ),
+    ...NOT_FOUND,
+    ...INVALID,
+    ...PROTECTED,
+  },
+  projectSync: {
+    202: json(
+      "the messages published for the project, each confirmed by the broker",
+      t.Object({ projectId: t.Integer(), published: t.Array(t.String()) }),
     ),
     ...NOT_FOUND,
     ...INVALID,

@@ -1,22 +1,43 @@
-/** GET /items (cursor-paginated by project id, optionally filtered by path) and GET /items/:projectId (with its history). */
+/**
+ * GET /items (cursor-paginated by project id, filtered by path or IMRT item id), GET
+ * /items/:projectId (with its commit history and item-sync's events for it), and POST
+ * /sync/:projectId (a sync of one project, operate).
+ */
 import { Elysia, t } from "elysia";
-import type { Item, ItemStore } from "../ingest/item-store.ts";
+import type { ItemView, ItemViews } from "../items/item-views.ts";
+import type { ProjectSyncResult } from "../items/project-sync.ts";
 import { NotFoundError, ValidationError } from "../lib/errors.ts";
 import { RESPONSES } from "./openapi-responses.ts";
 
 const security = [{ bearer: [] }];
 
-export function itemJson(item: Item) {
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+/** Item JSON (contract): item-sync's facts about the project and what the IMRT tables hold. */
+export function itemJson(item: ItemView) {
   return {
     projectId: item.projectId,
     projectPath: item.projectPath,
     name: item.name,
     defaultBranch: item.defaultBranch,
     currentCommitHash: item.currentCommitHash,
-    currentCommitDate: item.currentCommitDate?.toISOString() ?? null,
+    currentCommitDate: iso(item.currentCommitDate),
     itemJson: item.itemJson,
     createdAt: item.createdAt.toISOString(),
     updatedAt: item.updatedAt.toISOString(),
+    itemId: item.itemId,
+    itemType: item.itemType,
+    classification: item.classification,
+    workflowStatus: item.workflowStatus,
+    subject: item.subject,
+    grade: item.grade,
+    updatedBy: item.updatedBy,
+    itemCreatedBy: item.itemCreatedBy,
+    itemCreatedAt: iso(item.itemCreatedAt),
+    workflowStatusSetAt: iso(item.workflowStatusSetAt),
+    associatedStimulusId: item.associatedStimulusId,
+    ingestState: item.ingestState,
+    problem: item.problem,
   };
 }
 
@@ -29,14 +50,25 @@ function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
-export function itemRoutes(deps: { items: ItemStore }) {
+const ProjectId = t.Object({
+  projectId: t.String({
+    pattern: "^[1-9][0-9]{0,14}$",
+    description: "a positive whole number (a GitLab project id)",
+  }),
+});
+
+export function itemRoutes(deps: {
+  items: ItemViews;
+  /** POST /sync/:projectId: null when GitLab does not place the project in the group. */
+  syncProject(projectId: number): Promise<ProjectSyncResult | null>;
+}) {
   return new Elysia()
     .get(
       "/items",
       async ({ query }) => {
         const limit = query.limit === undefined ? 20 : Number(query.limit);
         const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-        const items = await deps.items.list({ limit: limit + 1, after, pathContains: query.q });
+        const items = await deps.items.list({ limit: limit + 1, after, q: query.q });
         const page = items.slice(0, limit);
         const last = page[page.length - 1];
         return {
@@ -63,12 +95,13 @@ export function itemRoutes(deps: { items: ItemStore }) {
             t.String({
               minLength: 1,
               maxLength: 200,
-              description: "keep items whose project path contains this text (case-insensitive)",
+              description:
+                "keep items whose project path contains this text (case-insensitive), or — a number — whose IMRT item id or project id it is",
             }),
           ),
         }),
         detail: {
-          summary: "Items ordered by project id, cursor-paginated; ?q= filters by path",
+          summary: "Items ordered by project id, cursor-paginated; ?q= filters by path or item id",
           description: "Pass the same q with each cursor: a cursor continues the list it came from.",
           tags: ["items"],
           security,
@@ -82,28 +115,48 @@ export function itemRoutes(deps: { items: ItemStore }) {
         const id = Number(params.projectId);
         const item = await deps.items.get(id);
         if (!item) throw new NotFoundError(`no item for project ${id}`);
-        const history = await deps.items.history(id, 50);
+        const [history, events] = await Promise.all([deps.items.commits(id, 100), deps.items.events(id, 50)]);
         return {
           ...itemJson(item),
           history: history.map((h) => ({
-            ...h,
-            commitDate: h.commitDate?.toISOString() ?? null,
-            createdAt: h.createdAt.toISOString(),
+            commitHash: h.commitHash,
+            commitDate: iso(h.commitDate),
+            author: h.author,
+          })),
+          events: events.map((e) => ({
+            ...e,
+            commitDate: iso(e.commitDate),
+            createdAt: e.createdAt.toISOString(),
           })),
         };
       },
       {
-        params: t.Object({
-          projectId: t.String({
-            pattern: "^[1-9][0-9]{0,14}$",
-            description: "a positive whole number (a GitLab project id)",
-          }),
-        }),
+        params: ProjectId,
         detail: {
-          summary: "One item with its recent history",
+          summary: "One item with its commit history (authors) and item-sync's events for it",
           tags: ["items"],
           security,
           responses: RESPONSES.item,
+        },
+      },
+    )
+    .post(
+      "/sync/:projectId",
+      async ({ params, set }) => {
+        const id = Number(params.projectId);
+        const result = await deps.syncProject(id);
+        if (!result) throw new NotFoundError(`project ${id} is not in the item group (or does not exist)`);
+        set.status = 202;
+        return { projectId: result.projectId, published: result.published };
+      },
+      {
+        params: ProjectId,
+        detail: {
+          summary: "Sync one project now: monitor-item when our hook is missing, and update-item",
+          description: "No job execution is created; the messages are confirmed by the broker before 202.",
+          tags: ["jobs"],
+          security,
+          responses: RESPONSES.projectSync,
         },
       },
     );

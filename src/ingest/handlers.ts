@@ -1,23 +1,20 @@
 /**
  * The ingest handlers, one per message type. They are idempotent: a redelivered message finds
- * the hook already there, or the item already at its commit, and changes nothing.
+ * the hook already there, or the item already at its commit, and changes nothing. The item work
+ * itself (the IMRT tables, their lock and history) is the items part's (src/items/ingest.ts).
  */
+import type { Db } from "../db/client.ts";
+import type { HookOutcome } from "../gitlab/client.ts";
+import { type ItemGitlab, type ItemIngest, QuarantinedItemError } from "../items/ingest.ts";
+import { markHooksVerified } from "../items/projects.ts";
 import { createKeyedLock } from "../lib/keyed-lock.ts";
 import type { HandlerContext } from "../queue/consumer.ts";
 import type { ItemMessage } from "../queue/messages.ts";
-import type { ItemStore } from "./item-store.ts";
 
 /** The narrow view of GitLab the handlers need (the real client implements it). */
-export interface IngestGitlab {
-  createHook(projectId: number): Promise<"created" | "exists" | "adopted">;
+export interface IngestGitlab extends ItemGitlab {
+  createHook(projectId: number): Promise<HookOutcome>;
   membership(projectId: number): Promise<"member" | "outside" | "gone">;
-  latestRevision(projectId: number): Promise<{
-    project: { id: number; path: string; name: string; defaultBranch: string | null };
-    /** Whether the project belongs to what a sync scans (GitlabClient.membership's rule). */
-    membership: "member" | "outside";
-    commit: { id: string; committedDate: string } | null;
-    itemJson: unknown | null;
-  } | null>;
 }
 
 /** Where monitor-item reports an adopted hook: the execution that published the message. */
@@ -25,12 +22,19 @@ export interface AdoptionSink {
   hookAdopted(executionId: number): Promise<void>;
 }
 
+/** What this process's handlers did; the metrics copy it at scrape time. */
 export interface IngestCounters {
   hooksCreated: number;
   hooksAdopted: number;
   itemsCreated: number;
   itemsUpdated: number;
   itemsUnchanged: number;
+  /** update-item for a project without item.json on its default branch: nothing written. */
+  noItemJson: number;
+  /** update-item for a project whose default branch has no commit. */
+  emptyRepositories: number;
+  /** update-item whose item.json could not be written: dead-lettered at once, no row changed. */
+  quarantined: number;
   projectsGone: number;
   itemsDeleted: number;
   deletesRefused: number;
@@ -44,31 +48,44 @@ const HOOK_LOG = {
   exists: "webhook already present",
 } as const;
 
-export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore; adoptions?: AdoptionSink }) {
+export function createHandlers(deps: {
+  gitlab: IngestGitlab;
+  db: Db;
+  items: ItemIngest;
+  adoptions?: AdoptionSink;
+}) {
   const counters: IngestCounters = {
     hooksCreated: 0,
     hooksAdopted: 0,
     itemsCreated: 0,
     itemsUpdated: 0,
     itemsUnchanged: 0,
+    noItemJson: 0,
+    emptyRepositories: 0,
+    quarantined: 0,
     projectsGone: 0,
     itemsDeleted: 0,
     deletesRefused: 0,
     foreignRefused: 0,
   };
 
-  // Redelivered or duplicate messages for one project may be in hand at once (prefetch): the
-  // hook check-then-create and the item upsert run one at a time per project in this process.
+  // Redelivered or duplicate messages for one project may be in hand at once (prefetch): they run
+  // one at a time per project in this process (project_lock orders them across processes).
   const perProject = createKeyedLock<number>();
 
   /** A project deleted after the scan saw it is not an error: there is nothing left to do. */
   const isGone = (err: unknown) => (err as { upstreamStatus?: number })?.upstreamStatus === 404;
 
+  const sourceOf = (message: ItemMessage, ctx: HandlerContext) => ({
+    jobExecutionId: message.jobExecutionId,
+    messageId: ctx.messageId ?? null,
+  });
+
   async function monitorItem(message: ItemMessage, ctx: HandlerContext): Promise<void> {
     try {
       const result = await perProject(message.projectId, () => deps.gitlab.createHook(message.projectId));
       if (result === "created") counters.hooksCreated++;
-      await deps.items.markHookVerified(message.projectId);
+      await markHooksVerified(deps.db, [message.projectId], new Date());
       if (result === "adopted") {
         counters.hooksAdopted++;
         // A redelivery finds our hook in place ("exists"), so each adoption is counted once —
@@ -84,44 +101,49 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore; a
   }
 
   async function updateItem(message: ItemMessage, ctx: HandlerContext): Promise<void> {
-    await perProject(message.projectId, () => applyLatest(message, ctx));
-  }
-
-  async function applyLatest(message: ItemMessage, ctx: HandlerContext): Promise<void> {
-    const revision = await deps.gitlab.latestRevision(message.projectId);
-    if (!revision) {
-      counters.projectsGone++;
-      ctx.logger.info("project no longer exists; item left to the deletion pass", {
-        projectId: message.projectId,
-      });
-      return;
+    const { projectId } = message;
+    let result: Awaited<ReturnType<ItemIngest["update"]>>;
+    try {
+      result = await perProject(projectId, () => deps.items.update(projectId, sourceOf(message, ctx), ctx));
+    } catch (err) {
+      if (err instanceof QuarantinedItemError) counters.quarantined++;
+      throw err;
     }
-    if (revision.membership !== "member") {
-      // Never write an item for a project GitLab does not place in the group, whatever the
-      // message (or the webhook payload behind it) claimed.
-      counters.foreignRefused++;
-      ctx.logger.warn("update-item refused: the project is not in the group", {
-        projectId: message.projectId,
-        projectPath: revision.project.path,
-      });
-      return;
+    switch (result.outcome) {
+      case "created":
+        counters.itemsCreated++;
+        break;
+      case "updated":
+        counters.itemsUpdated++;
+        break;
+      case "unchanged":
+      case "ingested":
+        counters.itemsUnchanged++;
+        break;
+      case "no_item_json":
+        counters.noItemJson++;
+        break;
+      case "empty":
+        counters.emptyRepositories++;
+        break;
+      case "gone":
+        counters.projectsGone++;
+        ctx.logger.info("project no longer exists; item left to the deletion pass", { projectId });
+        return;
+      case "outside":
+        // Never write an item for a project GitLab does not place in the group, whatever the
+        // message (or the webhook payload behind it) claimed.
+        counters.foreignRefused++;
+        ctx.logger.warn("update-item refused: the project is not in the group", { projectId });
+        return;
+      case "quarantined":
+        break; // thrown above, never returned
     }
-    const result = await deps.items.apply(
-      {
-        projectId: revision.project.id,
-        projectPath: revision.project.path,
-        name: revision.project.name,
-        defaultBranch: revision.project.defaultBranch,
-        commitHash: revision.commit?.id ?? null,
-        commitDate: revision.commit ? new Date(revision.commit.committedDate) : null,
-        itemJson: revision.itemJson,
-      },
-      { jobExecutionId: message.jobExecutionId, messageId: ctx.messageId ?? null },
-    );
-    if (result === "created") counters.itemsCreated++;
-    else if (result === "updated") counters.itemsUpdated++;
-    else counters.itemsUnchanged++;
-    ctx.logger.debug("item synced", { projectId: message.projectId, result, commit: revision.commit?.id });
+    ctx.logger.debug("item synced", {
+      projectId,
+      result: result.outcome,
+      gitlabRequests: result.gitlabRequests,
+    });
   }
 
   /** delete-item: GitLab is asked again first; a project still in the group keeps its item. */
@@ -135,10 +157,7 @@ export function createHandlers(deps: { gitlab: IngestGitlab; items: ItemStore; a
         });
         return;
       }
-      const removed = await deps.items.remove(message.projectId, {
-        jobExecutionId: message.jobExecutionId,
-        messageId: ctx.messageId ?? null,
-      });
+      const removed = await deps.items.remove(message.projectId, sourceOf(message, ctx), ctx);
       if (removed) counters.itemsDeleted++;
       ctx.logger.info(removed ? "item deleted" : "item already deleted", {
         projectId: message.projectId,

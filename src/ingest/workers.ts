@@ -10,8 +10,10 @@ import { SECOND } from "../lib/time.ts";
 import type { Broker } from "../queue/broker.ts";
 import { createConsumer, type QueueConsumer } from "../queue/consumer.ts";
 import { createGitlabGate, type GitlabGate } from "./gitlab-gate.ts";
+import { imrtTables } from "../items/imrt-names.ts";
+import { createItemIngest } from "../items/ingest.ts";
+import { createItemValidator } from "../items/validation.ts";
 import { createHandlers, type IngestCounters, type IngestGitlab } from "./handlers.ts";
-import { createItemStore } from "./item-store.ts";
 import { createRedeliveryLedger } from "./redelivery-ledger.ts";
 
 export interface Ingest {
@@ -36,7 +38,13 @@ export async function startIngest(deps: {
   const { config, broker, logger } = deps;
   const handlers = createHandlers({
     gitlab: deps.gitlab,
-    items: createItemStore(deps.db),
+    db: deps.db,
+    items: createItemIngest({
+      db: deps.db,
+      tables: imrtTables(deps.db.dialect, config.imrtSchema),
+      gitlab: deps.gitlab,
+      validator: config.itemValidationUrl ? createItemValidator(config.itemValidationUrl) : undefined,
+    }),
     adoptions: createWorkerCounts(deps.db),
   });
   const gate = createGitlabGate({

@@ -103,6 +103,19 @@ export function createWebhookDeleteMessage(
   return createMessage(MESSAGE_TYPES.delete, eventName, null, project, now);
 }
 
+/**
+ * A message of a one-project sync (`POST /sync/{projectId}`, `item-sync sync --project`): no
+ * execution, so jobExecutionId is null and the messageId names the request:
+ * `project-sync-{epoch ms}:{type}:{projectId}`.
+ */
+export function createProjectSyncMessage(
+  type: ItemMessageType,
+  project: ProjectRef,
+  now: Date = new Date(),
+): OutgoingMessage {
+  return createMessage(type, `project-sync-${now.getTime()}`, null, project, now);
+}
+
 /** The exact bytes published: a Buffer, so rabbitmq-client keeps our contentType. */
 export function encodeMessage(body: ItemMessage): Buffer {
   return Buffer.from(JSON.stringify(body), "utf8");

@@ -2,6 +2,8 @@
  * What an incremental scan does with one listed project, decided from the listing and what the
  * database knows — the one place that says what may be skipped:
  * - a project the database does not know gets the full treatment (hook check + update-item);
+ * - a project no update-item has handled yet (known from a scan or from before the IMRT tables)
+ *   gets its update-item;
  * - update-item is skipped only when the listing's path, name and default branch equal the
  *   stored item's AND `last_activity_at` is older than `activitySince` (the previous COMPLETED
  *   sync's start minus SYNC_ACTIVITY_MARGIN_MINUTES). GitLab does not bump `last_activity_at`
@@ -11,20 +13,25 @@
  */
 import type { ScanMode } from "../batch/types.ts";
 
-/** What the database knows of a project (its item row). */
+/** What the database knows of a project (its sync_project row). */
 export interface KnownProject {
   path: string;
   name: string;
   defaultBranch: string | null;
+  /** Whether an update-item has handled the project (ingested it, or found nothing to ingest). */
+  ingested: boolean;
   /** When our hook was last seen, created, or delivered a push carrying our token. */
   hookVerifiedAt: Date | null;
 }
 
-/** The narrow view of the item table an incremental scan needs (known-items.ts implements it). */
+/** The narrow view of the project facts a scan needs (known-items.ts implements it). */
 export interface SyncKnown {
   lookup(projectIds: readonly number[]): Promise<Map<number, KnownProject>>;
-  /** Records that our hook was seen on these projects at `at` (items not stored are ignored). */
-  markHooksVerified(projectIds: readonly number[], at: Date): Promise<void>;
+  /**
+   * After a page: projects not known yet are recorded with their listing fields, and our hook as
+   * verified at `at` on `hookVerified` — whether or not an update-item has handled them yet.
+   */
+  recordPage(projects: readonly ListedProject[], hookVerified: readonly number[], at: Date): Promise<void>;
   /** Start of the newest COMPLETED sync, or null when none completed. */
   lastCompletedStart(): Promise<Date | null>;
 }
@@ -59,7 +66,10 @@ export function decide(
   if (policy.mode === "full" || known === undefined) return { checkHook: true, update: true };
   const verifiedAt = known.hookVerifiedAt?.getTime();
   const checkHook = verifiedAt === undefined || policy.now - verifiedAt >= policy.hookTrustMs;
-  return { checkHook, update: listingChanged(project, known) || recentlyActive(project, policy) };
+  return {
+    checkHook,
+    update: !known.ingested || listingChanged(project, known) || recentlyActive(project, policy),
+  };
 }
 
 function listingChanged(project: ListedProject, known: KnownProject): boolean {

@@ -1,39 +1,36 @@
 /**
- * The item table as an incremental scan sees it (see incremental.ts): the stored listing fields
- * and hook verification time of a page's projects, the hook verifications the scan makes, and the
- * start of the previous COMPLETED sync.
+ * The project facts as a scan sees them (see incremental.ts): the stored listing fields, hook
+ * verification time and whether an update-item has handled each project of a page; what the scan
+ * records after each page; and the start of the previous COMPLETED sync.
  */
 import { lastCompletedStart } from "../batch/sql.ts";
-import { type Db, toDate } from "../db/client.ts";
+import type { Db } from "../db/client.ts";
+import { getProjects, recordScanned } from "../items/projects.ts";
 import type { KnownProject, SyncKnown } from "./incremental.ts";
 
 export function createKnownItems(db: Db, jobName: string): SyncKnown {
   return {
     async lookup(projectIds) {
       const known = new Map<number, KnownProject>();
-      if (projectIds.length === 0) return known;
-      const list = projectIds.map((_, i) => `$${i + 1}`).join(", ");
-      const rows = await db.all<Record<string, unknown>>(
-        `select project_id, project_path, name, default_branch, hook_verified_at from item where project_id in (${list})`,
-        [...projectIds],
-      );
-      for (const r of rows) {
-        known.set(Number(r.project_id), {
-          path: String(r.project_path),
-          name: String(r.name),
-          defaultBranch: (r.default_branch as string | null) ?? null,
-          hookVerifiedAt: toDate(r.hook_verified_at),
+      for (const p of await getProjects(db, projectIds)) {
+        known.set(p.projectId, {
+          path: p.projectPath,
+          name: p.name,
+          defaultBranch: p.defaultBranch,
+          hookVerifiedAt: p.hookVerifiedAt,
+          ingested: p.ingestState !== null,
         });
       }
       return known;
     },
-    async markHooksVerified(projectIds, at) {
-      if (projectIds.length === 0) return;
-      const list = projectIds.map((_, i) => `$${i + 2}`).join(", ");
-      await db.run(`update item set hook_verified_at = $1 where project_id in (${list})`, [
-        at,
-        ...projectIds,
-      ]);
+    async recordPage(projects, hookVerified, at) {
+      const facts = projects.map((p) => ({
+        projectId: p.id,
+        projectPath: p.path,
+        name: p.name ?? p.path.split("/").at(-1) ?? p.path,
+        defaultBranch: p.defaultBranch ?? null,
+      }));
+      await recordScanned(db, facts, hookVerified, at);
     },
     lastCompletedStart: () => lastCompletedStart(db, jobName),
   };

@@ -1,10 +1,12 @@
 /**
  * Which projects a job instance's scan has seen, kept in the database (sync_seen_project) so it
  * scales to 100,000 projects and survives a resume; and the items that were not seen, read in
- * pages, for the deletion pass.
+ * pages, for the deletion pass. The items are the projects item-sync knows (sync_project) and
+ * those the IMRT tables hold (item_git: also items the replaced service ingested).
  */
 import { assertOwnedIn, type WriteOwner } from "../batch/fence.ts";
 import type { Db } from "../db/client.ts";
+import type { ImrtTables } from "../items/imrt-names.ts";
 
 export interface UnseenItem {
   projectId: number;
@@ -26,10 +28,13 @@ export interface SeenStore {
   clear(jobInstanceId: number, owner?: WriteOwner): Promise<void>;
 }
 
-const UNSEEN = `from item i where not exists (
-  select 1 from sync_seen_project s where s.job_instance_id = $1 and s.project_id = i.project_id)`;
-
-export function createSeenStore(db: Db): SeenStore {
+export function createSeenStore(db: Db, tables: ImrtTables): SeenStore {
+  // every item: a project item-sync knows, or one only the IMRT tables hold (its path: the group's)
+  const ITEMS = `(select project_id, project_path from sync_project
+    union select g.project_id, g.project_path from ${tables.item_git} g
+      where not exists (select 1 from sync_project p where p.project_id = g.project_id))`;
+  const UNSEEN = `from ${ITEMS} i where not exists (
+    select 1 from sync_seen_project s where s.job_instance_id = $1 and s.project_id = i.project_id)`;
   /** One write, fenced when an owner is given. */
   const write = async (owner: WriteOwner | undefined, query: string, params: unknown[]) => {
     if (!owner) {
@@ -55,7 +60,7 @@ export function createSeenStore(db: Db): SeenStore {
       );
     },
     async itemCount() {
-      const [row] = await db.all<{ n: number }>("select count(*) as n from item");
+      const [row] = await db.all<{ n: number }>(`select count(*) as n from ${ITEMS} i`);
       return Number(row?.n ?? 0);
     },
     async countUnseen(jobInstanceId) {

@@ -149,7 +149,8 @@ function fencedPorts(ctx: StepContext, opts: SyncStepOptions): SyncStepOptions {
   const { known: table } = opts;
   const known: SyncKnown | undefined = table && {
     lookup: (projectIds) => fence.persist(() => table.lookup(projectIds)),
-    markHooksVerified: (projectIds, at) => fence.persist(() => table.markHooksVerified(projectIds, at)),
+    recordPage: (projects, hookVerified, at) =>
+      fence.persist(() => table.recordPage(projects, hookVerified, at)),
     lastCompletedStart: () => fence.persist(() => table.lastCompletedStart()),
   };
   return {
@@ -275,7 +276,7 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
         ),
       );
     } finally {
-      if (known && verified.length > 0) await known.markHooksVerified(verified, new Date(policy.now));
+      if (known) await known.recordPage(projects, verified, new Date(policy.now));
     }
   };
 
