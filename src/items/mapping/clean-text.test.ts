@@ -86,6 +86,9 @@ describe("htmlText: jsoup text() spacing", () => {
     ["<!-- note --><p>c</p>", "c"],
     ["<template><p>in</p></template>out", "in out"],
     ["<noscript><p>n</p></noscript>", "n"],
+    ["a&nbsp;&nbsp; b", "a b"],
+    ["<div>a</div><p>b</p>", "a b"],
+    ["<div>a</div><div>b</div>", "a b"],
   ];
   test.each(rows)("%p", (input, expected) => {
     expect(htmlText(input)).toBe(expected);

@@ -71,7 +71,7 @@ function hasLineTerminator(s: string, from: number, to: number): boolean {
   return false;
 }
 
-// jsoup 1.16.1 Tag: block tags, inline tags, and the block tags formatted inline.
+// jsoup 1.16.1 Tag: block tags and inline tags.
 const BLOCK_TAGS = tagSet(`
   html head body frameset script noscript style meta link title frame noframes section nav aside
   hgroup header footer p h1 h2 h3 h4 h5 h6 ul ol pre div blockquote hr address figure figcaption
@@ -84,16 +84,14 @@ const INLINE_TAGS = tagSet(`
   button optgroup option legend datalist keygen output progress meter area param source track
   summary command device basefont bgsound menuitem data bdi s strike nobr rb
 `);
-const FORMAT_AS_INLINE_TAGS = tagSet(
-  "title a p h1 h2 h3 h4 h5 h6 pre address li th td script style ins del s",
-);
 const PRESERVE_WHITESPACE_TAGS = new Set(["pre", "plaintext", "title", "textarea"]);
 // jsoup keeps the content of these as data, not text: text() leaves it out.
 const DATA_TAGS = new Set(["script", "style"]);
 
 const isBlock = (name: string): boolean => BLOCK_TAGS.has(name);
-// An unknown tag is inline but keeps jsoup's default formatAsBlock = true.
-const formatAsBlock = (name: string): boolean => !INLINE_TAGS.has(name) && !FORMAT_AS_INLINE_TAGS.has(name);
+// An unknown tag is inline but keeps jsoup's default formatAsBlock = true. (jsoup also formats some
+// block tags inline; for text() that changes nothing, as a block adds its own space on entry.)
+const formatAsBlock = (name: string): boolean => !INLINE_TAGS.has(name);
 
 function tagSet(names: string): Set<string> {
   return new Set(names.trim().split(/\s+/));
