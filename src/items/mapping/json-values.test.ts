@@ -114,6 +114,7 @@ describe("Java string semantics", () => {
     expect(compareIgnoringCase("ABC", "abc")).toBe(0);
     expect(compareIgnoringCase("ab", "abc")).toBeLessThan(0);
     expect(compareIgnoringCase("f", "é")).toBeLessThan(0);
-    expect(compareIgnoringCase("straße", "STRASSE")).not.toBe(0);
+    // Java maps 'ß' to itself in upper case (one char), so it sorts after 's' by its code.
+    expect(compareIgnoringCase("straße", "STRASSE")).toBeGreaterThan(0);
   });
 });
