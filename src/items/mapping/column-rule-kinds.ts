@@ -41,7 +41,7 @@ export type TransformName = keyof typeof TRANSFORMS;
 /** §3.3 "KEEP when": the conditions under which a rule leaves its column unassigned. */
 export const KEEP_WHEN = {
   never: () => false,
-  "no metadata (tut)": (c: MappingContext) => c.family.metadata(c.item.doc) === null,
+  "no `core.metadata` (tut, or absent)": (c: MappingContext) => c.family.metadata(c.item.doc) === null,
   "`workflow` absent": (c: MappingContext) => objectAt(c.item.doc, "workflow") === null,
   "`asl` absent": (c: MappingContext) => objectAt(c.item.doc, "asl") === null,
   "`braille` absent": (c: MappingContext) => objectAt(c.item.doc, "braille") === null,
@@ -77,7 +77,14 @@ export type ColumnRule = PathRule | DerivedRule;
 
 /** A `core.metadata` column: dflt(""), KEEP without metadata, `''` on insert. */
 export function metadata(column: ItemColumnName, source: string, legacy?: string): PathRule {
-  return { column, source, transform: 'dflt("")', keepWhen: "no metadata (tut)", insertDefault: "", legacy };
+  return {
+    column,
+    source,
+    transform: 'dflt("")',
+    keepWhen: "no `core.metadata` (tut, or absent)",
+    insertDefault: "",
+    legacy,
+  };
 }
 
 export function path(
