@@ -9,7 +9,7 @@
  */
 
 import { assignmentRows, attachmentRows, updateNeedRows } from "./child-rows.ts";
-import { type ColumnRule, KEEP_WHEN, type MappingContext, TRANSFORMS } from "./column-rule-kinds.ts";
+import { KEEP_WHEN, type MappingContext, type PathRule, TRANSFORMS } from "./column-rule-kinds.ts";
 import { COLUMN_RULES } from "./column-rules.ts";
 import { assignmentColumns, englishUpdatedAt, KEEP, updateNeedColumns } from "./derived-rules.ts";
 import { FAMILY_RULES } from "./family-rules.ts";
@@ -46,7 +46,7 @@ export function mapItem(item: ItemDocument, facts: RevisionFacts): MappedItem {
   return { columns, children };
 }
 
-function readPath(rule: Extract<ColumnRule, { transform: unknown }>, context: MappingContext): ColumnValue {
+function readPath(rule: PathRule, context: MappingContext): ColumnValue {
   let value = at(context.item.doc, rule.source);
   // Q8: the older key only when the current one is absent, so an explicit "" is kept.
   if ((value === undefined || value === null) && rule.legacy !== undefined)
