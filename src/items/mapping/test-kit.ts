@@ -35,3 +35,16 @@ export function mapDoc(document: Doc | string, commitDate: Date = COMMIT_DATE): 
 export function columnOf(mapped: MappedItem, column: string): Expected {
   return column in mapped.columns ? (mapped.columns[column] as ColumnValue) : KEPT;
 }
+
+/** A default as IMRT-ITEMS.md §2 prints it (`–`, `current_timestamp`, `''`, …), as a SqlDefault. */
+export function specDefault(text: string): unknown {
+  if (text === "–") return null;
+  if (text === "current_timestamp") return { kind: "now" };
+  if (text === "''") return { kind: "value", value: "" };
+  if (text === "0") return { kind: "value", value: 0 };
+  if (text === "false") return { kind: "value", value: false };
+  if (text === "'master'") return { kind: "value", value: "master" };
+  const sequence = /^nextval\((\w+)\)$/.exec(text)?.[1];
+  if (sequence !== undefined) return { kind: "sequence", sequence };
+  throw new Error(`unknown default ${text}`);
+}
