@@ -5,21 +5,9 @@
  * SQLite there are no schemas: the same tables sit beside ours.
  */
 import type { Dialect } from "../db/client.ts";
+import { IMRT_TABLE_NAMES, type ImrtTableName } from "./mapping/imrt-tables.ts";
 
-export const IMRT_TABLE_NAMES = [
-  "item",
-  "item_git",
-  "item_log",
-  "stim_link",
-  "item_keyword",
-  "item_form",
-  "item_attachment",
-  "item_content_update_need",
-  "item_assignment",
-  "validation_result",
-  "project_lock",
-] as const;
-export type ImrtTableName = (typeof IMRT_TABLE_NAMES)[number];
+export { IMRT_TABLE_NAMES, type ImrtTableName } from "./mapping/imrt-tables.ts";
 
 /** Each IMRT table's name as a statement must write it (`"imrt"."item"`, or `item` on SQLite). */
 export type ImrtTables = Readonly<Record<ImrtTableName, string>> & {

@@ -9,10 +9,20 @@
 import { type Db, toDate } from "../db/client.ts";
 import type { GitCommit, StatusRunStart } from "./history.ts";
 import type { ImrtTables } from "./imrt-names.ts";
+import { ITEM_COLUMNS } from "./mapping/item-columns.ts";
 import { INSERT_DEFAULTS } from "./mapping/map-item.ts";
 import type { ChildRows, ColumnValue, ItemDocument, MappedItem } from "./mapping/types.ts";
 
 export const OPERATIONAL = "Operational";
+
+/**
+ * The defaults an inserted row is written with: every column item-sync writes, never the ones
+ * added after V44 (an existing V44 table may not have them; their SQL default fills them).
+ */
+const LATER_COLUMNS = new Set<string>(ITEM_COLUMNS.filter((c) => "since" in c && c.since).map((c) => c.name));
+const INSERTED_DEFAULTS: Record<string, ColumnValue> = Object.fromEntries(
+  Object.entries(INSERT_DEFAULTS).filter(([name, value]) => !LATER_COLUMNS.has(name) && value !== undefined),
+) as Record<string, ColumnValue>;
 
 /** The row the tables hold for a project (via item_git), with the commit they are at. */
 export interface StoredItem {
@@ -96,7 +106,7 @@ export async function writeRevision(
         reason: `item.json: "id" ${rev.item.id} is already the id of another item (${whose}); item ids are unique`,
       };
     }
-    const row = { ...INSERT_DEFAULTS, ...values };
+    const row: Record<string, ColumnValue> = { ...INSERTED_DEFAULTS, ...values };
     const names = Object.keys(row);
     const [inserted] = await tx.all<{ key: number }>(
       `insert into ${tables.item} (${names.join(", ")}) values (${names.map((n, i) => cast(tx, n, i + 1)).join(", ")})

@@ -8,6 +8,7 @@ const known: KnownProject = {
   name: "Item 1",
   defaultBranch: "main",
   hookVerifiedAt: new Date(NOW - HOUR),
+  ingested: true,
 };
 const listed = { id: 1, path: "imrt/items/item-1", name: "Item 1", defaultBranch: "main" };
 const old = new Date(NOW - 48 * HOUR).toISOString();
@@ -23,6 +24,13 @@ describe("incremental decisions", () => {
     expect(decide({ ...listed, lastActivityAt: old }, known, incremental)).toEqual({
       checkHook: false,
       update: false,
+    });
+  });
+
+  test("a known project no update-item has handled yet (seen by a scan, or from before the IMRT tables) is updated", () => {
+    expect(decide({ ...listed, lastActivityAt: old }, { ...known, ingested: false }, incremental)).toEqual({
+      checkHook: false,
+      update: true,
     });
   });
 

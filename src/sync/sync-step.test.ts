@@ -448,10 +448,16 @@ describe("incremental scan in the step", () => {
       new Map(
         ids.map((id) => [
           id,
-          { path: `g/p${id}`, name: `P${id}`, defaultBranch: "main", hookVerifiedAt: new Date() },
+          {
+            path: `g/p${id}`,
+            name: `P${id}`,
+            defaultBranch: "main",
+            hookVerifiedAt: new Date(),
+            ingested: true,
+          },
         ]),
       ),
-    markHooksVerified: async () => {},
+    recordPage: async () => {},
     lastCompletedStart: async () => lastStart,
   });
   const incremental = (restored: Record<string, unknown> = {}) => {
@@ -523,7 +529,7 @@ describe("incremental scan in the step", () => {
         failures,
         known: {
           lookup: once("lookup", base.lookup),
-          markHooksVerified: once("markHooksVerified", base.markHooksVerified),
+          recordPage: once("recordPage", base.recordPage),
           lastCompletedStart: once("lastCompletedStart", base.lastCompletedStart),
         },
       };
@@ -538,9 +544,7 @@ describe("incremental scan in the step", () => {
       const opts = options(listing(), publish, { known: flaky, activityMarginMs: 2 * HOUR, hookTrustMs: 0 });
       expect((await runSyncStep(ctx, opts)).status).toBe("COMPLETED");
       expect(failures.sort()).toEqual(
-        mode === "incremental"
-          ? ["lastCompletedStart", "lookup", "markHooksVerified"]
-          : ["markHooksVerified"],
+        mode === "incremental" ? ["lastCompletedStart", "lookup", "recordPage"] : ["recordPage"],
       );
     }
   });

@@ -63,10 +63,9 @@ describe.each(DIALECTS)("upgrade from the release before the IMRT tables on %s",
       [7, "updated", "abc123", "abc123:update-item:7"],
     ]);
     // the event log keeps numbering after the rows it kept
-    await t.db.run(
-      "insert into sync_item_event (project_id, action, created_at) values (8, 'deleted', $1)",
-      [at],
-    );
+    await t.db.run("insert into sync_item_event (project_id, action, created_at) values (8, 'deleted', $1)", [
+      at,
+    ]);
     const [last] = await t.db.all<{ id: number }>("select max(id) as id from sync_item_event");
     expect(Number(last?.id)).toBe(3);
 

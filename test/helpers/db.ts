@@ -8,6 +8,8 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { type Db, openDb } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
+import { imrtTables } from "../../src/items/imrt-names.ts";
+import { ensureImrtTables } from "../../src/items/imrt-schema.ts";
 
 export type Dialect = "sqlite" | "pg";
 export const DIALECTS: Dialect[] = ["sqlite", "pg"];
@@ -24,7 +26,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A new, empty, migrated database; `migrated: false` leaves it empty. */
+/**
+ * A new, empty database migrated as `item-sync migrate` does it (our tables, and the IMRT tables
+ * in `public`); `migrated: false` leaves it empty.
+ */
 export async function createTestDatabase(
   dialect: Dialect,
   opts: { migrated?: boolean } = {},
@@ -51,7 +56,10 @@ export async function createTestDatabase(
     };
   }
   const db = openDb(url);
-  if (opts.migrated !== false) await migrate(db);
+  if (opts.migrated !== false) {
+    await migrate(db);
+    await ensureImrtTables(db, imrtTables(db.dialect));
+  }
   return {
     url,
     db,

@@ -4,10 +4,12 @@ import { createJobRunner, type JobRunner } from "../../src/batch/runner.ts";
 import { createJobService } from "../../src/batch/service.ts";
 import { type App, createApp } from "../../src/http/app.ts";
 import { createStaticTokenAuthenticator } from "../../src/http/auth.ts";
-import { createItemStore, type ItemStore } from "../../src/ingest/item-store.ts";
+import { imrtTables } from "../../src/items/imrt-names.ts";
+import { createItemViews } from "../../src/items/item-views.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
+import { seedItem } from "../helpers/items.ts";
 import { type CountingStep, countingJob } from "../helpers/steps.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
@@ -32,7 +34,6 @@ for (const dialect of DIALECTS) {
     let app: App;
     let runner: JobRunner;
     let step: CountingStep;
-    let items: ItemStore;
     const pushes: { projectId: number; projectPath: string; checkoutSha: string }[] = [];
     const removals: { projectId: number; projectPath: string; eventName: string }[] = [];
     const verified: number[] = [];
@@ -43,10 +44,13 @@ for (const dialect of DIALECTS) {
       step = countingJob({ total: 50, pageSize: 10, hold: true });
       runner = createJobRunner({ repository, jobs: [step], leaseMs: 60_000, logger: silentLogger });
       const jobs = createJobService({ jobName: JOB, repository, runner, leaseMs: 60_000 });
-      items = createItemStore(t.db);
       app = createApp({
         jobs,
-        items,
+        items: createItemViews(t.db, imrtTables(t.db.dialect)),
+        syncProject: async (projectId) =>
+          projectId === 77
+            ? { projectId, projectPath: "imrt/items/item-77", published: ["update-item"] }
+            : null,
         webhooks: {
           gitlab: {
             group: "imrt/items",
@@ -427,18 +431,11 @@ for (const dialect of DIALECTS) {
 
     test("items: cursor pagination, one item with history, 404 and 422", async () => {
       for (let id = 1; id <= 5; id++) {
-        await items.apply(
-          {
-            projectId: id,
-            projectPath: `imrt/items/item-${id}`,
-            name: `item-${id}`,
-            defaultBranch: "main",
-            commitHash: `c${id}`,
-            commitDate: new Date("2026-01-01T00:00:00Z"),
-            itemJson: { id },
-          },
-          { jobExecutionId: 1, messageId: `1:update-item:${id}` },
-        );
+        await seedItem(t.db, {
+          projectId: id,
+          name: `item-${id}`,
+          commit: { id: `c${id}`, date: new Date("2026-01-01T00:00:00Z"), author: "jdoe" },
+        });
       }
       const seen: number[] = [];
       let cursor: string | null = null;
@@ -459,13 +456,45 @@ for (const dialect of DIALECTS) {
         defaultBranch: "main",
         currentCommitHash: "c3",
         currentCommitDate: "2026-01-01T00:00:00.000Z",
-        itemJson: { id: 3 },
+        itemJson: expect.objectContaining({ id: "300003", type: "mc" }),
+        itemId: 300003,
+        itemType: "mc",
+        classification: "item",
+        workflowStatus: "Draft",
+        subject: "ELA",
+        grade: "4",
+        updatedBy: "jdoe",
+        itemCreatedBy: "jdoe",
+        itemCreatedAt: "2026-01-01T00:00:00.000Z",
+        workflowStatusSetAt: "2026-01-01T00:00:00.000Z",
+        associatedStimulusId: null,
+        problem: null,
       });
-      expect((one.history as unknown[]).length).toBe(1);
+      expect(one.history).toEqual([
+        { commitHash: "c3", commitDate: "2026-01-01T00:00:00.000Z", author: "jdoe" },
+      ]);
+      // found by its IMRT item id as well as by its path
+      const byId = (await (await call("GET", "/items?q=300004")).json()) as {
+        items: { projectId: number }[];
+      };
+      expect(byId.items.map((i) => i.projectId)).toEqual([4]);
+      const byPath = (await (await call("GET", "/items?q=ITEM-5")).json()) as {
+        items: { projectId: number }[];
+      };
+      expect(byPath.items.map((i) => i.projectId)).toEqual([5]);
       expect((await call("GET", "/items/999")).status).toBe(404);
       expect((await call("GET", "/items/abc")).status).toBe(422);
       expect((await call("GET", "/items?cursor=bm9wZQ")).status).toBe(422);
       expect((await call("GET", "/items", { token: null })).status).toBe(401);
+    });
+
+    test("POST /sync/:projectId: 202 with what was published; 404 outside the group; operate at least", async () => {
+      const res = await call("POST", "/sync/77");
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ projectId: 77, published: ["update-item"] });
+      expect((await call("POST", "/sync/78")).status).toBe(404);
+      expect((await call("POST", "/sync/x")).status).toBe(422);
+      expect((await call("POST", "/sync/77", { token: null })).status).toBe(401);
     });
   });
 }

@@ -11,7 +11,8 @@ import {
   createStaticTokenAuthenticator,
 } from "../../src/http/auth.ts";
 import { createOAuthAuthenticators, type OAuthDeps } from "../../src/http/oauth.ts";
-import { createItemStore } from "../../src/ingest/item-store.ts";
+import { imrtTables } from "../../src/items/imrt-names.ts";
+import { createItemViews } from "../../src/items/item-views.ts";
 import { createLogger, silentLogger } from "../../src/lib/log.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { type OAuthServer, startOAuthServer } from "../helpers/oauth-server.ts";
@@ -510,7 +511,8 @@ describe("through the HTTP app", () => {
     const repository = createJobRepository(t.db, { leaseMs: 60_000 });
     return createApp({
       jobs: createJobService({ jobName: "itemSynchronizationJob", repository, runner, leaseMs: 60_000 }),
-      items: createItemStore(t.db),
+      items: createItemViews(t.db, imrtTables(t.db.dialect)),
+      syncProject: async () => null,
       webhooks: {
         gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
         publishRemoval: async () => {},

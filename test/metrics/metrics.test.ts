@@ -15,7 +15,8 @@ import { createGitlabClient } from "../../src/gitlab/client.ts";
 import { gitlabRoute } from "../../src/gitlab/requester.ts";
 import { type App, createApp } from "../../src/http/app.ts";
 import { createStaticTokenAuthenticator } from "../../src/http/auth.ts";
-import { createItemStore } from "../../src/ingest/item-store.ts";
+import { imrtTables } from "../../src/items/imrt-names.ts";
+import { createItemViews } from "../../src/items/item-views.ts";
 import { createLogger, redact, registerSecret, silentLogger } from "../../src/lib/log.ts";
 import { collectProcessMetrics } from "../../src/lib/telemetry.ts";
 import { createMetrics, METRICS_CONTENT_TYPE, TERMINAL_STATUSES } from "../../src/metrics.ts";
@@ -43,10 +44,11 @@ describe("/metrics", () => {
       leaseMs: 60_000,
       logger: silentLogger,
     });
-    const items = createItemStore(t.db);
+    const items = createItemViews(t.db, imrtTables(t.db.dialect));
     app = createApp({
       jobs: createJobService({ jobName: JOB, repository, runner, leaseMs: 60_000 }),
       items,
+      syncProject: async () => null,
       webhooks: {
         gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
         publishRemoval: async () => {},
@@ -60,9 +62,13 @@ describe("/metrics", () => {
         itemCount: () => items.count(),
         ingest: () => ({
           hooksCreated: 2,
+          hooksAdopted: 0,
           itemsCreated: 3,
           itemsUpdated: 0,
           itemsUnchanged: 1,
+          noItemJson: 4,
+          emptyRepositories: 0,
+          quarantined: 5,
           projectsGone: 0,
           itemsDeleted: 0,
           deletesRefused: 0,
@@ -177,6 +183,8 @@ describe("/metrics", () => {
     expect(sampleValue(families, "item_sync_current_execution_progress", { count: "read" })).toBe(0);
     expect(sampleValue(families, "item_sync_items")).toBe(0);
     expect(sampleValue(families, "item_sync_ingest_items_total", { result: "created" })).toBe(3);
+    expect(sampleValue(families, "item_sync_ingest_items_total", { result: "no_item_json" })).toBe(4);
+    expect(sampleValue(families, "item_sync_ingest_items_total", { result: "quarantined" })).toBe(5);
 
     // GitLab: by route template and status, latency observed for each
     const listing = { method: "GET", route: "/groups/:id/projects" };
@@ -404,7 +412,7 @@ describe("/metrics without a token touches the database at most once per 5 s", (
         },
       };
       const runner = createJobRunner({ repository, jobs: [], leaseMs: 60_000, logger: silentLogger });
-      const items = createItemStore(t.db);
+      const items = createItemViews(t.db, imrtTables(t.db.dialect));
       let clock = Date.now();
       const scrape = createMetrics({
         jobs: { repository, runner, jobName: JOB },

@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { mapError } from "../../src/http/errors.ts";
 import { itemRoutes } from "../../src/http/routes-items.ts";
-import { createItemStore } from "../../src/ingest/item-store.ts";
+import { imrtTables } from "../../src/items/imrt-names.ts";
+import { createItemViews } from "../../src/items/item-views.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
+import { seedItem } from "../helpers/items.ts";
 
 const PATHS: Record<number, string> = {
   1: "imrt/items/Math-1",
@@ -29,26 +31,19 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       t = await createTestDatabase(dialect);
-      const items = createItemStore(t.db);
+      const items = createItemViews(t.db, imrtTables(t.db.dialect));
       for (const [id, path] of Object.entries(PATHS)) {
-        await items.apply(
-          {
-            projectId: Number(id),
-            projectPath: path,
-            name: path.split("/").pop() ?? path,
-            defaultBranch: "main",
-            commitHash: `c${id}`,
-            commitDate: new Date("2026-01-01T00:00:00Z"),
-            itemJson: null,
-          },
-          { jobExecutionId: null, messageId: null },
-        );
+        await seedItem(t.db, {
+          projectId: Number(id),
+          projectPath: path,
+          name: path.split("/").pop() ?? path,
+        });
       }
       app = new Elysia()
         .onError(({ code, error, request }) =>
           mapError(code, error, silentLogger, new URL(request.url).pathname),
         )
-        .use(itemRoutes({ items }));
+        .use(itemRoutes({ items, syncProject: async () => null }));
     });
     afterAll(async () => {
       await t.drop();
