@@ -11,6 +11,7 @@ import type { Logger } from "../lib/log.ts";
 import { createLifecycle } from "../lifecycle.ts";
 import { createMetrics } from "../metrics.ts";
 import { createWebhookDeleteMessage, createWebhookUpdateMessage } from "../queue/messages.ts";
+import { readQueueDepths } from "../queue/queue-depths.ts";
 import { startScheduler } from "../scheduler.ts";
 import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
 import {
@@ -67,6 +68,8 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       itemCount: () => items.count(),
       ingest: ingestCounters ? () => ingestCounters : undefined,
       health,
+      gitlabMaxRps: config.gitlab.maxRps,
+      queueDepths: () => readQueueDepths(core.broker),
     });
     const app = createApp({
       jobs: refuseLaunchWithoutBroker(core.jobs, core.broker),
