@@ -102,7 +102,11 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       metrics,
       logger,
       version: VERSION,
-      ui: { clientId: config.auth.uiClientId ?? "", authorizeUrl: config.auth.authorizeUrl ?? "" },
+      ui: {
+        clientId: config.auth.uiClientId ?? "",
+        authorizeUrl: config.auth.authorizeUrl ?? "",
+        traceUrl: config.traceUrlTemplate,
+      },
     });
     await startup.stop();
     const port = listenExclusively(app, { ...listen, maxRequestBodySize: MAX_REQUEST_BODY });

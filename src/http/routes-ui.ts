@@ -17,6 +17,8 @@ export interface UiAuthSettings {
   clientId?: string;
   /** AUTH_AUTHORIZE_URL: the provider's authorization endpoint. */
   authorizeUrl?: string;
+  /** TRACE_URL_TEMPLATE: a run's trace in the tracing UI (src/lib/trace-url.ts); empty: none. */
+  traceUrl?: string;
 }
 
 export interface UiDeps {
@@ -28,6 +30,8 @@ export interface UiDeps {
 export interface UiConfig {
   version: string;
   oauth: { clientId: string; authorizeUrl: string; tokenUrl: string } | null;
+  /** The page expands its placeholders per run; null: no trace link. */
+  traceUrl: string | null;
 }
 
 /**
@@ -52,6 +56,7 @@ export function uiConfig(deps: UiDeps): UiConfig {
       clientId !== "" && authorizeUrl !== ""
         ? { clientId, authorizeUrl, tokenUrl: tokenUrlFor(authorizeUrl) }
         : null,
+    traceUrl: deps.ui?.traceUrl ? deps.ui.traceUrl : null,
   };
 }
 
