@@ -51,6 +51,13 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     meaning: "run the ingest workers inside `serve` (`false` when separate `worker` processes consume)",
   },
   {
+    group: "service",
+    name: "TRACE_URL_TEMPLATE",
+    default: "empty",
+    meaning:
+      "the dashboard's link from a run to its trace in your tracing UI: an http(s) URL in which `{executionId}`, `{startMs}`/`{endMs}` (the run's time ± 1 min, Unix ms) and `{startUs}`/`{endUs}` (µs) are replaced, e.g. Jaeger `https://jaeger.example.org/search?service=item-sync&tags=%7B%22item_sync.execution.id%22%3A%22{executionId}%22%7D&start={startUs}&end={endUs}`; empty: no link",
+  },
+  {
     group: "database",
     name: "DATABASE_URL",
     default: "sqlite:./item-sync.db",

@@ -10,6 +10,7 @@ import { ConfigError } from "./lib/errors.ts";
 import type { LogLevel } from "./lib/log.ts";
 import { isRole, type Role } from "./lib/roles.ts";
 import { HOUR, MINUTE, SECOND } from "./lib/time.ts";
+import { traceUrlProblem } from "./lib/trace-url.ts";
 
 export type ConfigInput = Record<string, string | undefined>;
 
@@ -107,6 +108,8 @@ export interface Config {
   logLevel: LogLevel;
   /** ALLOW_INSECURE_URLS: plain-http GITLAB_URL and AUTH_* URLs to hosts other than loopback. */
   allowInsecureUrls: boolean;
+  /** TRACE_URL_TEMPLATE: the dashboard's link from a run to its trace; "" = no link. */
+  traceUrlTemplate: string;
 }
 
 /** Which parts of the configuration a command needs; the rest may be missing. */
@@ -206,11 +209,14 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     dbMigrate: read.bool("DB_MIGRATE", true),
     logLevel: read.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
     allowInsecureUrls: read.bool("ALLOW_INSECURE_URLS", false),
+    traceUrlTemplate: read.string("TRACE_URL_TEMPLATE", ""),
   };
 
   if (config.metricsPort !== null && config.metricsPort === config.port) {
     problems.push("METRICS_PORT: must differ from PORT");
   }
+  const traceUrl = traceUrlProblem(config.traceUrlTemplate);
+  if (traceUrl) problems.push(`TRACE_URL_TEMPLATE: ${traceUrl}`);
 
   // Each secret has a floor, so redaction can cover secrets of any length without mangling logs.
   const g = config.gitlab;

@@ -2,7 +2,7 @@
  * /metrics: the process registry (src/lib/telemetry.ts: GitLab, publisher, consumers, HTTP,
  * process) plus figures read at scrape time — executions by status and the running execution's
  * progress from the job repository and the runner (serve), item rows (serve), ingest outcomes
- * (serve with INGEST_ENABLED, worker).
+ * (serve with INGEST_ENABLED, worker); and the figures the charts plot (src/metrics-charts.ts).
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { JobRepository } from "./batch/repository.ts";
@@ -11,6 +11,8 @@ import { type Counts, JOB_STATUSES, zeroCounts } from "./batch/types.ts";
 import type { HealthCheck } from "./http/routes-health.ts";
 import type { IngestCounters } from "./ingest/handlers.ts";
 import { METRICS_CONTENT_TYPE, registry } from "./lib/telemetry.ts";
+import { RECENT_RUNS, registerRateFigures, registerRunFigures } from "./metrics-charts.ts";
+import type { QueueDepth } from "./queue/queue-depths.ts";
 
 export { METRICS_CONTENT_TYPE };
 
@@ -53,6 +55,10 @@ export interface MetricsDeps {
   ingest?: () => IngestCounters;
   /** The readiness checks (database, broker), exported as `item_sync_ready` for alerting. */
   health?: HealthCheck;
+  /** GITLAB_MAX_RPS of this process's GitLab client, for the request-rate charts. */
+  gitlabMaxRps?: number;
+  /** Messages waiting in item-sync's queues (src/queue/queue-depths.ts). */
+  queueDepths?: () => Promise<QueueDepth[]>;
   /** Clock of the database figures' cache (tests move it). */
   now?: () => number;
 }
@@ -66,7 +72,11 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
 
   if (deps.jobs) {
     const jobs = deps.jobs;
-    const recentExecutions = fresh(() => jobs.repository.list({ limit: RECENT_EXECUTIONS }));
+    // one query serves both the counts by status and the charts' last runs
+    const recentExecutions = fresh(() =>
+      jobs.repository.list({ limit: Math.max(RECENT_EXECUTIONS, RECENT_RUNS) }),
+    );
+    registerRunFigures(recentExecutions, registers);
     const runningInDb = fresh(() => jobs.repository.running(jobs.jobName));
     new Gauge({
       name: "item_sync_job_executions",
@@ -121,6 +131,12 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
       },
     });
   }
+
+  registerRateFigures(
+    { gitlabMaxRps: deps.gitlabMaxRps, queueDepths: deps.queueDepths },
+    registers,
+    (fn, maxAgeMs) => memoize(fn, maxAgeMs, deps.now),
+  );
 
   if (deps.health) {
     const health = deps.health;

@@ -18,6 +18,7 @@ import {
   createWebhookDeleteMessage,
   createWebhookUpdateMessage,
 } from "../queue/messages.ts";
+import { readQueueDepths } from "../queue/queue-depths.ts";
 import { startScheduler } from "../scheduler.ts";
 import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
 import {
@@ -74,6 +75,8 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       itemCount: () => items.count(),
       ingest: ingestCounters ? () => ingestCounters : undefined,
       health,
+      gitlabMaxRps: config.gitlab.maxRps,
+      queueDepths: () => readQueueDepths(core.broker),
     });
     const app = createApp({
       jobs: refuseLaunchWithoutBroker(core.jobs, core.broker),
@@ -114,7 +117,11 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       metrics,
       logger,
       version: VERSION,
-      ui: { clientId: config.auth.uiClientId ?? "", authorizeUrl: config.auth.authorizeUrl ?? "" },
+      ui: {
+        clientId: config.auth.uiClientId ?? "",
+        authorizeUrl: config.auth.authorizeUrl ?? "",
+        traceUrl: config.traceUrlTemplate,
+      },
     });
     await startup.stop();
     const port = listenExclusively(app, { ...listen, maxRequestBodySize: MAX_REQUEST_BODY });

@@ -10,6 +10,7 @@ import { startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
 import { createLifecycle } from "../lifecycle.ts";
 import { createMetrics } from "../metrics.ts";
+import { readQueueDepths } from "../queue/queue-depths.ts";
 import { openDatabase, readiness, SHUTDOWN_GRACE_MS, startBroker, untilSignal, VERSION } from "./compose.ts";
 
 export async function worker(config: Config, logger: Logger): Promise<number> {
@@ -25,7 +26,13 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
     const ingest = await startIngest({ config, broker, db, gitlab, logger });
     lifecycle.defer("ingest workers", () => ingest.close());
     const health = readiness(db, broker, logger, { gate: () => ingest.gate.state(), gitlabDecides: true });
-    const probes = { health, metrics: createMetrics({ ingest: () => ingest.counters, health }), logger };
+    const metrics = createMetrics({
+      ingest: () => ingest.counters,
+      health,
+      gitlabMaxRps: config.gitlab.maxRps,
+      queueDepths: () => readQueueDepths(broker),
+    });
+    const probes = { health, metrics, logger };
     const app = createProbeApp(probes);
     await startup.stop();
     const port = listenExclusively(app, listen);

@@ -1,11 +1,15 @@
 /**
- * The operator dashboard: one HTML page, one script and one style sheet, embedded in the binary
- * as text and served at `/` and `/ui/…` without authentication — the page signs in and every
- * decision stays with the protected API. `/ui/config.json` tells the page whether an OAuth2
- * sign-in (authorization code + PKCE) is configured.
+ * The operator dashboard: one HTML page, its scripts (app.js, charts.js and the charting library
+ * uPlot, pinned in package.json) and style sheets, embedded in the binary as text and served at
+ * `/` and `/ui/…` without authentication — the page signs in and every decision stays with the
+ * protected API. `/ui/config.json` tells the page whether an OAuth2 sign-in (authorization code +
+ * PKCE) is configured and where a run's trace is (TRACE_URL_TEMPLATE).
  */
 import { Elysia } from "elysia";
+import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
+import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
 import appJs from "../ui/app.js" with { type: "text" };
+import chartsJs from "../ui/charts.js" with { type: "text" };
 import indexHtmlModule from "../ui/index.html" with { type: "text" };
 import styleCss from "../ui/style.css" with { type: "text" };
 
@@ -17,6 +21,8 @@ export interface UiAuthSettings {
   clientId?: string;
   /** AUTH_AUTHORIZE_URL: the provider's authorization endpoint. */
   authorizeUrl?: string;
+  /** TRACE_URL_TEMPLATE: a run's trace in the tracing UI (src/lib/trace-url.ts); empty: none. */
+  traceUrl?: string;
 }
 
 export interface UiDeps {
@@ -28,6 +34,8 @@ export interface UiDeps {
 export interface UiConfig {
   version: string;
   oauth: { clientId: string; authorizeUrl: string; tokenUrl: string } | null;
+  /** The page expands its placeholders per run; null: no trace link. */
+  traceUrl: string | null;
 }
 
 /**
@@ -52,6 +60,7 @@ export function uiConfig(deps: UiDeps): UiConfig {
       clientId !== "" && authorizeUrl !== ""
         ? { clientId, authorizeUrl, tokenUrl: tokenUrlFor(authorizeUrl) }
         : null,
+    traceUrl: deps.ui?.traceUrl ? deps.ui.traceUrl : null,
   };
 }
 
@@ -89,7 +98,10 @@ export function uiRoutes(deps: UiDeps) {
   const configJson = JSON.stringify(config);
   const page = asset(indexHtml, "text/html; charset=utf-8");
   const script = asset(appJs, "text/javascript; charset=utf-8");
+  const charts = asset(chartsJs, "text/javascript; charset=utf-8");
+  const uplot = asset(uplotJs, "text/javascript; charset=utf-8");
   const style = asset(styleCss, "text/css; charset=utf-8");
+  const uplotStyle = asset(uplotCss, "text/css; charset=utf-8");
 
   // Revalidated on every load (no-cache + ETag): a new binary is picked up at once, and an
   // unchanged asset costs a 304.
@@ -120,6 +132,9 @@ export function uiRoutes(deps: UiDeps) {
     .get("/ui/", ({ request }) => serve(page, request, pageHeaders), { detail: hidden })
     .get("/ui/app.js", ({ request }) => serve(script, request), { detail: hidden })
     .get("/ui/style.css", ({ request }) => serve(style, request), { detail: hidden })
+    .get("/ui/charts.js", ({ request }) => serve(charts, request), { detail: hidden })
+    .get("/ui/uplot.js", ({ request }) => serve(uplot, request), { detail: hidden })
+    .get("/ui/uplot.css", ({ request }) => serve(uplotStyle, request), { detail: hidden })
     .get(
       "/ui/config.json",
       () =>

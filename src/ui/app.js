@@ -155,7 +155,9 @@ function parseMetrics(text) {
 async function readMetrics() {
   try {
     const res = await fetch("/metrics", { headers: { accept: "text/plain" } });
-    return res.ok ? parseMetrics(await res.text()) : null;
+    if (!res.ok) return null;
+    const text = await res.text();
+    return { ...parseMetrics(text), text };
   } catch {
     return null;
   }
@@ -374,8 +376,10 @@ function renderCurrent() {
 async function refreshCurrent() {
   const { body } = await api("GET", "/jobs?limit=1");
   let e = body?.jobs?.[0] ?? null;
+  let metrics = null;
   if (e && ACTIVE.includes(e.status)) {
-    const [detail, metrics] = await Promise.all([api("GET", `/jobs/${e.id}`), readMetrics()]);
+    let detail;
+    [detail, metrics] = await Promise.all([api("GET", `/jobs/${e.id}`), readMetrics()]);
     if (detail.status === 200) e = detail.body;
     if (state.current?.id !== e.id) state.samples = [];
     state.samples.push({
@@ -388,9 +392,12 @@ async function refreshCurrent() {
     while (state.samples.length > 2 && Date.now() - state.samples[0].t > RATE_WINDOW_MS)
       state.samples.shift();
     if (!state.estimate || state.estimate.runId === e.id) await loadEstimate(e.id);
+  } else if (ItemSyncCharts.watching(e)) {
+    metrics = await readMetrics(); // the run ended; its charts follow the queues until they drain
   }
   state.current = e;
   renderCurrent();
+  ItemSyncCharts.sample(e, metrics?.text ?? null);
   return e;
 }
 
@@ -639,6 +646,8 @@ async function refreshDetail() {
       ),
     ),
   ];
+  const trace = ItemSyncCharts.traceLink(e);
+  if (trace) parts.splice(1, 0, el("p", {}, trace));
   target.replaceChildren(...parts.filter((part) => part !== null));
 }
 
@@ -796,7 +805,7 @@ async function poll(historyNow) {
   try {
     const before = state.current;
     const e = await refreshCurrent();
-    fast = !!e && ACTIVE.includes(e.status);
+    fast = (!!e && ACTIVE.includes(e.status)) || ItemSyncCharts.watching(e);
     const h = state.history;
     const key = e ? `${e.id}:${e.status}` : "";
     const changed = key !== h.lastKey || (before && before.counts?.read !== e?.counts?.read);
@@ -809,6 +818,7 @@ async function poll(historyNow) {
       h.lastKey = key;
       await refreshHistory();
     }
+    await ItemSyncCharts.refreshRuns(key);
     if (state.detailId !== null) {
       await refreshDetail();
       fast = fast || ACTIVE.includes(state.current?.status);
@@ -881,6 +891,7 @@ async function main() {
     // the token field still works
   }
   $("oauth-box").hidden = !state.config.oauth;
+  ItemSyncCharts.init({ api, traceUrl: state.config.traceUrl ?? null });
   const params = new URLSearchParams(location.search);
   if (params.has("code") || params.has("error")) {
     await finishOAuth(params);

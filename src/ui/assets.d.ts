@@ -11,3 +11,19 @@ declare module "*/ui/style.css" {
   const text: string;
   export default text;
 }
+
+declare module "*/ui/charts.js" {
+  const text: string;
+  export default text;
+}
+
+/** uPlot's browser build and style sheet, served as they are published (src/http/routes-ui.ts). */
+declare module "uplot/dist/uPlot.iife.min.js" {
+  const text: string;
+  export default text;
+}
+
+declare module "uplot/dist/uPlot.min.css" {
+  const text: string;
+  export default text;
+}

@@ -13,7 +13,7 @@ let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase("pg");
   await t.db.run(
-    "insert into item (project_id, project_path, name, created_at, updated_at) values (1, 'g/item-1', 'item-1', $1, $1)",
+    "insert into sync_project (project_id, project_path, name, created_at, updated_at) values (1, 'g/item-1', 'item-1', $1, $1)",
     [new Date()],
   );
 });
@@ -28,7 +28,7 @@ test("Postgres ends a transaction left idle past the timeout and releases its lo
     });
     let idleWokeUp = false;
     const idle = guarded.transaction(async (tx) => {
-      await tx.run("update item set name = 'held' where project_id = 1");
+      await tx.run("update sync_project set name = 'held' where project_id = 1");
       locked();
       await Bun.sleep(5_000); // the lost client: no statement, no commit
       idleWokeUp = true;
@@ -40,10 +40,10 @@ test("Postgres ends a transaction left idle past the timeout and releases its lo
     );
     await lockTaken;
     // another writer of the same row waits for the lock, and gets it once the session is ended
-    await t.db.run("update item set name = 'writer' where project_id = 1");
+    await t.db.run("update sync_project set name = 'writer' where project_id = 1");
     expect(idleWokeUp).toBe(false); // the lock was released by the server, not by the client
     expect(await outcome).toStartWith("failed: ");
-    const [row] = await t.db.all<{ name: string }>("select name from item where project_id = 1");
+    const [row] = await t.db.all<{ name: string }>("select name from sync_project where project_id = 1");
     expect(row?.name).toBe("writer");
   } finally {
     await guarded.close();
@@ -61,14 +61,14 @@ test("a query with no answer within answerTimeoutMs fails as DB_NO_ANSWER, count
     locked = resolve;
   });
   const holder = t.db.transaction(async (tx) => {
-    await tx.run("update item set name = 'holder' where project_id = 1");
+    await tx.run("update sync_project set name = 'holder' where project_id = 1");
     locked();
     await held;
   });
   await lockTaken;
   const impatient = openDb(t.url, { answerTimeoutMs: 300 });
   try {
-    const err = await impatient.run("update item set name = 'impatient' where project_id = 1").then(
+    const err = await impatient.run("update sync_project set name = 'impatient' where project_id = 1").then(
       () => null,
       (e: unknown) => e as Error & { code?: string },
     );
@@ -77,7 +77,7 @@ test("a query with no answer within answerTimeoutMs fails as DB_NO_ANSWER, count
     expect(isDatabaseUnavailable(err)).toBe(true);
     // transactions too
     const txErr = await impatient
-      .transaction((tx) => tx.run("update item set name = 'impatient' where project_id = 1"))
+      .transaction((tx) => tx.run("update sync_project set name = 'impatient' where project_id = 1"))
       .then(
         () => null,
         (e: unknown) => e as Error & { code?: string },

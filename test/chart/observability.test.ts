@@ -2,7 +2,9 @@
  * The chart's operability objects against the real thing: the PrometheusRule with
  * `promtool check rules` and `promtool test rules` (test/chart/alerts.promtool.yaml, synthetic
  * series); every metric the alerts and the Grafana dashboard query exists in a real /metrics
- * scrape of the compiled binary after a COMPLETED sync; and the NetworkPolicy's shape.
+ * scrape of the compiled binary after a COMPLETED sync, with the figures the run and rate panels
+ * plot; the Grafana panels matching the service dashboard's charts and their trace link; and the
+ * NetworkPolicy's shape.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -52,13 +54,25 @@ function ruleGroups(): RuleGroups {
   return (find(objects, "PrometheusRule", "rel-item-sync").spec as unknown as { groups: RuleGroups }).groups;
 }
 
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  targets: { refId: string; expr: string; format?: string; instant?: boolean }[];
+  transformations?: { id: string; options: Record<string, unknown> }[];
+  fieldConfig: { defaults: { links?: { title: string; url: string; targetBlank?: boolean }[] } };
+  options: Record<string, unknown>;
+}
+
+function dashboardPanels(from: K8sObject[] = objects): Panel[] {
+  const cm = find(from, "ConfigMap", "rel-item-sync-dashboard");
+  return (JSON.parse(cm.data?.["item-sync.json"] ?? "{}") as { panels: Panel[] }).panels;
+}
+
 function dashboardExprs(): string[] {
-  const cm = find(objects, "ConfigMap", "rel-item-sync-dashboard");
-  const dashboard = JSON.parse(cm.data?.["item-sync.json"] ?? "{}") as {
-    panels: { title: string; targets: { expr: string }[] }[];
-  };
-  expect(dashboard.panels.length).toBeGreaterThan(5);
-  return dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+  const panels = dashboardPanels();
+  expect(panels.length).toBeGreaterThan(5);
+  return panels.flatMap((p) => p.targets.map((t) => t.expr));
 }
 
 function promtool(args: string[]) {
@@ -86,6 +100,77 @@ describe("PrometheusRule", () => {
     const tested = promtool(["test", "rules", "tests.yaml"]);
     if (tested.code !== 0) throw new Error(tested.out);
     expect(tested.code).toBe(0);
+  });
+});
+
+describe("Grafana dashboard: the service dashboard's charts", () => {
+  const byTitle = (panels: Panel[], title: string) => {
+    const found = panels.filter((p) => p.title === title);
+    expect({ title, found: found.length }).toEqual({ title, found: 1 });
+    return found[0] as Panel;
+  };
+
+  test("run duration and projects per run over the last 30 runs, GitLab requests/s against GITLAB_MAX_RPS, queue depths", () => {
+    const panels = dashboardPanels();
+    const durations = byTitle(panels, "Run duration (last 30 ended runs)");
+    expect(durations.type).toBe("barchart");
+    // one bar per run, named by its id: the instant table's execution_id column is the x axis
+    expect(durations.options.xField).toBe("execution_id");
+    expect(durations.targets.every((t) => t.instant === true && t.format === "table")).toBe(true);
+    expect(durations.targets[0]?.expr).toMatch(
+      /^max by \(execution_id, status, mode\) \(item_sync_recent_execution_end_timestamp_seconds\{.*\}\) - max by \(execution_id, status, mode\) \(item_sync_recent_execution_start_timestamp_seconds\{/,
+    );
+    const changes = byTitle(panels, "Projects per run (last 30 ended runs)");
+    expect(changes.options).toMatchObject({ xField: "execution_id", stacking: "normal" });
+    expect(changes.targets[0]?.expr).toContain('count=~"updatePublished|deletePublished|unchanged"');
+    const rps = byTitle(panels, "GitLab requests / s against GITLAB_MAX_RPS");
+    expect(rps.targets.map((t) => t.expr)).toEqual([
+      'sum by (instance) (rate(item_sync_gitlab_requests_total{namespace="$namespace"}[1m]))',
+      'max by (instance) (item_sync_gitlab_max_requests_per_second{namespace="$namespace"}) > 0',
+    ]);
+    const queues = byTitle(panels, "Queue depths (messages ready)");
+    expect(queues.targets.map((t) => t.expr)).toEqual([
+      'max by (queue) (item_sync_queue_messages_ready{namespace="$namespace",role="work"})',
+      'max by (queue) (item_sync_queue_messages_ready{namespace="$namespace",role="dead"})',
+    ]);
+    // no trace link unless a tracing UI is configured
+    expect(durations.fieldConfig.defaults.links).toEqual([]);
+  });
+
+  test("config.TRACE_URL_TEMPLATE becomes the run-duration bars' data link: the bar's run id and its window", async () => {
+    const template =
+      "https://jaeger.example.org/search?service=item-sync&tags=%7B%22item_sync.execution.id%22%3A%22{executionId}%22%7D&start={startUs}&end={endUs}&from={startMs}&to={endMs}";
+    const rendered = await renderChart(null, null, [
+      ...ENABLED,
+      "--set-string",
+      `config.TRACE_URL_TEMPLATE=${template}`,
+    ]);
+    const panels = dashboardPanels(rendered);
+    // Grafana's data link variable for a field of the clicked bar's row
+    const field = (name: string) => `\${__data.fields.${name}}`;
+    const durations = panels.find((p) => p.title === "Run duration (last 30 ended runs)") as Panel;
+    expect(durations.fieldConfig.defaults.links).toEqual([
+      {
+        title: `Trace of run ${field("execution_id")}`,
+        url: `https://jaeger.example.org/search?service=item-sync&tags=%7B%22item_sync.execution.id%22%3A%22${field("execution_id")}%22%7D&start=${field("start_ms")}000&end=${field("end_ms")}000&from=${field("start_ms")}&to=${field("end_ms")}`,
+        targetBlank: true,
+      },
+    ]);
+    // the fields the link names are the ones the panel's queries and transformations make
+    const organize = durations.transformations?.find((t) => t.id === "organize")?.options as {
+      renameByName: Record<string, string>;
+    };
+    expect(organize.renameByName).toMatchObject({ "Value #B": "start_ms", "Value #C": "end_ms" });
+    expect(durations.targets.map((t) => t.refId)).toEqual(["A", "B", "C"]);
+    expect(durations.targets[1]?.expr).toContain("item_sync_recent_execution_start_timestamp_seconds");
+    expect(durations.targets[2]?.expr).toContain("item_sync_recent_execution_end_timestamp_seconds");
+    // only that panel links; every other panel is as the file has it
+    expect(panels.filter((p) => (p.fieldConfig.defaults.links ?? []).length > 0).map((p) => p.id)).toEqual([
+      durations.id,
+    ]);
+    // the service's own dashboard gets the same template
+    const cm = find(rendered, "ConfigMap", "rel-item-sync");
+    expect(cm.data?.TRACE_URL_TEMPLATE).toBe(template);
   });
 });
 
@@ -197,6 +282,43 @@ describe("alerts and dashboard query only metrics the binary exports", () => {
       ["broker", 1],
       ["gitlab", 1],
     ]);
+  });
+
+  test("the run and rate panels' figures: the completed sync's start, end and counts, GITLAB_MAX_RPS, the queues", async () => {
+    const call = api(serve?.url ?? "");
+    const [run] = (await call("GET", "/jobs?limit=1")).body.jobs as {
+      id: number;
+      startTime: string;
+      endTime: string;
+      counts: Record<string, number>;
+    }[];
+    const byRun = (name: string) =>
+      families.get(name)?.samples.filter((s) => s.labels.execution_id === String(run?.id)) ?? [];
+    const start = byRun("item_sync_recent_execution_start_timestamp_seconds");
+    const end = byRun("item_sync_recent_execution_end_timestamp_seconds");
+    expect(start.map((s) => s.labels)).toEqual([
+      { execution_id: String(run?.id), status: "COMPLETED", mode: "full" },
+    ]);
+    expect(start[0]?.value).toBe(Date.parse(run?.startTime ?? "") / 1000);
+    expect(end[0]?.value).toBe(Date.parse(run?.endTime ?? "") / 1000);
+    const counts = Object.fromEntries(
+      byRun("item_sync_recent_execution_counts").map((s) => [s.labels.count, s.value]),
+    );
+    expect(counts).toEqual(run?.counts ?? {});
+    expect(counts.updatePublished).toBe(5);
+    expect(families.get("item_sync_gitlab_max_requests_per_second")?.samples.map((s) => s.value)).toEqual([
+      0,
+    ]);
+    // the ingest workers handled every message: each queue is empty, and so is each .dead queue
+    const ready = families
+      .get("item_sync_queue_messages_ready")
+      ?.samples.map((s) => [s.labels.queue, s.labels.role, s.value]);
+    expect(ready).toEqual(
+      [names.AMQP_MONITOR_QUEUE, names.AMQP_UPDATE_QUEUE, names.AMQP_DELETE_QUEUE].flatMap((q) => [
+        [q, "work", 0],
+        [`${q}.dead`, "dead", 0],
+      ]),
+    );
   });
 
   test("every metric of the alert rules is in the scrape", () => {

@@ -19,7 +19,7 @@ describe("ui routes", () => {
   test("without OAuth: config.json says so, connect-src is 'self' only", async () => {
     const app = new Elysia().use(uiRoutes({ version: "9.9.9" }));
     const config = await (await app.handle(new Request("http://localhost/ui/config.json"))).json();
-    expect(config).toEqual({ version: "9.9.9", oauth: null });
+    expect(config).toEqual({ version: "9.9.9", oauth: null, traceUrl: null });
     const page = await app.handle(new Request("http://localhost/"));
     expect(page.headers.get("content-type")).toContain("text/html");
     const csp = page.headers.get("content-security-policy") ?? "";
