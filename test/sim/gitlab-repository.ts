@@ -52,6 +52,8 @@ export function isoOf(d: DateSpec): string {
   return new Date(ms).toISOString();
 }
 
+const gitDate = (d: DateSpec) => new Date(Math.floor(Date.parse(isoOf(d)) / 1000) * 1000).toISOString();
+
 const HISTORY_CACHE = 4096;
 
 export function createRepositories(deps: {
@@ -80,17 +82,20 @@ export function createRepositories(deps: {
     return history;
   }
 
-  /** The project's commits for reading: kept ones, or generated ones (nothing is stored). */
+  /**
+   * The project's commits as they are now, for reading: a copy, so a later push does not change
+   * a reader's array under it. Generated histories are not stored.
+   */
   function historyOf(p: SimProject): SimCommit[] {
-    if (p.commits) return p.commits;
+    if (p.commits) return [...p.commits];
     if (p.defaultBranch === null) return []; // an empty repository
-    return generated(p);
+    return [...generated(p)];
   }
 
   /** The project's commits, kept on the project from now on: a test may change them in place. */
   function commitsOf(p: SimProject): SimCommit[] {
     if (!p.commits) {
-      p.commits = [...historyOf(p)]; // a copy: a reader's earlier array must not change under it
+      p.commits = historyOf(p);
       cache.delete(p.id);
     }
     return p.commits;
@@ -119,7 +124,8 @@ export function createRepositories(deps: {
     defaultDate: () => string,
     otherParents: SimCommit[] = [],
   ): SimCommit {
-    const committedDate = spec.date !== undefined ? isoOf(spec.date) : defaultDate();
+    // git keeps whole seconds: a date given with milliseconds loses them, as in a real push
+    const committedDate = spec.date !== undefined ? gitDate(spec.date) : defaultDate();
     const title = spec.title ?? `Update item (${n})`;
     const author = person(spec.author ?? DEFAULT_AUTHOR);
     const committer = spec.committer !== undefined ? person(spec.committer) : author;
@@ -129,7 +135,7 @@ export function createRepositories(deps: {
       message: spec.message ?? `${title}\n`,
       authorName: author.name,
       authorEmail: author.email,
-      authoredDate: spec.authoredDate !== undefined ? isoOf(spec.authoredDate) : committedDate,
+      authoredDate: spec.authoredDate !== undefined ? gitDate(spec.authoredDate) : committedDate,
       committerName: committer.name,
       committerEmail: committer.email,
       committedDate,
