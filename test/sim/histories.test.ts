@@ -110,6 +110,15 @@ describe("generated histories", () => {
     for (const { h } of creating) expect(status(h[0] as SimCommit)).toBe("Draft");
   });
 
+  test("commit dates are whole seconds, as git stores them", () => {
+    for (const { h } of histories) {
+      for (const c of h) {
+        expect(Date.parse(c.committedDate) % 1000).toBe(0);
+        expect(Date.parse(c.authoredDate) % 1000).toBe(0);
+      }
+    }
+  });
+
   test("histories end before the project's creation (imported): last_activity_at is never older than the head", () => {
     for (const { p, h } of histories) {
       expect(Date.parse(h[0]?.committedDate ?? "")).toBeLessThan(Date.parse(p.createdAt));

@@ -152,6 +152,23 @@ describe("GET /projects/:id/repository/commits", () => {
     expect(ids(await list("path=item.json&first_parent=true", 602))).toEqual([m.d.id, m.a.id]);
   });
 
+  test("a merge that dropped one line's change of the file: that line is pruned from the path's log", async () => {
+    sim.state.seedProject({
+      id: 603,
+      commits: [
+        { date: "2020-02-01T00:00:00Z", author: "a", files: { "item.json": V1 } },
+        { date: "2020-02-02T00:00:00Z", author: "b", files: { "item.json": V2 } },
+        { date: "2020-02-03T00:00:00Z", author: "c", parents: [0], files: { "item.json": "other\n" } },
+        { date: "2020-02-04T00:00:00Z", author: "d", parents: [2, 1], files: { "item.json": V2 } },
+      ],
+    });
+    const h = sim.state.historyOf(sim.state.project(603)!);
+    const name = (id: unknown) => h.find((x) => x.id === id)?.authorName;
+    // d is the same as b: git follows b alone, so c's change (which d dropped) is not listed
+    expect((await list("path=item.json", 603)).map((r) => name(r.id))).toEqual(["b", "a"]);
+    expect((await list("", 603)).map((r) => name(r.id))).toEqual(["d", "c", "b", "a"]);
+  });
+
   test("pages of per_page with GitLab's pagination headers", async () => {
     const res = await get("/projects/601/repository/commits?per_page=3&page=2");
     expect((await res.json()) as unknown[]).toHaveLength(1);
