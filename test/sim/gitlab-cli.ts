@@ -176,6 +176,19 @@ export function parseArgs(argv: string[]): { options: SimOptionsLike } | { error
   return { options };
 }
 
+/** How the projects are spread over the group, its subgroups and the outside namespace. */
+function counts(state: SimState) {
+  const inSubgroups = new Set(state.subgroups.map((g) => g.id));
+  const c = { total: state.projects.length, own: 0, subgroups: 0, shared: 0, archived: 0 };
+  for (const p of state.projects) {
+    if (p.namespaceId === state.group.id) c.own++;
+    else if (inSubgroups.has(p.namespaceId)) c.subgroups++;
+    if (p.sharedWith.includes(state.group.id)) c.shared++;
+    if (p.archived) c.archived++;
+  }
+  return c;
+}
+
 /** What the simulator serves, for a human reading stderr. */
 export function serveSummary(sim: {
   url: string;
@@ -185,7 +198,7 @@ export function serveSummary(sim: {
   state: SimState;
 }) {
   const { state } = sim;
-  const c = state.counts();
+  const c = counts(state);
   const g = state.seed.groupPath;
   const bank = {
     seededProjects: state.seed.projects,

@@ -4,7 +4,7 @@
  * and each project's repository (gitlab-repository.ts: an IAT item's history, generated from the
  * project id). Sized for 100,000 projects: hooks and histories of a project are only
  * materialised when something changes them, and the filtered, ordered views that list
- * endpoints page through are cached until the next mutation.
+ * endpoints page through are cached until the next mutation (gitlab-state-listing.ts).
  *
  * Changes that GitLab announces (a push, a project created, destroyed, renamed or transferred)
  * are emitted to `onEvent` listeners: gitlab.ts turns them into hook deliveries.
@@ -12,6 +12,7 @@
 import type { ProjectSnapshot, SimEvent, SimNamespace, SimProject } from "./gitlab-model.ts";
 import { type CommitSpec, createRepositories, isoOf } from "./gitlab-repository.ts";
 import { createHookStore, LEGACY_HOOK_URL, type SimSystemHook } from "./gitlab-state-hooks.ts";
+import { createGroupListing } from "./gitlab-state-listing.ts";
 import { fakeSha, unit } from "./sim-random.ts";
 
 export type { SimCommit, SimEvent, SimHook, SimNamespace, SimProject } from "./gitlab-model.ts";
@@ -89,7 +90,6 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
   let nextNamespaceId = 1000;
   let nextProjectId = 1;
   let version = 0;
-  const views = new Map<string, { version: number; rows: SimProject[] }>();
 
   function addNamespace(fullPath: string, parentId: number | null): SimNamespace {
     const path = fullPath.split("/").at(-1) ?? fullPath;
@@ -208,62 +208,7 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     return projects.find((p) => fullPathOf(p) === idOrPath);
   }
 
-  function descendants(groupId: number): Set<number> {
-    const out = new Set([groupId]);
-    let grew = true;
-    while (grew) {
-      grew = false;
-      for (const ns of namespaces.values()) {
-        if (ns.parentId !== null && out.has(ns.parentId) && !out.has(ns.id)) {
-          out.add(ns.id);
-          grew = true;
-        }
-      }
-    }
-    return out;
-  }
-
-  /** The group's projects as GitLab's finder selects them, sorted; cached until a mutation. */
-  function groupProjects(
-    groupId: number,
-    f: {
-      includeSubgroups: boolean;
-      withShared: boolean;
-      archived: boolean | null;
-      orderBy: string;
-      sort: string;
-    },
-  ): SimProject[] {
-    const key = JSON.stringify([groupId, f]);
-    const cached = views.get(key);
-    if (cached && cached.version === version) return cached.rows;
-    const owners = f.includeSubgroups ? descendants(groupId) : new Set([groupId]);
-    const rows = projects.filter(
-      (p) =>
-        (owners.has(p.namespaceId) || (f.withShared && p.sharedWith.some((g) => owners.has(g)))) &&
-        (f.archived === null || p.archived === f.archived),
-    );
-    const dir = f.sort === "asc" ? 1 : -1;
-    if (f.orderBy !== "id" || dir === -1) {
-      const field = (p: SimProject): string | number =>
-        f.orderBy === "name"
-          ? p.name
-          : f.orderBy === "path"
-            ? p.path
-            : f.orderBy === "last_activity_at" || f.orderBy === "updated_at"
-              ? p.lastActivityAt
-              : f.orderBy === "created_at"
-                ? p.createdAt
-                : p.id;
-      rows.sort((a, b) => {
-        const x = field(a);
-        const y = field(b);
-        return (x < y ? -1 : x > y ? 1 : 0) * dir || (a.id - b.id) * dir;
-      });
-    }
-    views.set(key, { version, rows });
-    return rows;
-  }
+  const listing = createGroupListing(namespaces, projects, () => version);
 
   const hooks = createHookStore(seed);
 
@@ -304,7 +249,8 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     findNamespace,
     findProject,
     fullPathOf,
-    groupProjects,
+    /** The group's projects as GitLab's finder selects them, sorted; cached until a mutation. */
+    groupProjects: listing.groupProjects,
     hooksOf: hooks.hooksOf,
     /** The decisions behind a project's generated item (type, item id, stimulus, status…). */
     itemFacts: repos.facts,
@@ -422,18 +368,6 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     setDefaultBranch(id: number, branch: string): void {
       mustProject(id).defaultBranch = branch;
       touch();
-    },
-    /** How the projects are spread: what the standalone simulator reports on start. */
-    counts() {
-      const inSubgroups = new Set(subgroups.map((g) => g.id));
-      const c = { total: projects.length, own: 0, subgroups: 0, shared: 0, archived: 0 };
-      for (const p of projects) {
-        if (p.namespaceId === group.id) c.own++;
-        else if (inSubgroups.has(p.namespaceId)) c.subgroups++;
-        if (p.sharedWith.includes(group.id)) c.shared++;
-        if (p.archived) c.archived++;
-      }
-      return c;
     },
   };
 }
