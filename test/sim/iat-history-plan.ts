@@ -276,7 +276,8 @@ export function plan(f: ItemFacts, endBy: number): Planned[] {
     const [lo, hi] = GAPS[kind];
     return lo + Math.floor(rng.next() * (hi - lo));
   });
-  const span = gaps.reduce((a, b) => a + b, 0) + 2 * MINUTE * kinds.length;
+  // every gap, a couple of minutes of jitter per commit, and a merge's gap should there be one
+  const span = gaps.reduce((a, b) => a + b, 0) + 2 * MINUTE * kinds.length + GAPS.merge[1];
   const earliest = Date.UTC(2017, 8, 1);
   const latest = Math.min(Date.UTC(2023, 5, 30), endBy - span - DAY);
   const start = Math.max(earliest, Math.min(latest, earliest + rng.next() * (latest - earliest)));
