@@ -156,15 +156,21 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     return project;
   }
 
+  /** Where the seed puts project `id`: shared in from outside, in a subgroup, or in the group. */
+  function seededPlace(id: number): "shared" | "subgroup" | "group" {
+    const r = unit(id, 1);
+    if (r < seed.sharedFraction) return "shared";
+    if (subgroups.length > 0 && r < seed.sharedFraction + seed.subgroupFraction) return "subgroup";
+    return "group";
+  }
+
   for (let i = 0; i < seed.projects; i++) {
     const id = nextProjectId;
-    const r = unit(id, 1);
-    const shared = r < seed.sharedFraction;
-    const inSub = !shared && subgroups.length > 0 && r < seed.sharedFraction + seed.subgroupFraction;
+    const place = seededPlace(id);
     const sub = subgroups[Math.floor(unit(id, 2) * subgroups.length)];
     createProject({
-      shared,
-      namespaceId: inSub && sub ? sub.id : undefined,
+      shared: place === "shared",
+      namespaceId: place === "subgroup" && sub ? sub.id : undefined,
       archived: unit(id, 3) < seed.archivedFraction,
     });
   }
@@ -215,6 +221,7 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
   const repos = createRepositories({
     bank: {
       seededProjects: seed.projects,
+      linkable: (id) => seededPlace(id) === "group",
       noItemFraction: seed.noItemFraction,
       invalidItemFraction: seed.invalidItemFraction,
     },

@@ -327,6 +327,11 @@ describe("stimulus links", () => {
     );
     expect(linked.length).toBeGreaterThan(docs.length / 10);
     for (const [, d] of linked) expect(byItemId.get(String(d.core.stimulusId))?.type).toBe("stim");
+    // in the group itself: a client listing the group without subgroups or shared projects has them
+    const inGroup = new Set(state.projects.filter((p) => p.namespaceId === state.group.id).map((p) => p.id));
+    const projectOf = new Map(docs.map(([pid, d]) => [String(d.id), pid]));
+    for (const [, d] of linked)
+      expect(inGroup.has(projectOf.get(String(d.core.stimulusId)) ?? -1)).toBe(true);
     // §6.2: "string or number"
     expect(linked.some(([, d]) => typeof d.core.stimulusId === "number")).toBe(true);
     expect(linked.some(([, d]) => typeof d.core.stimulusId === "string")).toBe(true);

@@ -95,6 +95,11 @@ export const ORGANIZATIONS = [
 export interface ItemBankOptions {
   /** projects seeded at start: only these can be a linked stimulus (so a link never moves) */
   seededProjects: number;
+  /**
+   * Whether a seeded project can hold a linked stimulus: the state says which ones it seeded in
+   * the group itself, so every link resolves for a client that lists the group alone.
+   */
+  linkable?: (projectId: number) => boolean;
   /** share of projects whose repository never had an item.json */
   noItemFraction: number;
   /** share of projects whose item.json at head cannot be read as an item */
@@ -237,6 +242,7 @@ export function itemFacts(projectId: number, o: ItemBankOptions): ItemFacts {
     // the nearest seeded stimulus of the same subject below this project, if it holds a good item
     for (let q = Math.min(projectId - 1, o.seededProjects); q >= Math.max(1, projectId - 200); q--) {
       if (typeAt(q) !== "stim" || subjectAt(q, "stim") !== subject || presenceAt(q, o) !== "item") continue;
+      if (o.linkable && !o.linkable(q)) continue;
       const s = itemFacts(q, o);
       grade = s.grade;
       passage = s.passage;
