@@ -2,7 +2,8 @@
  * GitLab's JSON shapes and offset-pagination headers, as the REST API documentation describes
  * them, for the simulator's routes. Field names are GitLab's (snake_case).
  */
-import type { SimCommit, SimHook, SimProject, SimState } from "./gitlab-state.ts";
+import { alertStatus } from "./gitlab-hooks.ts";
+import type { SimCommit, SimHook, SimProject, SimState, SimSystemHook } from "./gitlab-state.ts";
 
 export const MAX_COUNTED_ROWS = 10_000; // past this GitLab omits x-total and x-total-pages
 
@@ -71,14 +72,21 @@ export function projectJson(state: SimState, base: string, p: SimProject, simple
   };
 }
 
-export function hookJson(h: SimHook) {
-  // GitLab never returns a hook's token.
+/**
+ * A project hook as "Get a project webhook" shows it (docs.gitlab.com/api/project_webhooks/):
+ * never its token; its health as `alert_status` (executable, temporarily_disabled, disabled)
+ * and `disabled_until` (set while and after a temporary disabling, null otherwise).
+ */
+export function hookJson(h: SimHook, now: number) {
   return {
     id: h.id,
     url: h.url,
+    name: "",
+    description: "",
     project_id: h.projectId,
     push_events: h.pushEvents,
     push_events_branch_filter: "",
+    branch_filter_strategy: "wildcard",
     issues_events: false,
     confidential_issues_events: false,
     merge_requests_events: false,
@@ -89,30 +97,77 @@ export function hookJson(h: SimHook) {
     pipeline_events: false,
     wiki_page_events: false,
     deployment_events: false,
+    feature_flag_events: false,
     releases_events: false,
+    resource_access_token_events: false,
+    repository_update_events: false,
     enable_ssl_verification: h.enableSslVerification,
-    alert_status: "executable",
-    disabled_until: null,
+    alert_status: alertStatus(h, now),
+    disabled_until: h.disabledUntil === null ? null : new Date(h.disabledUntil).toISOString(),
+    url_variables: [],
+    custom_headers: [],
     created_at: h.createdAt,
   };
 }
 
+/** A system hook as GET /hooks lists it (docs.gitlab.com/api/system_hooks/). */
+export function systemHookJson(h: SimSystemHook) {
+  return {
+    id: h.id,
+    url: h.url,
+    name: "",
+    description: "",
+    created_at: h.createdAt,
+    push_events: false,
+    tag_push_events: false,
+    merge_requests_events: false,
+    repository_update_events: false,
+    enable_ssl_verification: true,
+    alert_status: "executable",
+    disabled_until: null,
+    url_variables: [],
+  };
+}
+
+/**
+ * A commit as "List repository commits" shows it (docs.gitlab.com/api/commits/): `short_id` is
+ * git's 11-character abbreviation, `created_at` repeats the committed date, `trailers` and
+ * `extended_trailers` are empty (IAT writes none).
+ */
 export function commitJson(base: string, projectPath: string, c: SimCommit) {
   return {
     id: c.id,
-    short_id: c.id.slice(0, 8),
+    short_id: c.id.slice(0, 11),
     created_at: c.committedDate,
     parent_ids: c.parentIds,
     title: c.title,
     message: c.message,
-    author_name: "Item Author",
-    author_email: "author@example.org",
-    authored_date: c.committedDate,
-    committer_name: "Item Author",
-    committer_email: "author@example.org",
+    author_name: c.authorName,
+    author_email: c.authorEmail,
+    authored_date: c.authoredDate,
+    committer_name: c.committerName,
+    committer_email: c.committerEmail,
     committed_date: c.committedDate,
     trailers: {},
+    extended_trailers: {},
     web_url: `${base}/${projectPath}/-/commit/${c.id}`,
+  };
+}
+
+/** "Get a single commit": the list fields plus `stats` (on by default), `status`, `last_pipeline`. */
+export function singleCommitJson(
+  base: string,
+  p: SimProject,
+  projectPath: string,
+  c: SimCommit,
+  stats: { additions: number; deletions: number; total: number } | null,
+) {
+  return {
+    ...commitJson(base, projectPath, c),
+    ...(stats ? { stats } : {}),
+    status: null,
+    last_pipeline: null,
+    project_id: p.id,
   };
 }
 

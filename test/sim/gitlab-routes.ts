@@ -1,43 +1,39 @@
 /**
  * The simulator's REST routes under /api/v4, answering as GitLab's documentation says: group
- * and group-projects lookup by id or URL-encoded full path, project hooks (list, create, edit and
- * delete),
- * project, commits and repository files. Faults, pacing and auth live in gitlab.ts.
+ * and group-projects lookup by id or URL-encoded full path, project hooks (list, get, create,
+ * edit, delete, test), system hooks (list, add, test, delete), the project, and the repository
+ * routes of gitlab-routes-repository.ts. Faults, pacing and auth live in gitlab.ts.
  */
-import { commitJson, hookJson, paginate, projectJson } from "./gitlab-json.ts";
-import { fakeSha, type SimCommit, type SimHook, type SimProject, type SimState } from "./gitlab-state.ts";
+import { type HookDeliveries, TEST_TRIGGERS } from "./gitlab-hooks.ts";
+import { hookJson, paginate, projectJson, systemHookJson } from "./gitlab-json.ts";
+import { bool, json, matchRepositoryRoute, notFound, type RouteMatch } from "./gitlab-routes-repository.ts";
+import type { SimHook, SimProject, SimState } from "./gitlab-state.ts";
+import { systemHookPayload } from "./gitlab-system-hooks.ts";
 
-export interface RouteMatch {
-  name: string; // e.g. "GET /groups/:id/projects", for recording
-  handle: () => Promise<Response> | Response;
-}
+export { notFound, type RouteMatch };
 
-const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
-
-export const notFound = (what: string) => json({ message: `404 ${what} Not Found` }, 404);
-
-function bool(v: string | null): boolean | null {
-  if (v === null || v === "") return null;
-  return v === "true" || v === "1" || v === "yes";
-}
-
-function resolveRef(state: SimState, p: SimProject, ref: string | null): SimCommit | undefined {
-  const commits = state.commitsOf(p);
-  if (ref === null || ref === "" || ref === p.defaultBranch || ref === "HEAD") return commits[0];
-  if (/^[0-9a-f]{7,40}$/.test(ref)) return commits.find((c) => c.id.startsWith(ref));
-  return undefined;
+/** What the routes need besides the state: the clock hooks are judged by, and deliveries. */
+export interface RouteContext {
+  now: () => number;
+  hooks: HookDeliveries;
+  /** true when this client may test one more hook of the project now (GitLab: 5 a minute) */
+  allowHookTest: (projectId: number) => boolean;
 }
 
 /** Finds the route for a request; null when no route matches (GitLab answers 404). */
-export function matchRoute(state: SimState, req: Request, url: URL, base: string): RouteMatch | null {
+export function matchRoute(
+  state: SimState,
+  req: Request,
+  url: URL,
+  base: string,
+  ctx: RouteContext,
+): RouteMatch | null {
   const raw = url.pathname.split("/").slice(3); // drop "", "api", "v4"
   const seg = raw.map((s) => decodeURIComponent(s));
   const method = req.method;
   const [head, id, sub, ...rest] = seg;
+
+  if (head === "hooks") return matchSystemHookRoute(state, req, url, id, sub);
 
   if (head === "groups" && id !== undefined) {
     const ns = state.findNamespace(id);
@@ -104,7 +100,12 @@ export function matchRoute(state: SimState, req: Request, url: URL, base: string
         const p = project();
         if (!p) return notFound("Project");
         const { page, headers } = paginate(url, state.hooksOf(p));
-        return json(page.map(hookJson), 200, headers);
+        const now = ctx.now();
+        return json(
+          page.map((h) => hookJson(h, now)),
+          200,
+          headers,
+        );
       },
     };
   }
@@ -123,13 +124,16 @@ export function matchRoute(state: SimState, req: Request, url: URL, base: string
           enableSslVerification: bool(String(body.enable_ssl_verification ?? "true")) ?? true,
           token: typeof body.token === "string" ? body.token : "",
         });
-        return json(hookJson(hook), 201);
+        return json(hookJson(hook, ctx.now()), 201);
       },
     };
   }
-  if (sub === "hooks" && rest.length === 1 && (method === "PUT" || method === "DELETE")) {
+  if (sub === "hooks" && rest.length >= 1) {
     const hookId = Number(rest[0]);
     const findHook = (p: SimProject) => state.hooksOf(p).find((h) => h.id === hookId);
+    const other = matchHookRoute(req, ctx, project, findHook, rest);
+    if (other) return other;
+    if (rest.length !== 1 || (method !== "PUT" && method !== "DELETE")) return null;
     if (method === "PUT") {
       // "Edit a project webhook": url is required; attributes not sent keep their values; a
       // changed url resets the secret token unless the request sets one. Answers the hook.
@@ -149,7 +153,8 @@ export function matchRoute(state: SimState, req: Request, url: URL, base: string
             changes.enableSslVerification = bool(String(body.enable_ssl_verification)) ?? true;
           if (typeof body.token === "string") changes.token = body.token;
           else if (hookUrl !== hook.url) changes.token = "";
-          return json(hookJson(state.editHook(hook, changes)));
+          // GitLab keeps the hook's failure state across an edit: re-enabling takes a test request
+          return json(hookJson(state.editHook(hook, changes), ctx.now()));
         },
       };
     }
@@ -166,70 +171,120 @@ export function matchRoute(state: SimState, req: Request, url: URL, base: string
       },
     };
   }
-  if (sub === "repository" && rest[0] === "commits" && rest.length === 1 && method === "GET") {
+  if (sub === "repository") return matchRepositoryRoute(state, req, url, base, project, rest);
+  return null;
+}
+
+/** GET one hook, and "Trigger a test project webhook" (docs.gitlab.com/api/project_webhooks/). */
+function matchHookRoute(
+  req: Request,
+  ctx: RouteContext,
+  project: () => SimProject | undefined,
+  findHook: (p: SimProject) => SimHook | undefined,
+  rest: string[],
+): RouteMatch | null {
+  if (rest.length === 1 && req.method === "GET") {
     return {
-      name: "GET /projects/:id/repository/commits",
+      name: "GET /projects/:id/hooks/:hook_id",
       handle: () => {
         const p = project();
         if (!p) return notFound("Project");
-        const top = resolveRef(state, p, url.searchParams.get("ref_name"));
-        const commits = state.commitsOf(p);
-        const history = top ? commits.slice(commits.indexOf(top)) : [];
-        const { page, headers } = paginate(url, history);
-        const path = state.fullPathOf(p);
-        return json(
-          page.map((c) => commitJson(base, path, c)),
-          200,
-          headers,
-        );
+        const hook = findHook(p);
+        return hook ? json(hookJson(hook, ctx.now())) : json({ message: "404 Not found" }, 404);
       },
     };
   }
-  if (sub === "repository" && rest[0] === "files" && rest[1] !== undefined && method === "GET") {
+  if (rest.length === 3 && rest[1] === "test" && req.method === "POST") {
+    const trigger = rest[2] ?? "";
     return {
-      name: "GET /projects/:id/repository/files/:file_path",
-      handle: () => {
+      name: "POST /projects/:id/hooks/:hook_id/test/:trigger",
+      handle: async () => {
         const p = project();
         if (!p) return notFound("Project");
-        const ref = url.searchParams.get("ref");
-        if (ref === null || ref === "") return json({ error: "ref is missing" }, 400);
-        const commit = resolveRef(state, p, ref);
-        if (!commit) return notFound("Commit");
-        const filePath = rest.slice(1).join("/");
-        const content = commit.files.get(filePath);
-        if (content === undefined) return notFound("File");
-        const bytes = Buffer.from(content, "utf8");
-        const name = filePath.split("/").at(-1) ?? filePath;
-        const hasher = new Bun.CryptoHasher("sha256");
-        hasher.update(bytes);
-        return json({
-          file_name: name,
-          file_path: filePath,
-          size: bytes.length,
-          encoding: "base64",
-          content_sha256: hasher.digest("hex"),
-          ref,
-          blob_id: fakeSha("blob", content),
-          commit_id: commit.id,
-          last_commit_id: lastCommitTouching(state.commitsOf(p), commit, filePath),
-          execute_filemode: false,
-          content: bytes.toString("base64"),
-        });
+        const hook = findHook(p);
+        if (!hook) return json({ message: "404 Not found" }, 404);
+        if (!TEST_TRIGGER_SET.has(trigger))
+          return json({ error: "trigger does not have a valid value" }, 400);
+        if (!ctx.allowHookTest(p.id)) {
+          return json(
+            { message: { error: "This endpoint has been requested too many times. Try again later." } },
+            429,
+          );
+        }
+        const result = await ctx.hooks.testHook(hook, trigger);
+        return json(result.body, result.status);
       },
     };
   }
   return null;
 }
 
-function lastCommitTouching(commits: SimCommit[], at: SimCommit, path: string): string {
-  const content = at.files.get(path);
-  let last = at;
-  for (let i = commits.indexOf(at) + 1; i < commits.length; i++) {
-    const c = commits[i];
-    if (!c || c.files.get(path) !== content) break;
-    last = c;
+const TEST_TRIGGER_SET = new Set<string>(TEST_TRIGGERS);
+
+/**
+ * System hooks (docs.gitlab.com/api/system_hooks/): list, add, test (a sample project_create
+ * answered back, nothing sent), delete. The simulator's one token is an administrator's.
+ */
+function matchSystemHookRoute(
+  state: SimState,
+  req: Request,
+  url: URL,
+  id: string | undefined,
+  sub: string | undefined,
+): RouteMatch | null {
+  const method = req.method;
+  if (id === undefined && method === "GET") {
+    return {
+      name: "GET /hooks",
+      handle: () => {
+        const { page, headers } = paginate(url, state.systemHooks);
+        return json(page.map(systemHookJson), 200, headers);
+      },
+    };
   }
-  return last.id;
+  if (id === undefined && method === "POST") {
+    return {
+      name: "POST /hooks",
+      handle: async () => {
+        const body = await readBody(req, url);
+        const hookUrl = typeof body.url === "string" ? body.url : "";
+        if (hookUrl === "") return json({ error: "url is missing" }, 400);
+        const hook = state.addSystemHook(hookUrl, typeof body.token === "string" ? body.token : "");
+        return json(systemHookJson(hook), 201);
+      },
+    };
+  }
+  if (id !== undefined && sub === undefined && (method === "POST" || method === "DELETE")) {
+    const hook = () => state.systemHooks.find((h) => String(h.id) === id);
+    if (method === "DELETE") {
+      return {
+        name: "DELETE /hooks/:id",
+        handle: () => {
+          const h = hook();
+          if (!h) return json({ message: "404 Not found" }, 404);
+          state.removeSystemHook(h.id);
+          return new Response(null, { status: 204 });
+        },
+      };
+    }
+    return {
+      name: "POST /hooks/:id",
+      handle: () => {
+        if (!hook()) return json({ message: "404 Not found" }, 404);
+        const sample = systemHookPayload("project_create", {
+          id: 1,
+          name: "Ruby",
+          path: "ruby",
+          pathWithNamespace: "someone/ruby",
+          namespaceId: 1,
+          namespaceName: "Someone",
+          createdAt: new Date().toISOString(),
+        });
+        return json(sample, 201);
+      },
+    };
+  }
+  return null;
 }
 
 async function readBody(req: Request, url: URL): Promise<Record<string, unknown>> {

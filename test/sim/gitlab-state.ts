@@ -1,51 +1,24 @@
 /**
  * The simulator's data: namespaces (the item group, its subgroups, an outside namespace whose
- * projects are shared into the group), projects kept sorted by id, hooks, commits and one
- * `item.json` per project. Sized for 100,000 projects: hooks and commits of a project are only
- * materialised when something reads or changes them, and the filtered, ordered views that list
- * endpoints page through are cached until the next mutation.
+ * projects are shared into the group), projects kept sorted by id, project hooks, system hooks,
+ * and each project's repository (gitlab-repository.ts: an IAT item's history, generated from the
+ * project id). Sized for 100,000 projects: hooks and histories of a project are only
+ * materialised when something changes them, and the filtered, ordered views that list
+ * endpoints page through are cached until the next mutation (gitlab-state-listing.ts).
+ *
+ * Changes that GitLab announces (a push, a project created, destroyed, renamed or transferred)
+ * are emitted to `onEvent` listeners: gitlab.ts turns them into hook deliveries.
  */
+import type { ProjectSnapshot, SimEvent, SimNamespace, SimProject } from "./gitlab-model.ts";
+import { type CommitSpec, createRepositories, isoOf } from "./gitlab-repository.ts";
+import { createHookStore, LEGACY_HOOK_URL, type SimSystemHook } from "./gitlab-state-hooks.ts";
+import { createGroupListing } from "./gitlab-state-listing.ts";
+import { fakeSha, unit } from "./sim-random.ts";
 
-export interface SimNamespace {
-  id: number;
-  name: string;
-  path: string;
-  fullPath: string;
-  parentId: number | null;
-}
-
-export interface SimHook {
-  id: number;
-  url: string;
-  projectId: number;
-  pushEvents: boolean;
-  enableSslVerification: boolean;
-  token: string;
-  createdAt: string;
-}
-
-export interface SimCommit {
-  id: string;
-  title: string;
-  message: string;
-  committedDate: string;
-  parentIds: string[];
-  files: Map<string, string>; // the tree at this commit: path -> content
-}
-
-export interface SimProject {
-  id: number;
-  name: string;
-  path: string;
-  namespaceId: number;
-  sharedWith: number[]; // group ids this project is shared into
-  archived: boolean;
-  defaultBranch: string | null;
-  createdAt: string;
-  lastActivityAt: string;
-  hooks?: SimHook[];
-  commits?: SimCommit[]; // newest first, all on the default branch
-}
+export type { SimCommit, SimEvent, SimHook, SimNamespace, SimProject } from "./gitlab-model.ts";
+export type { CommitSpec, DateSpec, PersonSpec } from "./gitlab-repository.ts";
+export type { SimSystemHook };
+export { fakeSha };
 
 export interface SeedOptions {
   projects: number;
@@ -66,6 +39,10 @@ export interface SeedOptions {
    * the last bump leaves it as it was. Renames never bump it.
    */
   activityThrottleMs: number;
+  /** share of projects whose repository has no item.json (README commits only) */
+  noItemFraction: number;
+  /** share of projects whose item.json at head cannot be read as an item (§4.6) */
+  invalidItemFraction: number;
 }
 
 export const DEFAULT_SEED: SeedOptions = {
@@ -79,36 +56,40 @@ export const DEFAULT_SEED: SeedOptions = {
   otherHookFraction: 0.2,
   webhookUrl: "https://item-sync.example.org/webhooks/gitlab",
   activityThrottleMs: 60 * 60_000,
+  noItemFraction: 0.02,
+  invalidItemFraction: 0,
 };
 
-/** The replaced service's hook url (its in-cluster Service), as the seed's hooks point at it. */
-export const LEGACY_HOOK_URL = "http://ap-imrt-iis-service/webHook";
+export { LEGACY_HOOK_URL };
 
 const BASE_TIME = Date.UTC(2024, 0, 1);
 
-/** A deterministic value in [0, 1) per (id, salt): the seed decides the same way every run. */
-function unit(id: number, salt: number): number {
-  let h = (id * 2654435761) ^ (salt * 40503);
-  h = Math.imul(h ^ (h >>> 16), 2246822507);
-  h = Math.imul(h ^ (h >>> 13), 3266489909);
-  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
-}
-
-export function fakeSha(...parts: Array<string | number>): string {
-  const hasher = new Bun.CryptoHasher("sha1");
-  hasher.update(parts.join(":"));
-  return hasher.digest("hex");
+/** A project of an explicit seed (`seedProject`): its id, history and files are the test's. */
+export interface ProjectSpec {
+  id: number;
+  name?: string;
+  path?: string;
+  /** default: the group itself */
+  namespaceId?: number;
+  shared?: boolean;
+  archived?: boolean;
+  defaultBranch?: string;
+  /** default: the first commit's date */
+  createdAt?: string;
+  /** default: the last commit's date */
+  lastActivityAt?: string;
+  /** oldest first; each commit's `files` change the tree of the one before (null deletes) */
+  commits: CommitSpec[];
 }
 
 export function createSimState(seedInput: Partial<SeedOptions> = {}) {
   const seed: SeedOptions = { ...DEFAULT_SEED, ...seedInput };
   const namespaces = new Map<number, SimNamespace>();
   const projects: SimProject[] = []; // sorted by id ascending
+  const listeners: Array<(event: SimEvent) => void> = [];
   let nextNamespaceId = 1000;
   let nextProjectId = 1;
-  let nextHookId = 1;
   let version = 0;
-  const views = new Map<string, { version: number; rows: SimProject[] }>();
 
   function addNamespace(fullPath: string, parentId: number | null): SimNamespace {
     const path = fullPath.split("/").at(-1) ?? fullPath;
@@ -128,6 +109,28 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
 
   function touch() {
     version++;
+  }
+
+  function emit(event: SimEvent) {
+    for (const fn of listeners) fn(event);
+  }
+
+  function snapshot(p: SimProject): ProjectSnapshot {
+    return {
+      id: p.id,
+      name: p.name,
+      path: p.path,
+      pathWithNamespace: fullPathOf(p),
+      namespaceId: p.namespaceId,
+      namespaceName: namespaces.get(p.namespaceId)?.name ?? "",
+      createdAt: p.createdAt,
+    };
+  }
+
+  function insertSorted(p: SimProject) {
+    let i = projects.length;
+    while (i > 0 && (projects[i - 1]?.id ?? 0) > p.id) i--;
+    projects.splice(i, 0, p);
   }
 
   function createProject(
@@ -153,15 +156,21 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     return project;
   }
 
+  /** Where the seed puts project `id`: shared in from outside, in a subgroup, or in the group. */
+  function seededPlace(id: number): "shared" | "subgroup" | "group" {
+    const r = unit(id, 1);
+    if (r < seed.sharedFraction) return "shared";
+    if (subgroups.length > 0 && r < seed.sharedFraction + seed.subgroupFraction) return "subgroup";
+    return "group";
+  }
+
   for (let i = 0; i < seed.projects; i++) {
     const id = nextProjectId;
-    const r = unit(id, 1);
-    const shared = r < seed.sharedFraction;
-    const inSub = !shared && subgroups.length > 0 && r < seed.sharedFraction + seed.subgroupFraction;
+    const place = seededPlace(id);
     const sub = subgroups[Math.floor(unit(id, 2) * subgroups.length)];
     createProject({
-      shared,
-      namespaceId: inSub && sub ? sub.id : undefined,
+      shared: place === "shared",
+      namespaceId: place === "subgroup" && sub ? sub.id : undefined,
       archived: unit(id, 3) < seed.archivedFraction,
     });
   }
@@ -184,6 +193,12 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     return i < 0 ? undefined : projects[i];
   }
 
+  function mustProject(id: number): SimProject {
+    const p = project(id);
+    if (!p) throw new Error(`no project ${id}`);
+    return p;
+  }
+
   function fullPathOf(p: SimProject): string {
     return `${namespaces.get(p.namespaceId)?.fullPath ?? "unknown"}/${p.path}`;
   }
@@ -199,111 +214,33 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     return projects.find((p) => fullPathOf(p) === idOrPath);
   }
 
-  function descendants(groupId: number): Set<number> {
-    const out = new Set([groupId]);
-    let grew = true;
-    while (grew) {
-      grew = false;
-      for (const ns of namespaces.values()) {
-        if (ns.parentId !== null && out.has(ns.parentId) && !out.has(ns.id)) {
-          out.add(ns.id);
-          grew = true;
-        }
-      }
-    }
-    return out;
-  }
+  const listing = createGroupListing(namespaces, projects, () => version);
 
-  /** The group's projects as GitLab's finder selects them, sorted; cached until a mutation. */
-  function groupProjects(
-    groupId: number,
-    f: {
-      includeSubgroups: boolean;
-      withShared: boolean;
-      archived: boolean | null;
-      orderBy: string;
-      sort: string;
+  const hooks = createHookStore(seed);
+
+  const repos = createRepositories({
+    bank: {
+      seededProjects: seed.projects,
+      linkable: (id) => seededPlace(id) === "group",
+      noItemFraction: seed.noItemFraction,
+      invalidItemFraction: seed.invalidItemFraction,
     },
-  ): SimProject[] {
-    const key = JSON.stringify([groupId, f]);
-    const cached = views.get(key);
-    if (cached && cached.version === version) return cached.rows;
-    const owners = f.includeSubgroups ? descendants(groupId) : new Set([groupId]);
-    const rows = projects.filter(
-      (p) =>
-        (owners.has(p.namespaceId) || (f.withShared && p.sharedWith.some((g) => owners.has(g)))) &&
-        (f.archived === null || p.archived === f.archived),
-    );
-    const dir = f.sort === "asc" ? 1 : -1;
-    if (f.orderBy !== "id" || dir === -1) {
-      const field = (p: SimProject): string | number =>
-        f.orderBy === "name"
-          ? p.name
-          : f.orderBy === "path"
-            ? p.path
-            : f.orderBy === "last_activity_at" || f.orderBy === "updated_at"
-              ? p.lastActivityAt
-              : f.orderBy === "created_at"
-                ? p.createdAt
-                : p.id;
-      rows.sort((a, b) => {
-        const x = field(a);
-        const y = field(b);
-        return (x < y ? -1 : x > y ? 1 : 0) * dir || (a.id - b.id) * dir;
-      });
-    }
-    views.set(key, { version, rows });
-    return rows;
-  }
+    activityThrottleMs: seed.activityThrottleMs,
+    project,
+    touch,
+    emit,
+  });
 
-  function hooksOf(p: SimProject): SimHook[] {
-    if (!p.hooks) {
-      p.hooks = [];
-      const createdAt = p.createdAt;
-      if (unit(p.id, 6) < (seed.legacyHookFraction ?? 0)) {
-        p.hooks.push(newHook(p.id, seed.legacyHookUrl ?? LEGACY_HOOK_URL, createdAt));
-      }
-      if (unit(p.id, 5) < seed.otherHookFraction) {
-        p.hooks.push(newHook(p.id, "https://ci.example.org/hook", createdAt));
-      }
-      if (unit(p.id, 4) < seed.monitoredFraction) {
-        p.hooks.push(newHook(p.id, seed.webhookUrl, createdAt));
-      }
-    }
-    return p.hooks;
-  }
-
-  function newHook(projectId: number, url: string, createdAt: string, extra: Partial<SimHook> = {}): SimHook {
-    return {
-      id: nextHookId++,
-      url,
-      projectId,
-      pushEvents: true,
-      enableSslVerification: true,
-      token: "",
-      createdAt,
-      ...extra,
-    };
-  }
-
-  function commitsOf(p: SimProject): SimCommit[] {
-    if (!p.commits) {
-      const item = { id: p.id, title: p.name, version: 1 };
-      p.commits = [
-        {
-          id: fakeSha(p.id, 1),
-          title: "Initial item",
-          message: "Initial item\n",
-          committedDate: p.createdAt,
-          parentIds: [],
-          files: new Map([
-            ["item.json", `${JSON.stringify(item, null, 2)}\n`],
-            ["README.md", `# ${p.name}\n`],
-          ]),
-        },
-      ];
-    }
-    return p.commits;
+  /** Moves a project to another namespace, as PUT /projects/:id/transfer does. */
+  function transferProject(id: number, namespaceId: number, sharedWith: number[] = []): boolean {
+    const p = project(id);
+    if (!p) return false;
+    const old = fullPathOf(p);
+    p.namespaceId = namespaceId;
+    p.sharedWith = sharedWith;
+    touch();
+    emit({ kind: "project_transfer", project: snapshot(p), oldPathWithNamespace: old });
+    return true;
   }
 
   return {
@@ -313,62 +250,104 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     outside,
     namespaces,
     projects,
+    /** System hooks of the instance: project events go to each (see gitlab-system-hooks.ts). */
+    systemHooks: hooks.systemHooks,
     project,
     findNamespace,
     findProject,
     fullPathOf,
-    groupProjects,
-    hooksOf,
-    commitsOf,
-    /** Adds a hook as POST /hooks does. */
-    addHook(p: SimProject, fields: Partial<SimHook> & { url: string }): SimHook {
-      const hook = newHook(p.id, fields.url, new Date().toISOString(), fields);
-      hooksOf(p).push(hook);
-      return hook;
+    /** The group's projects as GitLab's finder selects them, sorted; cached until a mutation. */
+    groupProjects: listing.groupProjects,
+    hooksOf: hooks.hooksOf,
+    /** The decisions behind a project's generated item (type, item id, stimulus, status…). */
+    itemFacts: repos.facts,
+    /** A project's commits for reading (generated ones are not stored). */
+    historyOf: repos.historyOf,
+    /** A project's commits, newest first, kept on the project: a test may change them in place. */
+    commitsOf: repos.commitsOf,
+    /** Pushes a commit on the default branch; `files` replaces, adds (or with null, deletes) paths. */
+    pushCommit: repos.pushCommit,
+    /** item.json at the head of the default branch, parsed; null when absent. */
+    itemOf: repos.itemOf,
+    /** Commits the item.json `mutate` changed (in place or by returning a new document). */
+    editItem: repos.editItem,
+    /** Commits a change of `workflow.workflowStatusCode` alone (§6.5). */
+    setWorkflowStatus: repos.setWorkflowStatus,
+    /** Called with every change GitLab announces by hooks; returns the unsubscribe. */
+    onEvent(fn: (event: SimEvent) => void): () => void {
+      listeners.push(fn);
+      return () => {
+        const i = listeners.indexOf(fn);
+        if (i >= 0) listeners.splice(i, 1);
+      };
     },
-    /** Edits a hook in place as PUT /hooks/:hook_id does: same id, new attributes. */
-    editHook(hook: SimHook, changes: Partial<Omit<SimHook, "id" | "projectId" | "createdAt">>): SimHook {
-      Object.assign(hook, changes);
-      return hook;
-    },
-    /** Removes a hook as DELETE /hooks/:hook_id does; false when the project has no such hook. */
-    removeHook(p: SimProject, hookId: number): boolean {
-      const hooks = hooksOf(p);
-      const i = hooks.findIndex((h) => h.id === hookId);
-      if (i < 0) return false;
-      hooks.splice(i, 1);
-      return true;
-    },
-    /** New projects get ids above every existing one, as in GitLab. */
+    addHook: hooks.addHook,
+    editHook: hooks.editHook,
+    removeHook: hooks.removeHook,
+    addSystemHook: hooks.addSystemHook,
+    removeSystemHook: hooks.removeSystemHook,
+    /** New projects get ids above every existing one, as in GitLab (emits project_create). */
     addProject(opts: { namespaceId?: number; shared?: boolean; archived?: boolean } = {}): SimProject {
-      return createProject(opts);
+      const p = createProject(opts);
+      emit({ kind: "project_create", project: snapshot(p) });
+      return p;
     },
+    /**
+     * Seeds a project with an explicit id, documents and history (oldest commit first), replacing
+     * the project of that id if there is one (its hooks stay). No event: the project was there.
+     */
+    seedProject(spec: ProjectSpec): SimProject {
+      if (spec.commits.length === 0) throw new Error(`project ${spec.id}: a seeded project needs a commit`);
+      const firstDate = isoOf(spec.commits[0]?.date ?? spec.createdAt ?? BASE_TIME);
+      const commits = repos.buildHistory(spec.id, spec.commits, spec.createdAt ?? firstDate);
+      const createdAt = spec.createdAt ?? commits.at(-1)?.committedDate ?? firstDate;
+      const fields = {
+        name: spec.name ?? `Item ${spec.id}`,
+        path: spec.path ?? `item-${spec.id}`,
+        namespaceId: spec.namespaceId ?? (spec.shared ? outside.id : group.id),
+        sharedWith: spec.shared ? [group.id] : [],
+        archived: spec.archived ?? false,
+        defaultBranch: spec.defaultBranch ?? "main",
+        createdAt,
+        lastActivityAt: spec.lastActivityAt ?? commits[0]?.committedDate ?? createdAt,
+        commits,
+      };
+      const existing = project(spec.id);
+      if (existing) {
+        Object.assign(existing, fields);
+        repos.forget(spec.id);
+        touch();
+        return existing;
+      }
+      const p: SimProject = { id: spec.id, ...fields };
+      insertSorted(p);
+      nextProjectId = Math.max(nextProjectId, spec.id + 1);
+      touch();
+      return p;
+    },
+    /** Deletes a project (emits project_destroy). */
     removeProject(id: number): boolean {
       const i = indexOf(id);
-      if (i < 0) return false;
+      const p = projects[i];
+      if (i < 0 || !p) return false;
+      const gone = snapshot(p);
       projects.splice(i, 1);
+      repos.forget(id);
       touch();
+      emit({ kind: "project_destroy", project: gone });
       return true;
     },
+    transferProject,
     /** Transfers a project to the outside namespace: it leaves the group but keeps its id. */
     moveOut(id: number): boolean {
-      const p = project(id);
-      if (!p) return false;
-      p.namespaceId = outside.id;
-      p.sharedWith = [];
-      touch();
-      return true;
+      return transferProject(id, outside.id);
     },
     /**
      * Transfers a project into the group (as PUT /projects/:id/transfer does): it keeps its id,
      * so in the id-ordered listing it can land at any offset, before a running scan's position.
      */
     moveIn(id: number): boolean {
-      const p = project(id);
-      if (!p) return false;
-      p.namespaceId = group.id;
-      touch();
-      return true;
+      return transferProject(id, group.id);
     },
     setArchived(id: number, archived: boolean): void {
       const p = project(id);
@@ -377,48 +356,24 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
         touch();
       }
     },
-    /** Pushes a commit on the default branch; `files` replaces or adds paths. */
-    pushCommit(id: number, opts: { files?: Record<string, string>; title?: string } = {}): SimCommit {
-      const p = project(id);
-      if (!p) throw new Error(`no project ${id}`);
-      const commits = commitsOf(p);
-      const parent = commits[0];
-      const files = new Map(parent?.files ?? []);
-      for (const [path, content] of Object.entries(opts.files ?? {})) files.set(path, content);
-      const n = commits.length + 1;
-      const now = new Date(
-        Math.max(Date.now(), Date.parse(parent?.committedDate ?? "0") + 1000),
-      ).toISOString();
-      const title = opts.title ?? `Update item (${n})`;
-      const commit: SimCommit = {
-        id: fakeSha(p.id, n, now),
-        title,
-        message: `${title}\n`,
-        committedDate: now,
-        parentIds: parent ? [parent.id] : [],
-        files,
-      };
-      commits.unshift(commit);
-      // Lazily, as GitLab does: only when the last bump is older than the throttle interval.
-      if (Date.parse(p.lastActivityAt) <= Date.now() - seed.activityThrottleMs) {
-        p.lastActivityAt = new Date().toISOString();
-      }
-      touch();
-      return commit;
-    },
-    /** Renames a project (its name, its path or both), as GitLab's project settings do: no activity. */
+    /**
+     * Renames a project (its name, its path or both), as GitLab's project settings do: no
+     * activity. A changed path is a `project_rename` system event; a name alone is a
+     * `project_update` (docs.gitlab.com/administration/system_hooks/).
+     */
     renameProject(id: number, changes: { name?: string; path?: string }): void {
-      const p = project(id);
-      if (!p) throw new Error(`no project ${id}`);
+      const p = mustProject(id);
+      const old = fullPathOf(p);
+      const pathChanged = changes.path !== undefined && changes.path !== p.path;
       if (changes.name !== undefined) p.name = changes.name;
       if (changes.path !== undefined) p.path = changes.path;
       touch();
+      if (pathChanged) emit({ kind: "project_rename", project: snapshot(p), oldPathWithNamespace: old });
+      else emit({ kind: "project_update", project: snapshot(p) });
     },
     /** Points the default branch at another name for the same history (no activity either). */
     setDefaultBranch(id: number, branch: string): void {
-      const p = project(id);
-      if (!p) throw new Error(`no project ${id}`);
-      p.defaultBranch = branch;
+      mustProject(id).defaultBranch = branch;
       touch();
     },
   };

@@ -204,9 +204,10 @@ describe("hooks, commits, files", () => {
   });
 
   test("commits newest first; files are base64 at a ref; ref is required", async () => {
+    const before = sim.state.historyOf(sim.state.project(3)!);
     const c = sim.state.pushCommit(3, { files: { "item.json": '{"v":2}' } });
     const list = (await (
-      await get("/projects/3/repository/commits?ref_name=main&per_page=5")
+      await get("/projects/3/repository/commits?ref_name=main&per_page=100")
     ).json()) as Array<{
       id: string;
       short_id: string;
@@ -214,8 +215,9 @@ describe("hooks, commits, files", () => {
       title: string;
     }>;
     expect(list[0]?.id).toBe(c.id);
-    expect(list[0]?.short_id).toBe(c.id.slice(0, 8));
-    expect(list).toHaveLength(2);
+    // git's abbreviation as GitLab shows it: 11 characters (docs.gitlab.com/api/commits/)
+    expect(list[0]?.short_id).toBe(c.id.slice(0, 11));
+    expect(list).toHaveLength(before.length + 1);
     const file = (await (await get(`/projects/3/repository/files/item.json?ref=${c.id}`)).json()) as {
       content: string;
       encoding: string;
@@ -225,10 +227,11 @@ describe("hooks, commits, files", () => {
     expect(Buffer.from(file.content, "base64").toString()).toBe('{"v":2}');
     expect(file.last_commit_id).toBe(c.id);
     const old = list[1]?.id ?? "";
-    const before = (await (await get(`/projects/3/repository/files/item.json?ref=${old}`)).json()) as {
+    const previous = (await (await get(`/projects/3/repository/files/item.json?ref=${old}`)).json()) as {
       content: string;
     };
-    expect(JSON.parse(Buffer.from(before.content, "base64").toString())).toMatchObject({ id: 3 });
+    expect(Buffer.from(previous.content, "base64").toString()).toBe(before[0]?.files.get("item.json") ?? "?");
+    expect(JSON.parse(Buffer.from(previous.content, "base64").toString())).toMatchObject({ id: "100003" });
     expect((await get("/projects/3/repository/files/item.json")).status).toBe(400);
     const missing = await get("/projects/3/repository/files/nope%2Fx.json?ref=main");
     expect(await missing.json()).toEqual({ message: "404 File Not Found" });

@@ -5,13 +5,19 @@
  * dropped connections) and records what clients did (requests per route and status, peak
  * concurrency, arrival times, requests sent before a Retry-After had elapsed).
  *
- * Standalone: `bun test/sim/gitlab.ts --projects N --port P [--latency-ms L] [--rate-limit RPS]
- * [--monitored-fraction F] [--webhook-url U] [--token T] [--group-path P] [--fault-429 R]
- * [--fault-5xx R] [--drop R] [--subgroup-fraction F] [--shared-fraction F]` prints one JSON line
- * `{"url","token","group"}` once listening.
+ * Its projects hold IAT items with commit histories (iat-items.ts, iat-history.ts). It delivers
+ * push events to project hooks and keeps their health as GitLab does (gitlab-hooks.ts), and
+ * project events to system hooks (gitlab-system-hooks.ts).
+ *
+ * Standalone: `bun test/sim/gitlab.ts --help` lists the flags (gitlab-cli.ts). Once listening it
+ * prints one JSON line `{"url","token","group","groupId"}` on stdout (tools parse it) and what it
+ * serves on stderr.
  */
+import { parseArgs, serveSummary, USAGE } from "./gitlab-cli.ts";
+import { type AutoDisablePolicy, createHookDeliveries, forceDisable, recordOutcome } from "./gitlab-hooks.ts";
 import { matchRoute, type RouteMatch } from "./gitlab-routes.ts";
-import { createSimState, type SeedOptions } from "./gitlab-state.ts";
+import { createSimState, type SeedOptions, type SimHook } from "./gitlab-state.ts";
+import { createSystemHookDeliveries } from "./gitlab-system-hooks.ts";
 
 export interface SimControls {
   token: string; // the only valid token; "" accepts none
@@ -35,6 +41,19 @@ export interface SimControls {
 export interface SimOptions extends Partial<SeedOptions>, Partial<SimControls> {
   port?: number;
   random?: () => number; // for reproducible fault injection
+  /** the clock hook health is judged by (disabled_until, the test endpoint's rate limit) */
+  now?: () => number;
+  /** deliver a push event to the project's hooks on every pushCommit (default false) */
+  deliverPushes?: boolean;
+  /** how failing hooks are disabled (gitlab-hooks.ts); default "gitlab-17.11" */
+  hookAutoDisable?: AutoDisablePolicy;
+  /** a delivery that has no answer after this long is a timeout (GitLab's default: 10 s) */
+  hookTimeoutMs?: number;
+  /** test requests per project and client a minute before 429 (GitLab 17.1+: 5); 0 = no limit */
+  hookTestRateLimit?: number;
+  /** registers a system hook at start: project events are POSTed to it */
+  systemHookUrl?: string;
+  systemHookToken?: string;
 }
 
 export interface SimStats {
@@ -83,6 +102,8 @@ const jsonHeaders = { "content-type": "application/json" };
 
 export function startGitlabSim(opts: SimOptions = {}) {
   const state = createSimState(opts);
+  const now = opts.now ?? Date.now;
+  const policy = opts.hookAutoDisable ?? "gitlab-17.11";
   const controls: SimControls = { ...DEFAULT_CONTROLS };
   for (const key of Object.keys(DEFAULT_CONTROLS) as (keyof SimControls)[]) {
     if (opts[key] !== undefined) Object.assign(controls, { [key]: opts[key] });
@@ -192,6 +213,36 @@ export function startGitlabSim(opts: SimOptions = {}) {
     return route.handle();
   }
 
+  const hooks = createHookDeliveries(state, {
+    policy,
+    timeoutMs: opts.hookTimeoutMs ?? 10_000,
+    now,
+    baseUrl: () => url,
+  });
+  const system = createSystemHookDeliveries(state, {
+    baseUrl: () => url,
+    timeoutMs: opts.hookTimeoutMs ?? 10_000,
+  });
+  if (opts.systemHookUrl) state.addSystemHook(opts.systemHookUrl, opts.systemHookToken ?? "");
+  const stopPushes = state.onEvent((e) => {
+    // a project removed before the delivery starts has nobody to deliver to: nothing to report
+    if (e.kind === "push" && opts.deliverPushes)
+      void hooks.deliverPush(e.projectId, e.commits).catch(() => {});
+  });
+  const hookTests = new Map<string, number[]>(); // project:client -> times of test requests
+  const testLimit = opts.hookTestRateLimit ?? 5;
+  function allowHookTest(req: Request) {
+    return (projectId: number) => {
+      if (testLimit <= 0) return true;
+      const key = `${projectId}:${clientOf(req) ?? ""}`;
+      const t = now();
+      const recent = (hookTests.get(key) ?? []).filter((at) => at > t - 60_000);
+      if (recent.length >= testLimit) return false;
+      hookTests.set(key, [...recent, t]);
+      return true;
+    };
+  }
+
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: opts.port ?? 0,
@@ -200,7 +251,11 @@ export function startGitlabSim(opts: SimOptions = {}) {
       stats.peakConcurrency = Math.max(stats.peakConcurrency, stats.concurrency);
       const current = stats;
       try {
-        const route = matchRoute(state, req, new URL(req.url), url);
+        const route = matchRoute(state, req, new URL(req.url), url, {
+          now,
+          hooks,
+          allowHookTest: allowHookTest(req),
+        });
         const name = route?.name ?? `${req.method} (unknown)`;
         const res = await handle(req, name, route, srv.requestIP(req)?.port ?? null);
         bump(current.byStatus, `${name} ${res === DROP ? "dropped" : res.status}`);
@@ -268,7 +323,33 @@ export function startGitlabSim(opts: SimOptions = {}) {
         if (i >= 0) listeners.splice(i, 1);
       };
     },
+    /**
+     * Delivers a push event of `commits` (oldest first; default: the head commit) to the
+     * project's hooks with push events on, skipping disabled ones; resolves with each delivery.
+     */
+    deliverPush: hooks.deliverPush,
+    /** Project-hook deliveries made or skipped, oldest first (headers, payload, outcome). */
+    hookDeliveries: hooks.deliveries,
+    /** System-hook deliveries made, in the order they ended. */
+    systemHookDeliveries: system.deliveries,
+    /** Resolves once every hook and system-hook delivery under way has ended. */
+    async idle(): Promise<void> {
+      await Promise.all([hooks.idle(), system.idle()]);
+    },
+    /** Test controls over a hook's health (GitLab's documented states, set directly). */
+    hookHealth: {
+      /** temporarily (until `until`, default a minute from now) or permanently disabled */
+      disable(hook: SimHook, how: "temporarily" | "permanently", until?: number): void {
+        forceDisable(hook, how, now(), until);
+      },
+      /** enabled again, its failure count cleared (as a successful test delivery does) */
+      enable(hook: SimHook): void {
+        recordOutcome(hook, { status: 200, body: "" }, now(), policy);
+      },
+    },
     async close(): Promise<void> {
+      stopPushes();
+      system.stop();
       await server.stop(true);
     },
   };
@@ -289,37 +370,21 @@ function dropped(): Response {
 
 const DROP = new Response(null, { status: 599 }); // marker: reset the connection instead
 
-function parseArgs(argv: string[]): SimOptions {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a?.startsWith("--")) flags.set(a.slice(2), argv[i + 1] ?? "");
-  }
-  const num = (k: string) => (flags.has(k) ? Number(flags.get(k)) : undefined);
-  const str = (k: string) => flags.get(k);
-  return {
-    projects: num("projects"),
-    port: num("port"),
-    latencyMs: num("latency-ms"),
-    rateLimitRps: num("rate-limit"),
-    monitoredFraction: num("monitored-fraction"),
-    subgroupFraction: num("subgroup-fraction"),
-    sharedFraction: num("shared-fraction"),
-    fault429Rate: num("fault-429"),
-    fault5xxRate: num("fault-5xx"),
-    dropRate: num("drop"),
-    webhookUrl: str("webhook-url"),
-    token: str("token"),
-    groupPath: str("group-path"),
-  };
-}
-
 if (import.meta.main) {
-  const options = Object.fromEntries(
-    Object.entries(parseArgs(process.argv.slice(2))).filter(([, v]) => v !== undefined),
-  ) as SimOptions;
-  const sim = startGitlabSim(options);
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const parsed = parseArgs(args);
+  if ("error" in parsed) {
+    console.error(`${parsed.error}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const sim = startGitlabSim(parsed.options as SimOptions);
+  // the first line is the contract with scripts/demo.ts, bench/ and the tests: keep it one JSON line
   console.log(JSON.stringify({ url: sim.url, token: sim.token, group: sim.group, groupId: sim.groupId }));
+  console.error(serveSummary(sim));
   const stop = () => void sim.close().then(() => process.exit(0));
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
