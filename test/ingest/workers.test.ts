@@ -1,13 +1,15 @@
 /**
  * The ingest workers against a real RabbitMQ, a real database and the GitLab simulator:
  * idempotent handling of redelivered messages, poison messages dead-lettered with a reason,
+ * bad item.json quarantined (dead-lettered at once, no row changed, the reason on the item),
  * transient GitLab failures retried, projects gone acknowledged.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Connection } from "rabbitmq-client";
 import type { Config } from "../../src/config.ts";
-import { createItemStore } from "../../src/ingest/item-store.ts";
 import type { Ingest } from "../../src/ingest/workers.ts";
+import { imrtTables } from "../../src/items/imrt-names.ts";
+import { createItemViews } from "../../src/items/item-views.ts";
 import { DEAD_LETTER_HEADERS } from "../../src/queue/consumer.ts";
 import { createJobMessage, type OutgoingMessage } from "../../src/queue/messages.ts";
 import type { Publisher } from "../../src/queue/publisher.ts";
@@ -51,7 +53,7 @@ for (const dialect of DIALECTS) {
       await t.drop();
     });
 
-    const items = () => createItemStore(t.db);
+    const items = () => createItemViews(t.db, imrtTables(t.db.dialect));
     const project = (id: number) => sim.state.project(id)!;
     const update = (id: number, execution = 1): OutgoingMessage =>
       createJobMessage("update-item", execution, {
@@ -66,28 +68,34 @@ for (const dialect of DIALECTS) {
 
     test("update-item creates the item at its latest commit; the same message again changes nothing; a new commit updates it", async () => {
       await publisher.publish(update(1));
-      const created = await waitFor("item 1", () => items().get(1));
-      expect(created.currentCommitHash).toBe(sim.state.commitsOf(project(1))[0]!.id);
-      expect(created.itemJson).toMatchObject({ id: 1 });
+      const created = await waitFor("item 1", async () =>
+        (await items().get(1))?.itemId ? items().get(1) : null,
+      );
+      const history = [...sim.state.commitsOf(project(1))];
+      expect(created?.currentCommitHash).toBe(history[0]!.id);
+      expect(created?.itemId).toBe(Number(sim.state.itemOf(1)?.id));
+      expect(created?.itemJson).toEqual(sim.state.itemOf(1));
+      expect((await items().commits(1, 100)).length).toBe(history.length);
 
       // redelivery storm: the same message ten times
       await publisher.publishAll(Array.from({ length: 10 }, () => update(1)));
       await waitFor("ten handled", async () => (ingest.consumers[1]?.stats().handled ?? 0) >= 11);
-      expect((await items().history(1, 100)).length).toBe(1);
-      expect((await items().get(1))?.updatedAt).toEqual(created.updatedAt);
+      expect((await items().events(1, 100)).length).toBe(1);
+      expect((await items().get(1))?.updatedAt).toEqual(created?.updatedAt);
 
-      const commit = sim.state.pushCommit(1, {
-        files: { "item.json": JSON.stringify({ id: 1, version: 2 }) },
-      });
+      const commit = sim.state.setWorkflowStatus(1, "Rejected", { author: "reviewer" });
       await publisher.publish(update(1, 2));
       await waitFor(
         "item 1 at the new commit",
         async () => (await items().get(1))?.currentCommitHash === commit.id,
       );
-      expect((await items().get(1))?.itemJson).toEqual({ id: 1, version: 2 });
-      const history = await items().history(1, 100);
-      expect(history.map((h) => h.action)).toEqual(["updated", "created"]);
-      expect(history[0]?.jobExecutionId).toBe(2);
+      const updated = await items().get(1);
+      expect(updated).toMatchObject({ workflowStatus: "Rejected", updatedBy: "reviewer" });
+      expect(updated?.workflowStatusSetAt).toEqual(new Date(commit.committedDate));
+      expect((await items().commits(1, 100)).length).toBe(history.length + 1);
+      const events = await items().events(1, 100);
+      expect(events.map((h) => h.action)).toEqual(["updated", "created"]);
+      expect(events[0]?.jobExecutionId).toBe(2);
     });
 
     test("monitor-item creates our hook once, with the secret, however often it is delivered", async () => {
@@ -111,7 +119,7 @@ for (const dialect of DIALECTS) {
       const verifiedAt = async () =>
         (
           await t.db.all<{ hook_verified_at: unknown }>(
-            "select hook_verified_at from item where project_id = 1",
+            "select hook_verified_at from sync_project where project_id = 1",
           )
         )[0]?.hook_verified_at ?? null;
       expect(await verifiedAt()).toBeNull(); // item 1 exists (first test); nothing verified its hook yet
@@ -149,12 +157,48 @@ for (const dialect of DIALECTS) {
       }
     });
 
-    test("an item.json that is not JSON is dead-lettered with the project named; a project gone is acknowledged", async () => {
-      sim.state.pushCommit(3, { files: { "item.json": "{ broken" } });
+    test("an item.json that cannot be written is quarantined: dead-lettered at once with the reason, no row changed, shown on the item", async () => {
       await publisher.publish(update(3));
+      const before = await waitFor("item 3", async () =>
+        (await items().get(3))?.itemId ? items().get(3) : null,
+      );
+      const failedBefore = ingest.consumers[1]?.stats().failed ?? 0;
+      const bad = sim.state.pushCommit(3, {
+        files: { "item.json": { id: "12a", type: "mc" } },
+        author: "typo",
+      });
+      await publisher.publish(update(3, 2));
       const [dead] = await readMessages(admin, deadQueueName(config.amqp.updateQueue), 1);
-      expect(String(dead?.headers?.[DEAD_LETTER_HEADERS.reason])).toContain("3");
-      expect(await items().get(3)).toBeNull();
+      const reason = String(dead?.headers?.[DEAD_LETTER_HEADERS.reason]);
+      expect(reason).toContain("project 3");
+      expect(reason).toContain('"id"');
+      expect(Number(dead?.headers?.[DEAD_LETTER_HEADERS.attempts])).toBe(1); // at once, no retries
+      expect((ingest.consumers[1]?.stats().failed ?? 0) - failedBefore).toBe(1);
+      const after = await items().get(3);
+      expect(after?.problem).toContain('"id"');
+      expect(after?.ingestState).toBe("quarantined");
+      // the IMRT rows are the ones of before the bad commit
+      expect(after?.currentCommitHash).toBe(before?.currentCommitHash);
+      expect(after?.itemId).toBe(before?.itemId);
+      expect(after?.currentCommitHash).not.toBe(bad.id);
+      expect(ingest.counters.quarantined).toBe(1);
+
+      // the next commit that fixes the document is ingested as usual, and the problem is gone
+      const fixed = sim.state.pushCommit(3, {
+        files: { "item.json": sim.state.itemOf(1) ?? {} },
+        author: "fixer",
+      });
+      await publisher.publish(update(3, 3));
+      await waitFor("item 3 fixed", async () => (await items().get(3))?.currentCommitHash === fixed.id);
+      expect((await items().get(3))?.problem).toBeNull();
+    });
+
+    test("a project without item.json gets no IMRT rows and is counted; a project gone is acknowledged", async () => {
+      sim.state.pushCommit(6, { files: { "item.json": null } });
+      const noItem = ingest.counters.noItemJson;
+      await publisher.publish(update(6));
+      await waitFor("no item.json counted", async () => ingest.counters.noItemJson > noItem);
+      expect(await items().get(6)).toMatchObject({ ingestState: "no_item_json", itemId: null });
 
       sim.state.removeProject(4);
       const handled = ingest.consumers[1]?.stats().handled ?? 0;
@@ -175,7 +219,7 @@ for (const dialect of DIALECTS) {
       await waitFor("a retry", async () => (ingest.consumers[1]?.stats().retried ?? 0) > 0);
       sim.set({ fault5xxRate: 0 });
       const item = await waitFor("item 5", () => items().get(5), 60_000);
-      expect(item.currentCommitHash).toBe(sim.state.commitsOf(project(5))[0]!.id);
+      expect(item?.currentCommitHash).toBe(sim.state.commitsOf(project(5))[0]!.id);
     }, 90_000);
   });
 }
