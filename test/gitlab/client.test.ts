@@ -1,7 +1,9 @@
 /**
  * The client's operations against the simulator: access errors that name GITLAB_URL and the
  * problem (never the token), hook check across hook pages, idempotent hook creation with the
- * configured secret, project lookup, and the latest revision with its item.json.
+ * configured secret, project lookup, and what update-item reads of a repository (commits since a
+ * date with their authors, item.json at a ref with the commit that last changed it, a file's
+ * presence).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createGitlabClient } from "../../src/gitlab/client.ts";
@@ -121,50 +123,60 @@ describe("projects and revisions", () => {
     expect(await client().getProject(123456)).toBeNull();
   });
 
-  test("latestRevision: the default branch's newest commit and item.json at that commit", async () => {
-    const first = await client().latestRevision(20);
-    expect(first?.itemJson).toMatchObject({ id: 20 });
-    const pushed = sim.state.pushCommit(20, { files: { "item.json": JSON.stringify({ id: 20, v: 2 }) } });
-    sim.state.pushCommit(20, { files: { "README.md": "docs only" } });
-    const latest = await client().latestRevision(20);
-    const head = sim.state.project(20)?.commits?.[0];
-    expect(latest?.commit).toEqual({ id: head?.id ?? "", committedDate: head?.committedDate ?? "" });
-    expect(latest?.commit?.id).not.toBe(pushed.id);
-    expect(latest?.itemJson).toEqual({ id: 20, v: 2 });
-  });
-
-  test("latestRevision: null item.json when absent; an error naming the project when invalid", async () => {
-    const p = sim.state.project(21);
-    if (!p) throw new Error("seed");
-    sim.state.pushCommit(21);
-    sim.state.commitsOf(p)[0]?.files.delete("item.json");
-    const absent = await client().latestRevision(21);
-    expect(absent?.commit).not.toBeNull();
-    expect(absent?.itemJson).toBeNull();
-
-    sim.state.pushCommit(21, { files: { "item.json": "{ not json" } });
-    const err = (await client()
-      .latestRevision(21)
-      .catch((e: unknown) => e)) as GitlabError;
-    expect(err).toBeInstanceOf(GitlabError);
-    expect(err.projectId).toBe(21);
-    expect(err.message).toContain("item.json");
-  });
-
-  test("latestRevision: a project outside the group is reported as such, its commits unread", async () => {
+  test("readProject: the project, its membership and the group's path; null when it is gone", async () => {
+    expect(await client().readProject(5)).toMatchObject({
+      project: { id: 5, path: "imrt/items/item-5", defaultBranch: "main" },
+      membership: "member",
+      groupPath: "imrt/items",
+    });
     const outsider = sim.state.addProject({ namespaceId: sim.state.outside.id });
-    const before = sim.stats().byRoute["GET /projects/:id/repository/commits"] ?? 0;
-    expect(await client().latestRevision(outsider.id)).toMatchObject({ membership: "outside", commit: null });
-    expect(sim.stats().byRoute["GET /projects/:id/repository/commits"] ?? 0).toBe(before);
-    expect((await client().latestRevision(20))?.membership).toBe("member");
+    expect((await client().readProject(outsider.id))?.membership).toBe("outside");
+    sim.state.removeProject(22);
+    expect(await client().readProject(22)).toBeNull();
   });
 
-  test("latestRevision: null when the project is gone; no commit for an empty repository", async () => {
-    sim.state.removeProject(22);
-    expect(await client().latestRevision(22)).toBeNull();
-    const p = sim.state.project(23);
-    if (!p) throw new Error("seed");
-    p.defaultBranch = null;
-    expect(await client().latestRevision(23)).toMatchObject({ commit: null, itemJson: null });
+  test("commitsPage: the default branch's commits since a date (inclusive, whole seconds), newest first, with authors", async () => {
+    const old = [...sim.state.commitsOf(sim.state.project(24)!)];
+    const a = sim.state.pushCommit(24, {
+      author: "alice",
+      date: "2030-01-01T10:00:00Z",
+      files: { "README.md": "a" },
+    });
+    const b = sim.state.pushCommit(24, {
+      author: "bob",
+      date: "2030-01-02T10:00:00Z",
+      files: { "README.md": "b" },
+    });
+    const all = await client().commitsPage(24, "main", null, 1);
+    expect(all.commits.map((c) => c.id)).toEqual([b.id, a.id, ...old.map((c) => c.id)]);
+    expect(all.commits[0]).toEqual({
+      id: b.id,
+      committedDate: new Date("2030-01-02T10:00:00Z"),
+      authorName: "bob",
+    });
+    expect(all.nextPage).toBeNull();
+    const since = await client().commitsPage(24, "main", new Date("2030-01-01T10:00:00.700Z"), 1);
+    expect(since.commits.map((c) => c.id)).toEqual([b.id, a.id]);
+    expect((await client().commitsPage(24, "no-such-branch", null, 1)).commits).toEqual([]);
+  });
+
+  test("itemFileAt: item.json at a ref with the last commit that changed it; null where it is not", async () => {
+    const before = sim.state.commitsOf(sim.state.project(25)!)[0]!;
+    const edit = sim.state.pushCommit(25, { files: { "item.json": { id: "100025", type: "sa", v: 2 } } });
+    const docs = sim.state.pushCommit(25, { files: { "README.md": "docs only" } });
+    const head = await client().itemFileAt(25, docs.id);
+    expect(JSON.parse(head?.text ?? "null")).toEqual({ id: "100025", type: "sa", v: 2 });
+    expect(head?.lastCommitId).toBe(edit.id); // the README commit left it alone
+    const older = await client().itemFileAt(25, before.id);
+    expect(older?.lastCommitId).not.toBe(edit.id);
+    const gone = sim.state.pushCommit(25, { files: { "item.json": null } });
+    expect(await client().itemFileAt(25, gone.id)).toBeNull();
+  });
+
+  test("fileExists: the create marker at a ref", async () => {
+    const with_ = sim.state.pushCommit(26, { files: { create: "" } });
+    expect(await client().fileExists(26, "create", with_.id)).toBe(true);
+    const without = sim.state.pushCommit(26, { files: { create: null } });
+    expect(await client().fileExists(26, "create", without.id)).toBe(false);
   });
 });
