@@ -5,11 +5,11 @@ import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/a
 import { listenExclusively, startStartupProbe } from "../http/listen.ts";
 import { createOAuthAuthenticators } from "../http/oauth.ts";
 import { listenMetricsPort } from "../http/probe-app.ts";
+import { type Ingest, startIngest } from "../ingest/workers.ts";
 import { imrtTables } from "../items/imrt-names.ts";
 import { createItemViews } from "../items/item-views.ts";
 import { syncOneProject } from "../items/project-sync.ts";
 import { markHooksVerified } from "../items/projects.ts";
-import { type Ingest, startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
 import { createLifecycle } from "../lifecycle.ts";
 import { createMetrics } from "../metrics.ts";

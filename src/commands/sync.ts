@@ -11,8 +11,8 @@ import { syncOneProject } from "../items/project-sync.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import { createLifecycle } from "../lifecycle.ts";
-import { progressLine } from "./cli-format.ts";
 import { createProjectSyncMessage } from "../queue/messages.ts";
+import { progressLine } from "./cli-format.ts";
 import { buildCore, type Core, EXIT } from "./compose.ts";
 
 export async function syncCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<number> {

@@ -5,14 +5,14 @@
 import { createWorkerCounts } from "../batch/worker-counts.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
+import { imrtTables } from "../items/imrt-names.ts";
+import { createItemIngest } from "../items/ingest.ts";
+import { createItemValidator } from "../items/validation.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import type { Broker } from "../queue/broker.ts";
 import { createConsumer, type QueueConsumer } from "../queue/consumer.ts";
 import { createGitlabGate, type GitlabGate } from "./gitlab-gate.ts";
-import { imrtTables } from "../items/imrt-names.ts";
-import { createItemIngest } from "../items/ingest.ts";
-import { createItemValidator } from "../items/validation.ts";
 import { createHandlers, type IngestCounters, type IngestGitlab } from "./handlers.ts";
 import { createRedeliveryLedger } from "./redelivery-ledger.ts";
 

@@ -5,6 +5,7 @@
  */
 import type { Db } from "../db/client.ts";
 import type { ImrtTables } from "./imrt-names.ts";
+import { lockStimuli } from "./imrt-write.ts";
 
 /** Deletes the project's item; false when the tables hold none for it. Run inside a transaction. */
 export async function deleteImrtItem(tx: Db, tables: ImrtTables, projectId: number): Promise<boolean> {
@@ -14,6 +15,12 @@ export async function deleteImrtItem(tx: Db, tables: ImrtTables, projectId: numb
   );
   if (!git) return false;
   const key = Number(git.item_key);
+  const [item] = await tx.all<{ id: number; classification: string; associated_stimulus_id: number | null }>(
+    `select id, classification, associated_stimulus_id from ${tables.item} where key = $1`,
+    [key],
+  );
+  // the same order as the writers' (imrt-write.ts): no link to this item is added meanwhile
+  await lockStimuli(tx, item?.classification === "stim" ? [item.id] : [item?.associated_stimulus_id]);
   await tx.run(`delete from ${tables.stim_link} where item_key = $1 or item_key_stim = $1`, [key]);
   for (const table of [
     tables.item_keyword,

@@ -115,7 +115,7 @@ export async function writeRevision(
     );
     key = Number(inserted?.key);
   }
-  await linkStimulus(tx, tables, key, rev, values);
+  await linkStimulus(tx, tables, key, rev, values, stored?.row ?? {});
   await tx.run(
     `insert into ${tables.item_git} (item_key, project_id, project_path, current_commit_hash, current_commit_date,
        created_at, updated_at, updated_by, ingest_source)
@@ -194,7 +194,13 @@ async function linkStimulus(
   key: number,
   rev: Revision,
   values: Record<string, ColumnValue>,
+  before: Record<string, unknown>,
 ): Promise<void> {
+  // An item and its stimulus written at once by two workers would each miss the other's
+  // uncommitted row: the link statements of one stimulus id run one transaction at a time.
+  const ids =
+    rev.item.type === "stim" ? [rev.item.id] : [values.associated_stimulus_id, before.associated_stimulus_id];
+  await lockStimuli(tx, ids);
   if (rev.item.type === "stim") {
     await tx.run(
       `insert into ${tables.stim_link} (item_key, item_key_stim)
@@ -212,6 +218,23 @@ async function linkStimulus(
      select $1, min(s.key) from ${tables.item} s where s.classification = 'stim' and s.id = $2 having count(*) > 0`,
     [key, stimulusId],
   );
+}
+
+/** An arbitrary constant: the advisory-lock class of "stim_link of stimulus id N". */
+const STIM_LINK_LOCK = 7301;
+
+/**
+ * Postgres: transaction-scoped advisory locks on the stimulus ids whose links the transaction
+ * changes, taken in ascending order (no deadlock), held until commit; under READ COMMITTED the
+ * statements after the lock see what the previous holder committed. SQLite: nothing to do, its
+ * writers run one at a time.
+ */
+export async function lockStimuli(tx: Db, ids: readonly unknown[]): Promise<void> {
+  if (tx.dialect !== "pg") return;
+  const unique = [...new Set(ids.filter((v) => v !== null && v !== undefined).map(Number))].sort(
+    (a, b) => a - b,
+  );
+  for (const id of unique) await tx.run(`select pg_advisory_xact_lock(${STIM_LINK_LOCK}, $1)`, [id]);
 }
 
 /** §3.5: each child table's rows of the item replaced by this revision's (forms: assessment items only). */

@@ -6,7 +6,7 @@
  */
 import { type Db, toDate } from "../db/client.ts";
 import type { ImrtTables } from "./imrt-names.ts";
-import { events, type ItemEvent, type IngestState } from "./projects.ts";
+import { events, type IngestState, type ItemEvent } from "./projects.ts";
 
 export interface ItemView {
   projectId: number;

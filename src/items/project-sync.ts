@@ -29,7 +29,7 @@ export async function syncOneProject(
   projectId: number,
 ): Promise<ProjectSyncResult | null> {
   const reading = await deps.gitlab.readProject(projectId);
-  if (!reading || reading.membership !== "member") return null;
+  if (reading?.membership !== "member") return null;
   const project = { projectId, projectPath: reading.project.path };
   const published: ItemMessageType[] = [];
   if (!(await deps.gitlab.isMonitored(projectId))) {

@@ -3,11 +3,13 @@
  * on still owning it (running, heartbeat within the lease), and reset cannot turn an execution
  * that just ended into ABANDONED.
  */
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { LeaseLostError } from "../../src/batch/fence.ts";
 import { createJobRepository, type JobRepository } from "../../src/batch/repository.ts";
 import { zeroCounts } from "../../src/batch/types.ts";
 import type { Db } from "../../src/db/client.ts";
+import { imrtTables } from "../../src/items/imrt-names.ts";
 import { ConflictError } from "../../src/lib/errors.ts";
 import { createSeenStore } from "../../src/sync/seen-store.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
@@ -62,7 +64,7 @@ for (const dialect of DIALECTS) {
     });
 
     test("the seen set is written only by an execution that still owns its run", async () => {
-      const seen = createSeenStore(t.db);
+      const seen = createSeenStore(t.db, imrtTables(t.db.dialect));
       const e = await started(new Date());
       const owner = { executionId: e.id, leaseMs: LEASE };
       await seen.record(e.jobInstanceId, [1, 2], owner);

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Connection } from "rabbitmq-client";
 import { readiness } from "../../src/commands/compose.ts";
 import type { Config } from "../../src/config.ts";
+import type { Ingest } from "../../src/ingest/workers.ts";
 import { imrtTables } from "../../src/items/imrt-names.ts";
 import { createItemViews } from "../../src/items/item-views.ts";
-import type { Ingest } from "../../src/ingest/workers.ts";
 import type { Broker } from "../../src/queue/broker.ts";
 import { createJobMessage } from "../../src/queue/messages.ts";
 import type { Publisher } from "../../src/queue/publisher.ts";
@@ -81,7 +81,10 @@ describe("GitLab refusing the token", () => {
     expect(await createItemViews(t.db, imrtTables(t.db.dialect)).count()).toBe(0);
 
     sim.set({ token: validToken });
-    await waitFor("every item", async () => (await createItemViews(t.db, imrtTables(t.db.dialect)).count()) === ids.length);
+    await waitFor(
+      "every item",
+      async () => (await createItemViews(t.db, imrtTables(t.db.dialect)).count()) === ids.length,
+    );
     expect(ingest.gate.state().open).toBe(true);
     expect((await health.ready()).checks.gitlab).toBe("ok");
     expect(await messageCount(admin, deadQueueName(config.amqp.updateQueue))).toBe(0);

@@ -4,13 +4,13 @@
  * full. A seeded random sequence of pushes (some within GitLab's one-hour activity throttle,
  * scaled down), renames, default-branch switches, new projects, removals, transfers out and hook
  * deletions is applied step by step; after each step A runs incrementally, B in full, both drain,
- * and A's item tables must equal B's — every row of `item`, and `item_log`'s history of every
- * project. At the end one full run of A must restore every hook deleted by hand.
+ * and A's item tables must equal B's — every row of every IMRT table (imrt-snapshot.ts), the
+ * project facts, and item-sync's event history of every project. At the end one full run of A
+ * must restore every hook deleted by hand.
  *
- * Compared: every column that says what the item is (id, path, name, default branch, commit,
- * commit date, item.json) and every log entry's project, action, commit and commit date. Not
- * compared, as they differ between any two databases: row timestamps, log row ids, execution
- * and message ids, and hook_verified_at (A's and B's hooks are different hooks).
+ * Not compared, as they differ between any two databases: row write times, surrogate keys (rows
+ * are compared through the item ids they stand for), event ids, execution and message ids, and
+ * hook_verified_at (A's and B's hooks are different hooks).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { JobExecution, ScanMode } from "../../src/batch/types.ts";
@@ -22,8 +22,10 @@ import { silentLogger } from "../../src/lib/log.ts";
 import { createLifecycle, type Lifecycle } from "../../src/lifecycle.ts";
 import { seededRandom } from "../gitlab/helpers.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
+import { imrtSnapshot } from "../helpers/imrt-snapshot.ts";
 import { amqpEnv, deleteTopology, eventually, testAmqpUrl, uniqueConfig } from "../queue/amqp-helpers.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
+import { WORKFLOW_CODES } from "../sim/iat-items.ts";
 
 const PROJECTS = 150; // two listing pages
 const STEPS = 12;
@@ -101,27 +103,13 @@ async function syncAndDrain(inst: Instance, mode: ScanMode): Promise<JobExecutio
   return done;
 }
 
-/** The item table, every row and column that describes the project, in a dialect-neutral form. */
-async function items(db: Db) {
-  const rows = await db.all<Record<string, unknown>>(
-    `select project_id, project_path, name, default_branch, current_commit_hash, current_commit_date, item_json
-     from item order by project_id`,
-  );
-  return rows.map((r) => ({
-    projectId: Number(r.project_id),
-    path: r.project_path,
-    name: r.name,
-    defaultBranch: r.default_branch ?? null,
-    commit: r.current_commit_hash ?? null,
-    commitDate: toDate(r.current_commit_date)?.toISOString() ?? null,
-    itemJson: typeof r.item_json === "string" ? JSON.parse(r.item_json) : null,
-  }));
-}
+/** The IMRT tables and the project facts, in a form two databases compare by. */
+const items = (db: Db) => imrtSnapshot(db);
 
-/** item_log: each project's history of actions and commits, in order. */
+/** sync_item_event: each project's history of actions and commits, in order. */
 async function history(db: Db) {
   const rows = await db.all<Record<string, unknown>>(
-    "select project_id, action, commit_hash, commit_date from item_log order by project_id, id",
+    "select project_id, action, commit_hash, commit_date from sync_item_event order by project_id, id",
   );
   return rows.map(
     (r) =>
@@ -168,7 +156,8 @@ for (const dialect of DIALECTS) {
       let repushed = 0;
       const push = (id: number) => {
         if (!state.project(id)) return;
-        state.pushCommit(id, { files: { "item.json": JSON.stringify({ id, v: random() }) } });
+        // a status change: the incremental and the full run must agree on its date too
+        state.setWorkflowStatus(id, pick(WORKFLOW_CODES), { author: `editor-${pushing.length % 3}` });
         pushing.push(id);
       };
       const ops: Record<string, () => void> = {

@@ -5,12 +5,14 @@
  * execution shows it too, with what the execution it resumes handled. Publishing is held by the
  * test, so each check happens at a known point of the run, not after some time.
  */
+
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createJobRepository } from "../../src/batch/repository.ts";
 import { createJobRunner } from "../../src/batch/runner.ts";
 import { createJobService } from "../../src/batch/service.ts";
 import { createGitlabClient } from "../../src/gitlab/client.ts";
 import { executionDetailJson } from "../../src/http/serialize.ts";
+import { imrtTables } from "../../src/items/imrt-names.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { createSeenStore } from "../../src/sync/seen-store.ts";
 import { createSyncJob, SYNC_JOB_NAME } from "../../src/sync/sync-step.ts";
@@ -45,7 +47,7 @@ test("GET /jobs/{id} shows GitLab's total from the first page on, and a resumed 
   const repository = createJobRepository(t.db, { leaseMs: 60_000 });
   const job = createSyncJob({
     gitlab: createGitlabClient(simConfig(sim), { logger: silentLogger }),
-    seen: createSeenStore(t.db),
+    seen: createSeenStore(t.db, imrtTables(t.db.dialect)),
     skipLimit: 0,
     deleteMaxFraction: 1,
     // every project of a page read starts at once, so a stop leaves none unstarted
