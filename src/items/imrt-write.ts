@@ -29,6 +29,8 @@ export interface StoredItem {
   key: number;
   commitHash: string;
   commitDate: Date;
+  /** `item_git.ingest_source`: the branch the row was read from */
+  branch: string;
   /** the `item` row as stored, by column name */
   row: Record<string, unknown>;
 }
@@ -59,7 +61,7 @@ export type WriteResult =
 
 export async function loadStored(db: Db, tables: ImrtTables, projectId: number): Promise<StoredItem | null> {
   const [git] = await db.all<Record<string, unknown>>(
-    `select item_key, current_commit_hash, current_commit_date from ${tables.item_git} where project_id = $1`,
+    `select item_key, current_commit_hash, current_commit_date, ingest_source from ${tables.item_git} where project_id = $1`,
     [projectId],
   );
   if (!git) return null;
@@ -70,6 +72,7 @@ export async function loadStored(db: Db, tables: ImrtTables, projectId: number):
     key,
     commitHash: String(git.current_commit_hash),
     commitDate: toDate(git.current_commit_date) ?? new Date(0),
+    branch: String(git.ingest_source),
     row,
   };
 }
@@ -334,4 +337,14 @@ export async function insertRows(
 /** Postgres infers a bare parameter's type from its column, but a JSON text needs saying so. */
 function cast(tx: Db, column: string, n: number): string {
   return tx.dialect === "pg" && column === "item_json" ? `$${n}::json` : `$${n}`;
+}
+
+/** The default branch changed name, its head did not: `ingest_source` follows (nothing else changes). */
+export async function renameIngestSource(
+  db: Db,
+  tables: ImrtTables,
+  projectId: number,
+  branch: string,
+): Promise<void> {
+  await db.run(`update ${tables.item_git} set ingest_source = $1 where project_id = $2`, [branch, projectId]);
 }

@@ -14,7 +14,7 @@ import type { Logger } from "../lib/log.ts";
 import { countingHistory, type GitCommit, newCommits, statusRunStart, workflowStatusOf } from "./history.ts";
 import { deleteImrtItem } from "./imrt-delete.ts";
 import type { ImrtTables } from "./imrt-names.ts";
-import { loadStored, type StoredItem, writeRevision } from "./imrt-write.ts";
+import { loadStored, renameIngestSource, type StoredItem, writeRevision } from "./imrt-write.ts";
 import { mapItem } from "./mapping/map-item.ts";
 import { readItemDocument } from "./mapping/read-document.ts";
 import { acquire, type HeldLock, release, stillHeld } from "./project-lock.ts";
@@ -201,6 +201,7 @@ export function createItemIngest(deps: {
       if (stored && listed.commits.length === 0) {
         // the tables are at the head already: only our own facts may have changed (a rename)
         if (factsChanged(known, facts, head)) await record(facts, INGEST_STATES.ingested, head, source);
+        if (stored.branch !== branch) await renameIngestSource(db, tables, projectId, branch);
         if (known?.validationPending) await validate(projectId, stored.key, branch, Number(stored.row.id));
         return done("unchanged");
       }

@@ -98,6 +98,20 @@ for (const dialect of DIALECTS) {
       expect(events[0]?.jobExecutionId).toBe(2);
     });
 
+    test("a renamed default branch with the same head: ingest_source follows, nothing else is written", async () => {
+      await publisher.publish(update(7));
+      await waitFor("item 7", async () => ((await items().get(7))?.itemId ? items().get(7) : null));
+      const before = await items().events(7, 10);
+      sim.state.setDefaultBranch(7, "trunk");
+      await publisher.publish(update(7, 3));
+      const source = async () =>
+        (await t.db.all<{ ingest_source: string }>("select ingest_source from item_git where project_id = 7"))[0]
+          ?.ingest_source;
+      await waitFor("ingest_source trunk", async () => (await source()) === "trunk");
+      expect(await items().events(7, 10)).toEqual(before); // no new revision written
+      expect((await items().get(7))?.defaultBranch).toBe("trunk");
+    });
+
     test("monitor-item creates our hook once, with the secret, however often it is delivered", async () => {
       const before = sim.state.hooksOf(project(2)).length;
       await publisher.publishAll(Array.from({ length: 5 }, () => monitor(2)));
