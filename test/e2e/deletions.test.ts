@@ -68,7 +68,12 @@ for (const dialect of DIALECTS) {
     });
 
     const itemIds = async () =>
-      (await db.all<{ project_id: number }>("select project_id from item order by project_id")).map((r) =>
+      (await db.all<{ project_id: number }>("select project_id from sync_project order by project_id")).map(
+        (r) => Number(r.project_id),
+      );
+    /** Projects the IMRT tables hold an item for. */
+    const imrtIds = async () =>
+      (await db.all<{ project_id: number }>("select project_id from item_git order by project_id")).map((r) =>
         Number(r.project_id),
       );
     const projectIds = () =>
@@ -107,8 +112,20 @@ for (const dialect of DIALECTS) {
           [...deleted, ...moved].sort((a, b) => a - b),
         );
         await drained(projectIds());
+        // no IMRT row is left of them: every item remaining belongs to a project still there
+        const gone = new Set([...deleted, ...moved]);
+        expect((await imrtIds()).filter((id) => gone.has(id))).toEqual([]);
+        expect((await imrtIds()).length).toBeGreaterThan(projectIds().length * 0.9);
+        for (const table of ["item", "item_log", "item_keyword", "stim_link"]) {
+          const [orphans] = await db.all<{ n: number }>(
+            table === "item"
+              ? "select count(*) as n from item i where not exists (select 1 from item_git g where g.item_key = i.key)"
+              : `select count(*) as n from ${table} c where not exists (select 1 from item_git g where g.item_key = c.${table === "stim_link" ? "item_key_stim" : "item_key"})`,
+          );
+          expect(`${table}: ${Number(orphans?.n)}`).toBe(`${table}: 0`);
+        }
         const logged = await db.all<{ n: number }>(
-          "select count(*) as n from item_log where action = 'deleted' and job_execution_id = $1",
+          "select count(*) as n from sync_item_event where action = 'deleted' and job_execution_id = $1",
           [second.id],
         );
         expect(Number(logged[0]?.n)).toBe(60);

@@ -147,7 +147,7 @@ describe("a running serve", () => {
     expect(sampleValue(families, "item_sync_ingest_items_total", { result: "foreign_refused" })).toBe(1);
     expect(sampleValue(families, "item_sync_ingest_items_total", { result: "created" })).toBe(0);
     const [row] = await database.db.all<{ n: number }>(
-      "select count(*) as n from item where project_id = $1",
+      "select (select count(*) from item_git where project_id = $1) + (select count(*) from sync_project where project_id = $1) as n",
       [outsider.id],
     );
     expect(Number(row?.n)).toBe(0);

@@ -1,14 +1,15 @@
 /**
  * The sync job end to end, with the compiled binary, a real RabbitMQ, SQLite, and the GitLab
  * simulator: every project gets its update-item, unmonitored ones their monitor-item, and once
- * the ingest workers drain, every project has an item row at its latest commit and exactly the
- * unmonitored projects gained our hook.
+ * the ingest workers drain, every project with an item.json has its IMRT item at its latest
+ * commit, with one item_log row per commit, and exactly the unmonitored projects gained our hook.
  */
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openDb } from "../../src/db/client.ts";
 import {
   API_TOKEN,
   amqpUrl,
@@ -20,6 +21,7 @@ import {
   startTap,
   waitFor,
 } from "../helpers/binary.ts";
+import { imrtSnapshot } from "../helpers/imrt-snapshot.ts";
 import { handledCount, scrapeMetrics } from "../metrics/scrape.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
@@ -45,22 +47,18 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "item-sync-e2e-"));
 });
 
-/** Every item row and every item_log row, in a stable order. */
-function snapshot(path: string): { items: unknown[]; logs: unknown[] } {
-  const db = new Database(path, { readonly: true });
+/** Every row of the IMRT tables, item-sync's project facts and its events, in a stable order. */
+async function snapshot(path: string) {
+  const db = openDb(`sqlite:${path}`);
   try {
     return {
-      // every column of the item but hook_verified_at, which records that a scan saw our hook
-      items: db
-        .query(
-          `select project_id, project_path, name, default_branch, current_commit_hash, current_commit_date,
-             item_json, created_at, updated_at from item order by project_id`,
-        )
-        .all(),
-      logs: db.query("select * from item_log order by id").all(),
+      tables: await imrtSnapshot(db),
+      // write times too: a later sync that changed nothing must not even rewrite a row
+      writes: await db.all("select key, created_at, updated_at from item order by key"),
+      events: await db.all("select * from sync_item_event order by id"),
     };
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -147,8 +145,13 @@ test(
       const db = new Database(join(dir, "e2e.db"), { readonly: true });
       try {
         await waitFor(
-          "every item row",
-          async () => (db.query("select count(*) as n from item").get() as { n: number }).n === PROJECTS,
+          "every project handled",
+          async () =>
+            (
+              db.query("select count(*) as n from sync_project where ingest_state is not null").get() as {
+                n: number;
+              }
+            ).n === PROJECTS,
           GUARD,
         );
         await waitFor(
@@ -157,16 +160,40 @@ test(
             ids.every((pid) => state.hooksOf(state.project(pid)!).some((h) => h.url === WEBHOOK_URL)),
           GUARD,
         );
-        const rows = db.query("select project_id, current_commit_hash, project_path from item").all() as {
+        const rows = db
+          .query(
+            `select p.project_id, p.project_path, p.ingest_state, g.current_commit_hash, i.id,
+               (select count(*) from item_log l where l.item_key = g.item_key) as logs
+             from sync_project p left join item_git g on g.project_id = p.project_id left join item i on i.key = g.item_key`,
+          )
+          .all() as {
           project_id: number;
-          current_commit_hash: string;
           project_path: string;
+          ingest_state: string;
+          current_commit_hash: string | null;
+          id: number | null;
+          logs: number;
         }[];
+        expect(rows.length).toBe(PROJECTS);
+        let withItem = 0;
         for (const row of rows) {
           const p = state.project(row.project_id)!;
-          expect(row.current_commit_hash).toBe(state.commitsOf(p)[0]!.id);
+          const history = state.commitsOf(p);
           expect(row.project_path).toBe(state.fullPathOf(p));
+          const doc = state.itemOf(p.id);
+          if (!doc) {
+            expect(row).toMatchObject({ ingest_state: "no_item_json", current_commit_hash: null });
+            continue;
+          }
+          withItem++;
+          expect(row.ingest_state).toBe("ingested");
+          expect(row.current_commit_hash).toBe(history[0]!.id);
+          expect(row.id).toBe(Number((doc as { id: string }).id));
+          expect(row.logs).toBe(history.length);
         }
+        // the simulator leaves about 2 % without item.json: both kinds were seen
+        expect(withItem).toBeGreaterThan(PROJECTS * 0.9);
+        expect(withItem).toBeLessThan(PROJECTS);
         for (const pid of ids) {
           const hooks = state.hooksOf(state.project(pid)!);
           expect(hooks.length).toBe((hooksBefore.get(pid) ?? 0) + (unmonitored.has(pid) ? 1 : 0));
@@ -180,8 +207,6 @@ test(
             });
           }
         }
-        const logs = (db.query("select count(*) as n from item_log").get() as { n: number }).n;
-        expect(logs).toBe(PROJECTS);
       } finally {
         db.close();
       }
@@ -200,8 +225,8 @@ test(
         },
         GUARD,
       );
-      const before = snapshot(join(dir, "e2e.db"));
-      expect(before.items.length).toBe(PROJECTS);
+      const before = await snapshot(join(dir, "e2e.db"));
+      expect(before.tables.sync_project?.length).toBe(PROJECTS);
       // a second sync (SYNC_MODE=auto: a full one just COMPLETED, so incremental) finds nothing
       // changed: no update-item, every project counted unchanged
       const second = await call("POST", "/sync");
@@ -237,9 +262,8 @@ test(
         async () => handledCount(await scrapeMetrics(serve!.url), names.AMQP_UPDATE_QUEUE) >= 2 * PROJECTS,
         GUARD,
       );
-      const after = snapshot(join(dir, "e2e.db"));
-      expect(after.items).toEqual(before.items);
-      expect(after.logs).toEqual(before.logs);
+      const after = await snapshot(join(dir, "e2e.db"));
+      expect(after).toEqual(before);
     } finally {
       await tap.close();
     }
