@@ -57,7 +57,7 @@ const control = Bun.serve({
       for (let i = 0; i < want; i++) {
         const p = all[(salt * 7919 + i * stride) % all.length];
         if (!p || pushed.includes(p.id)) continue;
-        sim.state.pushCommit(p.id, { files: { "item.json": JSON.stringify({ id: p.id, salt }) } });
+        sim.state.touchItem(p.id, `salt ${salt}`);
         pushed.push(p.id);
       }
       return Response.json({ pushed });

@@ -105,8 +105,9 @@ for (const dialect of DIALECTS) {
       sim.state.setDefaultBranch(7, "trunk");
       await publisher.publish(update(7, 3));
       const source = async () =>
-        (await t.db.all<{ ingest_source: string }>("select ingest_source from item_git where project_id = 7"))[0]
-          ?.ingest_source;
+        (
+          await t.db.all<{ ingest_source: string }>("select ingest_source from item_git where project_id = 7")
+        )[0]?.ingest_source;
       await waitFor("ingest_source trunk", async () => (await source()) === "trunk");
       expect(await items().events(7, 10)).toEqual(before); // no new revision written
       expect((await items().get(7))?.defaultBranch).toBe("trunk");

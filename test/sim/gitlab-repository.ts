@@ -213,6 +213,22 @@ export function createRepositories(deps: {
     });
   }
 
+  /**
+   * A push that changes the item: item.json gets a `touched` note (a key the ingest ignores, so the
+   * document stays valid); a project without item.json gets a README commit instead.
+   */
+  function touchItem(id: number, note: string, opts: Partial<ItemCommitOptions> = {}): SimCommit {
+    if (!itemOf(id))
+      return pushCommit(id, { files: { "README.md": `${note}\n` }, author: opts.author, date: opts.date });
+    return editItem(
+      id,
+      (doc) => {
+        doc.touched = note;
+      },
+      { author: opts.author ?? "editor", ...opts },
+    );
+  }
+
   /** Moves the item to another workflow status (§6.5) in one commit that changes only that code. */
   function setWorkflowStatus(id: number, code: string, opts: ItemCommitOptions): SimCommit {
     const before = itemOf(id);
@@ -274,6 +290,7 @@ export function createRepositories(deps: {
     itemOf,
     editItem,
     setWorkflowStatus,
+    touchItem,
     buildHistory,
     forget(projectId: number) {
       cache.delete(projectId);

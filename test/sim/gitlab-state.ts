@@ -273,6 +273,7 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
     editItem: repos.editItem,
     /** Commits a change of `workflow.workflowStatusCode` alone (§6.5). */
     setWorkflowStatus: repos.setWorkflowStatus,
+    touchItem: repos.touchItem,
     /** Called with every change GitLab announces by hooks; returns the unsubscribe. */
     onEvent(fn: (event: SimEvent) => void): () => void {
       listeners.push(fn);

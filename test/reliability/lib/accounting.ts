@@ -125,11 +125,12 @@ export function pushLedger(
   return { lost: [...wanted].filter((id) => !seen.has(id)), duplicates, unexpected };
 }
 
-/** item_log rows beyond one per (project, action, commit): the same change written twice. */
-export async function duplicateLogRows(db: Db): Promise<number> {
+/** Items written more than once for one commit (created/updated events per project and commit): the same change written twice. */
+export async function duplicateWrites(db: Db): Promise<number> {
   const [row] = await db.all<{ n: number }>(
     `select coalesce(sum(n - 1), 0) as n from (
-       select count(*) as n from item_log group by project_id, action, commit_hash
+       select count(*) as n from sync_item_event where action in ('created', 'updated')
+       group by project_id, commit_hash
      ) as per_change`,
   );
   return Number(row?.n ?? 0);

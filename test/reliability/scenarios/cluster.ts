@@ -78,7 +78,7 @@ export async function clusterNodeLoss(
       "the sync to publish and the workers to ingest",
       async () => {
         if ((tap?.total("item.update") ?? 0) < projects / 5) return false;
-        const [row] = await db.all<{ n: number }>("select count(*) as n from item");
+        const [row] = await db.all<{ n: number }>("select count(*) as n from item_git");
         return Number(row?.n ?? 0) > 0;
       },
       60_000,

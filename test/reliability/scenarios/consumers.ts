@@ -18,7 +18,7 @@ import {
 import { createTestDatabase } from "../../helpers/db.ts";
 import { readMessages } from "../../queue/amqp-helpers.ts";
 import { type GitlabSim, startGitlabSim } from "../../sim/gitlab.ts";
-import { duplicateLogRows } from "../lib/accounting.ts";
+import { duplicateWrites } from "../lib/accounting.ts";
 import { serviceEnv } from "../lib/harness.ts";
 import { startFaultProxy } from "../lib/http-fault-proxy.ts";
 import type { ScenarioResult } from "../lib/report.ts";
@@ -41,19 +41,37 @@ function updateSender(pub: Publisher, exchange: string) {
 
 type SimProject = GitlabSim["state"]["projects"][number];
 
-/** The projects whose item row is missing or not at their latest commit, as `id: hash|missing`. */
+/**
+ * The projects not handled at their latest commit, as `id: hash|missing`: the IMRT item of a project
+ * with an item.json not at it, or a project without one not recorded so at it.
+ */
 export async function rowsNotAtLatestCommit(
   db: Db,
   sim: GitlabSim,
   projects: readonly SimProject[],
 ): Promise<string[]> {
-  const rows = await db.all<{ project_id: number; current_commit_hash: string }>(
-    "select project_id, current_commit_hash from item",
+  const rows = await db.all<{
+    project_id: number;
+    current_commit_hash: string | null;
+    head_commit_hash: string | null;
+    ingest_state: string | null;
+  }>(
+    `select p.project_id, g.current_commit_hash, p.head_commit_hash, p.ingest_state
+     from sync_project p left join item_git g on g.project_id = p.project_id`,
   );
-  const byId = new Map(rows.map((r) => [Number(r.project_id), r.current_commit_hash]));
+  const atCommit = new Map(
+    rows.map((r) => [
+      Number(r.project_id),
+      r.ingest_state === "no_item_json" ? `no item.json at ${r.head_commit_hash}` : r.current_commit_hash,
+    ]),
+  );
   return projects
-    .filter((p) => byId.get(p.id) !== sim.state.commitsOf(p)[0]?.id)
-    .map((p) => `${p.id}: ${byId.get(p.id) ?? "missing"}`);
+    .filter((p) => {
+      const head = sim.state.commitsOf(p)[0]?.id;
+      const want = sim.state.itemOf(p.id) ? head : `no item.json at ${head}`;
+      return atCommit.get(p.id) !== want;
+    })
+    .map((p) => `${p.id}: ${atCommit.get(p.id) ?? "missing"}`);
 }
 
 export async function consumerAbuse(
@@ -151,7 +169,7 @@ export async function consumerAbuse(
     const pushed = sim.state.projects.slice(10, 40).map((p) => p.id);
     await Bun.sleep(300);
     for (const id of pushed) {
-      const commit = sim.state.pushCommit(id, { files: { "item.json": JSON.stringify({ id, v: 2 }) } });
+      const commit = sim.state.touchItem(id, "v2");
       const p = sim.state.project(id);
       await send(
         {
@@ -210,25 +228,25 @@ export async function consumerAbuse(
     await Bun.sleep(500);
     const extraDead = (await conn.queueDeclare({ queue: `${names.AMQP_UPDATE_QUEUE}.dead`, passive: true }))
       .messageCount;
-    const logs = await db.all<{ n: number }>("select count(*) as n from item_log");
-    const duplicates = await duplicateLogRows(db);
+    const logs = await db.all<{ n: number }>("select count(*) as n from sync_item_event");
+    const duplicates = await duplicateWrites(db);
     return {
       scenario: "consumers",
       tried: `3 worker processes on one queue; ${projects} projects × ${copies} copies of update-item (redelivery storm), ${poison.length} malformed messages and ${broken.length} projects with a non-JSON item.json, ${pushed.length} commits pushed meanwhile, one worker SIGKILLed mid-message and restarted`,
       runs: 1,
       faults: `${projects * copies} storm messages, ${poison.length + broken.length * copies} poison, 1 SIGKILL`,
-      // item rows missing or not at their project's latest commit
+      // projects missing or not handled at their latest commit
       lost: wrong.length,
-      // item_log rows beyond one per change: a redelivered message applied twice
+      // events beyond one per change: a redelivered message applied twice
       duplicates,
-      outcome: `${expectedRows.length - wrong.length}/${expectedRows.length} item rows at their latest commit; ${dead.length + extraDead}/${expectedDead} messages in .dead, ${reasons.filter((r) => r !== "").length} with x-item-sync-reason; item_log rows ${logs[0]?.n}${readError ? `; reading .dead: ${readError}` : ""}`,
+      outcome: `${expectedRows.length - wrong.length}/${expectedRows.length} projects at their latest commit; ${dead.length + extraDead}/${expectedDead} messages in .dead, ${reasons.filter((r) => r !== "").length} with x-item-sync-reason; ${logs[0]?.n} item events${readError ? `; reading .dead: ${readError}` : ""}`,
       failures: [
         ...(dead.length + extraDead !== expectedDead
           ? [
               `${dead.length + extraDead} messages in .dead, ${expectedDead} expected (${deadMismatch.join(", ")}; ${leftInQueue} still ready in the update queue)\n${traces.join("\n")}`,
             ]
           : []),
-        ...(duplicates > 0 ? [`${duplicates} item_log rows written twice`] : []),
+        ...(duplicates > 0 ? [`${duplicates} changes written twice`] : []),
         ...(returned.length > 0
           ? [`${returned.length} messages returned unroutable: ${returned.slice(0, 5).join(", ")}`]
           : []),
@@ -355,7 +373,7 @@ export async function crashLoop(
     await waitFor("the ledger row to go", async () => (await ledgerRows()) === 0, 10_000).catch(() => {});
     const ledger = { n: await ledgerRows() };
     const wrong = await wrongRows();
-    const duplicates = await duplicateLogRows(db);
+    const duplicates = await duplicateWrites(db);
     return {
       scenario: `consumers: crash loop (${queueType} queues)`,
       tried: `one update-item whose handling hangs in GitLab, its worker SIGKILLed there each time and restarted; ${others.length} ordinary messages beside it; ${queueType} queues, AMQP_DELIVERY_LIMIT=${deliveryLimit}`,
@@ -369,7 +387,7 @@ export async function crashLoop(
           ? []
           : [`dead-lettered ${message?.messageId}, not the killer`]),
         ...(ledger.n !== 0 ? [`${ledger.n} redelivery ledger rows left`] : []),
-        ...(duplicates > 0 ? [`${duplicates} item_log rows written twice`] : []),
+        ...(duplicates > 0 ? [`${duplicates} changes written twice`] : []),
       ],
       kills,
       deadReason,

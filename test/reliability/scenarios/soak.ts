@@ -62,9 +62,7 @@ export async function soak(opts: {
       while (!stopHooks) {
         const p = sim.state.projects[Math.floor(Math.random() * sim.state.projects.length)];
         if (!p) continue;
-        const commit = sim.state.pushCommit(p.id, {
-          files: { "item.json": JSON.stringify({ id: p.id, at: Date.now() }) },
-        });
+        const commit = sim.state.touchItem(p.id, `at ${Date.now()}`);
         const res = await fetch(`${base}/webhooks/gitlab`, {
           method: "POST",
           headers: {
