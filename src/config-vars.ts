@@ -137,14 +137,14 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     name: "ALLOW_INSECURE_URLS",
     default: "false",
     meaning:
-      "`GITLAB_URL` and the `AUTH_*` URLs must be `https` unless their host is loopback or this is `true`",
+      "`GITLAB_URL`, `WEBHOOK_URL` and the `AUTH_*` URLs must be `https` unless their host is loopback (`localhost`, an IP literal `127.x.x.x` or `[::1]`) or this is `true`",
   },
   {
     group: "webhooks",
     name: "WEBHOOK_URL",
     default: "required",
     meaning:
-      "the URL of this service's `/webhooks/gitlab` as GitLab reaches it; monitored projects' hooks point at it",
+      "the URL of this service's `/webhooks/gitlab` as GitLab reaches it; monitored projects' hooks point at it. `https` (GitLab sends `WEBHOOK_SECRET` to it with every delivery) unless loopback or `ALLOW_INSECURE_URLS=true`",
   },
   {
     group: "webhooks",
@@ -225,7 +225,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     default: "empty",
     secret: true,
     meaning:
-      "comma-separated static bearer tokens, each `TOKEN` or `TOKEN:ROLE` with ROLE `read`, `operate` or `admin` (a bare token is `admin`); each token at least 16 characters",
+      "comma-separated static bearer tokens, each `TOKEN` or `TOKEN:ROLE` with ROLE `read`, `operate` or `admin` (a bare token is `admin`); each token at least 16 characters of letters, digits and `-._~+/` (what a bearer header can carry), each one once, and not guessable (e.g. `openssl rand -hex 24`)",
   },
   {
     group: "auth",

@@ -432,7 +432,24 @@ describe("start-up refusals (exit 2, naming the variables)", () => {
     });
     expect(allowed.code).toBe(2);
     expect(allowed.out).not.toContain("GITLAB_URL");
-    expect(allowed.out).toContain("API_TOKENS: every token must be at least 16 characters");
+    expect(allowed.out).toContain("API_TOKENS: entry 1: the token must be at least 16 characters long");
+  });
+
+  test("WEBHOOK_URL must be https too; a host that merely starts with 127. is not loopback", async () => {
+    const r = await run({
+      WEBHOOK_URL: "http://item-sync.example.org/webhooks/gitlab",
+      GITLAB_URL: "http://127.evil.example",
+      API_TOKENS: `${TOKENS.admin},${TOKENS.admin}:read,aaaaaaaaaaaaaaaaaaaa:read,has space-0123456789abc:read`,
+    });
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("WEBHOOK_URL: must be an https URL");
+    expect(r.out).toContain("GitLab sends WEBHOOK_SECRET to it with every delivery");
+    expect(r.out).toContain("GITLAB_URL: must be an https URL");
+    expect(r.out).toContain("API_TOKENS: entry 2: the same token as entry 1");
+    expect(r.out).toContain("API_TOKENS: entry 3: the token is guessable");
+    expect(r.out).toContain("API_TOKENS: entry 4: a token may hold only letters");
+    for (const token of [TOKENS.admin, "aaaaaaaaaaaaaaaaaaaa", "has space"])
+      expect(r.out).not.toContain(token);
   });
 });
 

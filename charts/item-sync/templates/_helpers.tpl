@@ -169,8 +169,8 @@ upgrades through lookup), so serve always has a strong one.
 {{- if not .Values.secrets.existingSecret }}
 {{- range $entry := splitList "," (.Values.secrets.values.API_TOKENS | default "" | toString) }}
 {{- $entry = trim $entry }}
-{{- if and $entry (not (regexMatch "^[^,:]{16,}(:\\s*(?i:read|operate|admin))?$" $entry)) }}
-{{- fail "secrets.values.API_TOKENS: each comma-separated entry must be TOKEN or TOKEN:ROLE, TOKEN at least 16 characters without ':', ROLE read, operate or admin" }}
+{{- if and $entry (not (regexMatch "^[A-Za-z0-9._~+/-]{16,}=*(:\\s*(?i:read|operate|admin))?$" $entry)) }}
+{{- fail "secrets.values.API_TOKENS: each comma-separated entry must be TOKEN or TOKEN:ROLE, TOKEN at least 16 characters of letters, digits and - . _ ~ + / (no spaces), ROLE read, operate or admin" }}
 {{- end }}
 {{- end }}
 {{- end }}
