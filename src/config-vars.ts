@@ -43,6 +43,13 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     meaning:
       "when set, `/metrics` and `/health/*` are also served on this port (serve and worker); must differ from `PORT`; the Helm chart's probes and scrapes use it and its Ingress never routes it",
   },
+  {
+    group: "service",
+    name: "TRUSTED_PROXIES",
+    default: "empty",
+    meaning:
+      "comma-separated addresses or CIDR ranges of reverse proxies in front of the API (the Ingress controller's pods, e.g. `10.0.0.0/8`): for a request from one of them, the client is the right-most `X-Forwarded-For` address that is not a trusted proxy. Used for refusal log lines and to share token introspection fairly between clients; empty: the peer address",
+  },
   { group: "service", name: "LOG_LEVEL", default: "info", meaning: "`debug`, `info`, `warn` or `error`" },
   {
     group: "service",

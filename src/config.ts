@@ -104,6 +104,8 @@ export interface Config {
   logLevel: LogLevel;
   /** ALLOW_INSECURE_URLS: plain-http GITLAB_URL and AUTH_* URLs to hosts other than loopback. */
   allowInsecureUrls: boolean;
+  /** TRUSTED_PROXIES: addresses or CIDR ranges whose X-Forwarded-For names the client. */
+  trustedProxies: string[];
 }
 
 /** Which parts of the configuration a command needs; the rest may be missing. */
@@ -201,6 +203,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     dbMigrate: read.bool("DB_MIGRATE", true),
     logLevel: read.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
     allowInsecureUrls: read.bool("ALLOW_INSECURE_URLS", false),
+    trustedProxies: read.addressList("TRUSTED_PROXIES"),
   };
 
   if (config.metricsPort !== null && config.metricsPort === config.port) {
@@ -445,6 +448,22 @@ function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== "");
+    },
+    /** IP addresses and CIDR ranges (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`). */
+    addressList(name: string): string[] {
+      const entries = this.list(name);
+      for (const entry of entries) {
+        const [address = "", bits, extra] = entry.split("/");
+        const family = isIP(address);
+        const max = family === 6 ? 128 : 32;
+        const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+        if (family === 0 || !okBits || extra !== undefined) {
+          problems.push(
+            `${name}: ${JSON.stringify(entry)} is not an IP address or a CIDR range (10.0.0.0/8, fd00::/8)`,
+          );
+        }
+      }
+      return entries;
     },
     urlList(name: string, protocols: string[]): string[] {
       const urls = this.list(name);

@@ -2,9 +2,12 @@
 import type { Config } from "../config.ts";
 import { createApp } from "../http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/auth.ts";
-import { listenExclusively, startStartupProbe } from "../http/listen.ts";
+import { startStartupProbe } from "../http/listen.ts";
 import { createOAuthAuthenticators } from "../http/oauth.ts";
 import { listenMetricsPort } from "../http/probe-app.ts";
+import { createRefusalLog } from "../http/refusals.ts";
+import { cachedReadiness } from "../http/routes-health.ts";
+import { createHttpGate, trustedProxyList } from "../http/server.ts";
 import { createItemStore } from "../ingest/item-store.ts";
 import { type Ingest, startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
@@ -58,15 +61,27 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     }
     const items = createItemStore(core.db);
     const ingestCounters = ingest?.counters;
-    const health = readiness(core.db, core.broker, logger, {
-      gate: () => ingest?.gate.state(),
-      gitlabDecides: false,
-    });
+    // one verdict per second for every probe, on both ports, and for item_sync_ready
+    const health = cachedReadiness(
+      readiness(core.db, core.broker, logger, { gate: () => ingest?.gate.state(), gitlabDecides: false }),
+    );
     const metrics = createMetrics({
       jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
       itemCount: () => items.count(),
       ingest: ingestCounters ? () => ingestCounters : undefined,
       health,
+    });
+    const authenticator = combineAuthenticators([
+      createStaticTokenAuthenticator(config.auth.apiTokens),
+      ...createOAuthAuthenticators(config.auth, { logger }),
+    ]);
+    const refusals = createRefusalLog(logger);
+    lifecycle.defer("refusal log", () => refusals.close());
+    const gate = createHttpGate({
+      knownToken: (token) => authenticator.known?.(token) ?? false,
+      trustedProxies: trustedProxyList(config.trustedProxies),
+      refusals,
+      logger,
     });
     const app = createApp({
       jobs: refuseLaunchWithoutBroker(core.jobs, core.broker),
@@ -91,21 +106,21 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
             }),
           ),
       },
-      authenticator: combineAuthenticators([
-        createStaticTokenAuthenticator(config.auth.apiTokens),
-        ...createOAuthAuthenticators(config.auth, { logger }),
-      ]),
+      authenticator,
       health,
       metrics,
       logger,
       version: VERSION,
       ui: { clientId: config.auth.uiClientId ?? "", authorizeUrl: config.auth.authorizeUrl ?? "" },
+      // with METRICS_PORT, scrapers and probes go there: strangers here get the bare minimum
+      probes: config.metricsPort === null ? "full" : "api",
+      refusals,
+      context: gate,
     });
     await startup.stop();
-    const port = listenExclusively(app, { ...listen, maxRequestBodySize: MAX_REQUEST_BODY });
-    lifecycle.defer("http server", async () => {
-      await app.stop();
-    });
+    const server = gate.listen(app, { ...listen, maxRequestBodySize: MAX_REQUEST_BODY });
+    const port = server.port;
+    lifecycle.defer("http server", () => server.stop());
     const metricsPort = listenMetricsPort(config, { health, metrics, logger }, lifecycle);
     logger.info("serving", { host: config.host, port, metricsPort, version: VERSION });
     return await untilSignal();

@@ -45,28 +45,31 @@ export function itemRoutes(deps: { items: ItemStore }) {
         };
       },
       {
-        query: t.Object({
-          limit: t.Optional(
-            t.String({
-              pattern: "^([1-9]|[1-9][0-9]|100)$",
-              description: "a whole number from 1 to 100 (default 20)",
-            }),
-          ),
-          cursor: t.Optional(
-            t.String({
-              maxLength: 64,
-              pattern: "^[A-Za-z0-9_-]+$",
-              description: "the nextCursor of a previous page",
-            }),
-          ),
-          q: t.Optional(
-            t.String({
-              minLength: 1,
-              maxLength: 200,
-              description: "keep items whose project path contains this text (case-insensitive)",
-            }),
-          ),
-        }),
+        query: t.Object(
+          {
+            limit: t.Optional(
+              t.String({
+                pattern: "^([1-9]|[1-9][0-9]|100)$",
+                description: "a whole number from 1 to 100 (default 20)",
+              }),
+            ),
+            cursor: t.Optional(
+              t.String({
+                maxLength: 64,
+                pattern: "^[A-Za-z0-9_-]+$",
+                description: "the nextCursor of a previous page",
+              }),
+            ),
+            q: t.Optional(
+              t.String({
+                minLength: 1,
+                maxLength: 200,
+                description: "keep items whose project path contains this text (case-insensitive)",
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         detail: {
           summary: "Items ordered by project id, cursor-paginated; ?q= filters by path",
           description: "Pass the same q with each cursor: a cursor continues the list it came from.",
@@ -99,6 +102,7 @@ export function itemRoutes(deps: { items: ItemStore }) {
             description: "a positive whole number (a GitLab project id)",
           }),
         }),
+        query: t.Object({}, { additionalProperties: false }),
         detail: {
           summary: "One item with its recent history",
           tags: ["items"],

@@ -38,6 +38,10 @@ export interface WebhookDeps {
   /** Largest body read; larger ones get 413. */
   maxBodyBytes?: number;
   publishTimeoutMs?: number;
+  /** A delivery without the right X-Gitlab-Token (counted and logged by app.ts). */
+  onRefused?(request: Request): void;
+  /** A delivery carrying the secret: its sender is no stranger. */
+  onAuthenticated?(request: Request): void;
 }
 
 const unavailable = () =>
@@ -73,12 +77,14 @@ export function webhookRoutes(deps: WebhookDeps) {
     async ({ request, set }) => {
       if (!webhookTokenValid(deps.gitlab.webhookSecret, request.headers.get("x-gitlab-token"))) {
         await request.body?.cancel().catch(() => {});
+        deps.onRefused?.(request);
         return errorResponse(
           401,
           "UNAUTHORIZED",
           "X-Gitlab-Token does not match the configured webhook secret",
         );
       }
+      deps.onAuthenticated?.(request);
       const text = await readLimited(request, maxBody);
       if (text === null) {
         return errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${maxBody} bytes`);

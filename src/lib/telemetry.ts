@@ -161,6 +161,13 @@ export const httpRequestDuration = new Histogram({
   registers,
 });
 
+export const httpRefusals = new Counter({
+  name: "item_sync_http_refusals_total",
+  help: "HTTP requests refused before any work was done for them, by reason (unauthenticated, invalid_token, insufficient_scope, forbidden, auth_unavailable, webhook_token, duplicate_parameter, overloaded, timeout).",
+  labelNames: ["reason"] as const,
+  registers,
+});
+
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 /** A bounded method label: the standard methods, anything else as `other`. */
