@@ -250,14 +250,15 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     group: "auth",
     name: "AUTH_AUDIENCE",
     default: "empty",
-    meaning: "a JWT's `aud` must contain it; required with `AUTH_JWKS_URL`",
+    meaning:
+      "a JWT's `aud` must contain it; required with `AUTH_JWKS_URL`, and with `AUTH_INTROSPECTION_URL` (an introspected token's `aud` must contain it, or, when the answer has no `aud`, its `client_id` must be it)",
   },
   {
     group: "auth",
     name: "AUTH_INTROSPECTION_URL",
     default: "empty",
     meaning:
-      "accept opaque tokens this RFC 7662 endpoint says are active (needs `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`)",
+      "accept opaque tokens this RFC 7662 endpoint says are active and issued for `AUTH_AUDIENCE` (needs `AUTH_CLIENT_ID`, `AUTH_CLIENT_SECRET` and `AUTH_AUDIENCE`)",
   },
   {
     group: "auth",
@@ -282,13 +283,15 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     group: "auth",
     name: "AUTH_OPERATE_SCOPE",
     default: "empty",
-    meaning: "scope that gives an OAuth2 token role `operate`; unset: every accepted OAuth2 token has it",
+    meaning:
+      "scope that gives an OAuth2 token role `operate`; unset: no OAuth2 token has it. An accepted OAuth2 token without a role scope has role `read`",
   },
   {
     group: "auth",
     name: "AUTH_ADMIN_SCOPE",
     default: "empty",
-    meaning: "scope that gives an OAuth2 token role `admin`; unset: every accepted OAuth2 token has it",
+    meaning:
+      "scope that gives an OAuth2 token role `admin`; unset: no OAuth2 token has it. An accepted OAuth2 token without a role scope has role `read`",
   },
   {
     group: "auth",

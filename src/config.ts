@@ -284,6 +284,11 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     if (a.introspectionUrl !== "" && (a.clientId === "" || a.clientSecret === "")) {
       problems.push("AUTH_INTROSPECTION_URL: needs AUTH_CLIENT_ID and AUTH_CLIENT_SECRET");
     }
+    if (a.introspectionUrl !== "" && a.audience === "") {
+      problems.push(
+        "AUTH_AUDIENCE: required with AUTH_INTROSPECTION_URL (only tokens whose aud, or client_id, names it are accepted; without it an active token of any client of the provider would be)",
+      );
+    }
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

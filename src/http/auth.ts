@@ -6,7 +6,7 @@
  * Roles are ordered: `read` (GET routes) < `operate` (launch, stop, reset) < `admin` (mass
  * deletes, forced resets). A static token has the role written after it (`TOKEN:ROLE`, bare =
  * admin); an OAuth2 token has the highest role whose scope it carries (AUTH_OPERATE_SCOPE,
- * AUTH_ADMIN_SCOPE; an unset scope gives its role to every accepted token).
+ * AUTH_ADMIN_SCOPE), and `read` without one.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { StaticToken } from "../config.ts";
@@ -37,15 +37,20 @@ export interface Authenticator {
   known?(token: string): boolean;
 }
 
-/** Scopes that raise an OAuth2 token's role; "" = every accepted token has that role. */
+/** Scopes that raise an OAuth2 token's role; "" = no token gets that role from its scopes. */
 export interface RoleScopes {
   operateScope: string;
   adminScope: string;
 }
 
+/**
+ * Fail closed: a token has the highest role whose scope it carries, and `read` without one. An
+ * unset scope variable gives its role to no one (before, it gave it to every accepted token:
+ * with neither set, every active token of any client of the provider was admin).
+ */
 export function roleFromScopes(scopes: ReadonlySet<string>, roles: RoleScopes): Role {
-  if (roles.adminScope === "" || scopes.has(roles.adminScope)) return "admin";
-  if (roles.operateScope === "" || scopes.has(roles.operateScope)) return "operate";
+  if (roles.adminScope !== "" && scopes.has(roles.adminScope)) return "admin";
+  if (roles.operateScope !== "" && scopes.has(roles.operateScope)) return "operate";
   return "read";
 }
 

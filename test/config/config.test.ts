@@ -120,3 +120,28 @@ describe("API_TOKENS", () => {
     ]);
   });
 });
+
+describe("OAuth2 fails closed", () => {
+  test("AUTH_INTROSPECTION_URL needs AUTH_AUDIENCE: tokens of any client would be accepted otherwise", () => {
+    const introspection = {
+      AUTH_INTROSPECTION_URL: "https://id.example.org/introspect",
+      AUTH_CLIENT_ID: "item-sync",
+      AUTH_CLIENT_SECRET: "client-secret-value",
+    };
+    expect(problems(introspection)).toEqual([
+      "AUTH_AUDIENCE: required with AUTH_INTROSPECTION_URL (only tokens whose aud, or client_id, names it are accepted; without it an active token of any client of the provider would be)",
+    ]);
+    expect(problems({ ...introspection, AUTH_AUDIENCE: "item-sync-api" })).toEqual([]);
+  });
+});
+
+describe("TRUSTED_PROXIES", () => {
+  test("addresses and CIDR ranges, IPv4 and IPv6; anything else is named", () => {
+    expect(problems({ TRUSTED_PROXIES: "10.0.0.0/8, 192.0.2.7, fd00::/8, ::1" })).toEqual([]);
+    expect(problems({ TRUSTED_PROXIES: "10.0.0.0/33,proxy.example,10.0.0.1/8/1" })).toEqual([
+      'TRUSTED_PROXIES: "10.0.0.0/33" is not an IP address or a CIDR range (10.0.0.0/8, fd00::/8)',
+      'TRUSTED_PROXIES: "proxy.example" is not an IP address or a CIDR range (10.0.0.0/8, fd00::/8)',
+      'TRUSTED_PROXIES: "10.0.0.1/8/1" is not an IP address or a CIDR range (10.0.0.0/8, fd00::/8)',
+    ]);
+  });
+});
