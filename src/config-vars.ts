@@ -197,6 +197,13 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   },
   {
     group: "broker",
+    name: "AMQP_DEAD_LETTER_MAX_LENGTH",
+    default: "100000",
+    meaning:
+      "messages each `.dead` queue holds at most (`x-max-length`); beyond, a dead letter is refused (`x-overflow: reject-publish`), counted in `item_sync_dead_letters_refused_total` (alert ItemSyncDeadLetterQueueFull) and left in its work queue, never dropped. A `.dead` queue an earlier release declared without the bound is used as it is, with a warning (docs/cluster.md)",
+  },
+  {
+    group: "broker",
     name: "AMQP_EXCHANGE",
     default: "imrt.items",
     meaning: "durable topic exchange the messages go to",

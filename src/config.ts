@@ -50,6 +50,8 @@ export interface AmqpConfig {
   queueType: QueueType;
   /** deliveries of one message before it is dead-lettered */
   deliveryLimit: number;
+  /** messages a `.dead` queue holds at most; beyond, dead letters are refused (default 100,000) */
+  deadLetterMaxLength?: number;
   exchange: string;
   monitorQueue: string;
   updateQueue: string;
@@ -169,6 +171,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
       ...read.amqpUrls("AMQP_URL", "amqp://guest:guest@localhost:5672"),
       queueType: read.oneOf("AMQP_QUEUE_TYPE", "quorum", QUEUE_TYPES),
       deliveryLimit: read.int("AMQP_DELIVERY_LIMIT", 10, 1, 1_000_000),
+      deadLetterMaxLength: read.int("AMQP_DEAD_LETTER_MAX_LENGTH", 100_000, 1, 100_000_000),
       exchange: read.name("AMQP_EXCHANGE", "imrt.items"),
       monitorQueue: read.name("AMQP_MONITOR_QUEUE", "item-monitor"),
       updateQueue: read.name("AMQP_UPDATE_QUEUE", "item-update"),

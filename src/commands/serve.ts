@@ -8,6 +8,7 @@ import { listenMetricsPort } from "../http/probe-app.ts";
 import { createRefusalLog } from "../http/refusals.ts";
 import { cachedReadiness } from "../http/routes-health.ts";
 import { createHttpGate, trustedProxyList } from "../http/server.ts";
+import { createHookVerifier } from "../ingest/hook-verifier.ts";
 import { createItemStore } from "../ingest/item-store.ts";
 import { type Ingest, startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
@@ -15,6 +16,7 @@ import { createLifecycle } from "../lifecycle.ts";
 import { createMetrics } from "../metrics.ts";
 import { createWebhookDeleteMessage, createWebhookUpdateMessage } from "../queue/messages.ts";
 import { startScheduler } from "../scheduler.ts";
+import { createKnownItems } from "../sync/known-items.ts";
 import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
 import {
   buildCore,
@@ -75,6 +77,16 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       createStaticTokenAuthenticator(config.auth.apiTokens),
       ...createOAuthAuthenticators(config.auth, { logger }),
     ]);
+    // a push only asks for its project's hook to be recorded as verified: GitLab confirms it first
+    const known = createKnownItems(core.db, SYNC_JOB_NAME);
+    const hookVerifier = createHookVerifier({
+      isMonitored: (projectId) => core.gitlab.isMonitored(projectId),
+      verifiedAt: async (projectId) => (await known.lookup([projectId])).get(projectId)?.hookVerifiedAt,
+      markVerified: (projectId, at) => items.markHookVerified(projectId, at),
+      freshForMs: config.syncFullEveryMs,
+      logger,
+    });
+    lifecycle.defer("hook verifier", () => hookVerifier.close());
     const refusals = createRefusalLog(logger);
     lifecycle.defer("refusal log", () => refusals.close());
     const gate = createHttpGate({
@@ -89,7 +101,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       webhooks: {
         gitlab: config.gitlab,
         logger,
-        hookVerified: (projectId) => items.markHookVerified(projectId),
+        hookVerified: async (projectId) => hookVerifier.request(projectId),
         brokerConnected: () => core.broker.state().connected,
         publishRemoval: (removal) =>
           core.publisher.publish(

@@ -9,9 +9,16 @@
  */
 import { Elysia } from "elysia";
 import type { GitlabConfig } from "../config.ts";
-import { interpretWebhook, webhookTokenValid } from "../ingest/webhook.ts";
+import { interpretWebhook, type WebhookDecision, webhookTokenValid } from "../ingest/webhook.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
+import {
+  createWebhookDeleteMessage,
+  createWebhookUpdateMessage,
+  encodeMessage,
+  MalformedMessageError,
+  parseMessage,
+} from "../queue/messages.ts";
 import { errorResponse } from "./errors.ts";
 import { RESPONSES } from "./openapi-responses.ts";
 
@@ -28,8 +35,9 @@ export interface WebhookDeps {
   /** Publishes the delete-item (with confirm) for a project_destroy / project_transfer event. */
   publishRemoval(removal: { projectId: number; projectPath: string; eventName: string }): Promise<void>;
   /**
-   * A push carrying our secret came through our hook: records it as verified, so incremental
-   * scans may skip that project's hook check for a while. Failures are logged, never answered.
+   * A push carrying our secret suggests our hook is on its project: asks for it to be recorded as
+   * verified, which happens only once GitLab confirms it (src/ingest/hook-verifier.ts), so
+   * incremental scans may skip that project's hook check for a while. Failures are logged.
    */
   hookVerified?(projectId: number): Promise<void>;
   /** Whether the broker connection is up now; a delivery during an outage gets 503 at once. */
@@ -105,6 +113,12 @@ export function webhookRoutes(deps: WebhookDeps) {
         set.status = 204;
         return;
       }
+      // what the consumer would dead-letter is refused here instead, never published
+      const problem = unpublishable(decision);
+      if (problem !== null) {
+        deps.logger.debug("webhook refused: its message could not be ingested", { reason: problem });
+        return errorResponse(422, "INVALID_REQUEST", `the event cannot be ingested: ${problem}`);
+      }
       if (deps.brokerConnected && !deps.brokerConnected()) return unavailable();
       if (decision.kind === "delete") {
         const { projectId, projectPath, eventName } = decision;
@@ -148,6 +162,26 @@ export function webhookRoutes(deps: WebhookDeps) {
       },
     },
   );
+}
+
+/**
+ * Why the message a decision would publish is one the consumers refuse (parseMessage: the same
+ * rules, on the same bytes), or null when it is fine: a path too long or not shaped like a GitLab
+ * project path must not fill the `.dead` queues.
+ */
+function unpublishable(decision: Exclude<WebhookDecision, { kind: "ignored" }>): string | null {
+  const project = { projectId: decision.projectId, projectPath: decision.projectPath };
+  const message =
+    decision.kind === "update"
+      ? createWebhookUpdateMessage(decision.checkoutSha, project)
+      : createWebhookDeleteMessage(decision.eventName, project);
+  try {
+    parseMessage(encodeMessage(message.body));
+    return null;
+  } catch (err) {
+    if (err instanceof MalformedMessageError) return err.reason;
+    throw err;
+  }
 }
 
 /** The body as text, read chunk by chunk; null as soon as it grows past `max` bytes. */
