@@ -162,6 +162,9 @@ upgrades through lookup), so serve always has a strong one.
 {{- fail (printf "config.%s is set by the chart (serve.containerPort, metrics.port, serve.ingestEnabled, migrations.mode)" $key) }}
 {{- end }}
 {{- end }}
+{{- if and (hasPrefix "http://" (.Values.config.WEBHOOK_URL | default "" | toString | lower)) (ne (.Values.config.ALLOW_INSECURE_URLS | default "false" | toString) "true") }}
+{{- fail "config.WEBHOOK_URL must be an https URL: GitLab sends the webhook secret to it with every delivery (or set config.ALLOW_INSECURE_URLS=\"true\", never in production)" }}
+{{- end }}
 {{- $webhookSecret := .Values.secrets.values.WEBHOOK_SECRET | default "" | toString }}
 {{- if and (not .Values.secrets.existingSecret) (include "item-sync.webhookEnabled" .) $webhookSecret (lt (len $webhookSecret) 24) }}
 {{- fail "secrets.values.WEBHOOK_SECRET must be at least 24 characters (or leave it empty: the chart generates one)" }}
