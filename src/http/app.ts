@@ -40,7 +40,7 @@ import { type HealthCheck, healthRoutes, type ProbeDetail } from "./routes-healt
 import { itemRoutes } from "./routes-items.ts";
 import { jobRoutes } from "./routes-jobs.ts";
 import { type UiAuthSettings, uiRoutes } from "./routes-ui.ts";
-import { type WebhookDeps, webhookRoutes } from "./routes-webhooks.ts";
+import { WEBHOOK_PATH, type WebhookDeps, webhookRoutes } from "./routes-webhooks.ts";
 
 /** What the server (server.ts) knows of a request that the app cannot see. */
 export interface RequestContext {
@@ -189,7 +189,8 @@ export function createApp(deps: AppDeps) {
         deps.context?.authenticated(request);
         set.headers[ROLE_HEADER] = outcome.role; // the dashboard offers only what the role may do
       }
-      const twice = duplicateQueryKey(url.search);
+      // the webhook receiver checks its own token first, then the query (routes-webhooks.ts)
+      const twice = url.pathname === WEBHOOK_PATH ? null : duplicateQueryKey(url.search);
       if (twice !== null) {
         refuse(request, "duplicate_parameter", undefined);
         return answer(
@@ -246,7 +247,8 @@ export function createApp(deps: AppDeps) {
       webhookRoutes({
         ...deps.webhooks,
         maxBodyBytes: maxBody,
-        onRefused: (request) => refuse(request, "webhook_token", "/webhooks/gitlab"),
+        onRefused: (request) => refuse(request, "webhook_token", WEBHOOK_PATH),
+        onDuplicateParameter: (request) => refuse(request, "duplicate_parameter", WEBHOOK_PATH),
         onAuthenticated: (request) => deps.context?.authenticated(request),
       }),
     )

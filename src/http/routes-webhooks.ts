@@ -19,8 +19,11 @@ import {
   MalformedMessageError,
   parseMessage,
 } from "../queue/messages.ts";
+import { duplicateQueryKey } from "./access.ts";
 import { errorResponse } from "./errors.ts";
 import { RESPONSES } from "./openapi-responses.ts";
+
+export const WEBHOOK_PATH = "/webhooks/gitlab";
 
 /** How long a delivery waits for its message to be confirmed before answering 503. */
 export const PUBLISH_TIMEOUT_MS = 8 * SECOND;
@@ -50,6 +53,8 @@ export interface WebhookDeps {
   onRefused?(request: Request): void;
   /** A delivery carrying the secret: its sender is no stranger. */
   onAuthenticated?(request: Request): void;
+  /** A delivery with the secret whose query names a parameter twice (refused with 400). */
+  onDuplicateParameter?(request: Request): void;
 }
 
 const unavailable = () =>
@@ -81,7 +86,7 @@ export function webhookRoutes(deps: WebhookDeps) {
   }
 
   return new Elysia().post(
-    "/webhooks/gitlab",
+    WEBHOOK_PATH,
     async ({ request, set }) => {
       if (!webhookTokenValid(deps.gitlab.webhookSecret, request.headers.get("x-gitlab-token"))) {
         await request.body?.cancel().catch(() => {});
@@ -93,6 +98,16 @@ export function webhookRoutes(deps: WebhookDeps) {
         );
       }
       deps.onAuthenticated?.(request);
+      const twice = duplicateQueryKey(new URL(request.url).search);
+      if (twice !== null) {
+        await request.body?.cancel().catch(() => {});
+        deps.onDuplicateParameter?.(request);
+        return errorResponse(
+          400,
+          "DUPLICATE_PARAMETER",
+          `the query names ${JSON.stringify(twice.slice(0, 60))} more than once; give each parameter once`,
+        );
+      }
       const text = await readLimited(request, maxBody);
       if (text === null) {
         return errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${maxBody} bytes`);

@@ -93,3 +93,36 @@ describe("webhook bounds", () => {
     expect(published).toEqual(["update imrt/items/sub.group/item_42-x", "delete imrt/items/item-7"]);
   });
 });
+
+describe("webhook token first", () => {
+  test("a delivery without the secret gets 401 whatever its query; with it, a parameter given twice is 400", async () => {
+    const app = createApp({
+      jobs: {} as never,
+      items: {} as ItemStore,
+      webhooks: {
+        gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: SECRET },
+        publishPush: async () => {},
+        publishRemoval: async () => {},
+        logger: silentLogger,
+      },
+      authenticator: createStaticTokenAuthenticator([]),
+      health: { ready: async () => ({ ok: true, checks: {} }) },
+      metrics: async () => "",
+      logger: silentLogger,
+      version: "test",
+    });
+    const deliver = (token: string | null) =>
+      app.handle(
+        new Request("http://localhost/webhooks/gitlab?a=1&a=2", {
+          method: "POST",
+          headers: token ? { "x-gitlab-token": token } : {},
+          body: "{}",
+        }),
+      );
+    expect((await deliver(null)).status).toBe(401);
+    expect((await deliver("wrong-secret-0123456789abcdef")).status).toBe(401);
+    const twice = await deliver(SECRET);
+    expect(twice.status).toBe(400);
+    expect(((await twice.json()) as { error: { code: string } }).error.code).toBe("DUPLICATE_PARAMETER");
+  });
+});
