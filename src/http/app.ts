@@ -135,9 +135,10 @@ export function createApp(deps: AppDeps) {
     const start = startedAt.get(request);
     if (start !== undefined) httpRequestDuration.observe(labels, (performance.now() - start) / 1000);
   };
-  /** A 403 naming the role needed; counted, and audited for a mutating call. */
+  /** A 403 naming the role needed; counted, and audited (before it is sent) for a mutating call. */
   const forbidden = (request: Request, principal: Principal, need: string, route: string) => {
     refuse(request, "forbidden", route);
+    audit(request, 403);
     return errorResponse(
       403,
       "FORBIDDEN",
@@ -229,18 +230,16 @@ export function createApp(deps: AppDeps) {
           ? error.response
           : mapError(code, error, deps.logger, new URL(request.url).pathname);
       errorStatus.set(request, response.status);
+      audit(request, response.status); // before the answer leaves: whoever reads it sees the line
       return response;
     })
+    .onAfterHandle({ as: "global" }, ({ request, set, response }) => {
+      audit(request, statusOf(response, set.status));
+    })
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
-      const status =
-        errorStatus.get(request) ??
-        (responseValue instanceof Response
-          ? responseValue.status
-          : typeof set.status === "number"
-            ? set.status
-            : (StatusMap[set.status ?? "OK"] ?? 200));
+      const status = errorStatus.get(request) ?? statusOf(responseValue, set.status);
       observe(request, route, status); // no route matched: route is empty
-      audit(request, status);
+      audit(request, status); // written already, unless an earlier hook could not know the status
     })
     .use(healthRoutes({ ...deps, detail: probes === "full" ? "detailed" : ("bare" satisfies ProbeDetail) }))
     .use(
@@ -285,6 +284,13 @@ function assertEveryRouteHasItsRule(
     if (!protectedPath && access[key]) problems.push(`${key} is not under a protected path`);
   }
   if (problems.length > 0) throw new Error(`createApp: ${problems.join("; ")}`);
+}
+
+/** The status of a handler's answer: its own when it is a Response, else what `set` says. */
+function statusOf(response: unknown, status: number | string | undefined): number {
+  if (response instanceof Response) return response.status;
+  if (typeof status === "number") return status;
+  return StatusMap[(status ?? "OK") as keyof typeof StatusMap] ?? 200;
 }
 
 /** Where a request refused before routing was going: its first path segment only (`/jobs…`). */
