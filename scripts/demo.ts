@@ -51,7 +51,7 @@ async function main() {
   await $`${root}/scripts/rabbitmq.sh start ${join(work, "rabbitmq")} ${amqpPort}`;
 
   const simPort = await freePort();
-  const webhookUrl = "http://item-sync.demo/webhooks/gitlab";
+  const webhookUrl = "https://item-sync.demo/webhooks/gitlab"; // only compared by the simulator
   const sim = Bun.spawn(
     [
       "bun",

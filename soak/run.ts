@@ -31,6 +31,7 @@ import { fencingScenario } from "../test/reliability/scenarios/fencing.ts";
 import { fuzz } from "../test/reliability/scenarios/fuzz.ts";
 import { deletedMidScan, mixedFaults, shortPage } from "../test/reliability/scenarios/gitlab.ts";
 import { soak } from "../test/reliability/scenarios/soak.ts";
+import { strangers } from "../test/reliability/scenarios/strangers.ts";
 
 const ROOT = join(import.meta.dir, "..");
 
@@ -143,6 +144,12 @@ const SCENARIOS: SoakScenario[] = [
     group: "7. Hostile HTTP input",
     name: "hostile requests",
     run: () => fuzz({ requests: 20_000 }),
+  },
+  {
+    key: "fuzz",
+    group: "7. Hostile HTTP input",
+    name: "strangers at the door",
+    run: () => strangers({ strangers: 2000, durationMs: 60_000 }),
   },
   {
     key: "soak",

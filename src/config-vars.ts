@@ -43,6 +43,13 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     meaning:
       "when set, `/metrics` and `/health/*` are also served on this port (serve and worker); must differ from `PORT`; the Helm chart's probes and scrapes use it and its Ingress never routes it",
   },
+  {
+    group: "service",
+    name: "TRUSTED_PROXIES",
+    default: "empty",
+    meaning:
+      "comma-separated addresses or CIDR ranges of reverse proxies in front of the API (the Ingress controller's pods, e.g. `10.0.0.0/8`): for a request from one of them, the client is the right-most `X-Forwarded-For` address that is not a trusted proxy. Used for refusal log lines and to share token introspection fairly between clients; empty: the peer address",
+  },
   { group: "service", name: "LOG_LEVEL", default: "info", meaning: "`debug`, `info`, `warn` or `error`" },
   {
     group: "service",
@@ -158,14 +165,14 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     name: "ALLOW_INSECURE_URLS",
     default: "false",
     meaning:
-      "`GITLAB_URL` and the `AUTH_*` URLs must be `https` unless their host is loopback or this is `true`",
+      "`GITLAB_URL`, `WEBHOOK_URL` and the `AUTH_*` URLs must be `https` unless their host is loopback (`localhost`, an IP literal `127.x.x.x` or `[::1]`) or this is `true`",
   },
   {
     group: "webhooks",
     name: "WEBHOOK_URL",
     default: "required",
     meaning:
-      "the URL of this service's `/webhooks/gitlab` as GitLab reaches it; monitored projects' hooks point at it",
+      "the URL of this service's `/webhooks/gitlab` as GitLab reaches it; monitored projects' hooks point at it. `https` (GitLab sends `WEBHOOK_SECRET` to it with every delivery) unless loopback or `ALLOW_INSECURE_URLS=true`",
   },
   {
     group: "webhooks",
@@ -211,6 +218,13 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   },
   {
     group: "broker",
+    name: "AMQP_DEAD_LETTER_MAX_LENGTH",
+    default: "100000",
+    meaning:
+      "messages each `.dead` queue holds at most (`x-max-length`); beyond, a dead letter is refused (`x-overflow: reject-publish`), counted in `item_sync_dead_letters_refused_total` (alert ItemSyncDeadLetterQueueFull) and left in its work queue, never dropped. A `.dead` queue an earlier release declared without the bound is used as it is, with a warning (docs/cluster.md)",
+  },
+  {
+    group: "broker",
     name: "AMQP_EXCHANGE",
     default: "imrt.items",
     meaning: "durable topic exchange the messages go to",
@@ -246,7 +260,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     default: "empty",
     secret: true,
     meaning:
-      "comma-separated static bearer tokens, each `TOKEN` or `TOKEN:ROLE` with ROLE `read`, `operate` or `admin` (a bare token is `admin`); each token at least 16 characters",
+      "comma-separated static bearer tokens, each `TOKEN` or `TOKEN:ROLE` with ROLE `read`, `operate` or `admin` (a bare token is `admin`); each token at least 16 characters of letters, digits and `-._~+/` (what a bearer header can carry), each one once, and not guessable (e.g. `openssl rand -hex 24`)",
   },
   {
     group: "auth",
@@ -264,14 +278,15 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     group: "auth",
     name: "AUTH_AUDIENCE",
     default: "empty",
-    meaning: "a JWT's `aud` must contain it; required with `AUTH_JWKS_URL`",
+    meaning:
+      "a JWT's `aud` must contain it; required with `AUTH_JWKS_URL`, and with `AUTH_INTROSPECTION_URL` (an introspected token's `aud` must contain it, or, when the answer has no `aud`, its `client_id` must be it)",
   },
   {
     group: "auth",
     name: "AUTH_INTROSPECTION_URL",
     default: "empty",
     meaning:
-      "accept opaque tokens this RFC 7662 endpoint says are active (needs `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`)",
+      "accept opaque tokens this RFC 7662 endpoint says are active and issued for `AUTH_AUDIENCE` (needs `AUTH_CLIENT_ID`, `AUTH_CLIENT_SECRET` and `AUTH_AUDIENCE`)",
   },
   {
     group: "auth",
@@ -296,13 +311,15 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     group: "auth",
     name: "AUTH_OPERATE_SCOPE",
     default: "empty",
-    meaning: "scope that gives an OAuth2 token role `operate`; unset: every accepted OAuth2 token has it",
+    meaning:
+      "scope that gives an OAuth2 token role `operate`; unset: no OAuth2 token has it. An accepted OAuth2 token without a role scope has role `read`",
   },
   {
     group: "auth",
     name: "AUTH_ADMIN_SCOPE",
     default: "empty",
-    meaning: "scope that gives an OAuth2 token role `admin`; unset: every accepted OAuth2 token has it",
+    meaning:
+      "scope that gives an OAuth2 token role `admin`; unset: no OAuth2 token has it. An accepted OAuth2 token without a role scope has role `read`",
   },
   {
     group: "auth",

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { loadConfig, parsePostgresUrl, secretValues } from "./config.ts";
 import { ConfigError } from "./lib/errors.ts";
+import { redact, registerSecret } from "./lib/log.ts";
 
 const BASE = {
   GITLAB_URL: "https://gitlab.example.org",
@@ -33,14 +34,14 @@ describe("AMQP", () => {
   test("AMQP_URL lists the nodes of a cluster, in order; every password is a secret", () => {
     const c = loadConfig({
       ...BASE,
-      AMQP_URL: "amqp://u:pw12@rmq-0:5672/v, amqp://u:pw12@rmq-1:5673/v,amqp://u:pw12@rmq-2/v",
+      AMQP_URL: "amqp://u:pw123456@rmq-0:5672/v, amqp://u:pw123456@rmq-1:5673/v,amqp://u:pw123456@rmq-2/v",
     });
     expect(c.amqp.urls).toEqual([
-      "amqp://u:pw12@rmq-0:5672/v",
-      "amqp://u:pw12@rmq-1:5673/v",
-      "amqp://u:pw12@rmq-2/v",
+      "amqp://u:pw123456@rmq-0:5672/v",
+      "amqp://u:pw123456@rmq-1:5673/v",
+      "amqp://u:pw123456@rmq-2/v",
     ]);
-    expect(secretValues(c)).toContain("pw12");
+    expect(secretValues(c)).toContain("pw123456");
   });
 
   test("nodes that differ in anything but host and port are refused, without echoing the URL", () => {
@@ -62,10 +63,10 @@ describe("AMQP", () => {
 
 describe("DATABASE_URL", () => {
   test("a libpq-style list of hosts is accepted and its password is a secret", () => {
-    const url = "postgres://item:dbpw@pg-0:5432,pg-1:5433/imrt?target_session_attrs=read-write";
+    const url = "postgres://item:dbpw1234@pg-0:5432,pg-1:5433/imrt?target_session_attrs=read-write";
     const c = loadConfig({ ...BASE, DATABASE_URL: url });
     expect(c.databaseUrl).toBe(url);
-    expect(secretValues(c)).toContain("dbpw");
+    expect(secretValues(c)).toContain("dbpw1234");
     expect(parsePostgresUrl(url).hosts).toEqual(["pg-0:5432", "pg-1:5433"]);
   });
 
@@ -116,5 +117,22 @@ describe("switch-over from the replaced service", () => {
     for (const schema of ["Item-Sync", "1abc", "pg_temp", 'a"b', "x".repeat(64)])
       expect(named({ DATABASE_SCHEMA: schema })).toContain("DATABASE_SCHEMA");
     expect(named({ SYNC_DELETE_ENABLED: "maybe" })).toContain("SYNC_DELETE_ENABLED");
+  });
+});
+
+describe("URL passwords", () => {
+  test("a short one is redacted where a URL shows it, never as free text (guest, item)", () => {
+    const c = loadConfig({
+      ...BASE,
+      AMQP_URL: "amqp://guest:guest@rmq:5672",
+      DATABASE_URL: "postgres://imrt:item@pg:5432/imrt",
+    });
+    expect(secretValues(c)).not.toContain("guest");
+    expect(secretValues(c)).not.toContain("item");
+    for (const s of secretValues(c)) registerSecret(s);
+    expect(redact("item-sync: update-item for user guest")).toBe("item-sync: update-item for user guest");
+    expect(redact("postgres://imrt:item@pg:5432/imrt amqp://guest:guest@rmq")).toBe(
+      "postgres://imrt:[redacted]@pg:5432/imrt amqp://guest:[redacted]@rmq",
+    );
   });
 });

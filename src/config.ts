@@ -3,6 +3,7 @@
  * of the contract in one pass and throws one ConfigError listing every problem; secret values
  * never appear in a message.
  */
+import { isIP } from "node:net";
 import { Cron } from "croner";
 import { MODE_CHOICES, type SyncModeChoice } from "./batch/types.ts";
 import { CONFIG_VARIABLES } from "./config-vars.ts";
@@ -50,6 +51,8 @@ export interface AmqpConfig {
   queueType: QueueType;
   /** deliveries of one message before it is dead-lettered */
   deliveryLimit: number;
+  /** messages a `.dead` queue holds at most; beyond, dead letters are refused (default 100,000) */
+  deadLetterMaxLength?: number;
   exchange: string;
   monitorQueue: string;
   updateQueue: string;
@@ -110,6 +113,8 @@ export interface Config {
   allowInsecureUrls: boolean;
   /** TRACE_URL_TEMPLATE: the dashboard's link from a run to its trace; "" = no link. */
   traceUrlTemplate: string;
+  /** TRUSTED_PROXIES: addresses or CIDR ranges whose X-Forwarded-For names the client. */
+  trustedProxies: string[];
 }
 
 /** Which parts of the configuration a command needs; the rest may be missing. */
@@ -175,6 +180,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
       ...read.amqpUrls("AMQP_URL", "amqp://guest:guest@localhost:5672"),
       queueType: read.oneOf("AMQP_QUEUE_TYPE", "quorum", QUEUE_TYPES),
       deliveryLimit: read.int("AMQP_DELIVERY_LIMIT", 10, 1, 1_000_000),
+      deadLetterMaxLength: read.int("AMQP_DEAD_LETTER_MAX_LENGTH", 100_000, 1, 100_000_000),
       exchange: read.name("AMQP_EXCHANGE", "imrt.items"),
       monitorQueue: read.name("AMQP_MONITOR_QUEUE", "item-monitor"),
       updateQueue: read.name("AMQP_UPDATE_QUEUE", "item-update"),
@@ -210,6 +216,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     logLevel: read.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
     allowInsecureUrls: read.bool("ALLOW_INSECURE_URLS", false),
     traceUrlTemplate: read.string("TRACE_URL_TEMPLATE", ""),
+    trustedProxies: read.addressList("TRUSTED_PROXIES"),
   };
 
   if (config.metricsPort !== null && config.metricsPort === config.port) {
@@ -250,8 +257,13 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     );
   }
   const outbound: [string, string][] = [];
-  if (needs.gitlab)
-    outbound.push(["GITLAB_URL", config.gitlab.url], ["ITEM_VALIDATION_URL", config.itemValidationUrl]);
+  if (needs.gitlab) {
+    outbound.push(
+      ["GITLAB_URL", config.gitlab.url],
+      ["WEBHOOK_URL", config.gitlab.webhookUrl],
+      ["ITEM_VALIDATION_URL", config.itemValidationUrl],
+    );
+  }
   if (needs.auth) {
     outbound.push(
       ["AUTH_JWKS_URL", config.auth.jwksUrl],
@@ -261,8 +273,9 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
   }
   for (const [name, url] of outbound) {
     if (url !== "" && !config.allowInsecureUrls && !secureUrl(url)) {
+      const why = name === "WEBHOOK_URL" ? "; GitLab sends WEBHOOK_SECRET to it with every delivery" : "";
       problems.push(
-        `${name}: must be an https URL (plain http only to a loopback host, or with ALLOW_INSECURE_URLS=true)`,
+        `${name}: must be an https URL (plain http only to a loopback host: localhost, 127.x.x.x or [::1]; or with ALLOW_INSECURE_URLS=true)${why}`,
       );
     }
   }
@@ -275,14 +288,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
         "API_TOKENS: serve needs at least one way to accept bearer tokens (API_TOKENS or AUTH_*)",
       );
     }
-    if (a.apiTokens.some((t) => t.token.length < MIN_SECRET_LENGTH.API_TOKENS)) {
-      problems.push(
-        `API_TOKENS: every token must be at least ${MIN_SECRET_LENGTH.API_TOKENS} characters long`,
-      );
-    }
-    if (a.apiTokens.some((t) => t.role === null)) {
-      problems.push("API_TOKENS: a role after ':' must be read, operate or admin (TOKEN:ROLE)");
-    }
+    problems.push(...staticTokenProblems(a.apiTokens));
     if (a.jwksUrl !== "") {
       const missing = [a.issuer === "" && "AUTH_ISSUER", a.audience === "" && "AUTH_AUDIENCE"].filter(
         Boolean,
@@ -296,6 +302,11 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     }
     if (a.introspectionUrl !== "" && (a.clientId === "" || a.clientSecret === "")) {
       problems.push("AUTH_INTROSPECTION_URL: needs AUTH_CLIENT_ID and AUTH_CLIENT_SECRET");
+    }
+    if (a.introspectionUrl !== "" && a.audience === "") {
+      problems.push(
+        "AUTH_AUDIENCE: required with AUTH_INTROSPECTION_URL (only tokens whose aud, or client_id, names it are accepted; without it an active token of any client of the provider would be)",
+      );
     }
   }
 
@@ -312,6 +323,69 @@ export const MIN_SECRET_LENGTH = {
   /** a password inside DATABASE_URL or AMQP_URL (RabbitMQ's default `guest` passes) */
   URL_PASSWORD: 4,
 } as const;
+
+/**
+ * A password inside DATABASE_URL or AMQP_URL is redacted wherever a URL shows it
+ * (`user:PASSWORD@`, see redact() in lib/log.ts). Only one at least this long is also redacted
+ * as free text: `guest` or `item` would otherwise turn every `guest` user name and every
+ * `item-sync` in the logs into `[redacted]`.
+ */
+export const MIN_FREE_TEXT_URL_PASSWORD = 8;
+
+/**
+ * What an Authorization header can carry (RFC 6750 §2.1 b64token): a static token made of
+ * anything else — a space, `!`, `@`, a non-ASCII letter — could never authenticate.
+ */
+export const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** The floor of guessable(): well below what 16 random hex characters give (51 bits at the median). */
+const MIN_TOKEN_ESTIMATED_BITS = 36;
+
+/**
+ * Whether a token is plainly guessable: one short unit repeated (`abcabcabc…`,
+ * `passwordpassword`), or under MIN_TOKEN_ESTIMATED_BITS by its character frequencies (length ×
+ * Shannon entropy: `aaaaaaaaaaaaaaaa` 0 bits, `abcdabcdabcdabcd` 32). A crude floor, not a
+ * strength meter: random tokens of 16 hex characters pass 99.99 % of the time, 24 always.
+ */
+export function guessable(token: string): boolean {
+  for (let unit = 1; unit <= token.length / 2; unit++) {
+    if (token.length % unit === 0 && token.slice(unit) === token.slice(0, -unit)) return true;
+  }
+  const counts = new Map<string, number>();
+  for (const ch of token) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bitsPerChar = 0;
+  for (const n of counts.values()) bitsPerChar -= (n / token.length) * Math.log2(n / token.length);
+  return bitsPerChar * token.length < MIN_TOKEN_ESTIMATED_BITS;
+}
+
+/**
+ * API_TOKENS entries that could never authenticate, would authenticate ambiguously or are
+ * guessable. Entries are named by position (`entry 2`), never by value.
+ */
+function staticTokenProblems(tokens: StaticToken[]): string[] {
+  const out: string[] = [];
+  const firstSeen = new Map<string, number>();
+  tokens.forEach((t, i) => {
+    const entry = `API_TOKENS: entry ${i + 1}`;
+    if (t.role === null) out.push(`${entry}: a role after ':' must be read, operate or admin (TOKEN:ROLE)`);
+    if (t.token.length < MIN_SECRET_LENGTH.API_TOKENS) {
+      out.push(`${entry}: the token must be at least ${MIN_SECRET_LENGTH.API_TOKENS} characters long`);
+    } else if (!TOKEN_SYNTAX.test(t.token)) {
+      out.push(
+        `${entry}: a token may hold only letters, digits and - . _ ~ + / (then = padding): it could never be sent in an Authorization: Bearer header`,
+      );
+    } else if (guessable(t.token)) {
+      out.push(
+        `${entry}: the token is guessable (a pattern repeated, or too few different characters); generate one with openssl rand -hex 24`,
+      );
+    }
+    const earlier = firstSeen.get(t.token);
+    if (earlier !== undefined) {
+      out.push(`${entry}: the same token as entry ${earlier} (each token once, with one role)`);
+    } else firstSeen.set(t.token, i + 1);
+  });
+  return out;
+}
 
 /** The passwords inside a URL, or inside each of a comma-separated list of URLs. */
 function urlPasswords(value: string): string[] {
@@ -342,12 +416,21 @@ function parseStaticToken(entry: string): StaticToken {
 function secureUrl(url: string): boolean {
   try {
     const u = new URL(url);
-    if (u.protocol === "https:") return true;
-    const host = u.hostname.replace(/^\[|\]$/g, "");
-    return host === "localhost" || host === "::1" || /^127\./.test(host);
+    return u.protocol === "https:" || isLoopbackHost(u.hostname);
   } catch {
     return true; // reported as not a valid URL already
   }
+}
+
+/**
+ * `localhost`, an IPv4 literal in 127.0.0.0/8 or `::1` — a literal, never a name that merely
+ * starts like one (`127.evil.example` resolves wherever its owner likes). `hostname` is as the
+ * URL parser leaves it: lower case, IPv4 normalised (`127.1` → `127.0.0.1`), IPv6 in brackets.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host === "::1") return true;
+  return isIP(host) === 4 && host.startsWith("127.");
 }
 
 function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
@@ -389,6 +472,22 @@ function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== "");
+    },
+    /** IP addresses and CIDR ranges (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`). */
+    addressList(name: string): string[] {
+      const entries = this.list(name);
+      for (const entry of entries) {
+        const [address = "", bits, extra] = entry.split("/");
+        const family = isIP(address);
+        const max = family === 6 ? 128 : 32;
+        const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+        if (family === 0 || !okBits || extra !== undefined) {
+          problems.push(
+            `${name}: ${JSON.stringify(entry)} is not an IP address or a CIDR range (10.0.0.0/8, fd00::/8)`,
+          );
+        }
+      }
+      return entries;
     },
     urlList(name: string, protocols: string[]): string[] {
       const urls = this.list(name);
@@ -525,7 +624,10 @@ function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
   };
 }
 
-/** Every secret value in the configuration, for log redaction. */
+/**
+ * Every secret value in the configuration, for log redaction as free text. A short URL password
+ * is left out (MIN_FREE_TEXT_URL_PASSWORD): redact() removes it wherever a URL carries it.
+ */
 export function secretValues(config: Config): string[] {
   const out = [
     config.gitlab.token,
@@ -536,7 +638,8 @@ export function secretValues(config: Config): string[] {
   for (const url of [config.databaseUrl, ...config.amqp.urls]) {
     try {
       const u = url.startsWith("postgres") ? parsePostgresUrl(url).url : new URL(url);
-      if (u.password) out.push(decodeURIComponent(u.password));
+      const password = decodeURIComponent(u.password);
+      if (password.length >= MIN_FREE_TEXT_URL_PASSWORD) out.push(password);
     } catch {
       // not a URL with credentials
     }

@@ -10,6 +10,7 @@ import type { JobRunner } from "./batch/runner.ts";
 import { type Counts, JOB_STATUSES, zeroCounts } from "./batch/types.ts";
 import type { HealthCheck } from "./http/routes-health.ts";
 import type { IngestCounters } from "./ingest/handlers.ts";
+import { memoize } from "./lib/memoize.ts";
 import { METRICS_CONTENT_TYPE, registry } from "./lib/telemetry.ts";
 import { RECENT_RUNS, registerRateFigures, registerRunFigures } from "./metrics-charts.ts";
 import type { QueueDepth } from "./queue/queue-depths.ts";
@@ -28,23 +29,11 @@ const RECENT_EXECUTIONS = 100;
  */
 export const DB_FIGURES_MAX_AGE_MS = 5000;
 
-/** `fn`'s last answer while younger than `maxAgeMs`; callers meanwhile share one call in flight. */
-export function memoize<T>(fn: () => Promise<T>, maxAgeMs: number, now: () => number = Date.now) {
-  let last: { value: T; at: number } | undefined;
-  let pending: Promise<T> | undefined;
-  return (): Promise<T> => {
-    if (last && now() - last.at < maxAgeMs) return Promise.resolve(last.value);
-    pending ??= fn()
-      .then((value) => {
-        last = { value, at: now() };
-        return value;
-      })
-      .finally(() => {
-        pending = undefined;
-      });
-    return pending;
-  };
-}
+/**
+ * The whole exposition is rendered at most once per this interval (~45 ms of CPU each time, with
+ * every histogram of the process): scrapes in between, on either port, share the last text.
+ */
+export const EXPOSITION_MAX_AGE_MS = 1000;
 
 export interface MetricsDeps {
   /** The job runtime of a `serve` process; a `worker` runs no jobs. */
@@ -59,7 +48,7 @@ export interface MetricsDeps {
   gitlabMaxRps?: number;
   /** Messages waiting in item-sync's queues (src/queue/queue-depths.ts). */
   queueDepths?: () => Promise<QueueDepth[]>;
-  /** Clock of the database figures' cache (tests move it). */
+  /** Clock of the database figures' and the exposition's caches (tests move it). */
   now?: () => number;
 }
 
@@ -218,5 +207,5 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
     });
   }
 
-  return async () => Registry.merge([registry, scrape]).metrics();
+  return memoize(() => Registry.merge([registry, scrape]).metrics(), EXPOSITION_MAX_AGE_MS, deps.now);
 }

@@ -154,8 +154,8 @@ const READY_DB_TIMEOUT_MS = 800;
 
 /**
  * Readiness of a serving process: its database answers and its broker connection is up. The
- * probe needs no token, so its answer says only `unavailable`; the reason goes to the log, once
- * each time the database becomes unreachable. With a GitLab gate, `checks.gitlab` says whether
+ * probe needs no token, so a dependency that is down is named with since when, never why; the
+ * reason goes to the log, once each time the database becomes unreachable. With a GitLab gate, `checks.gitlab` says whether
  * GitLab accepts the token; `gitlabDecides` makes a refusal fail readiness (the worker, which
  * only ingests; serve keeps answering its API).
  */
@@ -165,7 +165,7 @@ export function readiness(
   logger?: Logger,
   gitlab?: { gate: () => GitlabGateState | undefined; gitlabDecides: boolean },
 ): HealthCheck {
-  let databaseDown = false;
+  let databaseDownSince: Date | null = null;
   return {
     async ready() {
       const checks: Record<string, string> = {};
@@ -183,11 +183,13 @@ export function readiness(
       try {
         await Promise.race([query, noAnswer]);
         checks.database = "ok";
-        databaseDown = false;
+        databaseDownSince = null;
       } catch (err) {
-        checks.database = "unavailable";
-        if (!databaseDown) logger?.warn("readiness: the database does not answer", { err: coerceError(err) });
-        databaseDown = true;
+        if (!databaseDownSince) {
+          databaseDownSince = new Date();
+          logger?.warn("readiness: the database does not answer", { err: coerceError(err) });
+        }
+        checks.database = `unavailable since ${databaseDownSince.toISOString()}`;
       } finally {
         clearTimeout(timer);
       }

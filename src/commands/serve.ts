@@ -2,9 +2,13 @@
 import type { Config } from "../config.ts";
 import { createApp } from "../http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/auth.ts";
-import { listenExclusively, startStartupProbe } from "../http/listen.ts";
+import { startStartupProbe } from "../http/listen.ts";
 import { createOAuthAuthenticators } from "../http/oauth.ts";
 import { listenMetricsPort } from "../http/probe-app.ts";
+import { createRefusalLog } from "../http/refusals.ts";
+import { cachedReadiness } from "../http/routes-health.ts";
+import { createHttpGate, trustedProxyList } from "../http/server.ts";
+import { createHookVerifier } from "../ingest/hook-verifier.ts";
 import { type Ingest, startIngest } from "../ingest/workers.ts";
 import { imrtTables } from "../items/imrt-names.ts";
 import { createItemViews } from "../items/item-views.ts";
@@ -20,6 +24,7 @@ import {
 } from "../queue/messages.ts";
 import { readQueueDepths } from "../queue/queue-depths.ts";
 import { startScheduler } from "../scheduler.ts";
+import { createKnownItems } from "../sync/known-items.ts";
 import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
 import {
   buildCore,
@@ -66,10 +71,10 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     }
     const items = createItemViews(core.db, imrtTables(core.db.dialect, config.imrtSchema));
     const ingestCounters = ingest?.counters;
-    const health = readiness(core.db, core.broker, logger, {
-      gate: () => ingest?.gate.state(),
-      gitlabDecides: false,
-    });
+    // one verdict per second for every probe, on both ports, and for item_sync_ready
+    const health = cachedReadiness(
+      readiness(core.db, core.broker, logger, { gate: () => ingest?.gate.state(), gitlabDecides: false }),
+    );
     const metrics = createMetrics({
       jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
       itemCount: () => items.count(),
@@ -77,6 +82,28 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       health,
       gitlabMaxRps: config.gitlab.maxRps,
       queueDepths: () => readQueueDepths(core.broker),
+    });
+    const authenticator = combineAuthenticators([
+      createStaticTokenAuthenticator(config.auth.apiTokens),
+      ...createOAuthAuthenticators(config.auth, { logger }),
+    ]);
+    // a push only asks for its project's hook to be recorded as verified: GitLab confirms it first
+    const known = createKnownItems(core.db, SYNC_JOB_NAME);
+    const hookVerifier = createHookVerifier({
+      isMonitored: (projectId) => core.gitlab.isMonitored(projectId),
+      verifiedAt: async (projectId) => (await known.lookup([projectId])).get(projectId)?.hookVerifiedAt,
+      markVerified: (projectId, at) => markHooksVerified(core.db, [projectId], at),
+      freshForMs: config.syncFullEveryMs,
+      logger,
+    });
+    lifecycle.defer("hook verifier", () => hookVerifier.close());
+    const refusals = createRefusalLog(logger);
+    lifecycle.defer("refusal log", () => refusals.close());
+    const gate = createHttpGate({
+      knownToken: (token) => authenticator.known?.(token) ?? false,
+      trustedProxies: trustedProxyList(config.trustedProxies),
+      refusals,
+      logger,
     });
     const app = createApp({
       jobs: refuseLaunchWithoutBroker(core.jobs, core.broker),
@@ -92,7 +119,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
       webhooks: {
         gitlab: config.gitlab,
         logger,
-        hookVerified: (projectId) => markHooksVerified(core.db, [projectId], new Date()),
+        hookVerified: async (projectId) => hookVerifier.request(projectId),
         brokerConnected: () => core.broker.state().connected,
         publishRemoval: (removal) =>
           core.publisher.publish(
@@ -109,10 +136,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
             }),
           ),
       },
-      authenticator: combineAuthenticators([
-        createStaticTokenAuthenticator(config.auth.apiTokens),
-        ...createOAuthAuthenticators(config.auth, { logger }),
-      ]),
+      authenticator,
       health,
       metrics,
       logger,
@@ -122,12 +146,15 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
         authorizeUrl: config.auth.authorizeUrl ?? "",
         traceUrl: config.traceUrlTemplate,
       },
+      // with METRICS_PORT, scrapers and probes go there: strangers here get the bare minimum
+      probes: config.metricsPort === null ? "full" : "api",
+      refusals,
+      context: gate,
     });
     await startup.stop();
-    const port = listenExclusively(app, { ...listen, maxRequestBodySize: MAX_REQUEST_BODY });
-    lifecycle.defer("http server", async () => {
-      await app.stop();
-    });
+    const server = gate.listen(app, { ...listen, maxRequestBodySize: MAX_REQUEST_BODY });
+    const port = server.port;
+    lifecycle.defer("http server", () => server.stop());
     const metricsPort = listenMetricsPort(config, { health, metrics, logger }, lifecycle);
     logger.info("serving", { host: config.host, port, metricsPort, version: VERSION });
     return await untilSignal();

@@ -4,8 +4,10 @@
  */
 import type { Config } from "../config.ts";
 import { createGitlabClient } from "../gitlab/client.ts";
-import { listenExclusively, startStartupProbe } from "../http/listen.ts";
+import { startStartupProbe } from "../http/listen.ts";
 import { createProbeApp, listenMetricsPort } from "../http/probe-app.ts";
+import { cachedReadiness } from "../http/routes-health.ts";
+import { createHttpGate } from "../http/server.ts";
 import { startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
 import { createLifecycle } from "../lifecycle.ts";
@@ -25,7 +27,9 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
     const gitlab = createGitlabClient(config.gitlab, { logger });
     const ingest = await startIngest({ config, broker, db, gitlab, logger });
     lifecycle.defer("ingest workers", () => ingest.close());
-    const health = readiness(db, broker, logger, { gate: () => ingest.gate.state(), gitlabDecides: true });
+    const health = cachedReadiness(
+      readiness(db, broker, logger, { gate: () => ingest.gate.state(), gitlabDecides: true }),
+    );
     const metrics = createMetrics({
       ingest: () => ingest.counters,
       health,
@@ -35,10 +39,9 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
     const probes = { health, metrics, logger };
     const app = createProbeApp(probes);
     await startup.stop();
-    const port = listenExclusively(app, listen);
-    lifecycle.defer("http server", async () => {
-      await app.stop();
-    });
+    const server = createHttpGate({ logger }).listen(app, listen);
+    const port = server.port;
+    lifecycle.defer("http server", () => server.stop());
     const metricsPort = listenMetricsPort(config, probes, lifecycle);
     logger.info("worker started", { host: config.host, port, metricsPort, version: VERSION });
     return await untilSignal();

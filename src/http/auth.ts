@@ -6,7 +6,7 @@
  * Roles are ordered: `read` (GET routes) < `operate` (launch, stop, reset) < `admin` (mass
  * deletes, forced resets). A static token has the role written after it (`TOKEN:ROLE`, bare =
  * admin); an OAuth2 token has the highest role whose scope it carries (AUTH_OPERATE_SCOPE,
- * AUTH_ADMIN_SCOPE; an unset scope gives its role to every accepted token).
+ * AUTH_ADMIN_SCOPE), and `read` without one.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { StaticToken } from "../config.ts";
@@ -22,19 +22,35 @@ export type AuthVerdict =
   | ({ ok: true } & Principal)
   | { ok: false; status: 401 | 403 | 503; code: string; message: string };
 
-export interface Authenticator {
-  authenticate(token: string): Promise<AuthVerdict>;
+/** What an authenticator may know of the request besides the token. */
+export interface AuthContext {
+  /** The client's address: introspection shares its capacity fairly between clients. */
+  client?: string;
 }
 
-/** Scopes that raise an OAuth2 token's role; "" = every accepted token has that role. */
+export interface Authenticator {
+  authenticate(token: string, context?: AuthContext): Promise<AuthVerdict>;
+  /**
+   * Whether the token is accepted without asking anyone (a static token, a cached verdict):
+   * such a request passes the server's door even while strangers are being shed.
+   */
+  known?(token: string): boolean;
+}
+
+/** Scopes that raise an OAuth2 token's role; "" = no token gets that role from its scopes. */
 export interface RoleScopes {
   operateScope: string;
   adminScope: string;
 }
 
+/**
+ * Fail closed: a token has the highest role whose scope it carries, and `read` without one. An
+ * unset scope variable gives its role to no one (before, it gave it to every accepted token:
+ * with neither set, every active token of any client of the provider was admin).
+ */
 export function roleFromScopes(scopes: ReadonlySet<string>, roles: RoleScopes): Role {
-  if (roles.adminScope === "" || scopes.has(roles.adminScope)) return "admin";
-  if (roles.operateScope === "" || scopes.has(roles.operateScope)) return "operate";
+  if (roles.adminScope !== "" && scopes.has(roles.adminScope)) return "admin";
+  if (roles.operateScope !== "" && scopes.has(roles.operateScope)) return "operate";
   return "read";
 }
 
@@ -50,13 +66,18 @@ const digest = (s: string) => createHash("sha256").update(s).digest();
 /** Accepts any of the configured static tokens. Every token is compared, so timing says nothing. */
 export function createStaticTokenAuthenticator(tokens: StaticToken[]): Authenticator {
   const digests = tokens.map((t) => digest(t.token));
+  const indexOf = (token: string) => {
+    const candidate = digest(token);
+    let match = -1;
+    digests.forEach((d, i) => {
+      if (timingSafeEqual(d, candidate)) match = i;
+    });
+    return match;
+  };
   return {
+    known: (token) => indexOf(token) >= 0,
     async authenticate(token) {
-      const candidate = digest(token);
-      let match = -1;
-      digests.forEach((d, i) => {
-        if (timingSafeEqual(d, candidate)) match = i;
-      });
+      const match = indexOf(token);
       const found = tokens[match];
       return found
         ? { ok: true, subject: `token#${match + 1}`, role: found.role }
@@ -68,7 +89,8 @@ export function createStaticTokenAuthenticator(tokens: StaticToken[]): Authentic
 /** Tries each authenticator in turn: the first yes wins; a 503 (provider down) beats a 401. */
 export function combineAuthenticators(list: Authenticator[]): Authenticator {
   return {
-    async authenticate(token) {
+    known: (token) => list.some((a) => a.known?.(token) ?? false),
+    async authenticate(token, context) {
       let worst: AuthVerdict = {
         ok: false,
         status: 401,
@@ -76,22 +98,11 @@ export function combineAuthenticators(list: Authenticator[]): Authenticator {
         message: "the bearer token is not valid",
       };
       for (const a of list) {
-        const v = await a.authenticate(token);
+        const v = await a.authenticate(token, context);
         if (v.ok) return v;
         if (v.status === 503 || (v.status === 403 && worst.status === 401)) worst = v;
       }
       return worst;
     },
   };
-}
-
-/**
- * The role a protected request needs, from its method, path and query alone (so it is decided
- * before anything is parsed or validated).
- */
-export function requiredRole(method: string, pathname: string, query: URLSearchParams): Role {
-  if (method === "GET" || method === "HEAD") return "read";
-  if (pathname === "/sync" && query.get("allowMassDelete") === "true") return "admin";
-  if (/^\/jobs\/[^/]+\/reset$/.test(pathname) && query.get("force") === "true") return "admin";
-  return "operate";
 }

@@ -91,6 +91,11 @@ export function validationMessage(thrown: unknown): string {
   const shown = typeof first.value === "string" ? JSON.stringify(first.value.slice(0, 60)) : undefined;
   const not = shown !== undefined ? `, not ${shown}` : "";
   if (first.value === undefined && /required/i.test(summary)) return `${where} is required`;
+  if (/should not be provided/i.test(summary)) {
+    const known = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
+    const takes = known.length > 0 ? `it takes ${known.join(", ")}` : "it takes none";
+    return `${JSON.stringify(where.slice(0, 60))} is not a parameter of this route (${takes})`;
+  }
   if (/to match/i.test(summary)) {
     const rule = typeof schema.description === "string" ? schema.description : "in the documented format";
     return `${where} must be ${rule}${not}`;

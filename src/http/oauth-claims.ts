@@ -28,6 +28,8 @@ export interface OAuthTuning {
   introspectionConcurrency: number;
   /** …up to this many waiting; beyond, 503 without asking the provider. */
   introspectionMaxWaiting: number;
+  /** …and this many of one client (address) waiting. */
+  introspectionMaxWaitingPerClient: number;
 }
 
 export const DEFAULT_OAUTH_TUNING: OAuthTuning = {
@@ -39,6 +41,7 @@ export const DEFAULT_OAUTH_TUNING: OAuthTuning = {
   refusalCacheMs: 10 * SECOND,
   introspectionConcurrency: 8,
   introspectionMaxWaiting: 500,
+  introspectionMaxWaitingPerClient: 16,
 };
 
 export interface OAuthDeps {

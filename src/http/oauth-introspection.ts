@@ -12,10 +12,19 @@
  * checks of one token share one request; at most `introspectionConcurrency` requests are in
  * flight and `introspectionMaxWaiting` wait, beyond which a check answers 503 without asking:
  * a flood of bogus tokens cannot exhaust the provider, and cached good tokens keep working.
+ * The waiting is shared fairly between clients (by address, see server.ts): each may have
+ * `introspectionMaxWaitingPerClient` checks waiting, and a client with few waiting takes the
+ * place of the longest queue's newest — so a flood from some addresses delays a new user from
+ * another by one round, instead of answering it 503 (src/lib/fair-limiter.ts).
+ *
+ * Fail closed: a token is accepted only when it was issued for us — its `aud` contains
+ * AUTH_AUDIENCE, or, when the answer has no `aud`, its `client_id` is AUTH_AUDIENCE — and only
+ * tokens that could be one of the provider's are sent at all (plausibleToken()).
  */
 import { createHash } from "node:crypto";
 import { coerceError } from "../lib/errors.ts";
-import { createLimiter, LimiterFullError } from "../lib/limiter.ts";
+import { createFairLimiter } from "../lib/fair-limiter.ts";
+import { LimiterFullError } from "../lib/limiter.ts";
 import type { Authenticator, AuthVerdict } from "./auth.ts";
 import {
   audienceIncludes,
@@ -32,10 +41,12 @@ export interface IntrospectionOptions {
   url: string;
   clientId: string;
   clientSecret: string;
-  /** Compared with `iss` when both are present. */
+  /** Compared with `iss` when both are present; a JWT naming another issuer is not sent. */
   issuer: string;
-  /** Must be in `aud` when both are present. */
+  /** Must be in `aud` (or be the `client_id` of an answer without `aud`): required. */
   audience: string;
+  /** JWTs are checked locally (AUTH_JWKS_URL): one that failed there is not sent here. */
+  jwtChecked?: boolean;
   requiredScope: string;
   /** Scopes that give role operate / admin ("" = every accepted token has it). */
   operateScope: string;
@@ -53,7 +64,11 @@ export function createIntrospectionAuthenticator(opts: IntrospectionOptions, dep
   const cache = createVerdictCache(tuning.cacheMaxEntries);
   const refusals = createVerdictCache(tuning.cacheMaxEntries);
   const refusalTtlMs = Math.min(tuning.refusalCacheMs, opts.cacheSeconds * 1000);
-  const gate = createLimiter(tuning.introspectionConcurrency, tuning.introspectionMaxWaiting);
+  const gate = createFairLimiter({
+    limit: tuning.introspectionConcurrency,
+    perKey: tuning.introspectionMaxWaitingPerClient,
+    total: tuning.introspectionMaxWaiting,
+  });
   const inFlight = new Map<string, Promise<AuthVerdict>>();
   // RFC 6749 §2.3.1: client id and secret are form-encoded before Basic encoding.
   const basic = `Basic ${Buffer.from(
@@ -103,10 +118,10 @@ export function createIntrospectionAuthenticator(opts: IntrospectionOptions, dep
     }
   }
 
-  async function check(token: string, key: string): Promise<AuthVerdict> {
+  async function check(token: string, key: string, client: string): Promise<AuthVerdict> {
     let claims: Record<string, unknown>;
     try {
-      claims = await gate(() => introspect(token));
+      claims = await gate(client, () => introspect(token));
     } catch (e) {
       if (e instanceof LimiterFullError) {
         deps.logger.debug("introspection shed: too many checks waiting");
@@ -140,25 +155,67 @@ export function createIntrospectionAuthenticator(opts: IntrospectionOptions, dep
     if (opts.issuer !== "" && claims.iss !== undefined && claims.iss !== opts.issuer) {
       return refused("the bearer token is from another issuer");
     }
-    if (opts.audience !== "" && claims.aud !== undefined && !audienceIncludes(claims.aud, opts.audience)) {
-      return refused("the bearer token is meant for another audience");
-    }
+    if (!issuedForUs(claims, opts.audience)) return refused("the bearer token is meant for another audience");
     return scopeVerdict(claims, opts.requiredScope, opts);
   }
 
+  const keyOf = (token: string) => createHash("sha256").update(token).digest("hex");
   return {
-    async authenticate(token) {
-      const key = createHash("sha256").update(token).digest("hex");
+    known(token) {
+      return cache.get(keyOf(token), now())?.ok === true;
+    },
+    async authenticate(token, context) {
+      if (!plausibleToken(token, opts)) return refused("the bearer token is not one of the provider's");
+      const key = keyOf(token);
       const cached = cache.get(key, now()) ?? refusals.get(key, now());
       if (cached) return cached;
       let pending = inFlight.get(key);
       if (!pending) {
-        pending = check(token, key).finally(() => inFlight.delete(key));
+        pending = check(token, key, context?.client ?? "unknown").finally(() => inFlight.delete(key));
         inFlight.set(key, pending);
       }
       return pending;
     },
   };
+}
+
+/** The shortest and longest token sent to the provider; anything else is plainly not its. */
+export const INTROSPECTED_TOKEN_LENGTH = { min: 16, max: 4096 } as const;
+
+/**
+ * Whether a token that failed every other check could be one of the provider's opaque tokens —
+ * else it is refused without asking (a flood of junk costs no provider call): its length is in
+ * INTROSPECTED_TOKEN_LENGTH, and a JWT is sent only when JWTs are not checked locally and its
+ * (unverified) `iss` is AUTH_ISSUER when both are set.
+ */
+export function plausibleToken(
+  token: string,
+  opts: Pick<IntrospectionOptions, "issuer" | "jwtChecked">,
+): boolean {
+  if (token.length < INTROSPECTED_TOKEN_LENGTH.min || token.length > INTROSPECTED_TOKEN_LENGTH.max)
+    return false;
+  const parts = token.split(".");
+  if (parts.length !== 3) return true;
+  if (opts.jwtChecked) return false;
+  if (opts.issuer === "") return true;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1] as string, "base64url").toString("utf8")) as {
+      iss?: unknown;
+    };
+    return payload.iss === undefined || payload.iss === opts.issuer;
+  } catch {
+    return true; // not a JWT after all: an opaque token with dots
+  }
+}
+
+/**
+ * RFC 7662 answers for any client's tokens: ours are those whose `aud` names AUTH_AUDIENCE, or —
+ * from providers that put no `aud` in the answer — whose `client_id` is AUTH_AUDIENCE.
+ */
+export function issuedForUs(claims: Record<string, unknown>, audience: string): boolean {
+  if (audience === "") return false;
+  if (claims.aud !== undefined) return audienceIncludes(claims.aud, audience);
+  return claims.client_id === audience;
 }
 
 /**

@@ -43,6 +43,7 @@ export function createOAuthAuthenticators(auth: AuthConfig, deps: OAuthDeps): Au
           clientSecret: auth.clientSecret,
           issuer: auth.issuer,
           audience: auth.audience,
+          jwtChecked: auth.jwksUrl !== "",
           requiredScope: auth.requiredScope,
           operateScope: auth.operateScope,
           adminScope: auth.adminScope,

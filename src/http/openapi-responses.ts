@@ -119,12 +119,16 @@ const wwwAuthenticate: Record<string, HeaderDoc> = {
 
 /** What every protected route may answer besides its own. */
 const PROTECTED = {
+  400: json("a query parameter given twice (DUPLICATE_PARAMETER)", ErrorBody),
   401: json("no valid bearer token", ErrorBody, wwwAuthenticate),
-  403: json("a valid token without the required scope", ErrorBody),
+  403: json("a valid token without the required scope, or without the role the call needs", ErrorBody),
   503: json("the token provider or the database cannot be reached (Retry-After)", ErrorBody),
 };
 const INVALID = {
-  422: json("a query parameter or path segment breaks its rule (the message names it)", ErrorBody),
+  422: json(
+    "a query parameter or path segment breaks its rule, or the route takes no such parameter (the message names it)",
+    ErrorBody,
+  ),
 };
 const NOT_FOUND = { 404: json("no such execution or item", ErrorBody) };
 
@@ -228,10 +232,13 @@ export const RESPONSES: Record<
   },
   live: { 200: json("the process runs", t.Object({ status: t.Literal("ok") })) },
   ready: {
-    200: json("ready", t.Object({ status: t.String(), checks: t.Record(t.String(), t.String()) })),
+    200: json(
+      "ready",
+      t.Object({ status: t.String(), checks: t.Optional(t.Record(t.String(), t.String())) }),
+    ),
     503: json(
-      "not ready: checks says which part and why",
-      t.Object({ status: t.String(), checks: t.Record(t.String(), t.String()) }),
+      "not ready: checks says which part, since when and why (absent on the API port when METRICS_PORT is set)",
+      t.Object({ status: t.String(), checks: t.Optional(t.Record(t.String(), t.String())) }),
     ),
   },
   metrics: {

@@ -9,8 +9,8 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import { mapError } from "./errors.ts";
-import { listenExclusively } from "./listen.ts";
 import { type HealthCheck, healthRoutes } from "./routes-health.ts";
+import { createHttpGate } from "./server.ts";
 
 export interface ProbeAppDeps {
   health: HealthCheck;
@@ -19,7 +19,7 @@ export interface ProbeAppDeps {
 }
 
 export function createProbeApp(deps: ProbeAppDeps) {
-  return new Elysia()
+  return new Elysia({ strictPath: true, systemRouter: false })
     .onError(({ code, error, request }) => mapError(code, error, deps.logger, new URL(request.url).pathname))
     .use(healthRoutes(deps));
 }
@@ -34,14 +34,11 @@ export function listenMetricsPort(
   lifecycle: Lifecycle,
 ): number | null {
   if (config.metricsPort === null) return null;
-  const app = createProbeApp(deps);
-  const port = listenExclusively(app, {
+  const server = createHttpGate({ logger: deps.logger }).listen(createProbeApp(deps), {
     hostname: config.host,
     port: config.metricsPort,
     variable: "METRICS_PORT",
   });
-  lifecycle.defer("metrics server", async () => {
-    await app.stop();
-  });
-  return port;
+  lifecycle.defer("metrics server", () => server.stop());
+  return server.port;
 }

@@ -77,29 +77,32 @@ export function itemRoutes(deps: {
         };
       },
       {
-        query: t.Object({
-          limit: t.Optional(
-            t.String({
-              pattern: "^([1-9]|[1-9][0-9]|100)$",
-              description: "a whole number from 1 to 100 (default 20)",
-            }),
-          ),
-          cursor: t.Optional(
-            t.String({
-              maxLength: 64,
-              pattern: "^[A-Za-z0-9_-]+$",
-              description: "the nextCursor of a previous page",
-            }),
-          ),
-          q: t.Optional(
-            t.String({
-              minLength: 1,
-              maxLength: 200,
-              description:
-                "keep items whose project path contains this text (case-insensitive), or — a number — whose IMRT item id or project id it is",
-            }),
-          ),
-        }),
+        query: t.Object(
+          {
+            limit: t.Optional(
+              t.String({
+                pattern: "^([1-9]|[1-9][0-9]|100)$",
+                description: "a whole number from 1 to 100 (default 20)",
+              }),
+            ),
+            cursor: t.Optional(
+              t.String({
+                maxLength: 64,
+                pattern: "^[A-Za-z0-9_-]+$",
+                description: "the nextCursor of a previous page",
+              }),
+            ),
+            q: t.Optional(
+              t.String({
+                minLength: 1,
+                maxLength: 200,
+                description:
+                  "keep items whose project path contains this text (case-insensitive), or — a number — whose IMRT item id or project id it is",
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         detail: {
           summary: "Items ordered by project id, cursor-paginated; ?q= filters by path or item id",
           description: "Pass the same q with each cursor: a cursor continues the list it came from.",
@@ -132,6 +135,7 @@ export function itemRoutes(deps: {
       },
       {
         params: ProjectId,
+        query: t.Object({}, { additionalProperties: false }),
         detail: {
           summary: "One item with its commit history (authors) and item-sync's events for it",
           tags: ["items"],
@@ -151,6 +155,7 @@ export function itemRoutes(deps: {
       },
       {
         params: ProjectId,
+        query: t.Object({}, { additionalProperties: false }),
         detail: {
           summary: "Sync one project now: monitor-item when our hook is missing, and update-item",
           description: "No job execution is created; the messages are confirmed by the broker before 202.",

@@ -32,6 +32,9 @@ const Mode = t.Optional(
   }),
 );
 const security = [{ bearer: [] }];
+/** A query the route takes exactly: an unknown parameter (`Force`, `access_token`) is a 422. */
+const Query = <T extends Parameters<typeof t.Object>[0]>(properties: T) =>
+  t.Object(properties, { additionalProperties: false });
 
 export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request): Principal | null }) {
   const { jobs } = deps;
@@ -67,7 +70,8 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
         return executionJson(result.execution);
       },
       {
-        query: t.Object({ fresh: Flag, allowMassDelete: Flag, mode: Mode }),
+        parse: "none",
+        query: Query({ fresh: Flag, allowMassDelete: Flag, mode: Mode }),
         detail: {
           summary: "Start a sync (resumes the newest FAILED/STOPPED run unless fresh=true)",
           tags: ["jobs"],
@@ -87,7 +91,7 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
         return { jobs: list.map(executionJson) };
       },
       {
-        query: t.Object({
+        query: Query({
           status: t.Optional(Status),
           limit: t.Optional(Limit),
           before: t.Optional(Id),
@@ -102,6 +106,7 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
     )
     .get("/jobs/:id", async ({ params }) => executionDetailJson(await jobs.get(Number(params.id))), {
       params: t.Object({ id: Id }),
+      query: Query({}),
       detail: {
         summary: "One job execution with its step, checkpoint and live counts",
         tags: ["jobs"],
@@ -116,7 +121,9 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
         return executionJson(await jobs.stop(Number(params.id)));
       },
       {
+        parse: "none",
         params: t.Object({ id: Id }),
+        query: Query({}),
         detail: {
           summary: "Ask a running execution to stop at its next checkpoint",
           tags: ["jobs"],
@@ -129,8 +136,9 @@ export function jobRoutes(deps: { jobs: JobService; principalOf(request: Request
       "/jobs/:id/reset",
       async ({ params, query }) => executionJson(await jobs.reset(Number(params.id), query.force === "true")),
       {
+        parse: "none",
         params: t.Object({ id: Id }),
-        query: t.Object({ force: Flag }),
+        query: Query({ force: Flag }),
         detail: {
           summary: "Mark a stuck execution ABANDONED (409 while its heartbeat is fresh unless force=true)",
           tags: ["jobs"],

@@ -9,11 +9,21 @@
  */
 import { Elysia } from "elysia";
 import type { GitlabConfig } from "../config.ts";
-import { interpretWebhook, webhookTokenValid } from "../ingest/webhook.ts";
+import { interpretWebhook, type WebhookDecision, webhookTokenValid } from "../ingest/webhook.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
+import {
+  createWebhookDeleteMessage,
+  createWebhookUpdateMessage,
+  encodeMessage,
+  MalformedMessageError,
+  parseMessage,
+} from "../queue/messages.ts";
+import { duplicateQueryKey } from "./access.ts";
 import { errorResponse } from "./errors.ts";
 import { RESPONSES } from "./openapi-responses.ts";
+
+export const WEBHOOK_PATH = "/webhooks/gitlab";
 
 /** How long a delivery waits for its message to be confirmed before answering 503. */
 export const PUBLISH_TIMEOUT_MS = 8 * SECOND;
@@ -28,8 +38,9 @@ export interface WebhookDeps {
   /** Publishes the delete-item (with confirm) for a project_destroy / project_transfer event. */
   publishRemoval(removal: { projectId: number; projectPath: string; eventName: string }): Promise<void>;
   /**
-   * A push carrying our secret came through our hook: records it as verified, so incremental
-   * scans may skip that project's hook check for a while. Failures are logged, never answered.
+   * A push carrying our secret suggests our hook is on its project: asks for it to be recorded as
+   * verified, which happens only once GitLab confirms it (src/ingest/hook-verifier.ts), so
+   * incremental scans may skip that project's hook check for a while. Failures are logged.
    */
   hookVerified?(projectId: number): Promise<void>;
   /** Whether the broker connection is up now; a delivery during an outage gets 503 at once. */
@@ -38,6 +49,12 @@ export interface WebhookDeps {
   /** Largest body read; larger ones get 413. */
   maxBodyBytes?: number;
   publishTimeoutMs?: number;
+  /** A delivery without the right X-Gitlab-Token (counted and logged by app.ts). */
+  onRefused?(request: Request): void;
+  /** A delivery carrying the secret: its sender is no stranger. */
+  onAuthenticated?(request: Request): void;
+  /** A delivery with the secret whose query names a parameter twice (refused with 400). */
+  onDuplicateParameter?(request: Request): void;
 }
 
 const unavailable = () =>
@@ -69,14 +86,26 @@ export function webhookRoutes(deps: WebhookDeps) {
   }
 
   return new Elysia().post(
-    "/webhooks/gitlab",
+    WEBHOOK_PATH,
     async ({ request, set }) => {
       if (!webhookTokenValid(deps.gitlab.webhookSecret, request.headers.get("x-gitlab-token"))) {
         await request.body?.cancel().catch(() => {});
+        deps.onRefused?.(request);
         return errorResponse(
           401,
           "UNAUTHORIZED",
           "X-Gitlab-Token does not match the configured webhook secret",
+        );
+      }
+      deps.onAuthenticated?.(request);
+      const twice = duplicateQueryKey(new URL(request.url).search);
+      if (twice !== null) {
+        await request.body?.cancel().catch(() => {});
+        deps.onDuplicateParameter?.(request);
+        return errorResponse(
+          400,
+          "DUPLICATE_PARAMETER",
+          `the query names ${JSON.stringify(twice.slice(0, 60))} more than once; give each parameter once`,
         );
       }
       const text = await readLimited(request, maxBody);
@@ -98,6 +127,12 @@ export function webhookRoutes(deps: WebhookDeps) {
         deps.logger.debug("webhook ignored", { reason: decision.reason });
         set.status = 204;
         return;
+      }
+      // what the consumer would dead-letter is refused here instead, never published
+      const problem = unpublishable(decision);
+      if (problem !== null) {
+        deps.logger.debug("webhook refused: its message could not be ingested", { reason: problem });
+        return errorResponse(422, "INVALID_REQUEST", `the event cannot be ingested: ${problem}`);
       }
       if (deps.brokerConnected && !deps.brokerConnected()) return unavailable();
       if (decision.kind === "delete") {
@@ -142,6 +177,26 @@ export function webhookRoutes(deps: WebhookDeps) {
       },
     },
   );
+}
+
+/**
+ * Why the message a decision would publish is one the consumers refuse (parseMessage: the same
+ * rules, on the same bytes), or null when it is fine: a path too long or not shaped like a GitLab
+ * project path must not fill the `.dead` queues.
+ */
+function unpublishable(decision: Exclude<WebhookDecision, { kind: "ignored" }>): string | null {
+  const project = { projectId: decision.projectId, projectPath: decision.projectPath };
+  const message =
+    decision.kind === "update"
+      ? createWebhookUpdateMessage(decision.checkoutSha, project)
+      : createWebhookDeleteMessage(decision.eventName, project);
+  try {
+    parseMessage(encodeMessage(message.body));
+    return null;
+  } catch (err) {
+    if (err instanceof MalformedMessageError) return err.reason;
+    throw err;
+  }
 }
 
 /** The body as text, read chunk by chunk; null as soon as it grows past `max` bytes. */

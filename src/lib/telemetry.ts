@@ -124,6 +124,20 @@ export const consumerDeadLettered = new Counter({
   registers,
 });
 
+export const deadLettersRefused = new Counter({
+  name: "item_sync_dead_letters_refused_total",
+  help: "Dead letters the broker refused to take because the queue's .dead queue is full (AMQP_DEAD_LETTER_MAX_LENGTH); each went back to its work queue, by queue.",
+  labelNames: ["queue"] as const,
+  registers,
+});
+
+export const deadLetterQueueBounded = new Gauge({
+  name: "item_sync_dead_letter_queue_bounded",
+  help: "1 when the queue's .dead queue has its length limit, 0 when an earlier release declared it without one (re-create it: docs/cluster.md).",
+  labelNames: ["queue"] as const,
+  registers,
+});
+
 export const consumerRetries = new Counter({
   name: "item_sync_consumer_retries_total",
   help: "Handler attempts that failed and were retried in process, by queue.",
@@ -158,6 +172,13 @@ export const httpRequestDuration = new Histogram({
   help: "HTTP request duration, by method and route template.",
   labelNames: ["method", "route"] as const,
   buckets: LATENCY_BUCKETS,
+  registers,
+});
+
+export const httpRefusals = new Counter({
+  name: "item_sync_http_refusals_total",
+  help: "HTTP requests refused before any work was done for them, by reason (unauthenticated, invalid_token, insufficient_scope, forbidden, auth_unavailable, webhook_token, duplicate_parameter, overloaded, timeout).",
+  labelNames: ["reason"] as const,
   registers,
 });
 

@@ -9,9 +9,10 @@ import { Connection } from "rabbitmq-client";
 import type { AmqpConfig } from "../config.ts";
 import { ConfigError, coerceError, StartupError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
+import { deadLetterQueueBounded } from "../lib/telemetry.ts";
 import { SECOND } from "../lib/time.ts";
 import { describeQueueMismatch } from "./queue-mismatch.ts";
-import { createTopology, type Topology } from "./topology.ts";
+import { createTopology, legacyDeadQueueArguments, type QueueDeclare, type Topology } from "./topology.ts";
 
 export interface BrokerState {
   connected: boolean;
@@ -168,17 +169,53 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
     }
   };
 
+  /**
+   * A `.dead` queue declared by a release before the length limit: accepted as it is (declared
+   * with its old arguments, which every later declaration of this process then repeats), with a
+   * warning and `item_sync_dead_letter_queue_bounded` 0, so an upgrade never stops on it.
+   */
+  const acceptUnboundedDeadQueue = async (
+    ch: Awaited<ReturnType<Connection["acquire"]>>,
+    index: number,
+    params: QueueDeclare,
+  ): Promise<boolean> => {
+    const work = Object.entries(topology.queues).find(([, q]) => `${q}.dead` === params.queue)?.[1];
+    if (!work) return false;
+    const legacy: QueueDeclare = {
+      queue: params.queue,
+      durable: true,
+      arguments: legacyDeadQueueArguments(config),
+    };
+    try {
+      await ch.queueDeclare(legacy);
+    } catch {
+      return false;
+    }
+    topology.queueDeclares[index] = legacy;
+    deadLetterQueueBounded.set({ queue: work }, 0);
+    log.warn(
+      `RabbitMQ queue "${params.queue}" was declared by an earlier release without a length limit: it is used as it is, unbounded. Re-create it to bound it at AMQP_DEAD_LETTER_MAX_LENGTH (docs/cluster.md, "Bounded dead-letter queues")`,
+      { queue: params.queue },
+    );
+    return true;
+  };
+
   const declareTopology = async () => {
     let ch = await connection.acquire();
     const mismatches: string[] = [];
     try {
       for (const params of topology.exchanges) await ch.exchangeDeclare(params);
-      for (const params of topology.queueDeclares) {
+      for (const [index, params] of topology.queueDeclares.entries()) {
         try {
           await ch.queueDeclare(params);
+          const work = Object.values(topology.queues).find((q) => `${q}.dead` === params.queue);
+          if (work && params.arguments?.["x-max-length"] !== undefined)
+            deadLetterQueueBounded.set({ queue: work }, 1);
         } catch (thrown) {
           // the broker closed the channel with the error: go on with a new one
           ch = await connection.acquire();
+          if (await acceptUnboundedDeadQueue(ch, index, params)) continue;
+          if (!ch.active) ch = await connection.acquire();
           const mismatch = await describeQueueMismatch(ch, config, params, thrown);
           if (!mismatch) throw thrown;
           mismatches.push(mismatch);

@@ -14,7 +14,11 @@
  * `x-item-sync-dead-lettered-at`; the original is acked only after that publish is confirmed. If
  * the republish fails, the original is rejected without requeue so the broker's own dead-lettering
  * (queue argument `x-dead-letter-exchange`) still moves it to `{queue}.dead`; the reason is then in
- * the log line only. Nothing is requeued in a loop and nothing is dropped.
+ * the log line only. When the broker refuses the republish because `{queue}.dead` is full
+ * (AMQP_DEAD_LETTER_MAX_LENGTH, `x-overflow: reject-publish`), the refusal is counted
+ * (`item_sync_dead_letters_refused_total`), logged at most once a minute per queue, and the
+ * message goes back to its work queue after a pause, to be dead-lettered once there is room.
+ * Nothing is requeued in a tight loop and nothing is dropped.
  *
  * Attempts are counted in process. A message whose handling stops the worker (a crash, an OOM
  * kill, a lost channel) comes back with a fresh budget each time; on a quorum queue the broker
@@ -35,8 +39,9 @@ import {
   consumerInFlight,
   consumerMessages,
   consumerRetries,
+  deadLettersRefused,
 } from "../lib/telemetry.ts";
-import { SECOND, sleep } from "../lib/time.ts";
+import { MINUTE, SECOND, sleep } from "../lib/time.ts";
 import type { Broker } from "./broker.ts";
 import { createConfirmedSender } from "./confirmed-sender.ts";
 import { type ItemMessage, type ItemMessageType, MalformedMessageError, parseMessage } from "./messages.ts";
@@ -83,6 +88,9 @@ export interface ConsumeOptions {
   /** default: `err.retryable` when the error has one; else false for AppErrors and
    *  MalformedMessageError, true for anything else (unknown failures get the bounded retries) */
   isRetryable?: (err: Error) => boolean;
+  /** how long a message whose dead letter the full `.dead` queue refused waits before it goes
+   *  back to its work queue (default 5 s) */
+  deadQueueFullPauseMs?: number;
   /** cross-process count of redeliveries; a message redelivered more than `max` times is
    *  dead-lettered without running the handler. Default: none (attempts counted in process only) */
   redeliveries?: { ledger: RedeliveryLedger; max: number };
@@ -153,6 +161,25 @@ export function createConsumer(
     log,
   );
 
+  const fullPauseMs = options.deadQueueFullPauseMs ?? 5 * SECOND;
+  let fullReportedAt = Number.NEGATIVE_INFINITY;
+  let fullSinceReport = 0;
+  /** The `.dead` queue refused a dead letter: count it, say so (not for each), keep the message. */
+  const deadQueueFull = async (msg: AsyncMessage, reason: string): Promise<ConsumerStatus> => {
+    deadLettersRefused.inc({ queue });
+    fullSinceReport++;
+    if (Date.now() - fullReportedAt >= MINUTE) {
+      log.error(
+        `${queue}.dead is full (AMQP_DEAD_LETTER_MAX_LENGTH): dead letters are refused and stay in ${queue} until it has room; inspect and empty it (item-sync dead list / replay)`,
+        { messageId: msg.messageId, reason, refusedSinceLastReport: fullSinceReport },
+      );
+      fullReportedAt = Date.now();
+      fullSinceReport = 0;
+    }
+    await sleep(fullPauseMs, abort.signal);
+    return ConsumerStatus.REQUEUE;
+  };
+
   const deadLetter = async (msg: AsyncMessage, reason: string, attempts: number): Promise<ConsumerStatus> => {
     const id = randomUUID();
     const envelope: Envelope = {
@@ -170,12 +197,15 @@ export function createConsumer(
         [DEAD_LETTER_HEADERS.id]: id,
       },
     };
-    counters.deadLettered++;
-    consumerDeadLettered.inc({ queue });
     try {
       await deadLetters.send(envelope, rawBody(msg), id);
+      counters.deadLettered++;
+      consumerDeadLettered.inc({ queue });
       return ConsumerStatus.ACK;
     } catch (thrown) {
+      if ((thrown as { code?: unknown })?.code === "NACK") return deadQueueFull(msg, reason);
+      counters.deadLettered++;
+      consumerDeadLettered.inc({ queue });
       log.error("republishing to the dead queue failed; rejecting so the broker dead-letters it", {
         messageId: msg.messageId,
         reason,

@@ -56,6 +56,12 @@ describe("messages", () => {
     ["fractional project id", { ...valid, projectId: 1.5 }, "projectId"],
     ["empty path", { ...valid, projectPath: " " }, "projectPath"],
     ["missing path", { ...valid, projectPath: undefined }, "projectPath"],
+    ["path over 1000 characters", { ...valid, projectPath: `imrt/${"a".repeat(1000)}` }, "at most 1000"],
+    ["path without a namespace", { ...valid, projectPath: "item-1234" }, "GitLab project path"],
+    ["path with a space", { ...valid, projectPath: "imrt/items/item 1234" }, "GitLab project path"],
+    ["path with a leading slash", { ...valid, projectPath: "/imrt/items/x" }, "GitLab project path"],
+    ["path with a segment starting with -", { ...valid, projectPath: "imrt/-x" }, "GitLab project path"],
+    ["path with a control character", { ...valid, projectPath: "imrt/items/x\n" }, "GitLab project path"],
     ["bad execution id", { ...valid, jobExecutionId: -1 }, "jobExecutionId"],
     [
       "null execution id on monitor",

@@ -135,7 +135,24 @@ const KEYS = ["type", "version", "projectId", "projectPath", "jobExecutionId", "
 const TYPES = new Set<string>(Object.values(MESSAGE_TYPES));
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_BODY_BYTES = 64 * 1024;
-const MAX_PATH_LENGTH = 1000;
+export const MAX_PATH_LENGTH = 1000;
+
+/**
+ * GitLab's rule for a namespace or project path segment: letters, digits, `_`, `.` and `-`, not
+ * starting with `-`. A project path is at least a namespace and a project.
+ */
+const PATH_SEGMENT = "[A-Za-z0-9_.][A-Za-z0-9_.-]*";
+const PROJECT_PATH = new RegExp(`^${PATH_SEGMENT}(?:/${PATH_SEGMENT})+$`);
+
+/** Why `path` cannot be a GitLab project path (`namespace/project`), or null when it can. */
+export function projectPathProblem(path: unknown): string | null {
+  if (typeof path !== "string" || path.trim() === "") return "projectPath must be a non-empty string";
+  if (path.length > MAX_PATH_LENGTH) return `projectPath must be at most ${MAX_PATH_LENGTH} characters`;
+  if (!PROJECT_PATH.test(path)) {
+    return "projectPath must be a GitLab project path (namespace/project, of letters, digits, '_', '.' and '-')";
+  }
+  return null;
+}
 
 /**
  * Validates a message body: raw bytes or text (JSON), or the object rabbitmq-client already
@@ -157,9 +174,8 @@ export function parseMessage(input: unknown): ItemMessage {
   }
   if (version !== MESSAGE_VERSION) throw new MalformedMessageError(`version must be ${MESSAGE_VERSION}`);
   if (!isPositiveInt(projectId)) throw new MalformedMessageError("projectId must be a positive integer");
-  if (typeof projectPath !== "string" || projectPath.trim() === "" || projectPath.length > MAX_PATH_LENGTH) {
-    throw new MalformedMessageError("projectPath must be a non-empty string");
-  }
+  const pathProblem = projectPathProblem(projectPath);
+  if (pathProblem !== null) throw new MalformedMessageError(pathProblem);
   if (jobExecutionId === null) {
     if (type === MESSAGE_TYPES.monitor) {
       throw new MalformedMessageError("jobExecutionId may be null only for update-item and delete-item");
@@ -174,7 +190,7 @@ export function parseMessage(input: unknown): ItemMessage {
     type: type as ItemMessageType,
     version: MESSAGE_VERSION,
     projectId,
-    projectPath,
+    projectPath: projectPath as string,
     jobExecutionId,
     createdAt,
   };

@@ -19,9 +19,17 @@
  * lost node would make re-declaring the topology fail after a reconnect. `classic` keeps the
  * unreplicated queues of earlier releases (and their redelivery ledger, see consumer.ts).
  *
+ * The `.dead` queues are bounded: at most AMQP_DEAD_LETTER_MAX_LENGTH messages
+ * (`x-max-length`), and beyond, new dead letters are refused (`x-overflow: reject-publish`),
+ * never the oldest dropped: the consumer that republishes a dead letter sees the refusal, counts
+ * it (`item_sync_dead_letters_refused_total`, an alert) and puts the message back in its work
+ * queue (consumer.ts), and the broker's own at-least-once dead-lettering of quorum queues keeps
+ * it in the work queue. Nothing is dropped, and nothing can fill the broker through them.
+ *
  * Declaring the same arguments again is idempotent, which is why publishers and consumers re-run
  * these declarations after every reconnect; different arguments (another type, another delivery
- * limit) are refused by the broker with PRECONDITION_FAILED — see broker.ts.
+ * limit) are refused by the broker with PRECONDITION_FAILED — see broker.ts, which also accepts a
+ * `.dead` queue an earlier release declared without the bound (legacyDeadQueueArguments).
  */
 import type { AmqpConfig } from "../config.ts";
 import { type ItemMessageType, MESSAGE_TYPES, ROUTING_KEYS } from "./messages.ts";
@@ -60,6 +68,27 @@ export function deadQueueName(queue: string): string {
   return `${queue}.dead`;
 }
 
+/** AMQP_DEAD_LETTER_MAX_LENGTH's default: dead letters kept per `.dead` queue. */
+export const DEFAULT_DEAD_LETTER_MAX_LENGTH = 100_000;
+
+/** A `.dead` queue's arguments: its type's, and the bound with refusal beyond it. */
+export function deadQueueArguments(
+  config: Pick<AmqpConfig, "queueType" | "deliveryLimit" | "deadLetterMaxLength">,
+): Record<string, string | number> {
+  return {
+    ...queueTypeArguments(config, "dead"),
+    "x-max-length": config.deadLetterMaxLength ?? DEFAULT_DEAD_LETTER_MAX_LENGTH,
+    "x-overflow": "reject-publish",
+  };
+}
+
+/** What releases before the bound declared a `.dead` queue with (accepted, with a warning). */
+export function legacyDeadQueueArguments(
+  config: Pick<AmqpConfig, "queueType" | "deliveryLimit">,
+): Record<string, string | number> {
+  return queueTypeArguments(config, "dead");
+}
+
 /** What a queue of each type is declared with, besides its dead-lettering. */
 export function queueTypeArguments(
   config: Pick<AmqpConfig, "queueType" | "deliveryLimit">,
@@ -78,7 +107,13 @@ export function queueTypeArguments(
 export function createTopology(
   config: Pick<
     AmqpConfig,
-    "exchange" | "monitorQueue" | "updateQueue" | "deleteQueue" | "queueType" | "deliveryLimit"
+    | "exchange"
+    | "monitorQueue"
+    | "updateQueue"
+    | "deleteQueue"
+    | "queueType"
+    | "deliveryLimit"
+    | "deadLetterMaxLength"
   >,
 ): Topology {
   const dlx = deadLetterExchangeName(config.exchange);
@@ -103,12 +138,7 @@ export function createTopology(
         "x-dead-letter-routing-key": queue,
       },
     });
-    const deadArgs = queueTypeArguments(config, "dead");
-    queueDeclares.push({
-      queue: deadQueueName(queue),
-      durable: true,
-      ...(Object.keys(deadArgs).length > 0 ? { arguments: deadArgs } : {}),
-    });
+    queueDeclares.push({ queue: deadQueueName(queue), durable: true, arguments: deadQueueArguments(config) });
     bindings.push({ exchange: config.exchange, queue, routingKey: ROUTING_KEYS[type] });
     bindings.push({ exchange: dlx, queue: deadQueueName(queue), routingKey: queue });
   }

@@ -154,7 +154,10 @@ function parseMetrics(text) {
 
 async function readMetrics() {
   try {
-    const res = await fetch("/metrics", { headers: { accept: "text/plain" } });
+    // with METRICS_PORT set, the API port serves /metrics to bearers of a token only
+    const res = await fetch("/metrics", {
+      headers: { accept: "text/plain", authorization: `Bearer ${state.token}` },
+    });
     if (!res.ok) return null;
     const text = await res.text();
     return { ...parseMetrics(text), text };

@@ -235,10 +235,11 @@ describe("helm template with the default values", () => {
     objects = render().objects;
   });
 
-  test("renders serve only: Deployment, Service, ConfigMap, Secret, PDB; no worker, Job, Ingress", () => {
+  test("renders serve only: Deployment, Service, ConfigMap, Secret, PDB, NetworkPolicy; no worker, Job, Ingress", () => {
     expect(objects.map((o) => o.kind).sort()).toEqual([
       "ConfigMap",
       "Deployment",
+      "NetworkPolicy",
       "PodDisruptionBudget",
       "Secret",
       "Service",
@@ -491,6 +492,48 @@ describe("helm template with every option on (values-all.yaml)", () => {
     expect(ingress.spec?.tls?.[0]?.secretName).toBe("item-sync-tls");
   });
 
+  test("the Ingress routes the API, the dashboard and the webhooks only: never /metrics, /health or /openapi", () => {
+    const ingress = one(objects, "Ingress", "rel-item-sync");
+    type IngressPath = { path: string; pathType: string };
+    const rulePaths = (ingress.spec?.rules ?? []).map((r) => r.http.paths as unknown as IngressPath[]);
+    const paths = rulePaths.flatMap((list) => list.map((p) => `${p.pathType} ${p.path}`));
+    expect(paths).toEqual([
+      "Exact /",
+      "Prefix /ui",
+      "Prefix /sync",
+      "Prefix /jobs",
+      "Prefix /items",
+      "Exact /webhooks/gitlab",
+    ]);
+    // what a request path reaches through it, by Kubernetes' matching rules (Prefix: whole segments)
+    const routed = (path: string) =>
+      (rulePaths[0] ?? []).some((p) =>
+        p.pathType === "Exact"
+          ? path === p.path
+          : path === p.path || path.startsWith(`${p.path === "/" ? "" : p.path}/`),
+      );
+    for (const path of ["/", "/ui/app.js", "/sync", "/jobs/7/reset", "/items", "/webhooks/gitlab"])
+      expect({ path, routed: routed(path) }).toEqual({ path, routed: true });
+    for (const path of ["/metrics", "/health/ready", "/health/live", "/openapi/json", "/openapi", "/jobsx"])
+      expect({ path, routed: routed(path) }).toEqual({ path, routed: false });
+  });
+
+  test("a host with its own paths (the old values shape) is refused, naming why", () => {
+    const out = helm([
+      "template",
+      "rel",
+      chart,
+      "--set",
+      "ingress.enabled=true",
+      "--set",
+      "ingress.hosts[0].host=x.example.org",
+      "--set",
+      "ingress.hosts[0].paths[0].path=/",
+    ]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain("ingress.hosts[].paths is not read any more");
+  });
+
   test("plain settings reach the ConfigMap; image tag, pod extras and scrape annotations apply", () => {
     const cm = one(objects, "ConfigMap", "rel-item-sync");
     expect(cm.data?.GITLAB_URL).toBe("https://gitlab.example.org");
@@ -704,6 +747,12 @@ describe("chart values", () => {
       /WEBHOOK_SECRET must be at least 24 characters/,
     ],
     [["--set", "secrets.values.API_TOKENS=short-token:read"], /API_TOKENS: each comma-separated entry/],
+    [["--set", "secrets.values.API_TOKENS=has a space-0123456789:read"], /no spaces/],
+    [
+      ["--set", "config.WEBHOOK_URL=http://item-sync.example.org/webhooks/gitlab"],
+      /config\.WEBHOOK_URL must be an https URL/,
+    ],
+    [["--set-json", "networkPolicy.httpFrom=[{}]"], /networkPolicy/],
     [
       ["--set", "secrets.values.API_TOKENS=long-enough-token-0123:root"],
       /API_TOKENS: .*ROLE read, operate or admin/,

@@ -87,6 +87,9 @@ describe("PrometheusRule", () => {
       "ItemSyncNoCompletedSync",
       "ItemSyncExecutionFailed",
       "ItemSyncMessagesDeadLettered",
+      "ItemSyncDeadLetterQueueFull",
+      "ItemSyncDeadLetterQueueUnbounded",
+      "ItemSyncRequestsShed",
       "ItemSyncGitlabRateLimited",
       "ItemSyncNotReady",
     ]);
@@ -202,6 +205,28 @@ describe("NetworkPolicy", () => {
       ["443/TCP"],
       ["443/TCP"],
     ]);
+  });
+
+  test("who may connect is an explicit list: the defaults name the ingress controller and Prometheus; empty lets no one in", async () => {
+    type Rule = { ports: { port: string }[]; from?: unknown[] };
+    const ingressOf = (objs: typeof objects) =>
+      (find(objs, "NetworkPolicy", "rel-item-sync").spec as unknown as { ingress: Rule[] }).ingress;
+    const defaults = await renderChart(null, null, []);
+    const rules = ingressOf(defaults);
+    expect(rules.map((r) => [r.ports[0]?.port, r.from])).toEqual([
+      ["http", [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }]],
+      ["metrics", [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]],
+    ]);
+    // no rule without its peers: a rule without `from` would let anyone in
+    const closed = await renderChart(null, null, ["--set-json", "networkPolicy.metricsFrom=[]"]);
+    expect(ingressOf(closed).map((r) => [r.ports[0]?.port, r.from?.length])).toEqual([["http", 1]]);
+    const none = await renderChart(null, null, [
+      "--set-json",
+      "networkPolicy.metricsFrom=[]",
+      "--set-json",
+      "networkPolicy.httpFrom=[]",
+    ]);
+    expect(ingressOf(none)).toEqual([]);
   });
 
   test("a turned-off egress is left out", async () => {

@@ -107,7 +107,7 @@ describe("METRICS_PORT", () => {
   });
 
   for (const command of ["serve", "worker"] as const) {
-    test(`${command}: /metrics and /health/* answer on METRICS_PORT, the API does not; health probes it; SIGTERM exits 0`, async () => {
+    test(`${command}: /metrics and /health/* answer on METRICS_PORT; the API port keeps a bare readiness and /metrics for tokens; SIGTERM exits 0`, async () => {
       const metricsPort = freePort();
       const p = await startBinary(
         [command],
@@ -140,8 +140,19 @@ describe("METRICS_PORT", () => {
         (await fetch(`${base}/jobs`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).status,
       ).toBe(404);
       expect((await fetch(`${base}/`)).status).toBe(404);
-      // the main port still serves them as before
-      expect((await fetch(`${p.url}/metrics`)).status).toBe(200);
+      if (command === "serve") {
+        // the API port keeps liveness and a bare readiness; /metrics only for token holders
+        expect(await (await fetch(`${p.url}/health/ready`)).json()).toEqual({ status: "ok" });
+        expect((await fetch(`${p.url}/metrics`)).status).toBe(401);
+        const scraped = await fetch(`${p.url}/metrics`, {
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        });
+        expect(scraped.status).toBe(200);
+        expect(await scraped.text()).toContain("item_sync_job_executions");
+      } else {
+        // a worker has no API: its main port serves what it always did
+        expect((await fetch(`${p.url}/metrics`)).status).toBe(200);
+      }
 
       expect((await health(["--url", base])).code).toBe(0);
       expect((await health([], { PORT: new URL(p.url).port })).code).toBe(0);

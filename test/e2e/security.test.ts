@@ -224,6 +224,40 @@ describe("a running serve", () => {
     expect(JSON.parse(show.logs())).toMatchObject({ id: execution.id, launchedBy: "token#2" });
   }, 30_000);
 
+  test("one decision per request: a repeated flag or a trailing slash never lifts an admin-only guard for operate", async () => {
+    const [row] = await database.db.all<{ id: number }>(
+      "select max(job_execution_id) as id from batch_job_execution",
+    );
+    const id = Number(row?.id);
+    const before = serve.logs().length;
+    const attempts = [
+      [`/jobs/${id}/reset?force=false&force=true`, 400],
+      [`/jobs/${id}/reset/?force=true`, 404],
+      [`/jobs//${id}/reset?force=true`, 404],
+      [`/jobs/${id}/reset?force=true&%66orce=false`, 400],
+      [`/jobs/${id}/reset?Force=true`, 422],
+      ["/sync?allowMassDelete=false&allowMassDelete=true", 400],
+      ["/sync/?allowMassDelete=true", 404],
+    ] as const;
+    for (const [path, status] of attempts) {
+      const res = await call("POST", path, { token: TOKENS.operate });
+      expect({ path, status: res.status }).toEqual({ path, status });
+    }
+    // the execution was not touched, and every attempt is audited as what it was
+    const after = (await (await call("GET", `/jobs/${id}`, { token: TOKENS.read })).json()) as {
+      status: string;
+    };
+    expect(after.status).not.toBe("ABANDONED");
+    const audit = serve
+      .logs()
+      .slice(before)
+      .split("\n")
+      .filter((l) => l.includes('"msg":"audit"'))
+      .map((l) => JSON.parse(l) as { role: string; outcome: string });
+    expect(audit).toHaveLength(attempts.length);
+    expect(audit.every((a) => a.role === "operate" && a.outcome === "failure")).toBe(true);
+  });
+
   test("stored messages pass through redaction in the API and in `jobs show`", async () => {
     const [row] = await database.db.all<{ id: number }>(
       "select max(job_execution_id) as id from batch_job_execution",
@@ -309,6 +343,66 @@ describe("a running serve", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   }, 20_000);
 });
+
+test("readiness names GitLab's refusal and since when, never the password in GITLAB_URL", async () => {
+  const gitlab = startGitlabSim({ projects: 2, subgroupFraction: 0, sharedFraction: 0 });
+  const t = await createTestDatabase("sqlite");
+  const names = brokerNames("ready");
+  const password = "hunter2-in-the-gitlab-url";
+  const base = new URL(gitlab.url);
+  let p: RunningProcess | undefined;
+  try {
+    p = await startBinary(["serve"], {
+      DATABASE_URL: t.url,
+      GITLAB_URL: `http://bob:${password}@${base.host}`,
+      GITLAB_TOKEN: gitlab.token,
+      GITLAB_GROUP: gitlab.group,
+      WEBHOOK_URL,
+      WEBHOOK_SECRET: SECRET,
+      AMQP_URL: amqpUrl(),
+      API_TOKENS: TOKENS.admin,
+      ...names,
+    });
+    const project = gitlab.state.projects[0];
+    gitlab.set({ token: "rotated-elsewhere" }); // GitLab now refuses our token
+    const push = await fetch(`${p.url}/webhooks/gitlab`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-gitlab-event": "Push Hook",
+        "x-gitlab-token": SECRET,
+      },
+      body: JSON.stringify({
+        object_kind: "push",
+        ref: "refs/heads/main",
+        checkout_sha: SHA,
+        project: {
+          id: project?.id,
+          path_with_namespace: gitlab.state.fullPathOf(project as never),
+          default_branch: "main",
+        },
+      }),
+    });
+    expect(push.status).toBe(202);
+    const ready = await waitFor("readiness to name GitLab's refusal", async () => {
+      const body = (await (await fetch(`${p?.url}/health/ready`)).json()) as {
+        checks?: Record<string, string>;
+      };
+      return body.checks?.gitlab?.startsWith("unavailable since") && body;
+    });
+    const text = JSON.stringify(ready);
+    expect(text).toContain("401");
+    expect(text).not.toContain(password);
+    expect(text).not.toContain("bob:");
+    // the log says it too, redacted the same way
+    expect(p.logs()).not.toContain(password);
+  } finally {
+    await p?.kill("SIGKILL");
+    await gitlab.close();
+    await deleteBrokerNames(names);
+    await t.drop();
+  }
+}, 60_000);
 
 test("GitLab redirects are never followed: the run fails naming the target's origin, never the token", async () => {
   let followed = 0;
@@ -432,7 +526,24 @@ describe("start-up refusals (exit 2, naming the variables)", () => {
     });
     expect(allowed.code).toBe(2);
     expect(allowed.out).not.toContain("GITLAB_URL");
-    expect(allowed.out).toContain("API_TOKENS: every token must be at least 16 characters");
+    expect(allowed.out).toContain("API_TOKENS: entry 1: the token must be at least 16 characters long");
+  });
+
+  test("WEBHOOK_URL must be https too; a host that merely starts with 127. is not loopback", async () => {
+    const r = await run({
+      WEBHOOK_URL: "http://item-sync.example.org/webhooks/gitlab",
+      GITLAB_URL: "http://127.evil.example",
+      API_TOKENS: `${TOKENS.admin},${TOKENS.admin}:read,aaaaaaaaaaaaaaaaaaaa:read,has space-0123456789abc:read`,
+    });
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("WEBHOOK_URL: must be an https URL");
+    expect(r.out).toContain("GitLab sends WEBHOOK_SECRET to it with every delivery");
+    expect(r.out).toContain("GITLAB_URL: must be an https URL");
+    expect(r.out).toContain("API_TOKENS: entry 2: the same token as entry 1");
+    expect(r.out).toContain("API_TOKENS: entry 3: the token is guessable");
+    expect(r.out).toContain("API_TOKENS: entry 4: a token may hold only letters");
+    for (const token of [TOKENS.admin, "aaaaaaaaaaaaaaaaaaaa", "has space"])
+      expect(r.out).not.toContain(token);
   });
 });
 

@@ -238,6 +238,16 @@ for (const dialect of DIALECTS) {
       for (const path of ["/jobs?limit=0", "/jobs?before=-1", "/items?cursor=%21%21", "/items?limit=x"]) {
         expect(await message(path)).not.toMatch(/[\^$]|Expected/);
       }
+      // a parameter the route does not take is named, with those it takes
+      expect(await message("/jobs?Limit=5")).toBe(
+        '"Limit" is not a parameter of this route (it takes status, limit, before)',
+      );
+      expect(await message("/jobs/1?verbose=1")).toBe(
+        '"verbose" is not a parameter of this route (it takes none)',
+      );
+      const twice = await call("GET", "/jobs?limit=1&limit=2");
+      expect(twice.status).toBe(400);
+      expect(((await twice.json()) as { error: { code: string } }).error.code).toBe("DUPLICATE_PARAMETER");
     });
 
     test("bad ids, unknown ids, unknown routes and oversized bodies get clear JSON errors", async () => {
@@ -297,10 +307,19 @@ for (const dialect of DIALECTS) {
       };
       const declared = (path: string, method: string) =>
         Object.keys(spec.paths[path]?.[method]?.responses ?? {}).sort();
-      expect(declared("/sync", "post")).toEqual(["202", "401", "403", "409", "422", "503"]);
-      expect(declared("/jobs/{id}", "get")).toEqual(["200", "401", "403", "404", "422", "503"]);
-      expect(declared("/jobs/{id}/reset", "post")).toEqual(["200", "401", "403", "404", "409", "422", "503"]);
-      expect(declared("/items", "get")).toEqual(["200", "401", "403", "422", "503"]);
+      expect(declared("/sync", "post")).toEqual(["202", "400", "401", "403", "409", "422", "503"]);
+      expect(declared("/jobs/{id}", "get")).toEqual(["200", "400", "401", "403", "404", "422", "503"]);
+      expect(declared("/jobs/{id}/reset", "post")).toEqual([
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "422",
+        "503",
+      ]);
+      expect(declared("/items", "get")).toEqual(["200", "400", "401", "403", "422", "503"]);
       expect(declared("/webhooks/gitlab", "post")).toEqual(["202", "204", "401", "422"]);
       const schemaOf = (path: string, method: string, status: string) =>
         JSON.stringify(

@@ -89,7 +89,7 @@ describe("createOAuthAuthenticators", () => {
 });
 
 describe("JWT access tokens", () => {
-  test("roles come from AUTH_OPERATE_SCOPE and AUTH_ADMIN_SCOPE; an unset one gives its role to all", async () => {
+  test("roles come from AUTH_OPERATE_SCOPE and AUTH_ADMIN_SCOPE; without a role scope a token is read", async () => {
     const scoped = jwtOnly({ operateScope: "items:operate", adminScope: "items:admin" });
     const roleOf = async (auth: typeof scoped, scope?: string) => {
       const v = await auth.authenticate(await provider.sign({ claims: scope ? { scope } : {} }));
@@ -98,8 +98,13 @@ describe("JWT access tokens", () => {
     expect(await roleOf(scoped, "items:admin")).toBe("admin");
     expect(await roleOf(scoped, "openid items:operate")).toBe("operate");
     expect(await roleOf(scoped)).toBe("read");
-    const operateOnly = jwtOnly({ operateScope: "", adminScope: "items:admin" });
-    expect(await roleOf(operateOnly)).toBe("operate");
+    // fail closed: an unset scope variable gives its role to no one
+    const adminOnly = jwtOnly({ operateScope: "", adminScope: "items:admin" });
+    expect(await roleOf(adminOnly)).toBe("read");
+    expect(await roleOf(adminOnly, "items:operate")).toBe("read");
+    const unset = jwtOnly({ operateScope: "", adminScope: "" });
+    expect(await roleOf(unset)).toBe("read");
+    expect(await roleOf(unset, "items:admin items:operate")).toBe("read");
   });
 
   test("a typ header must say access token (JWT or at+jwt, any case); none is fine", async () => {
@@ -119,13 +124,13 @@ describe("JWT access tokens", () => {
     expect(await auth.authenticate(await provider.sign())).toEqual({
       ok: true,
       subject: "operator",
-      role: "admin",
+      role: "read",
     });
     const esToken = await provider.sign({
       key: es,
       claims: { sub: "es-user", aud: ["other", provider.audience] },
     });
-    expect(await auth.authenticate(esToken)).toEqual({ ok: true, subject: "es-user", role: "admin" });
+    expect(await auth.authenticate(esToken)).toEqual({ ok: true, subject: "es-user", role: "read" });
   });
 
   test("keys are cached: many tokens, one JWKS request", async () => {
@@ -204,7 +209,7 @@ describe("JWT access tokens", () => {
     const v = await auth.authenticate(
       await provider.sign({ key: rotated, claims: { sub: "after-rotation" } }),
     );
-    expect(v).toEqual({ ok: true, subject: "after-rotation", role: "admin" });
+    expect(v).toEqual({ ok: true, subject: "after-rotation", role: "read" });
     expect(provider.calls.jwks - before).toBe(1);
   });
 
@@ -274,7 +279,7 @@ describe("opaque tokens by introspection", () => {
     expect(await introspectionOnly().authenticate(token)).toEqual({
       ok: true,
       subject: "opaque-user",
-      role: "admin",
+      role: "read",
     });
     const last = provider.introspectionRequests.at(-1)!;
     expect(last.form).toEqual({ token, token_type_hint: "access_token" });
@@ -298,11 +303,72 @@ describe("opaque tokens by introspection", () => {
     for (const token of bad) expectRefused(await auth.authenticate(token), 401, "UNAUTHORIZED");
   });
 
-  test("issuer and audience are only checked when the answer carries them", async () => {
+  test("fail closed: only tokens issued for AUTH_AUDIENCE (aud, or client_id without aud) are accepted", async () => {
     const auth = introspectionOnly();
-    const token = activeToken({ iss: undefined, aud: undefined });
-    expect((await auth.authenticate(token)).ok).toBe(true);
     expect((await auth.authenticate(activeToken({ aud: ["x", provider.audience] }))).ok).toBe(true);
+    // an answer without aud: its client_id decides
+    expect((await auth.authenticate(activeToken({ aud: undefined, client_id: provider.audience }))).ok).toBe(
+      true,
+    );
+    for (const answer of [
+      { aud: undefined }, // another client's token, the provider saying nothing of its audience
+      { aud: undefined, client_id: undefined },
+      { aud: ["another-api"], client_id: provider.audience }, // aud is authoritative when present
+      { aud: [] },
+    ]) {
+      expectRefused(await auth.authenticate(activeToken(answer)), 401);
+    }
+    // the issuer is checked when the answer carries one
+    expect((await auth.authenticate(activeToken({ iss: undefined }))).ok).toBe(true);
+    // without AUTH_AUDIENCE nothing is accepted (loadConfig refuses to start that way)
+    expectRefused(await introspectionOnly({ audience: "" }).authenticate(activeToken()), 401);
+  });
+
+  test("a token plainly not the provider's is refused without asking it", async () => {
+    const before = provider.calls.introspection;
+    const auth = introspectionOnly();
+    const jwtAndIntrospection = authenticator();
+    const foreignJwt = [
+      base64url.encode(JSON.stringify({ alg: "RS256" })),
+      base64url.encode(JSON.stringify({ iss: "https://another-provider.example/", sub: "x" })),
+      "c2ln",
+    ].join(".");
+    expectRefused(await auth.authenticate("short-token"), 401);
+    expectRefused(await auth.authenticate(`a${"b".repeat(5000)}`), 401);
+    expectRefused(await auth.authenticate(foreignJwt), 401);
+    // with AUTH_JWKS_URL, a JWT that failed the local check is not sent either
+    expectRefused(
+      await jwtAndIntrospection.authenticate(await provider.sign({ key: await provider.newKey() })),
+      401,
+    );
+    expect(provider.calls.introspection).toBe(before);
+  });
+
+  test("a flood from some clients delays, but does not refuse, a new user from another", async () => {
+    await provider.setMode("slow");
+    const auth = introspectionOnly(
+      {},
+      {
+        tuning: {
+          timeoutMs: 400,
+          introspectionConcurrency: 2,
+          introspectionMaxWaiting: 40,
+          introspectionMaxWaitingPerClient: 8,
+        },
+      },
+    );
+    // five flooding addresses fill the waiting room
+    const flood = Array.from({ length: 200 }, (_, i) =>
+      auth.authenticate(opaque(), { client: `10.6.6.${i % 5}` }),
+    );
+    await Bun.sleep(20);
+    await provider.setMode("up");
+    const good = activeToken();
+    const newcomer = await auth.authenticate(good, { client: "192.0.2.10" });
+    expect(newcomer.ok).toBe(true);
+    const verdicts = await Promise.all(flood);
+    // each flooding client had at most 8 waiting: the rest were shed at once
+    expect(verdicts.filter((v) => !v.ok && v.status === 503).length).toBeGreaterThanOrEqual(200 - 2 - 40);
   });
 
   test("wrong client credentials give 503: the provider refused us, not the token", async () => {
@@ -450,18 +516,18 @@ describe("both kinds together", () => {
   test("a JWT is checked locally, an opaque token by introspection", async () => {
     const auth = authenticator();
     const opaqueToken = opaque();
-    provider.setIntrospection(opaqueToken, { active: true, sub: "by-introspection" });
+    provider.setIntrospection(opaqueToken, { active: true, sub: "by-introspection", aud: provider.audience });
     const before = provider.calls.introspection;
     expect(await auth.authenticate(await provider.sign({ claims: { sub: "by-jwt" } }))).toEqual({
       ok: true,
       subject: "by-jwt",
-      role: "admin",
+      role: "read",
     });
     expect(provider.calls.introspection).toBe(before);
     expect(await auth.authenticate(opaqueToken)).toEqual({
       ok: true,
       subject: "by-introspection",
-      role: "admin",
+      role: "read",
     });
   });
 
@@ -471,7 +537,7 @@ describe("both kinds together", () => {
     const jwt = await provider.sign();
     const expired = await provider.sign({ claims: { exp: nowSeconds() - 3600 } });
     const opaqueToken = opaque();
-    provider.setIntrospection(opaqueToken, { active: true, sub: "x" });
+    provider.setIntrospection(opaqueToken, { active: true, sub: "x", aud: provider.audience });
     for (const mode of ["up", "down", "error", "up"] as const) {
       await provider.setMode(mode);
       const auth = authenticator({}, { logger });
@@ -540,9 +606,14 @@ describe("through the HTTP app", () => {
   test("GET /jobs: 200 for good tokens, 401 for bad ones, 403 without the scope", async () => {
     const app = buildApp();
     const opaqueToken = opaque();
-    provider.setIntrospection(opaqueToken, { active: true, sub: "o", scope: SCOPE });
+    provider.setIntrospection(opaqueToken, { active: true, sub: "o", scope: SCOPE, aud: provider.audience });
     const lackingOpaque = opaque();
-    provider.setIntrospection(lackingOpaque, { active: true, sub: "o", scope: "openid" });
+    provider.setIntrospection(lackingOpaque, {
+      active: true,
+      sub: "o",
+      scope: "openid",
+      aud: provider.audience,
+    });
 
     for (const token of [STATIC, await provider.sign({ claims: { scope: SCOPE } }), opaqueToken]) {
       const res = await getJobs(app, token);
@@ -572,7 +643,7 @@ describe("through the HTTP app", () => {
   test("GET /jobs: 503 with Retry-After when the provider is down, for JWT and opaque tokens alike", async () => {
     const jwt = await provider.sign({ claims: { scope: SCOPE } });
     const opaqueToken = opaque();
-    provider.setIntrospection(opaqueToken, { active: true, sub: "o", scope: SCOPE });
+    provider.setIntrospection(opaqueToken, { active: true, sub: "o", scope: SCOPE, aud: provider.audience });
     for (const mode of ["down", "error"] as const) {
       await provider.setMode(mode);
       const app = buildApp();

@@ -439,7 +439,7 @@ describe("/metrics without a token touches the database at most once per 5 s", (
 });
 
 describe("/health/ready without a token", () => {
-  test("says a database is unavailable, never why; the reason goes to the log once", async () => {
+  test("says a database is unavailable and since when, never why; the reason goes to the log once", async () => {
     const t = await createTestDatabase("pg");
     const lines: string[] = [];
     const logger = createLogger("info", {}, (line) => lines.push(line));
@@ -447,9 +447,13 @@ describe("/health/ready without a token", () => {
     const health = readiness(t.db, broker, logger);
     expect(await health.ready()).toEqual({ ok: true, checks: { database: "ok", broker: "ok" } });
     await t.drop(); // the database is gone: its connection answers with an error naming it
-    for (let i = 0; i < 3; i++) {
-      expect(await health.ready()).toEqual({ ok: false, checks: { database: "unavailable", broker: "ok" } });
-    }
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await health.ready());
+    const since = /^unavailable since (\S+)$/.exec(answers[0]?.checks.database ?? "")?.[1];
+    expect(Number.isNaN(Date.parse(since ?? ""))).toBe(false);
+    // the same outage, the same since
+    for (const answer of answers)
+      expect(answer).toEqual({ ok: false, checks: { database: `unavailable since ${since}`, broker: "ok" } });
     expect(lines.filter((l) => l.includes("readiness: the database does not answer"))).toHaveLength(1);
   });
 });

@@ -56,7 +56,8 @@ describe("broker", () => {
     await admin.queueDeclare({
       queue: deadQueueName(config.updateQueue),
       durable: true,
-      arguments: { "x-queue-type": "quorum" },
+      // bounded: AMQP_DEAD_LETTER_MAX_LENGTH, refusing beyond it (test/queue/dead-bound.test.ts)
+      arguments: { "x-queue-type": "quorum", "x-max-length": 100_000, "x-overflow": "reject-publish" },
     });
 
     // bindings: item.monitor / item.update / item.delete route to their queues

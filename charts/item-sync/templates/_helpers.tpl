@@ -162,6 +162,9 @@ upgrades through lookup), so serve always has a strong one.
 {{- fail (printf "config.%s is set by the chart (serve.containerPort, metrics.port, serve.ingestEnabled, migrations.mode)" $key) }}
 {{- end }}
 {{- end }}
+{{- if and (hasPrefix "http://" (.Values.config.WEBHOOK_URL | default "" | toString | lower)) (ne (.Values.config.ALLOW_INSECURE_URLS | default "false" | toString) "true") }}
+{{- fail "config.WEBHOOK_URL must be an https URL: GitLab sends the webhook secret to it with every delivery (or set config.ALLOW_INSECURE_URLS=\"true\", never in production)" }}
+{{- end }}
 {{- $webhookSecret := .Values.secrets.values.WEBHOOK_SECRET | default "" | toString }}
 {{- if and (not .Values.secrets.existingSecret) (include "item-sync.webhookEnabled" .) $webhookSecret (lt (len $webhookSecret) 24) }}
 {{- fail "secrets.values.WEBHOOK_SECRET must be at least 24 characters (or leave it empty: the chart generates one)" }}
@@ -169,8 +172,8 @@ upgrades through lookup), so serve always has a strong one.
 {{- if not .Values.secrets.existingSecret }}
 {{- range $entry := splitList "," (.Values.secrets.values.API_TOKENS | default "" | toString) }}
 {{- $entry = trim $entry }}
-{{- if and $entry (not (regexMatch "^[^,:]{16,}(:\\s*(?i:read|operate|admin))?$" $entry)) }}
-{{- fail "secrets.values.API_TOKENS: each comma-separated entry must be TOKEN or TOKEN:ROLE, TOKEN at least 16 characters without ':', ROLE read, operate or admin" }}
+{{- if and $entry (not (regexMatch "^[A-Za-z0-9._~+/-]{16,}=*(:\\s*(?i:read|operate|admin))?$" $entry)) }}
+{{- fail "secrets.values.API_TOKENS: each comma-separated entry must be TOKEN or TOKEN:ROLE, TOKEN at least 16 characters of letters, digits and - . _ ~ + / (no spaces), ROLE read, operate or admin" }}
 {{- end }}
 {{- end }}
 {{- end }}
