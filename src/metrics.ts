@@ -146,7 +146,7 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
     const itemCount = fresh(deps.itemCount);
     new Gauge({
       name: "item_sync_items",
-      help: "Item rows in the database.",
+      help: "Items the IMRT tables hold (item_git rows).",
       registers,
       async collect() {
         this.set(await itemCount());

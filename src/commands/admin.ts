@@ -11,13 +11,21 @@ import { executionWithHeartbeat, jobsTable } from "./cli-format.ts";
 import { EXIT, migrateDatabase, openDatabase } from "./compose.ts";
 
 export async function migrateCommand(config: Config, logger: Logger): Promise<number> {
-  const applied = await migrateDatabase(config);
+  const { applied, created } = await migrateDatabase(config);
+  const where = config.databaseUrl.startsWith("sqlite:")
+    ? ""
+    : ` in schema ${config.imrtSchema} (IMRT_SCHEMA)`;
   process.stdout.write(
-    applied.length
-      ? `applied ${applied.length} migration(s): ${applied.join(", ")}\n`
+    applied.length || created.length
+      ? [
+          applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}\n` : "",
+          created.length
+            ? `created ${created.length} IMRT item table(s)${where}: ${created.join(", ")}\n`
+            : "",
+        ].join("")
       : "database is up to date\n",
   );
-  logger.debug("migrate done", { applied });
+  logger.debug("migrate done", { applied, created });
   return EXIT.ok;
 }
 

@@ -58,8 +58,9 @@ export async function openDatabase(
 ): Promise<Db> {
   const url = config.databaseUrl;
   if (runMigrations) {
-    const applied = await migrateDatabase(config);
+    const { applied, created } = await migrateDatabase(config);
     if (applied.length) logger.info("database migrated", { applied });
+    if (created.length) logger.info("IMRT item tables created", { schema: config.imrtSchema, created });
   } else {
     requireExistingSqlite(url);
   }
@@ -75,8 +76,11 @@ export async function openDatabase(
   return db;
 }
 
-/** Applies the pending migrations on a connection of their own, without the answer limit. */
-export async function migrateDatabase(config: Config): Promise<string[]> {
+/**
+ * Applies the pending migrations on a connection of their own, without the answer limit, then
+ * creates the IMRT item tables that are missing (in IMRT_SCHEMA).
+ */
+export async function migrateDatabase(config: Config): Promise<{ applied: string[]; created: string[] }> {
   const { idleInTransactionTimeoutMs, schema } = dbOptions(config);
   const url = config.databaseUrl;
   const db = await explainingConnection(url, async () => openDb(url, { idleInTransactionTimeoutMs, schema }));
@@ -84,7 +88,7 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
     return await explainingConnection(url, async () => {
       const applied = await migrate(db, undefined, { schema });
       const created = await ensureImrtTables(db, imrtTables(db.dialect, config.imrtSchema));
-      return [...applied, ...created.map((table) => `IMRT table ${table}`)];
+      return { applied, created };
     });
   } finally {
     await db.close().catch(() => {});

@@ -50,7 +50,7 @@ export interface ItemViews {
   /** The item's item_log rows, newest commit first. */
   commits(projectId: number, limit: number): Promise<CommitEntry[]>;
   events(projectId: number, limit: number): Promise<ItemEvent[]>;
-  /** Projects item-sync knows. */
+  /** Items the IMRT tables hold (what the search service sees), not projects merely scanned. */
   count(): Promise<number>;
 }
 
@@ -106,7 +106,7 @@ export function createItemViews(db: Db, tables: ImrtTables): ItemViews {
     },
     events: (projectId, limit) => events(db, projectId, limit),
     async count() {
-      const [row] = await db.all<{ n: number }>("select count(*) as n from sync_project");
+      const [row] = await db.all<{ n: number }>(`select count(*) as n from ${tables.item_git}`);
       return Number(row?.n ?? 0);
     },
   };

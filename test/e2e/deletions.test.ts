@@ -68,9 +68,11 @@ for (const dialect of DIALECTS) {
     });
 
     const itemIds = async () =>
-      (await db.all<{ project_id: number }>("select project_id from sync_project order by project_id")).map(
-        (r) => Number(r.project_id),
-      );
+      (
+        await db.all<{ project_id: number }>(
+          "select project_id from sync_project where ingest_state is not null order by project_id",
+        )
+      ).map((r) => Number(r.project_id));
     /** Projects the IMRT tables hold an item for. */
     const imrtIds = async () =>
       (await db.all<{ project_id: number }>("select project_id from item_git order by project_id")).map((r) =>
@@ -85,7 +87,7 @@ for (const dialect of DIALECTS) {
     };
     const drained = (expected: number[]) =>
       waitFor(
-        `items = ${expected.length} projects`,
+        `ingested items = ${expected.length} projects`,
         async () => JSON.stringify(await itemIds()) === JSON.stringify(expected),
         60_000,
       );

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { embeddedMigrations } from "../../src/db/migrate.ts";
+import { IMRT_TABLE_NAMES } from "../../src/items/imrt-names.ts";
 import {
   API_TOKEN,
   amqpUrl,
@@ -249,7 +250,10 @@ describe("CLI", () => {
         const first = await run(["migrate"], { DATABASE_URL: t.url });
         expect(first.code).toBe(0);
         const tags = embeddedMigrations(dialect).map((m) => m.tag);
-        expect(first.out).toBe(`applied ${tags.length} migration(s): ${tags.join(", ")}\n`);
+        expect(first.out).toBe(
+          `applied ${tags.length} migration(s): ${tags.join(", ")}\n` +
+            `created 11 IMRT item table(s)${dialect === "pg" ? " in schema public (IMRT_SCHEMA)" : ""}: ${IMRT_TABLE_NAMES.join(", ")}\n`,
+        );
         const second = await run(["migrate"], { DATABASE_URL: t.url });
         expect(second.code).toBe(0);
         expect(second.out).toContain("database is up to date");

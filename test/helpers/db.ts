@@ -32,7 +32,8 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(
   dialect: Dialect,
-  opts: { migrated?: boolean } = {},
+  /** `imrt: false`: no IMRT tables (a test that builds its own) */
+  opts: { migrated?: boolean; imrt?: boolean } = {},
 ): Promise<TestDatabase> {
   let url: string;
   let cleanup: () => Promise<void>;
@@ -58,7 +59,7 @@ export async function createTestDatabase(
   const db = openDb(url);
   if (opts.migrated !== false) {
     await migrate(db);
-    await ensureImrtTables(db, imrtTables(db.dialect));
+    if (opts.imrt !== false) await ensureImrtTables(db, imrtTables(db.dialect));
   }
   return {
     url,

@@ -31,7 +31,7 @@ describe.each(DIALECTS)("IMRT tables on %s", (dialect) => {
   });
 
   test("missing tables are created, with the V44 columns and the three V47 item columns, and pass the check", async () => {
-    t = await createTestDatabase(dialect);
+    t = await createTestDatabase(dialect, { imrt: false });
     const tables = imrtTables(t.db.dialect, "imrt_items");
     await expect(checkImrtTables(t.db, tables)).rejects.toThrow(/table item is missing.*item-sync migrate/);
     expect(await ensureImrtTables(t.db, tables)).toEqual([...IMRT_TABLE_NAMES]);
@@ -64,7 +64,7 @@ describe("IMRT tables a V44 database already has (Postgres)", () => {
   });
 
   test("are used as they are: nothing created, nothing altered, the check passes", async () => {
-    t = await createTestDatabase("pg");
+    t = await createTestDatabase("pg", { imrt: false });
     await t.db.run(V44);
     const before = await shape(t.db, "public");
     const tables = imrtTables("pg", "public");
@@ -74,7 +74,7 @@ describe("IMRT tables a V44 database already has (Postgres)", () => {
   });
 
   test("a missing column item-sync writes stops start-up naming table and column", async () => {
-    t = await createTestDatabase("pg");
+    t = await createTestDatabase("pg", { imrt: false });
     await t.db.run(V44);
     await t.db.run("alter table item drop column workflow_status_set_at");
     await t.db.run("alter table item_keyword drop column section");

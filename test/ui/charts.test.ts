@@ -176,7 +176,8 @@ test("during a run: GitLab requests/s against GITLAB_MAX_RPS and the queue depth
   await shot(queueFigure, "charts-queue-depths");
   await waitFor("the worker to write every item", async () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    return metrics.includes(`\nitem_sync_items ${PROJECTS}\n`);
+    const items = sim.state.projects.filter((p) => sim.state.itemFacts(p.id).presence === "item").length;
+    return metrics.includes(`\nitem_sync_items ${items}\n`);
   });
 
   // --- an incremental run sees a few pushes and two projects gone
