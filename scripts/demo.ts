@@ -1,10 +1,14 @@
 /**
  * The demo (`npm run demo`): builds the binary, starts a private RabbitMQ, the GitLab simulator
  * seeded with 300 items (some already monitored), and `item-sync serve` on SQLite; triggers a
- * sync with the bearer token, shows its progress, waits for the ingest workers to drain, prints
- * a summary, and shuts everything down.
+ * sync with the bearer token, shows its progress, waits for the ingest workers to handle every
+ * update-item, prints a summary ending with the IMRT rows written (items by type and workflow
+ * status, read from the SQLite file itself), and shuts everything down — or, with `--keep`,
+ * leaves the stack up and prints the dashboard URL, a token and the variables to reuse until
+ * Ctrl-C.
  */
 
+import { Database } from "bun:sqlite";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { $ } from "bun";
@@ -14,6 +18,12 @@ const work = join(root, ".tmp/demo");
 const TOKEN = "demo-token-0123456789abcdef";
 const PROJECTS = 300;
 const children: ReturnType<typeof Bun.spawn>[] = [];
+const KEEP = process.argv.includes("--keep");
+const unknown = process.argv.slice(2).filter((a) => a !== "--keep" && a !== "--");
+if (unknown.length > 0) {
+  console.error(`demo: unknown argument ${unknown.join(" ")} (usage: npm run demo [-- --keep])`);
+  process.exit(2);
+}
 
 const say = (line: string) => console.log(`demo: ${line}`);
 
@@ -87,22 +97,22 @@ async function main() {
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const serviceEnv = {
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    DATABASE_URL: `sqlite:${join(work, "item-sync.db")}`,
+    GITLAB_URL: `http://127.0.0.1:${simPort}`,
+    GITLAB_TOKEN: "sim-token",
+    GITLAB_GROUP: "imrt/items",
+    WEBHOOK_URL: webhookUrl,
+    WEBHOOK_SECRET: "demo-webhook-secret-0123456789",
+    AMQP_URL: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
+    API_TOKENS: TOKEN,
+    SYNC_CRON: "off",
+    LOG_LEVEL: "info",
+  };
   const serve = Bun.spawn([join(root, "dist/item-sync"), "serve"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      DATABASE_URL: `sqlite:${join(work, "item-sync.db")}`,
-      GITLAB_URL: `http://127.0.0.1:${simPort}`,
-      GITLAB_TOKEN: "sim-token",
-      GITLAB_GROUP: "imrt/items",
-      WEBHOOK_URL: webhookUrl,
-      WEBHOOK_SECRET: "demo-webhook-secret-0123456789",
-      AMQP_URL: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
-      API_TOKENS: TOKEN,
-      SYNC_CRON: "off",
-      LOG_LEVEL: "info",
-    },
+    env: { PATH: process.env.PATH ?? "", ...serviceEnv },
     stdout: "inherit",
     stderr: Bun.file(join(work, "serve.log")),
   });
@@ -135,17 +145,20 @@ async function main() {
 
   const metric = async (name: string) => {
     const text = await (await fetch(`${base}/metrics`)).text();
-    const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-    return line ? Number(line.split(" ")[1]) : 0;
+    return text
+      .split("\n")
+      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
   };
-  say("waiting for the ingest workers to drain the queues …");
-  const items = await waitFor(
-    "every item row",
+  say("waiting for the ingest workers to handle every update-item …");
+  // every outcome counts (created, unchanged, no item.json, quarantined …): the queue is drained
+  const handled = await waitFor(
+    "every update-item handled",
     async () => {
-      const n = await metric("item_sync_items");
-      return n >= final.counts.read && n;
+      const n = await metric("item_sync_ingest_items_total");
+      return n >= final.counts.updatePublished && n;
     },
-    120_000,
+    180_000,
   );
   const hooksCreated = await waitFor(
     "every hook",
@@ -155,17 +168,13 @@ async function main() {
     },
     60_000,
   );
-  const page = (await (await fetch(`${base}/items?limit=1`, { headers: auth })).json()) as {
-    items: unknown[];
-  };
 
   console.log("");
   say("summary");
   say(`  execution ${execution.id}: ${final.status}${final.exitMessage ? ` (${final.exitMessage})` : ""}`);
   say(`  counts: ${JSON.stringify(final.counts)}`);
-  say(`  hooks created: ${hooksCreated}`);
-  say(`  item rows in the database: ${items}`);
-  say(`  first item: ${JSON.stringify(page.items[0])}`);
+  say(`  hooks created: ${hooksCreated}; update-items handled: ${handled}`);
+  summarizeImrt(join(work, "item-sync.db"));
   // The service's whole log, checked for every secret it was given.
   const logText = await Bun.file(join(work, "serve.log")).text();
   const secrets = {
@@ -181,8 +190,63 @@ async function main() {
   );
   if (leaked.length) throw new Error("the service log contains a secret");
   if (final.status !== "COMPLETED") throw new Error(`the sync ended ${final.status}`);
+  if (KEEP) {
+    const page = (await (await fetch(`${base}/items?limit=1`, { headers: auth })).json()) as {
+      items: { projectId: number }[];
+    };
+    await keepRunning(base, serviceEnv, page.items[0]?.projectId ?? 1);
+  }
 }
 
+/** The IMRT rows the workers wrote, read from the SQLite file as the search service would. */
+function summarizeImrt(file: string) {
+  const db = new Database(file, { readonly: true });
+  try {
+    const count = (sql: string) => Number((db.query(sql).get() as { n: number }).n);
+    say(
+      `  IMRT tables: ${count("select count(*) as n from item")} items, ${count("select count(*) as n from item_log")} item_log rows, ${count("select count(*) as n from item_keyword")} keywords, ${count("select count(*) as n from stim_link")} stimulus links`,
+    );
+    const rows = db
+      .query(
+        "select item_type, workflow_status, count(*) as n from item group by item_type, workflow_status order by item_type, workflow_status",
+      )
+      .all() as { item_type: string; workflow_status: string; n: number }[];
+    const statuses = [...new Set(rows.map((r) => r.workflow_status))].sort();
+    const types = [...new Set(rows.map((r) => r.item_type))].sort();
+    const cell = (t: string, st: string) =>
+      String(rows.find((r) => r.item_type === t && r.workflow_status === st)?.n ?? "·");
+    const width = Math.max(...statuses.map((st) => st.length));
+    say("  items by workflow status (rows) and type (columns):");
+    say(`    ${"".padEnd(width)}${types.map((t) => t.padStart(6)).join("")}   total`);
+    for (const st of statuses) {
+      const total = rows.filter((r) => r.workflow_status === st).reduce((sum, r) => sum + Number(r.n), 0);
+      say(
+        `    ${st.padEnd(width)}${types.map((t) => cell(t, st).padStart(6)).join("")}${String(total).padStart(8)}`,
+      );
+    }
+    const problems = count("select count(*) as n from sync_project where ingest_state = 'quarantined'");
+    say(`  quarantined (item.json not readable as an item): ${problems}`);
+  } finally {
+    db.close();
+  }
+}
+
+/** --keep: the stack stays up until Ctrl-C, with what it takes to use it. */
+async function keepRunning(base: string, env: Record<string, string>, projectId: number) {
+  console.log("");
+  say("--keep: the stack stays up; Ctrl-C stops it");
+  say(`  dashboard: ${base}/  (sign in with the token below)`);
+  say(`  token:     ${TOKEN}`);
+  say("  the service's variables, to run the CLI against the same stack from another shell:");
+  const { HOST: _host, PORT: _port, ...reusable } = env;
+  for (const [name, value] of Object.entries(reusable)) say(`    export ${name}='${value}'`);
+  say(`    ${join(root, "dist/item-sync")} sync --project ${projectId}   # one item now, then:`);
+  say(`    curl -H 'Authorization: Bearer ${TOKEN}' ${base}/items/${projectId}`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+}
 async function shutdown() {
   say("shutting down …");
   for (const child of children.reverse()) {
