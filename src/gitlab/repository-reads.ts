@@ -7,7 +7,6 @@
  * project itself is thrown, for the caller to treat as the project gone.
  */
 import type { Commits, RepositoryFiles } from "@gitbeaker/rest";
-import type { GitCommit, ItemFile } from "../items/history.ts";
 import { GitlabError, isGitlabNotFound } from "./errors.ts";
 
 export const ITEM_FILE = "item.json";
@@ -16,6 +15,19 @@ export const CREATE_MARKER_FILE = "create";
 
 /** GitLab's largest page: a first ingest of a long history costs one request per 100 commits. */
 const COMMITS_PER_PAGE = 100;
+
+/** A commit of the default branch, as the item history needs it. */
+export interface GitCommit {
+  id: string;
+  committedDate: Date;
+  authorName: string;
+}
+
+/** item.json at a ref, and the last commit (at or before that ref) that changed it. */
+export interface ItemFile {
+  text: string;
+  lastCommitId: string;
+}
 
 export interface RepositoryReads {
   commitsPage(

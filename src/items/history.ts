@@ -11,18 +11,9 @@
  * An update of one new commit therefore costs the commits page and nothing else here.
  */
 
-/** A commit as the history needs it. */
-export interface GitCommit {
-  id: string;
-  committedDate: Date;
-  authorName: string;
-}
+import type { GitCommit, ItemFile } from "../gitlab/repository-reads.ts";
 
-/** item.json at a ref, and the last commit (at or before that ref) that changed it. */
-export interface ItemFile {
-  text: string;
-  lastCommitId: string;
-}
+export type { GitCommit, ItemFile };
 
 /** The narrow view of GitLab the history needs (gitlab/client.ts implements it). */
 export interface HistoryGitlab {
