@@ -13,6 +13,10 @@
  *   launch or sweep.
  */
 
+import type { ScanMode, SyncModeChoice } from "../config/modes.ts";
+
+export { MODE_CHOICES, SCAN_MODES, type ScanMode, type SyncModeChoice } from "../config/modes.ts";
+
 export const JOB_STATUS = {
   STARTING: "STARTING",
   STARTED: "STARTED",
@@ -34,16 +38,6 @@ export function isRunning(status: JobStatus): boolean {
 
 export const TRIGGERS = ["api", "cron", "cli"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
-
-/**
- * Scan modes: `full` checks every project's hooks and updates every item; `incremental` leaves
- * alone what did not change. `auto` (a choice, never a stored mode) resolves at launch: `full`
- * when no full sync COMPLETED within SYNC_FULL_EVERY_HOURS, else `incremental`.
- */
-export const SCAN_MODES = ["full", "incremental"] as const;
-export type ScanMode = (typeof SCAN_MODES)[number];
-export const MODE_CHOICES = ["auto", ...SCAN_MODES] as const;
-export type SyncModeChoice = (typeof MODE_CHOICES)[number];
 
 export interface Counts {
   read: number;

@@ -1,10 +1,11 @@
 /** `item-sync migrate` and `item-sync jobs list|show|reset|stop`: database-only commands. */
+
+import { executionDetailJson, executionJson } from "../batch/execution-json.ts";
 import { heartbeatInfo } from "../batch/heartbeat.ts";
 import { createJobRepository, HeartbeatFreshError } from "../batch/repository.ts";
 import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
 import { type ParsedArgs, parseId, UsageError } from "../cli.ts";
-import type { Config } from "../config.ts";
-import { executionDetailJson, executionJson } from "../http/serialize.ts";
+import type { Config } from "../config/config.ts";
 import { AppError } from "../lib/errors.ts";
 import { type Logger, redact } from "../lib/log.ts";
 import { executionWithHeartbeat, jobsTable } from "./cli-format.ts";

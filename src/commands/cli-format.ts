@@ -1,8 +1,9 @@
 /** What the CLI prints for people: the jobs table, heartbeat notes, and sync progress lines. */
+
+import type { executionJson } from "../batch/execution-json.ts";
 import { heartbeatInfo } from "../batch/heartbeat.ts";
 import type { ProgressSnapshot } from "../batch/progress.ts";
 import { isRunning, type JobExecution } from "../batch/types.ts";
-import type { executionJson } from "../http/serialize.ts";
 
 /** The execution JSON plus, while it runs, its heartbeat's age and when it will be presumed dead. */
 export function executionWithHeartbeat<T extends ReturnType<typeof executionJson>>(

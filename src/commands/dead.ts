@@ -1,6 +1,6 @@
 /** `item-sync dead list [--queue Q]` and `item-sync dead replay [--queue Q] [--id MESSAGE_ID]`. */
 import { type ParsedArgs, UsageError } from "../cli.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import type { Logger } from "../lib/log.ts";
 import { createBroker } from "../queue/broker.ts";
 import { chooseQueues, type DeadLetter, listDeadLetters, replayDeadLetters } from "../queue/dead-letters.ts";

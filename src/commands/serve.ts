@@ -1,22 +1,23 @@
 /** `item-sync serve`: HTTP API, dashboard, webhook receiver, cron schedule and (INGEST_ENABLED) ingest workers. */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { createApp } from "../http/app.ts";
-import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/auth.ts";
+import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/auth/auth.ts";
+import { createOAuthAuthenticators } from "../http/auth/oauth.ts";
 import { startStartupProbe } from "../http/listen.ts";
-import { createOAuthAuthenticators } from "../http/oauth.ts";
 import { listenMetricsPort } from "../http/probe-app.ts";
 import { createRefusalLog } from "../http/refusals.ts";
-import { cachedReadiness } from "../http/routes-health.ts";
 import { createHttpGate, trustedProxyList } from "../http/server.ts";
 import { createHookVerifier } from "../ingest/hook-verifier.ts";
 import { type Ingest, startIngest } from "../ingest/workers.ts";
 import { imrtTables } from "../items/imrt-names.ts";
 import { createItemViews } from "../items/item-views.ts";
+import { createKnownItems } from "../items/known-items.ts";
 import { syncOneProject } from "../items/project-sync.ts";
 import { markHooksVerified } from "../items/projects.ts";
 import type { Logger } from "../lib/log.ts";
 import { createLifecycle } from "../lifecycle.ts";
-import { createMetrics } from "../metrics.ts";
+import { cachedReadiness } from "../observability/health.ts";
+import { createMetrics } from "../observability/metrics.ts";
 import {
   createProjectSyncMessage,
   createWebhookDeleteMessage,
@@ -24,7 +25,6 @@ import {
 } from "../queue/messages.ts";
 import { readQueueDepths } from "../queue/queue-depths.ts";
 import { startScheduler } from "../scheduler.ts";
-import { createKnownItems } from "../sync/known-items.ts";
 import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
 import {
   buildCore,

@@ -2,11 +2,12 @@
  * `item-sync sync [--wait] [--fresh] [--allow-mass-delete] [--mode incremental|full]`: one execution
  * in this process; `item-sync sync --project ID`: the messages of one project, no execution.
  */
+
+import { executionJson } from "../batch/execution-json.ts";
 import { heartbeatText } from "../batch/heartbeat.ts";
 import type { ScanMode } from "../batch/types.ts";
 import { type ParsedArgs, parseId } from "../cli.ts";
-import type { Config } from "../config.ts";
-import { executionJson } from "../http/serialize.ts";
+import type { Config } from "../config/config.ts";
 import { syncOneProject } from "../items/project-sync.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";

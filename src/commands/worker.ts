@@ -2,16 +2,16 @@
  * `item-sync worker`: the ingest workers only, with a small HTTP server on HOST:PORT for probes
  * and metrics (/health/live, /health/ready, /metrics), also on METRICS_PORT when set.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { createGitlabClient } from "../gitlab/client.ts";
 import { startStartupProbe } from "../http/listen.ts";
 import { createProbeApp, listenMetricsPort } from "../http/probe-app.ts";
-import { cachedReadiness } from "../http/routes-health.ts";
 import { createHttpGate } from "../http/server.ts";
 import { startIngest } from "../ingest/workers.ts";
 import type { Logger } from "../lib/log.ts";
 import { createLifecycle } from "../lifecycle.ts";
-import { createMetrics } from "../metrics.ts";
+import { cachedReadiness } from "../observability/health.ts";
+import { createMetrics } from "../observability/metrics.ts";
 import { readQueueDepths } from "../queue/queue-depths.ts";
 import { openDatabase, readiness, SHUTDOWN_GRACE_MS, startBroker, untilSignal, VERSION } from "./compose.ts";
 

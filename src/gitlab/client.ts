@@ -5,7 +5,7 @@
  * every call is paced, timed out and retried the same way.
  */
 import { Commits, Groups, ProjectHooks, Projects, RepositoryFiles } from "@gitbeaker/rest";
-import type { GitlabConfig } from "../config.ts";
+import type { GitlabConfig } from "../config/config.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { accessErrorFor, GitlabError, isGitlabNotFound } from "./errors.ts";

@@ -25,6 +25,8 @@ import type { ProjectSyncResult } from "../items/project-sync.ts";
 import type { Logger } from "../lib/log.ts";
 import { roleAtLeast } from "../lib/roles.ts";
 import { httpRequestDuration, httpRequests, methodLabel } from "../lib/telemetry.ts";
+import type { HealthCheck, ProbeDetail } from "../observability/health.ts";
+import { writeAudit } from "./audit.ts";
 import {
   accessKey,
   duplicateQueryKey,
@@ -32,12 +34,11 @@ import {
   METRICS_ACCESS,
   ROUTE_ACCESS,
   type RouteAccess,
-} from "./access.ts";
-import { writeAudit } from "./audit.ts";
-import { type Authenticator, bearerToken, type Principal } from "./auth.ts";
+} from "./auth/access.ts";
+import { type Authenticator, bearerToken, type Principal } from "./auth/auth.ts";
 import { errorResponse, mapError } from "./errors.ts";
 import { createRefusalLog, type RefusalLog, type RefusalReason } from "./refusals.ts";
-import { type HealthCheck, healthRoutes, type ProbeDetail } from "./routes-health.ts";
+import { healthRoutes } from "./routes-health.ts";
 import { itemRoutes } from "./routes-items.ts";
 import { jobRoutes } from "./routes-jobs.ts";
 import { type UiAuthSettings, uiRoutes } from "./routes-ui.ts";

@@ -6,7 +6,7 @@
  * it is redacted, so no spelling of a secret survives, and `access_token` never shows its value.
  */
 import { type Logger, redact } from "../lib/log.ts";
-import type { Principal } from "./auth.ts";
+import type { Principal } from "./auth/auth.ts";
 
 export type AuditOutcome = "success" | "forbidden" | "failure";
 

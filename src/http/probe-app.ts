@@ -5,11 +5,12 @@
  * on METRICS_PORT in serve and worker, so probes and scrapes need not share the API's port.
  */
 import { Elysia } from "elysia";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Lifecycle } from "../lifecycle.ts";
+import type { HealthCheck } from "../observability/health.ts";
 import { mapError } from "./errors.ts";
-import { type HealthCheck, healthRoutes } from "./routes-health.ts";
+import { healthRoutes } from "./routes-health.ts";
 import { createHttpGate } from "./server.ts";
 
 export interface ProbeAppDeps {

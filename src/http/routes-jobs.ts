@@ -1,13 +1,13 @@
 /** POST /sync and the /jobs routes (protected by the guard in app.ts). */
 
 import { Elysia, t } from "elysia";
+import { executionDetailJson, executionJson } from "../batch/execution-json.ts";
 import { heartbeatText } from "../batch/heartbeat.ts";
 import type { JobService } from "../batch/service.ts";
 import { JOB_STATUSES, type JobStatus, SCAN_MODES, type ScanMode } from "../batch/types.ts";
-import type { Principal } from "./auth.ts";
+import type { Principal } from "./auth/auth.ts";
 import { errorResponse } from "./errors.ts";
 import { RESPONSES } from "./openapi-responses.ts";
-import { executionDetailJson, executionJson } from "./serialize.ts";
 
 // Plain string patterns rather than t.Numeric/t.UnionEnum: t.Numeric accepts 1.5, and an
 // optional t.UnionEnum in a query silently defaults to its first member.

@@ -8,7 +8,7 @@
  * of a request that hangs.
  */
 import { Elysia } from "elysia";
-import type { GitlabConfig } from "../config.ts";
+import type { GitlabConfig } from "../config/config.ts";
 import { interpretWebhook, type WebhookDecision, webhookTokenValid } from "../ingest/webhook.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
@@ -19,7 +19,7 @@ import {
   MalformedMessageError,
   parseMessage,
 } from "../queue/messages.ts";
-import { duplicateQueryKey } from "./access.ts";
+import { duplicateQueryKey } from "./auth/access.ts";
 import { errorResponse } from "./errors.ts";
 import { RESPONSES } from "./openapi-responses.ts";
 

@@ -22,7 +22,7 @@ import type { Server } from "bun";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import type { RequestContext } from "./app.ts";
-import { bearerToken } from "./auth.ts";
+import { bearerToken } from "./auth/auth.ts";
 import { errorResponse } from "./errors.ts";
 import { type ListenOptions, listenError } from "./listen.ts";
 import type { RefusalLog } from "./refusals.ts";

@@ -4,7 +4,7 @@
  * branch, nothing for anything else.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { GitlabConfig } from "../config.ts";
+import type { GitlabConfig } from "../config/config.ts";
 import { isIgnoredProject } from "../gitlab/ignore.ts";
 
 export type WebhookDecision =

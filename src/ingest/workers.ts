@@ -3,7 +3,7 @@
  * (INGEST_ENABLED) and `worker`. They share the process's GitLab client, hence its pacing.
  */
 import { createWorkerCounts } from "../batch/worker-counts.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import type { Db } from "../db/client.ts";
 import { imrtTables } from "../items/imrt-names.ts";
 import { createItemIngest } from "../items/ingest.ts";

@@ -2,7 +2,7 @@
  * The process's one Prometheus registry and the instruments the transport layers record into as
  * things happen: GitLab requests (requester, pacer), publishes (publisher), deliveries
  * (consumers) and HTTP requests (app). Figures read at scrape time — executions, progress, item
- * rows — are added by src/metrics.ts.
+ * rows — are added by src/observability/metrics.ts.
  *
  * Naming follows Prometheus conventions: `item_sync_` prefix, `_total` counters, base units
  * (`_seconds`), and only bounded label values (route templates, never raw ids or paths).

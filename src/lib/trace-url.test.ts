@@ -1,6 +1,6 @@
 /** TRACE_URL_TEMPLATE: which templates start-up accepts, and the message for the others. */
 import { describe, expect, test } from "bun:test";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { ConfigError } from "./errors.ts";
 import { traceUrlProblem } from "./trace-url.ts";
 

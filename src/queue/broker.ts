@@ -6,7 +6,7 @@
  * connection itself.
  */
 import { Connection } from "rabbitmq-client";
-import type { AmqpConfig } from "../config.ts";
+import type { AmqpConfig } from "../config/config.ts";
 import { ConfigError, coerceError, StartupError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { deadLetterQueueBounded } from "../lib/telemetry.ts";

@@ -6,7 +6,7 @@
  * probed; the message names the queue and how to migrate it (docs/cluster.md).
  */
 import type { Connection } from "rabbitmq-client";
-import type { AmqpConfig } from "../config.ts";
+import type { AmqpConfig } from "../config/config.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { QueueDeclare } from "./topology.ts";
 

@@ -31,7 +31,7 @@
  * limit) are refused by the broker with PRECONDITION_FAILED — see broker.ts, which also accepts a
  * `.dead` queue an earlier release declared without the bound (legacyDeadQueueArguments).
  */
-import type { AmqpConfig } from "../config.ts";
+import type { AmqpConfig } from "../config/config.ts";
 import { type ItemMessageType, MESSAGE_TYPES, ROUTING_KEYS } from "./messages.ts";
 
 export interface ExchangeDeclare {

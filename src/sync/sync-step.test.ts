@@ -3,9 +3,9 @@ import { describe, expect, test } from "bun:test";
 import { createLeaseFence, LeaseLostError } from "../batch/fence.ts";
 import type { StepContext } from "../batch/runner.ts";
 import { type JobExecution, zeroCounts } from "../batch/types.ts";
+import type { SeenStore } from "../items/seen-store.ts";
 import { silentLogger } from "../lib/log.ts";
 import type { SyncKnown } from "./incremental.ts";
-import type { SeenStore } from "./seen-store.ts";
 import {
   runSyncStep,
   type SyncCheckpoint,

@@ -19,10 +19,10 @@
  * the listing is then most of its work. Hooks seen by either mode are recorded as verified.
  */
 import type { JobDefinition, StepContext, StepOutcome } from "../batch/runner.ts";
+import type { SeenStore } from "../items/seen-store.ts";
 import { coerceError } from "../lib/errors.ts";
 import { createLimiter } from "../lib/limiter.ts";
 import { decide, type KnownProject, type ScanPolicy, type SyncKnown } from "./incremental.ts";
-import type { SeenStore } from "./seen-store.ts";
 
 export const SYNC_JOB_NAME = "itemSynchronizationJob";
 export const SYNC_STEP_NAME = "itemSynchronizationStep";

@@ -6,7 +6,7 @@
 // as text (a summary line, or the table under the runs' charts).
 
 window.ItemSyncCharts = (() => {
-  const RUNS = 30; // as src/metrics-charts.ts RECENT_RUNS: Grafana's run panels show the same
+  const RUNS = 30; // as src/observability/metrics-charts.ts RECENT_RUNS: Grafana's run panels show the same
   const LIVE_POINTS = 1800; // half an hour at one sample a second
   const TRACE_PAD_MS = 60_000;
   const ENDED = ["COMPLETED", "FAILED", "STOPPED", "ABANDONED"];

@@ -10,8 +10,8 @@ import { createJobRepository, type JobRepository } from "../../src/batch/reposit
 import { zeroCounts } from "../../src/batch/types.ts";
 import type { Db } from "../../src/db/client.ts";
 import { imrtTables } from "../../src/items/imrt-names.ts";
+import { createSeenStore } from "../../src/items/seen-store.ts";
 import { ConflictError } from "../../src/lib/errors.ts";
-import { createSeenStore } from "../../src/sync/seen-store.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
 
 const JOB = "itemSynchronizationJob";

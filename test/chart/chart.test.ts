@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { loadConfig, NEEDS_ALL } from "../../src/config.ts";
+import { loadConfig, NEEDS_ALL } from "../../src/config/config.ts";
 import { containerEnv, type K8sObject as PodObject } from "../container/pod.ts";
 
 const root = join(import.meta.dir, "../..");

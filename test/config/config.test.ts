@@ -1,6 +1,6 @@
 /** loadConfig's messages for typical mistakes (pure logic: no services). */
 import { describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/config.ts";
 import { ConfigError } from "../../src/lib/errors.ts";
 
 const VALID = {

@@ -1,6 +1,6 @@
 /**
  * The manual in the repository is checked against the code: every variable loadConfig reads is
- * in src/config-vars.ts with the default loadConfig applies, every listed one is read, and the
+ * in src/config/variables.ts with the default loadConfig applies, every listed one is read, and the
  * table of docs/reference.md is the rendering of that list. Plus the warning about variables that
  * look like ours but are not read, and no user document pointing outside the repository.
  */
@@ -8,8 +8,8 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REFERENCE_PATH, renderReference } from "../../scripts/gen-reference.ts";
-import { loadConfig, NEEDS_ALL } from "../../src/config.ts";
-import { CONFIG_VARIABLES, unknownVariableWarnings } from "../../src/config-vars.ts";
+import { loadConfig, NEEDS_ALL } from "../../src/config/config.ts";
+import { CONFIG_VARIABLES, unknownVariableWarnings } from "../../src/config/variables.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -29,7 +29,7 @@ function variablesRead(): Map<string, string | undefined> {
 }
 
 describe("configuration reference", () => {
-  test("every variable loadConfig reads is listed in src/config-vars.ts, and every listed one is read", () => {
+  test("every variable loadConfig reads is listed in src/config/variables.ts, and every listed one is read", () => {
     const read = [...variablesRead().keys()].sort();
     const listed = CONFIG_VARIABLES.map((v) => v.name).sort();
     expect(read.filter((n) => !listed.includes(n))).toEqual([]); // read but not documented

@@ -2,7 +2,7 @@
  * Shared set-up for the GitLab client tests: a GitlabConfig pointing at a simulator, and a
  * retry policy with short backoff so fault tests stay quick.
  */
-import type { GitlabConfig } from "../../src/config.ts";
+import type { GitlabConfig } from "../../src/config/config.ts";
 import type { RetryPolicy } from "../../src/gitlab/retry.ts";
 import type { GitlabSim } from "../sim/gitlab.ts";
 

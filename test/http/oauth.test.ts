@@ -3,14 +3,14 @@ import { base64url, SignJWT } from "jose";
 import { createJobRepository } from "../../src/batch/repository.ts";
 import { createJobRunner, type JobRunner } from "../../src/batch/runner.ts";
 import { createJobService } from "../../src/batch/service.ts";
-import type { AuthConfig } from "../../src/config.ts";
+import type { AuthConfig } from "../../src/config/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import {
   type AuthVerdict,
   combineAuthenticators,
   createStaticTokenAuthenticator,
-} from "../../src/http/auth.ts";
-import { createOAuthAuthenticators, type OAuthDeps } from "../../src/http/oauth.ts";
+} from "../../src/http/auth/auth.ts";
+import { createOAuthAuthenticators, type OAuthDeps } from "../../src/http/auth/oauth.ts";
 import { imrtTables } from "../../src/items/imrt-names.ts";
 import { createItemViews } from "../../src/items/item-views.ts";
 import { createLogger, silentLogger } from "../../src/lib/log.ts";

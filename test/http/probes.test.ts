@@ -6,16 +6,16 @@
  */
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app.ts";
-import { createStaticTokenAuthenticator } from "../../src/http/auth.ts";
+import { createStaticTokenAuthenticator } from "../../src/http/auth/auth.ts";
+import type { ItemViews } from "../../src/items/item-views.ts";
+import { registerSecret, silentLogger } from "../../src/lib/log.ts";
 import {
   cachedReadiness,
   type HealthCheck,
   READY_MAX_AGE_MS,
   shownCheck,
-} from "../../src/http/routes-health.ts";
-import type { ItemViews } from "../../src/items/item-views.ts";
-import { registerSecret, silentLogger } from "../../src/lib/log.ts";
-import { createMetrics, EXPOSITION_MAX_AGE_MS } from "../../src/metrics.ts";
+} from "../../src/observability/health.ts";
+import { createMetrics, EXPOSITION_MAX_AGE_MS } from "../../src/observability/metrics.ts";
 
 const TOKEN = "probes-read-token-0123456789";
 const GITLAB_PASSWORD = "hunter2-gitlab-pw";

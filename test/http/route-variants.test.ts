@@ -15,7 +15,7 @@ import type { JobService } from "../../src/batch/service.ts";
 import type { JobExecution } from "../../src/batch/types.ts";
 import { zeroCounts } from "../../src/batch/types.ts";
 import { createApp } from "../../src/http/app.ts";
-import { createStaticTokenAuthenticator } from "../../src/http/auth.ts";
+import { createStaticTokenAuthenticator } from "../../src/http/auth/auth.ts";
 import { createHttpGate, type HttpServer } from "../../src/http/server.ts";
 import type { ItemViews } from "../../src/items/item-views.ts";
 import { createLogger, silentLogger } from "../../src/lib/log.ts";

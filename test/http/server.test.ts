@@ -10,7 +10,7 @@ import {
   type Authenticator,
   combineAuthenticators,
   createStaticTokenAuthenticator,
-} from "../../src/http/auth.ts";
+} from "../../src/http/auth/auth.ts";
 import { createRefusalLog } from "../../src/http/refusals.ts";
 import { clientAddress, createHttpGate, type HttpServer, trustedProxyList } from "../../src/http/server.ts";
 import type { ItemViews } from "../../src/items/item-views.ts";

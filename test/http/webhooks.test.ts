@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app.ts";
-import { createStaticTokenAuthenticator } from "../../src/http/auth.ts";
+import { createStaticTokenAuthenticator } from "../../src/http/auth/auth.ts";
 import type { ItemViews } from "../../src/items/item-views.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 

@@ -4,7 +4,7 @@
  * admin connection. `close()` undoes all of it, topology included.
  */
 import type { Connection } from "rabbitmq-client";
-import { type Config, loadConfig } from "../../src/config.ts";
+import { type Config, loadConfig } from "../../src/config/config.ts";
 import { createGitlabClient } from "../../src/gitlab/client.ts";
 import { type Ingest, startIngest } from "../../src/ingest/workers.ts";
 import { silentLogger } from "../../src/lib/log.ts";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Connection } from "rabbitmq-client";
 import { readiness } from "../../src/commands/compose.ts";
-import type { Config } from "../../src/config.ts";
+import type { Config } from "../../src/config/config.ts";
 import type { Ingest } from "../../src/ingest/workers.ts";
 import { imrtTables } from "../../src/items/imrt-names.ts";
 import { createItemViews } from "../../src/items/item-views.ts";

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AsyncMessage, Connection } from "rabbitmq-client";
-import type { AmqpConfig } from "../../src/config.ts";
+import type { AmqpConfig } from "../../src/config/config.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { SECOND } from "../../src/lib/time.ts";
 import { type Broker, createBroker } from "../../src/queue/broker.ts";

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Connection } from "rabbitmq-client";
-import type { AmqpConfig } from "../../src/config.ts";
+import type { AmqpConfig } from "../../src/config/config.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { type Broker, createBroker } from "../../src/queue/broker.ts";
 import { deadQueueName } from "../../src/queue/topology.ts";

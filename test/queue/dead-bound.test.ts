@@ -5,7 +5,7 @@
  * `.dead` queue an earlier release declared without the bound is used as it is, with a warning.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { AmqpConfig } from "../../src/config.ts";
+import type { AmqpConfig } from "../../src/config/config.ts";
 import { ValidationError } from "../../src/lib/errors.ts";
 import { createLogger, silentLogger } from "../../src/lib/log.ts";
 import { registry } from "../../src/lib/telemetry.ts";

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { tmpdir } from "node:os";
 import type { Connection } from "rabbitmq-client";
-import type { AmqpConfig } from "../../src/config.ts";
+import type { AmqpConfig } from "../../src/config/config.ts";
 import { ConfigError } from "../../src/lib/errors.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { type Broker, createBroker } from "../../src/queue/broker.ts";

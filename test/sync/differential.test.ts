@@ -15,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { JobExecution, ScanMode } from "../../src/batch/types.ts";
 import { buildCore, type Core } from "../../src/commands/compose.ts";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/config.ts";
 import { type Db, toDate } from "../../src/db/client.ts";
 import { type Ingest, startIngest } from "../../src/ingest/workers.ts";
 import { silentLogger } from "../../src/lib/log.ts";

@@ -7,14 +7,14 @@
  */
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { executionDetailJson } from "../../src/batch/execution-json.ts";
 import { createJobRepository } from "../../src/batch/repository.ts";
 import { createJobRunner } from "../../src/batch/runner.ts";
 import { createJobService } from "../../src/batch/service.ts";
 import { createGitlabClient } from "../../src/gitlab/client.ts";
-import { executionDetailJson } from "../../src/http/serialize.ts";
 import { imrtTables } from "../../src/items/imrt-names.ts";
+import { createSeenStore } from "../../src/items/seen-store.ts";
 import { silentLogger } from "../../src/lib/log.ts";
-import { createSeenStore } from "../../src/sync/seen-store.ts";
 import { createSyncJob, SYNC_JOB_NAME } from "../../src/sync/sync-step.ts";
 import { simConfig } from "../gitlab/helpers.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";

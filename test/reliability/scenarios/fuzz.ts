@@ -8,7 +8,7 @@
  * never gets past 401 (or 413); huge (streamed, no length) and deeply nested bodies are thrown in.
  * Every valid push the service accepted (202) reaches the broker once (an independent tap). Also
  * prints a timing comparison of near-miss and random
- * tokens (the comparison hashes both sides and uses timingSafeEqual: see src/http/auth.ts).
+ * tokens (the comparison hashes both sides and uses timingSafeEqual: see src/http/auth/auth.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -7,7 +7,7 @@
  * - the warning about unknown variables that look like ours (`SYNC_CRONN`, `ITEM_SYNC_PORT`);
  * - the list of secret variables, never echoed and always redacted.
  *
- * Adding a variable: one `read.*("NAME", default)` line in loadConfig (src/config.ts), one entry
+ * Adding a variable: one `read.*("NAME", default)` line in loadConfig (src/config/config.ts), one entry
  * here, then `bun scripts/gen-reference.ts`.
  */
 

@@ -16,7 +16,7 @@ import {
   type JWTPayload,
   jwtVerify,
 } from "jose";
-import { coerceError } from "../lib/errors.ts";
+import { coerceError } from "../../lib/errors.ts";
 import type { Authenticator } from "./auth.ts";
 import {
   createOutageReporter,

@@ -5,13 +5,13 @@
  */
 import { isIP } from "node:net";
 import { Cron } from "croner";
-import { MODE_CHOICES, type SyncModeChoice } from "./batch/types.ts";
-import { CONFIG_VARIABLES } from "./config-vars.ts";
-import { ConfigError } from "./lib/errors.ts";
-import type { LogLevel } from "./lib/log.ts";
-import { isRole, type Role } from "./lib/roles.ts";
-import { HOUR, MINUTE, SECOND } from "./lib/time.ts";
-import { traceUrlProblem } from "./lib/trace-url.ts";
+import { ConfigError } from "../lib/errors.ts";
+import type { LogLevel } from "../lib/log.ts";
+import { isRole, type Role } from "../lib/roles.ts";
+import { HOUR, MINUTE, SECOND } from "../lib/time.ts";
+import { traceUrlProblem } from "../lib/trace-url.ts";
+import { MODE_CHOICES, type SyncModeChoice } from "./modes.ts";
+import { CONFIG_VARIABLES } from "./variables.ts";
 
 export type ConfigInput = Record<string, string | undefined>;
 
@@ -134,7 +134,7 @@ export const SECRET_VARIABLES: readonly string[] = CONFIG_VARIABLES.filter((v) =
 
 /**
  * Called with each variable loadConfig reads and the default it applies (undefined = required):
- * how test/config/reference.test.ts checks src/config-vars.ts and docs/reference.md against
+ * how test/config/reference.test.ts checks src/config/variables.ts and docs/reference.md against
  * the code.
  */
 export type ReadTrace = (name: string, fallback: string | undefined) => void;

@@ -1,8 +1,8 @@
 /** loadConfig for the cluster settings (AMQP_URL lists, the queue type, multi-host DATABASE_URL, SYNC_CRON) and the switch-over ones. */
 import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../lib/errors.ts";
+import { redact, registerSecret } from "../lib/log.ts";
 import { loadConfig, parsePostgresUrl, secretValues } from "./config.ts";
-import { ConfigError } from "./lib/errors.ts";
-import { redact, registerSecret } from "./lib/log.ts";
 
 const BASE = {
   GITLAB_URL: "https://gitlab.example.org",

@@ -3,9 +3,9 @@
  * tuning, the verdicts they give, the scope check, and the one error that means "the provider
  * could not be asked" — which becomes 503, never 401 (the token may be fine) and never 200.
  */
-import { coerceError } from "../lib/errors.ts";
-import type { Logger } from "../lib/log.ts";
-import { MINUTE, SECOND } from "../lib/time.ts";
+import { coerceError } from "../../lib/errors.ts";
+import type { Logger } from "../../lib/log.ts";
+import { MINUTE, SECOND } from "../../lib/time.ts";
 import { type AuthVerdict, type RoleScopes, roleFromScopes } from "./auth.ts";
 
 /** `typeof fetch` is assignable to this; tests and callers may pass a narrower function. */

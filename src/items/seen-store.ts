@@ -6,7 +6,7 @@
  */
 import { assertOwnedIn, type WriteOwner } from "../batch/fence.ts";
 import type { Db } from "../db/client.ts";
-import type { ImrtTables } from "../items/imrt-names.ts";
+import type { ImrtTables } from "./imrt-names.ts";
 
 export interface UnseenItem {
   projectId: number;

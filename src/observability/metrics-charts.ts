@@ -12,8 +12,8 @@
  *   `.dead` queue, as the broker counts them (passive declares; left out while it cannot answer).
  */
 import { Gauge, type Registry } from "prom-client";
-import { isRunning, type JobExecution } from "./batch/types.ts";
-import type { QueueDepth } from "./queue/queue-depths.ts";
+import { isRunning, type JobExecution } from "../batch/types.ts";
+import type { QueueDepth } from "../queue/queue-depths.ts";
 
 /** Runs the dashboard's and Grafana's per-run charts show. */
 export const RECENT_RUNS = 30;

@@ -9,8 +9,8 @@
  * AUTH_ADMIN_SCOPE), and `read` without one.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { StaticToken } from "../config.ts";
-import type { Role } from "../lib/roles.ts";
+import type { StaticToken } from "../../config/config.ts";
+import type { Role } from "../../lib/roles.ts";
 
 /** Who is calling: the JWT/introspection `sub`, or `token#N` for the Nth static token. */
 export interface Principal {

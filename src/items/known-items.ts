@@ -5,8 +5,8 @@
  */
 import { lastCompletedStart } from "../batch/sql.ts";
 import type { Db } from "../db/client.ts";
-import { getProjects, recordScanned } from "../items/projects.ts";
-import type { KnownProject, SyncKnown } from "./incremental.ts";
+import type { KnownProject, SyncKnown } from "../sync/incremental.ts";
+import { getProjects, recordScanned } from "./projects.ts";
 
 export function createKnownItems(db: Db, jobName: string): SyncKnown {
   return {

@@ -5,15 +5,15 @@
  * (serve with INGEST_ENABLED, worker); and the figures the charts plot (src/metrics-charts.ts).
  */
 import { Counter, Gauge, Registry } from "prom-client";
-import type { JobRepository } from "./batch/repository.ts";
-import type { JobRunner } from "./batch/runner.ts";
-import { type Counts, JOB_STATUSES, zeroCounts } from "./batch/types.ts";
-import type { HealthCheck } from "./http/routes-health.ts";
-import type { IngestCounters } from "./ingest/handlers.ts";
-import { memoize } from "./lib/memoize.ts";
-import { METRICS_CONTENT_TYPE, registry } from "./lib/telemetry.ts";
+import type { JobRepository } from "../batch/repository.ts";
+import type { JobRunner } from "../batch/runner.ts";
+import { type Counts, JOB_STATUSES, zeroCounts } from "../batch/types.ts";
+import type { IngestCounters } from "../ingest/handlers.ts";
+import { memoize } from "../lib/memoize.ts";
+import { METRICS_CONTENT_TYPE, registry } from "../lib/telemetry.ts";
+import type { QueueDepth } from "../queue/queue-depths.ts";
+import type { HealthCheck } from "./health.ts";
 import { RECENT_RUNS, registerRateFigures, registerRunFigures } from "./metrics-charts.ts";
-import type { QueueDepth } from "./queue/queue-depths.ts";
 
 export { METRICS_CONTENT_TYPE };
 

@@ -14,7 +14,7 @@
  * refused on every route: which of the two a reader takes is a choice each parser makes its own
  * way, and two readers making it differently is how a guard gets lifted.
  */
-import type { Role } from "../lib/roles.ts";
+import type { Role } from "../../lib/roles.ts";
 
 export interface RouteAccess {
   /** The least role any call of the route needs; checked before validation. */

@@ -4,7 +4,7 @@
  * (oauth-introspection.ts). main.ts puts these after the static authenticator in
  * combineAuthenticators, which takes the first yes and prefers 503 over 401.
  */
-import type { AuthConfig } from "../config.ts";
+import type { AuthConfig } from "../../config/config.ts";
 import type { Authenticator } from "./auth.ts";
 import type { OAuthDeps } from "./oauth-claims.ts";
 import { createIntrospectionAuthenticator } from "./oauth-introspection.ts";

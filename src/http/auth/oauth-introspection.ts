@@ -22,9 +22,9 @@
  * tokens that could be one of the provider's are sent at all (plausibleToken()).
  */
 import { createHash } from "node:crypto";
-import { coerceError } from "../lib/errors.ts";
-import { createFairLimiter } from "../lib/fair-limiter.ts";
-import { LimiterFullError } from "../lib/limiter.ts";
+import { coerceError } from "../../lib/errors.ts";
+import { createFairLimiter } from "../../lib/fair-limiter.ts";
+import { LimiterFullError } from "../../lib/limiter.ts";
 import type { Authenticator, AuthVerdict } from "./auth.ts";
 import {
   audienceIncludes,

@@ -1,7 +1,8 @@
 /** The contract's execution JSON (and item JSON later), with ISO-8601 times. */
-import type { ExecutionDetail } from "../batch/service.ts";
-import type { JobExecution } from "../batch/types.ts";
+
 import { redact } from "../lib/log.ts";
+import type { ExecutionDetail } from "./service.ts";
+import type { JobExecution } from "./types.ts";
 
 /** Stored text and contexts may quote errors that quote secrets: shown the way logs show them. */
 const redactJson = <T>(value: T): T =>
