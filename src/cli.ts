@@ -1,4 +1,13 @@
-/** Command-line parsing: `item-sync <command> [args] [--flags]`, with usage text. */
+/**
+ * Command-line parsing: `item-sync <command> [args] [--flags]`, with usage text, the version and
+ * the exit codes every command answers with.
+ */
+import pkg from "../package.json" with { type: "json" };
+
+export const VERSION: string = pkg.version;
+
+/** 0 done, 1 the work failed (FAILED/STOPPED, unhealthy), 2 usage or configuration, 3 a sync already runs. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, alreadyRunning: 3 } as const;
 
 export const USAGE = `item-sync — keeps the imrt item database in step with the GitLab item group
 

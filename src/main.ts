@@ -2,9 +2,8 @@
  * The CLI entry point: parse the arguments, load the configuration (every problem at once, exit
  * 2), register secrets for redaction, then run the command (src/commands/).
  */
-import { type ParsedArgs, parseArgs, USAGE, UsageError } from "./cli.ts";
+import { EXIT, type ParsedArgs, parseArgs, USAGE, UsageError, VERSION } from "./cli.ts";
 import { jobsCommand, migrateCommand } from "./commands/admin.ts";
-import { EXIT, VERSION } from "./commands/compose.ts";
 import { deadCommand } from "./commands/dead.ts";
 import { healthCommand } from "./commands/health.ts";
 import { serve } from "./commands/serve.ts";

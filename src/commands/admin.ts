@@ -4,12 +4,12 @@ import { executionDetailJson, executionJson } from "../batch/execution-json.ts";
 import { heartbeatInfo } from "../batch/heartbeat.ts";
 import { createJobRepository, HeartbeatFreshError } from "../batch/repository.ts";
 import { JOB_STATUSES, type JobStatus } from "../batch/types.ts";
-import { type ParsedArgs, parseId, UsageError } from "../cli.ts";
+import { EXIT, type ParsedArgs, parseId, UsageError } from "../cli.ts";
 import type { Config } from "../config/config.ts";
 import { AppError } from "../lib/errors.ts";
 import { type Logger, redact } from "../lib/log.ts";
 import { executionWithHeartbeat, jobsTable } from "./cli-format.ts";
-import { EXIT, migrateDatabase, openDatabase } from "./compose.ts";
+import { migrateDatabase, openDatabase } from "./compose.ts";
 
 export async function migrateCommand(config: Config, logger: Logger): Promise<number> {
   const { applied, created } = await migrateDatabase(config);

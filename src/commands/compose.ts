@@ -4,7 +4,6 @@
  * and the readiness check of the probes. Each resource registers its release with the lifecycle
  * right after it is created.
  */
-import pkg from "../../package.json" with { type: "json" };
 import { createJobRepository, type JobRepository } from "../batch/repository.ts";
 import { createJobRunner, type JobRunner } from "../batch/runner.ts";
 import { createJobService, type JobService } from "../batch/service.ts";
@@ -28,12 +27,8 @@ import { createJobMessage } from "../queue/messages.ts";
 import { createPublisher, type Publisher } from "../queue/publisher.ts";
 import { createSyncJob, SYNC_JOB_NAME } from "../sync/sync-step.ts";
 
-export const VERSION: string = pkg.version;
-
 /** Graceful shutdown must finish inside this (the Helm chart's grace period is longer). */
 export const SHUTDOWN_GRACE_MS = 25 * SECOND;
-
-export const EXIT = { ok: 0, failed: 1, usage: 2, alreadyRunning: 3 } as const;
 
 /**
  * Postgres guards, both tied to the job lease: a transaction idle longer than the lease (at

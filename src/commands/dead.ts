@@ -1,10 +1,9 @@
 /** `item-sync dead list [--queue Q]` and `item-sync dead replay [--queue Q] [--id MESSAGE_ID]`. */
-import { type ParsedArgs, UsageError } from "../cli.ts";
+import { EXIT, type ParsedArgs, UsageError } from "../cli.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../lib/log.ts";
 import { createBroker } from "../queue/broker.ts";
 import { chooseQueues, type DeadLetter, listDeadLetters, replayDeadLetters } from "../queue/dead-letters.ts";
-import { EXIT } from "./compose.ts";
 
 function table(rows: DeadLetter[]): string {
   if (rows.length === 0) return "no dead letters\n";

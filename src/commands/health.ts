@@ -4,10 +4,9 @@
  * runs it, so the runtime image needs no HTTP client. It reads only PORT: the rest of the
  * configuration (and its secrets) is the server's business, not the probe's.
  */
-import { UsageError } from "../cli.ts";
+import { EXIT, UsageError } from "../cli.ts";
 import { coerceError } from "../lib/errors.ts";
 import { SECOND } from "../lib/time.ts";
-import { EXIT } from "./compose.ts";
 
 const TIMEOUT_MS = 5 * SECOND;
 

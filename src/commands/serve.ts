@@ -1,4 +1,6 @@
 /** `item-sync serve`: HTTP API, dashboard, webhook receiver, cron schedule and (INGEST_ENABLED) ingest workers. */
+
+import { VERSION } from "../cli.ts";
 import type { Config } from "../config/config.ts";
 import { createApp } from "../http/app.ts";
 import { combineAuthenticators, createStaticTokenAuthenticator } from "../http/auth/auth.ts";
@@ -32,7 +34,6 @@ import {
   refuseLaunchWithoutBroker,
   SHUTDOWN_GRACE_MS,
   untilSignal,
-  VERSION,
 } from "./compose.ts";
 
 /** Largest request body the server reads; larger ones are refused with 413. */

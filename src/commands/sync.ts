@@ -6,7 +6,7 @@
 import { executionJson } from "../batch/execution-json.ts";
 import { heartbeatText } from "../batch/heartbeat.ts";
 import type { ScanMode } from "../batch/types.ts";
-import { type ParsedArgs, parseId } from "../cli.ts";
+import { EXIT, type ParsedArgs, parseId } from "../cli.ts";
 import type { Config } from "../config/config.ts";
 import { syncOneProject } from "../items/project-sync.ts";
 import type { Logger } from "../lib/log.ts";
@@ -14,7 +14,7 @@ import { SECOND } from "../lib/time.ts";
 import { createLifecycle } from "../lifecycle.ts";
 import { createProjectSyncMessage } from "../queue/messages.ts";
 import { progressLine } from "./cli-format.ts";
-import { buildCore, type Core, EXIT } from "./compose.ts";
+import { buildCore, type Core } from "./compose.ts";
 
 export async function syncCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<number> {
   const lifecycle = createLifecycle(logger);

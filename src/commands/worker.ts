@@ -2,6 +2,8 @@
  * `item-sync worker`: the ingest workers only, with a small HTTP server on HOST:PORT for probes
  * and metrics (/health/live, /health/ready, /metrics), also on METRICS_PORT when set.
  */
+
+import { VERSION } from "../cli.ts";
 import type { Config } from "../config/config.ts";
 import { createGitlabClient } from "../gitlab/client.ts";
 import { startStartupProbe } from "../http/listen.ts";
@@ -13,7 +15,7 @@ import { createLifecycle } from "../lifecycle.ts";
 import { cachedReadiness } from "../observability/health.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import { readQueueDepths } from "../queue/queue-depths.ts";
-import { openDatabase, readiness, SHUTDOWN_GRACE_MS, startBroker, untilSignal, VERSION } from "./compose.ts";
+import { openDatabase, readiness, SHUTDOWN_GRACE_MS, startBroker, untilSignal } from "./compose.ts";
 
 export async function worker(config: Config, logger: Logger): Promise<number> {
   const lifecycle = createLifecycle(logger);
