@@ -7,8 +7,8 @@ import { hostname } from "node:os";
 import { isDatabaseUnavailable } from "../db/client.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
-import { SECOND } from "../lib/time.ts";
-import { createLeaseFence, LeaseLostError, type StepFence } from "./fence.ts";
+import { createLeaseFence, type LeaseFence, LeaseLostError, type StepFence } from "./fence.ts";
+import { startHeartbeat } from "./heartbeat-timer.ts";
 import {
   PROGRESS_INTERVAL_MS,
   type ProgressReporter,
@@ -16,6 +16,7 @@ import {
   startProgress,
 } from "./progress.ts";
 import type { JobRepository } from "./repository.ts";
+import { startSweeper } from "./sweeper.ts";
 import {
   type Counts,
   type JobExecution,
@@ -117,8 +118,7 @@ export function createJobRunner(deps: {
   const { repository, leaseMs, logger } = deps;
   const jobs = new Map(deps.jobs.map((j) => [j.name, j]));
   const active = new Map<number, Active>();
-  const heartbeatMs = Math.min(leaseMs / 4, SECOND);
-  let sweeper: ReturnType<typeof setInterval> | undefined;
+  let sweeper: { stop(): void } | undefined;
   let shuttingDown = false;
   const launching = new Set<Promise<LaunchResult>>();
 
@@ -140,9 +140,6 @@ export function createJobRunner(deps: {
       log.warn("execution was reset before it started; not running it");
       return;
     }
-    let beating = false;
-    let lastBeat = Date.now();
-    let beatError: Error | undefined;
     // Fencing (fence.ts): publishes and the step's writes go through only while the lease is
     // provably held; the first time it is not, the step is stopped.
     const fence = createLeaseFence(
@@ -172,40 +169,18 @@ export function createJobRunner(deps: {
     entry.progress = progress;
     // From here on every path goes through the `finally` below, which ends the heartbeat: a
     // failure before the step runs must not leave the execution beating, STARTED, for ever.
-    const timer = setInterval(async () => {
-      // A paused process (SIGSTOP, a frozen VM) wakes here with its clock past the lease. (While
-      // heartbeats fail or hang, the database-unavailable path below ends the execution instead.)
-      if (fence.lost === null && !beating && !beatError && fence.expired()) {
-        fence.lose(`no heartbeat accepted for longer than the lease (${leaseMs / 1000} s)`);
-      }
-      if (beating) {
-        // A heartbeat that never answers (a lost database connection) counts as a refused one.
-        if (Date.now() - lastBeat > leaseMs && !controller.signal.aborted) {
-          beatError = new Error(
-            `a heartbeat has had no answer for ${Math.round((Date.now() - lastBeat) / 1000)} s`,
-          );
-          log.error("heartbeat failed", { err: beatError });
-          controller.abort("database-unavailable" satisfies AbortReason);
-        }
-        return;
-      }
-      beating = true;
-      try {
-        const at = new Date();
-        proven(await repository.heartbeat(execution.id, counts, at), at);
-        lastBeat = Date.now();
-        beatError = undefined;
-      } catch (err) {
-        beatError = coerceError(err);
-        log.error("heartbeat failed", { err: beatError });
-        // Past the lease, other replicas consider this execution dead: stop working on it.
-        if (Date.now() - lastBeat > leaseMs && !controller.signal.aborted) {
-          controller.abort("database-unavailable" satisfies AbortReason);
-        }
-      } finally {
-        beating = false;
-      }
-    }, heartbeatMs);
+    const heartbeat = startHeartbeat({
+      repository,
+      executionId: execution.id,
+      counts,
+      leaseMs,
+      fence,
+      log,
+      proven,
+      onDatabaseUnavailable() {
+        if (!controller.signal.aborted) controller.abort("database-unavailable" satisfies AbortReason);
+      },
+    });
 
     let outcome: { status: "COMPLETED" | "STOPPED" | "FAILED"; exitMessage: string };
     try {
@@ -238,46 +213,45 @@ export function createJobRunner(deps: {
       });
       outcome =
         controller.signal.reason === "database-unavailable"
-          ? {
-              status: "FAILED",
-              exitMessage: `the database refused heartbeats (or left them unanswered) for longer than the lease (${leaseMs / 1000} s): ${beatError?.message ?? "unknown error"}; stopped at the last checkpoint, restartable`,
-            }
+          ? { status: "FAILED", exitMessage: databaseRefusedMessage(leaseMs, heartbeat.error) }
           : fence.lost !== null
-            ? {
-                status: "FAILED",
-                exitMessage: `this process lost the lease (${fence.lost}) and stopped publishing and writing at once; restartable`,
-              }
+            ? { status: "FAILED", exitMessage: leaseLostMessage(fence.lost) }
             : { status: result.status, exitMessage: result.exitMessage ?? stopMessage(controller.signal) };
     } catch (err) {
       const e = coerceError(err);
       outcome =
-        beatError && (e instanceof LeaseLostError || controller.signal.reason === "database-unavailable")
-          ? {
-              status: "FAILED",
-              exitMessage: `the database refused heartbeats (or left them unanswered) for longer than the lease (${leaseMs / 1000} s): ${beatError.message}; stopped at the last checkpoint, restartable`,
-            }
+        heartbeat.error &&
+        (e instanceof LeaseLostError || controller.signal.reason === "database-unavailable")
+          ? { status: "FAILED", exitMessage: databaseRefusedMessage(leaseMs, heartbeat.error) }
           : e instanceof LeaseLostError && fence.lost !== null
-            ? {
-                status: "FAILED",
-                exitMessage: `this process lost the lease (${fence.lost}) and stopped publishing and writing at once; restartable`,
-              }
+            ? { status: "FAILED", exitMessage: leaseLostMessage(fence.lost) }
             : { status: "FAILED", exitMessage: e.message };
       log.error("execution failed", { err: e });
     } finally {
-      clearInterval(timer);
+      heartbeat.stop();
       progress.stop();
     }
-    const { elapsedSeconds, readPerSecond, publishedPerSecond } = progress.snapshot();
     if (leaseLost) {
       log.warn("execution was reset or failed by another process while running; its result is not recorded", {
         wouldHaveBeen: outcome.status,
       });
       return;
     }
-    // Recording the end is the one write that must not be lost: retry it a few times.
+    await recordEnd(execution.id, outcome, counts, fence, log, progress.snapshot());
+  }
+
+  /** Recording the end is the one write that must not be lost: retry it a few times. */
+  async function recordEnd(
+    executionId: number,
+    outcome: { status: "COMPLETED" | "STOPPED" | "FAILED"; exitMessage: string },
+    counts: Counts,
+    fence: LeaseFence,
+    log: Logger,
+    { elapsedSeconds, readPerSecond, publishedPerSecond }: ProgressSnapshot,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const recorded = await repository.finish(execution.id, outcome.status, outcome.exitMessage, counts);
+        const recorded = await repository.finish(executionId, outcome.status, outcome.exitMessage, counts);
         log.info("execution ended", {
           status: outcome.status,
           recorded,
@@ -375,42 +349,12 @@ export function createJobRunner(deps: {
     },
 
     startSweeper() {
-      if (sweeper) return;
-      // One sweep at a time: a sweep waiting on a row lock must not be joined by the next ones
-      // (each would hold a pooled connection; that once exhausted the pool).
-      let sweeping = false;
-      // a sweep waits for a locked row at most until the next one is due
-      const sweepEveryMs = Math.max(leaseMs / 2, 250);
-      const sweep = async () => {
-        if (sweeping) return;
-        sweeping = true;
-        try {
-          const failed = await repository.failStale(leaseMs, new Date(), sweepEveryMs);
-          if (failed === "blocked") {
-            // a process frozen inside a transaction holds the rows locked: end its session once
-            // the transaction is older than the server's idle-in-transaction bound (compose.ts);
-            // the next sweep then marks the execution
-            const ended = await repository.endAbandoned(Math.max(leaseMs, 10 * SECOND));
-            for (const s of ended)
-              logger.warn("ended a database session stuck inside a transaction; its locks are released", {
-                ...s,
-              });
-          } else if (failed.length > 0) {
-            logger.warn("marked dead executions FAILED", { executionIds: failed });
-          }
-        } catch (err) {
-          logger.error("sweep of dead executions failed", { err: coerceError(err) });
-        } finally {
-          sweeping = false;
-        }
-      };
-      void sweep();
-      sweeper = setInterval(sweep, sweepEveryMs);
+      sweeper ??= startSweeper({ repository, leaseMs, logger });
     },
 
     async shutdown() {
       shuttingDown = true;
-      if (sweeper) clearInterval(sweeper);
+      sweeper?.stop();
       sweeper = undefined;
       await Promise.allSettled([...launching]);
       for (const a of active.values()) {
@@ -419,4 +363,14 @@ export function createJobRunner(deps: {
       await Promise.all([...active.values()].map((a) => a.done));
     },
   };
+}
+
+/** The exit message of an execution whose heartbeats the database refused past the lease. */
+function databaseRefusedMessage(leaseMs: number, error: Error | undefined): string {
+  return `the database refused heartbeats (or left them unanswered) for longer than the lease (${leaseMs / 1000} s): ${error?.message ?? "unknown error"}; stopped at the last checkpoint, restartable`;
+}
+
+/** The exit message of an execution whose process lost the lease (fenced). */
+function leaseLostMessage(why: string): string {
+  return `this process lost the lease (${why}) and stopped publishing and writing at once; restartable`;
 }

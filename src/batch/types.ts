@@ -13,7 +13,7 @@
  *   launch or sweep.
  */
 
-import type { ScanMode, SyncModeChoice } from "../config/modes.ts";
+import type { SyncModeChoice } from "../config/modes.ts";
 
 export { MODE_CHOICES, SCAN_MODES, type ScanMode, type SyncModeChoice } from "../config/modes.ts";
 

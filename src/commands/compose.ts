@@ -4,6 +4,8 @@
  * and the readiness check of the probes. Each resource registers its release with the lifecycle
  * right after it is created.
  */
+
+import { idleTransactionBoundMs } from "../batch/lease.ts";
 import { createJobRepository, type JobRepository } from "../batch/repository.ts";
 import { createJobRunner, type JobRunner } from "../batch/runner.ts";
 import { createJobService, type JobService } from "../batch/service.ts";
@@ -39,7 +41,7 @@ export const SHUTDOWN_GRACE_MS = 25 * SECOND;
 export function dbOptions(config: Config): DbOptions {
   return {
     schema: config.databaseSchema,
-    idleInTransactionTimeoutMs: Math.max(config.jobLeaseMs, 10 * SECOND),
+    idleInTransactionTimeoutMs: idleTransactionBoundMs(config.jobLeaseMs),
     answerTimeoutMs: Math.max(config.jobLeaseMs, 30 * SECOND),
   };
 }
