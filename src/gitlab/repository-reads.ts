@@ -30,12 +30,14 @@ export interface ItemFile {
 }
 
 export interface RepositoryReads {
+  /** One page of the commits of `ref` committed at or after `since` (all when null), newest first. */
   commitsPage(
     projectId: number,
     ref: string,
     since: Date | null,
     page: number,
   ): Promise<{ commits: GitCommit[]; nextPage: number | null }>;
+  /** item.json at `ref`, or null when the file is not there. */
   itemFileAt(projectId: number, ref: string): Promise<ItemFile | null>;
   fileExists(projectId: number, path: string, ref: string): Promise<boolean>;
 }

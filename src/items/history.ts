@@ -11,22 +11,12 @@
  * An update of one new commit therefore costs the commits page and nothing else here.
  */
 
-import type { GitCommit, ItemFile } from "../gitlab/repository-reads.ts";
+import type { GitCommit, ItemFile, RepositoryReads } from "../gitlab/repository-reads.ts";
 
 export type { GitCommit, ItemFile };
 
-/** The narrow view of GitLab the history needs (gitlab/client.ts implements it). */
-export interface HistoryGitlab {
-  /** One page of the commits of `ref` committed at or after `since` (all when null), newest first. */
-  commitsPage(
-    projectId: number,
-    ref: string,
-    since: Date | null,
-    page: number,
-  ): Promise<{ commits: GitCommit[]; nextPage: number | null }>;
-  /** item.json at `ref`, or null when the file is not there. */
-  itemFileAt(projectId: number, ref: string): Promise<ItemFile | null>;
-}
+/** The narrow view of GitLab the history needs: commit pages and item.json at a ref. */
+export type HistoryGitlab = Pick<RepositoryReads, "commitsPage" | "itemFileAt">;
 
 /** The commit the tables hold for the project, and the status facts stored with it. */
 export interface StoredRevision {
