@@ -9,14 +9,9 @@
  * apply each migration exactly once; SQLite under BEGIN IMMEDIATE.
  */
 import type { Db } from "./client.ts";
-import { PG_MIGRATIONS, SQLITE_MIGRATIONS } from "./migrations.gen.ts";
+import { type EmbeddedMigration, PG_MIGRATIONS, SQLITE_MIGRATIONS } from "./migrations.gen.ts";
 
-export interface EmbeddedMigration {
-  tag: string;
-  when: number;
-  hash: string;
-  statements: string[];
-}
+export type { EmbeddedMigration };
 
 const PG_LOCK_KEY = 7_301_551_102; // arbitrary, constant: "item-sync migrations"
 
