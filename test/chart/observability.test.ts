@@ -12,12 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { find, type K8sObject, renderChart } from "../container/pod.ts";
 import {
-  API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
   waitFor,
   waitForExecution,
@@ -251,17 +250,13 @@ describe("alerts and dashboard query only metrics the binary exports", () => {
     sim = startGitlabSim({ projects: 5, subgroupFraction: 0, sharedFraction: 0 });
     db = await createTestDatabase("sqlite", { migrated: false });
     await db.db.close();
-    serve = await startBinary(["serve"], {
-      DATABASE_URL: db.url,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
-      WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
-      WEBHOOK_SECRET: "observability-webhook-secret-0123",
-      AMQP_URL: amqpUrl(),
-      API_TOKENS: API_TOKEN,
-      ...names,
-    });
+    serve = await startBinary(
+      ["serve"],
+      serviceEnv(sim, names, {
+        DATABASE_URL: db.url,
+        WEBHOOK_SECRET: "observability-webhook-secret-0123",
+      }),
+    );
     const call = api(serve.url);
     const launched = await call("POST", "/sync");
     expect(launched.status).toBe(202);

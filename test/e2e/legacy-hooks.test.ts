@@ -11,19 +11,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
   waitFor,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 import { LEGACY_HOOK_URL } from "../sim/gitlab-state.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const SECRET = "legacy-e2e-webhook-secret";
 const PROJECTS = 1500;
 
@@ -71,19 +71,15 @@ test("30 % of 1,500 projects legacy-hooked: after one sync every project has exa
   expect(adoptable.length).toBeLessThan(legacyIds.size); // some have both: their legacy one goes
   const unmonitored = ids.filter((id) => !withOurs.has(id) || legacyIds.has(id)).length;
 
-  serve = await startBinary(["serve"], {
-    DATABASE_URL: `sqlite:${join(dir, "legacy.db")}`,
-    GITLAB_URL: sim.url,
-    GITLAB_TOKEN: sim.token,
-    GITLAB_GROUP: sim.group,
-    GITLAB_CONCURRENCY: "16",
-    WEBHOOK_URL,
-    WEBHOOK_SECRET: SECRET,
-    WEBHOOK_LEGACY_URLS: `https://unused.example.org/hook,${LEGACY_HOOK_URL}`,
-    AMQP_URL: amqpUrl(),
-    API_TOKENS: API_TOKEN,
-    ...names,
-  });
+  serve = await startBinary(
+    ["serve"],
+    serviceEnv(sim, names, {
+      DATABASE_URL: `sqlite:${join(dir, "legacy.db")}`,
+      GITLAB_CONCURRENCY: "16",
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_LEGACY_URLS: `https://unused.example.org/hook,${LEGACY_HOOK_URL}`,
+    }),
+  );
   const call = api(serve.url);
   const launched = await call("POST", "/sync");
   expect(launched.status).toBe(202);

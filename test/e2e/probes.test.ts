@@ -5,12 +5,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   API_TOKEN,
-  amqpUrl,
   brokerNames,
   deleteBrokerNames,
   freePort,
   type RunningProcess,
   requireBinary,
+  serviceEnv,
   startBinary,
   waitFor,
 } from "../helpers/binary.ts";
@@ -87,17 +87,10 @@ describe("METRICS_PORT", () => {
     db = await createTestDatabase("sqlite", { migrated: false });
     await db.db.close();
     sim = startGitlabSim({ projects: 3, subgroupFraction: 0, sharedFraction: 0 });
-    env = {
+    env = serviceEnv(sim, names, {
       DATABASE_URL: db.url,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
-      WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
       WEBHOOK_SECRET: "probe-test-webhook-secret-0123456789",
-      AMQP_URL: amqpUrl(),
-      API_TOKENS: API_TOKEN,
-      ...names,
-    };
+    });
   });
   afterAll(async () => {
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));

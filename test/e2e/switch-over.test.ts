@@ -15,12 +15,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import postgres from "postgres";
 import {
-  API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
   waitFor,
 } from "../helpers/binary.ts";
@@ -128,19 +127,12 @@ test("IMRT_SCHEMA=imrt, DATABASE_SCHEMA=item_sync: known items keep their row an
   expect(batchBefore).toContain("itemSynchronizationJob");
   const shapeBefore = imrtShape();
 
-  const env = {
+  const env = serviceEnv(sim, names, {
     DATABASE_URL: url,
     DATABASE_SCHEMA: "item_sync",
     IMRT_SCHEMA: "imrt",
-    GITLAB_URL: sim.url,
-    GITLAB_TOKEN: sim.token,
-    GITLAB_GROUP: sim.group,
-    WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
     WEBHOOK_SECRET: "switch-webhook-secret-0123456",
-    AMQP_URL: amqpUrl(),
-    API_TOKENS: API_TOKEN,
-    ...names,
-  };
+  });
   const migrate = await startBinary(["migrate"], env, { waitForHttp: false });
   expect(await migrate.exited).toBe(0);
   expect(imrtShape()).toBe(shapeBefore); // the existing IMRT tables are used as they are

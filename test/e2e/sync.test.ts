@@ -12,20 +12,21 @@ import { join } from "node:path";
 import { openDb } from "../../src/db/client.ts";
 import {
   API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
   startTap,
+  TEST_WEBHOOK_URL,
   waitFor,
 } from "../helpers/binary.ts";
 import { imrtSnapshot } from "../helpers/imrt-snapshot.ts";
 import { handledCount, scrapeMetrics } from "../metrics/scrape.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const PROJECTS = 3000;
 /** Only a hang guard for each wait below: every one waits for an event, on a loaded machine too. */
 const GUARD = 300_000;
@@ -83,18 +84,14 @@ test(
 
     const tap = await startTap(names.AMQP_EXCHANGE);
     try {
-      serve = await startBinary(["serve"], {
-        DATABASE_URL: `sqlite:${join(dir, "e2e.db")}`,
-        GITLAB_URL: sim.url,
-        GITLAB_TOKEN: sim.token,
-        GITLAB_GROUP: sim.group,
-        GITLAB_CONCURRENCY: "16",
-        WEBHOOK_URL,
-        WEBHOOK_SECRET: "e2e-webhook-secret-0123456789",
-        AMQP_URL: amqpUrl(),
-        API_TOKENS: API_TOKEN,
-        ...names,
-      });
+      serve = await startBinary(
+        ["serve"],
+        serviceEnv(sim, names, {
+          DATABASE_URL: `sqlite:${join(dir, "e2e.db")}`,
+          GITLAB_CONCURRENCY: "16",
+          WEBHOOK_SECRET: "e2e-webhook-secret-0123456789",
+        }),
+      );
       const call = api(serve.url);
       const launched = await call("POST", "/sync");
       expect(launched.status).toBe(202);

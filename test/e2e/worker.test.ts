@@ -6,12 +6,13 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
 } from "../helpers/binary.ts";
@@ -20,7 +21,7 @@ import { conventionProblems, sampleSum, sampleValue } from "../metrics/prometheu
 import { handledCount, scrapeMetrics } from "../metrics/scrape.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const PROJECTS = 40;
 const TOKEN = "worker-e2e-api-token";
 
@@ -48,16 +49,10 @@ afterAll(async () => {
 });
 
 test("a separate worker drains the sync's messages and reports them on its own /metrics and probes", async () => {
-  const env = {
+  const env = serviceEnv(sim, names, {
     DATABASE_URL: database.url,
-    GITLAB_URL: sim.url,
-    GITLAB_TOKEN: sim.token,
-    GITLAB_GROUP: sim.group,
-    WEBHOOK_URL,
-    AMQP_URL: amqpUrl(),
     API_TOKENS: TOKEN,
-    ...names,
-  };
+  });
   const serve = await startBinary(["serve"], { ...env, INGEST_ENABLED: "false" });
   processes.push(serve);
   const worker = await startBinary(["worker"], env, { waitForHttp: true });

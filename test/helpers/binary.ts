@@ -276,3 +276,28 @@ export async function deleteBrokerNames(names: ReturnType<typeof brokerNames>, u
     await connection.close();
   }
 }
+
+/** Where the tests' GitLab hooks point (the simulator only compares it; nothing listens there). */
+export const TEST_WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+
+/**
+ * The environment of a `serve` or `worker` talking to this simulator and to the test broker under
+ * `names` (brokerNames), with the test token: add DATABASE_URL and whatever the test varies in
+ * `extra`, which wins over these.
+ */
+export function serviceEnv(
+  sim: { url: string; token: string; group: string },
+  names: Record<string, string>,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    GITLAB_URL: sim.url,
+    GITLAB_TOKEN: sim.token,
+    GITLAB_GROUP: sim.group,
+    WEBHOOK_URL: TEST_WEBHOOK_URL,
+    AMQP_URL: amqpUrl(),
+    API_TOKENS: API_TOKEN,
+    ...names,
+    ...extra,
+  };
+}

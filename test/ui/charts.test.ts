@@ -17,12 +17,13 @@ import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import {
   API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
   waitFor,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
@@ -32,7 +33,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
 const PROJECTS = 240;
 const MAX_RPS = 30;
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const TRACE_URL =
   "https://jaeger.item-sync.test/search?service=item-sync&tags=%7B%22item_sync.execution.id%22%3A%22{executionId}%22%7D&start={startUs}&end={endUs}";
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
@@ -76,19 +77,12 @@ afterAll(async () => {
 });
 
 function env(): Record<string, string> {
-  return {
+  return serviceEnv(sim, names, {
     DATABASE_URL: `sqlite:${join(dir, "charts.db")}`,
-    GITLAB_URL: sim.url,
-    GITLAB_TOKEN: sim.token,
-    GITLAB_GROUP: sim.group,
     GITLAB_CONCURRENCY: "4",
     GITLAB_MAX_RPS: String(MAX_RPS),
-    WEBHOOK_URL,
     WEBHOOK_SECRET: "ui-webhook-secret-0123456789",
-    AMQP_URL: amqpUrl(),
-    API_TOKENS: API_TOKEN,
-    ...names,
-  };
+  });
 }
 
 const shot = (figure: Locator, name: string) => figure.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
