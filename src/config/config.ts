@@ -198,7 +198,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
       requiredScope: read.string("AUTH_REQUIRED_SCOPE", ""),
       operateScope: read.string("AUTH_OPERATE_SCOPE", ""),
       adminScope: read.string("AUTH_ADMIN_SCOPE", ""),
-      cacheSeconds: read.int("AUTH_CACHE_SECONDS", 60, 0, 86_400),
+      cacheSeconds: read.int("AUTH_CACHE_SECONDS", 60, 0, 300),
       uiClientId: read.string("AUTH_UI_CLIENT_ID", ""),
       authorizeUrl: read.url("AUTH_AUTHORIZE_URL", "", ["http:", "https:"]),
     },

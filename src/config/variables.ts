@@ -325,7 +325,8 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     group: "auth",
     name: "AUTH_CACHE_SECONDS",
     default: "60",
-    meaning: "how long an *active* verdict on a token is cached (never past the token's `exp`)",
+    meaning:
+      "how long an *active* verdict on a token is cached, 0 to 300 seconds (never past the token's `exp`): a revoked token is refused at most this long after",
   },
   {
     group: "auth",

@@ -118,7 +118,7 @@ export function itemRoutes(deps: {
         const id = Number(params.projectId);
         const item = await deps.items.get(id);
         if (!item) throw new NotFoundError(`no item for project ${id}`);
-        const [history, events] = await Promise.all([deps.items.commits(id, 100), deps.items.events(id, 50)]);
+        const [history, events] = await Promise.all([deps.items.commits(id), deps.items.events(id, 50)]);
         return {
           ...itemJson(item),
           history: history.map((h) => ({

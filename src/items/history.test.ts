@@ -187,6 +187,29 @@ describe("statusRunStart", () => {
     expect(walkRequests).toBe(0);
   });
 
+  test("a head item.json without workflow leaves the stored status and its date (§3.3 #5), reading nothing", async () => {
+    const head: GitCommit = { id: "c2", committedDate: new Date(day(2)), authorName: "a" };
+    let reads = 0;
+    const gitlab: HistoryGitlab = {
+      async commitsPage() {
+        throw new Error("the walk lists nothing");
+      },
+      async itemFileAt() {
+        reads++;
+        return null;
+      },
+    };
+    const start = await statusRunStart(gitlab, 1, {
+      commits: [head],
+      headFile: { text: JSON.stringify({ id: "1", type: "mc" }), lastCommitId: "c2" },
+      current: null,
+      statusOf: workflowStatusOf,
+      stored: { workflowStatus: "Operational", workflowStatusSetAt: new Date(day(1)) },
+    });
+    expect(start).toEqual({ kind: "stored" });
+    expect(reads).toBe(0);
+  });
+
   test("new commits in the stored status keep the stored date (the run reaches back past them)", async () => {
     const b = branch([
       { status: "Draft", date: day(1) },

@@ -96,6 +96,8 @@ export async function statusRunStart(
   const { commits, current, stored } = input;
   const oldest = commits.at(-1);
   if (!oldest) return { kind: "stored" }; // nothing new: nothing can have changed
+  // An item.json without `workflow` leaves the status as stored (§3.3 #5): its run goes on.
+  if (current === null && stored !== null && stored.workflowStatusSetAt !== null) return { kind: "stored" };
   // Before the oldest new commit lies the stored commit, whose status the row holds.
   const continuesFromStored = () =>
     stored !== null && stored.workflowStatusSetAt !== null && stored.workflowStatus === current;

@@ -13,8 +13,11 @@ import { IMRT_TABLE_NAMES, type ImrtTableName, type ImrtTables } from "./imrt-na
 import { IMRT_TABLES, type TableSpec } from "./mapping/imrt-tables.ts";
 import type { ColumnSpec, SqlDefault } from "./mapping/sql-columns.ts";
 
-/** Columns of V44 tables item-sync never writes (the TIMS era's): their absence is no problem. */
-const NEVER_WRITTEN = new Set(["item.commit_id", "item.item_version"]);
+/**
+ * Columns of V44 tables item-sync never writes (the TIMS era's): their absence is no problem, and
+ * an insert leaves them to their SQL default (NULL).
+ */
+export const NEVER_WRITTEN = new Set(["item.commit_id", "item.item_version"]);
 
 /** The columns item-sync writes or reads, per table: what an existing table must have. */
 export function requiredColumns(table: TableSpec): string[] {

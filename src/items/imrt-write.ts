@@ -6,9 +6,11 @@
  * Rows are found through `item_git.project_id`, never through item.json's `id`, so an item the
  * replaced service ingested keeps its `key`.
  */
+
 import { type Db, toDate } from "../db/client.ts";
 import type { GitCommit, StatusRunStart } from "./history.ts";
 import type { ImrtTables } from "./imrt-names.ts";
+import { NEVER_WRITTEN } from "./imrt-schema.ts";
 import { ITEM_COLUMNS } from "./mapping/item-columns.ts";
 import { INSERT_DEFAULTS } from "./mapping/map-item.ts";
 import type { ChildRows, ColumnValue, ItemDocument, MappedItem } from "./mapping/types.ts";
@@ -17,11 +19,14 @@ export const OPERATIONAL = "Operational";
 
 /**
  * The defaults an inserted row is written with: every column item-sync writes, never the ones
- * added after V44 (an existing V44 table may not have them; their SQL default fills them).
+ * added after V44 (an existing V44 table may not have them; their SQL default fills them) nor the
+ * ones it never writes (the start-up check does not require them).
  */
 const LATER_COLUMNS = new Set<string>(ITEM_COLUMNS.filter((c) => "since" in c && c.since).map((c) => c.name));
 const INSERTED_DEFAULTS: Record<string, ColumnValue> = Object.fromEntries(
-  Object.entries(INSERT_DEFAULTS).filter(([name, value]) => !LATER_COLUMNS.has(name) && value !== undefined),
+  Object.entries(INSERT_DEFAULTS).filter(
+    ([name, value]) => !LATER_COLUMNS.has(name) && !NEVER_WRITTEN.has(`item.${name}`) && value !== undefined,
+  ),
 ) as Record<string, ColumnValue>;
 
 /** The row the tables hold for a project (via item_git), with the commit they are at. */
@@ -199,21 +204,26 @@ async function linkStimulus(
   values: Record<string, ColumnValue>,
   before: Record<string, unknown>,
 ): Promise<void> {
+  // The row's own classification and id decide, not the document's: both are kept after the
+  // insert (§3.3 #2, #14), so an item whose type became `stim` stays an item, and a stimulus whose
+  // item.json names another id is still linked under the id its row holds.
+  const isStim = (values.classification ?? before.classification) === "stim";
+  const rowId = before.id ?? values.id;
   // An item and its stimulus written at once by two workers would each miss the other's
   // uncommitted row: the link statements of one stimulus id run one transaction at a time.
-  const ids =
-    rev.item.type === "stim" ? [rev.item.id] : [values.associated_stimulus_id, before.associated_stimulus_id];
+  const ids = isStim ? [rowId] : [values.associated_stimulus_id, before.associated_stimulus_id];
   await lockStimuli(tx, ids);
-  if (rev.item.type === "stim") {
+  // a stimulus has no link of its own; an item's link is rebuilt below
+  await tx.run(`delete from ${tables.stim_link} where item_key = $1`, [key]);
+  if (isStim) {
     await tx.run(
       `insert into ${tables.stim_link} (item_key, item_key_stim)
        select i.key, $1 from ${tables.item} i where i.classification = 'item' and i.associated_stimulus_id = $2
        on conflict (item_key) do update set item_key_stim = excluded.item_key_stim`,
-      [key, rev.item.id],
+      [key, rowId],
     );
     return;
   }
-  await tx.run(`delete from ${tables.stim_link} where item_key = $1`, [key]);
   const stimulusId = values.associated_stimulus_id;
   if (stimulusId === null || stimulusId === undefined) return;
   await tx.run(

@@ -262,7 +262,9 @@ export function createItemIngest(deps: {
         return result;
       });
       if (written.kind === "id-taken") return quarantine(facts, head, headFile.text, written.reason, source);
-      if (deps.validator) await validate(projectId, written.key, branch, doc.item.id);
+      // §4.7: the row's id, which a changed item.json `id` does not replace (§3.3 #2)
+      if (deps.validator)
+        await validate(projectId, written.key, branch, stored ? Number(stored.row.id) : doc.item.id);
       return done(written.kind);
     });
   }

@@ -48,7 +48,8 @@ export interface ItemViews {
   list(opts: { limit: number; after?: number; q?: string }): Promise<ItemView[]>;
   get(projectId: number): Promise<ItemView | null>;
   /** The item's item_log rows, newest commit first. */
-  commits(projectId: number, limit: number): Promise<CommitEntry[]>;
+  /** Every item_log row of the item (one per commit of its default branch), newest first. */
+  commits(projectId: number): Promise<CommitEntry[]>;
   events(projectId: number, limit: number): Promise<ItemEvent[]>;
   /** Items the IMRT tables hold (what the search service sees), not projects merely scanned. */
   count(): Promise<number>;
@@ -91,12 +92,12 @@ export function createItemViews(db: Db, tables: ImrtTables): ItemViews {
       const [row] = await db.all(`${select} where p.project_id = $1`, [projectId]);
       return row ? toView(row) : null;
     },
-    async commits(projectId, limit) {
+    async commits(projectId) {
       const rows = await db.all<Record<string, unknown>>(
         `select l.commit_hash, l.commit_date, l.updated_by from ${tables.item_log} l
          join ${tables.item_git} g on g.item_key = l.item_key
-         where g.project_id = $1 order by l.commit_date desc, l.commit_hash limit $2`,
-        [projectId, limit],
+         where g.project_id = $1 order by l.commit_date desc, l.commit_hash`,
+        [projectId],
       );
       return rows.map((r) => ({
         commitHash: String(r.commit_hash),

@@ -133,6 +133,15 @@ describe("OAuth2 fails closed", () => {
     ]);
     expect(problems({ ...introspection, AUTH_AUDIENCE: "item-sync-api" })).toEqual([]);
   });
+
+  test("AUTH_CACHE_SECONDS is at most 300: a revoked token is refused within 5 minutes", () => {
+    expect(problems({ AUTH_CACHE_SECONDS: "300" })).toEqual([]);
+    expect(problems({ AUTH_CACHE_SECONDS: "0" })).toEqual([]);
+    const found = problems({ AUTH_CACHE_SECONDS: "301" });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toStartWith("AUTH_CACHE_SECONDS:");
+    expect(found[0]).toContain("300");
+  });
 });
 
 describe("TRUSTED_PROXIES", () => {

@@ -75,7 +75,7 @@ for (const dialect of DIALECTS) {
       expect(created?.currentCommitHash).toBe(history[0]!.id);
       expect(created?.itemId).toBe(Number(sim.state.itemOf(1)?.id));
       expect(created?.itemJson).toEqual(sim.state.itemOf(1));
-      expect((await items().commits(1, 100)).length).toBe(history.length);
+      expect((await items().commits(1)).length).toBe(history.length);
 
       // redelivery storm: the same message ten times
       await publisher.publishAll(Array.from({ length: 10 }, () => update(1)));
@@ -92,7 +92,7 @@ for (const dialect of DIALECTS) {
       const updated = await items().get(1);
       expect(updated).toMatchObject({ workflowStatus: "Rejected", updatedBy: "reviewer" });
       expect(updated?.workflowStatusSetAt).toEqual(new Date(commit.committedDate));
-      expect((await items().commits(1, 100)).length).toBe(history.length + 1);
+      expect((await items().commits(1)).length).toBe(history.length + 1);
       const events = await items().events(1, 100);
       expect(events.map((h) => h.action)).toEqual(["updated", "created"]);
       expect(events[0]?.jobExecutionId).toBe(2);

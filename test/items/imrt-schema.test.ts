@@ -9,6 +9,9 @@ import { join } from "node:path";
 import type { Db } from "../../src/db/client.ts";
 import { IMRT_TABLE_NAMES, imrtTables } from "../../src/items/imrt-names.ts";
 import { checkImrtTables, ensureImrtTables } from "../../src/items/imrt-schema.ts";
+import { writeRevision } from "../../src/items/imrt-write.ts";
+import { mapItem } from "../../src/items/mapping/map-item.ts";
+import { readItemDocument } from "../../src/items/mapping/read-document.ts";
 import { StartupError } from "../../src/lib/errors.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
 
@@ -87,5 +90,39 @@ describe("IMRT tables a V44 database already has (Postgres)", () => {
     );
     expect(message).toContain("table item_keyword has no column section");
     expect(message).toContain("never alters");
+  });
+
+  test("columns item-sync never writes may be missing: the check passes and a new item is still written", async () => {
+    t = await createTestDatabase("pg", { imrt: false });
+    await t.db.run(V44);
+    await t.db.run("alter table item drop column commit_id");
+    await t.db.run("alter table item drop column item_version");
+    const tables = imrtTables("pg", "public");
+    await checkImrtTables(t.db, tables);
+    const reading = readItemDocument(JSON.stringify({ id: "7001", type: "mc" }));
+    if (!reading.ok) throw new Error(reading.reason);
+    const head = { id: "c1", committedDate: new Date("2020-01-01T00:00:00Z"), authorName: "a" };
+    const written = await t.db.transaction((tx) =>
+      writeRevision(
+        tx,
+        tables,
+        {
+          projectId: 70,
+          groupPath: "g/item-70",
+          branch: "main",
+          item: reading.item,
+          mapped: mapItem(reading.item, { commitDate: head.committedDate }),
+          head,
+          newCommits: [head],
+          firstCommit: head,
+          statusRunStart: { kind: "commit", commit: head },
+          beingCreated: false,
+          now: new Date(),
+        },
+        null,
+      ),
+    );
+    expect(written.kind).toBe("created");
+    expect(await t.db.all("select id from item")).toEqual([{ id: 7001 }]);
   });
 });

@@ -101,3 +101,45 @@ describe("stim_link with an item and its stimulus written at once (Postgres)", (
     expect(links).toEqual([{ item: 9101 }]);
   });
 });
+
+/** The links, as (item id → stimulus id) pairs of the rows' own ids. */
+async function linkPairs(db: Db) {
+  return db.all<{ item: number; stim: number }>(
+    `select i.id as item, s.id as stim from ${tables.stim_link} l
+     join ${tables.item} i on i.key = l.item_key join ${tables.item} s on s.key = l.item_key_stim
+     order by i.id`,
+  );
+}
+
+describe("stim_link follows the rows' kept classification and id (§3.3 #2, #14; Q2)", () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase("pg");
+  });
+  afterAll(() => t.drop());
+
+  test("an item whose type becomes stim stays an item: its link goes with its stimulus id", async () => {
+    await write(t.db, revision(11, { id: "100", type: "stim" }));
+    await write(t.db, revision(12, { id: "200", type: "mc", core: { stimulusId: "100" } }));
+    expect(await linkPairs(t.db)).toEqual([{ item: 200, stim: 100 }]);
+    // project 12 now says it is a stimulus: its row keeps classification 'item', and a stim
+    // document names no stimulus, so the row has no link (and stimulus 100 counts no item)
+    await write(t.db, revision(12, { id: "200", type: "stim" }));
+    const [row] = await t.db.all<{ classification: string; associated_stimulus_id: number | null }>(
+      `select classification, associated_stimulus_id from ${tables.item} where id = 200`,
+    );
+    expect(row).toEqual({ classification: "item", associated_stimulus_id: null });
+    expect(await linkPairs(t.db)).toEqual([]);
+  });
+
+  test("a stimulus whose item.json names another id keeps its row's id: items naming the new id are not linked to it", async () => {
+    await write(t.db, revision(21, { id: "400", type: "stim" }));
+    await write(t.db, revision(21, { id: "401", type: "stim" })); // the row keeps id 400
+    await write(t.db, revision(22, { id: "500", type: "mc", core: { stimulusId: "401" } }));
+    await write(t.db, revision(23, { id: "600", type: "mc", core: { stimulusId: "400" } }));
+    // the stimulus written again: it links the items naming its row's id, 400, only
+    await write(t.db, revision(21, { id: "401", type: "stim" }));
+    const pairs = (await linkPairs(t.db)).filter((p) => p.stim === 400);
+    expect(pairs).toEqual([{ item: 600, stim: 400 }]);
+  });
+});
