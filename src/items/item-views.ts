@@ -1,8 +1,9 @@
 /**
  * Items as the API and the dashboard show them: each project item-sync knows (sync_project)
  * joined with what the IMRT tables hold for it (item_git → item) — the IMRT fields the contract
- * names, the commit the tables are at, a quarantine's reason — and one item's commit history
- * (`item_log`, with authors) and item-sync's own events for it.
+ * names, the commit the tables are at, a quarantine's reason, and its status block (why it is or
+ * is not stale: item-status.ts) — and one item's commit history (`item_log`, with authors) and
+ * item-sync's own events for it.
  */
 import { type Db, toDate } from "../db/client.ts";
 import type { ImrtTables } from "./imrt-names.ts";
