@@ -84,6 +84,17 @@ export const PG_MIGRATIONS: EmbeddedMigration[] = [
       "ALTER SEQUENCE \"item_log_id_seq\" RENAME TO \"sync_item_event_id_seq\";",
       "ALTER INDEX \"item_log_project_idx\" RENAME TO \"sync_item_event_project_idx\";"
     ]
+  },
+  {
+    "tag": "0004_dead_letters_and_seen_head",
+    "when": 1796642796894,
+    "hash": "112a4d5c497a2e3d376687885f00d0c581dabb775e47e8a3a8944744e10dfe27",
+    "statements": [
+      "-- A project's messages that failed for good (sync_dead_letter) and GitLab's head as update-item last\n-- read it (sync_project.seen_head_*): what GET /items/{projectId}'s status block and ?stale=true show.\nCREATE TABLE \"sync_dead_letter\" (\n\t\"project_id\" bigint NOT NULL,\n\t\"message_type\" varchar(20) NOT NULL,\n\t\"queue\" varchar(255) NOT NULL,\n\t\"message_id\" varchar(200),\n\t\"reason\" varchar(2000) NOT NULL,\n\t\"attempts\" integer NOT NULL,\n\t\"dead_lettered_by\" varchar(20) NOT NULL,\n\t\"dead_lettered_at\" timestamp (3) with time zone NOT NULL,\n\tCONSTRAINT \"sync_dead_letter_project_id_message_type_pk\" PRIMARY KEY(\"project_id\",\"message_type\")\n);",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"seen_head_hash\" varchar(64);",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"seen_head_date\" timestamp (3) with time zone;",
+      "ALTER TABLE \"sync_project\" ADD COLUMN \"seen_head_at\" timestamp (3) with time zone;"
+    ]
   }
 ];
 
@@ -156,6 +167,17 @@ export const SQLITE_MIGRATIONS: EmbeddedMigration[] = [
       "ALTER TABLE `item_log` RENAME TO `sync_item_event`;",
       "DROP INDEX `item_log_project_idx`;",
       "CREATE INDEX `sync_item_event_project_idx` ON `sync_item_event` (`project_id`,`id`);"
+    ]
+  },
+  {
+    "tag": "0004_dead_letters_and_seen_head",
+    "when": 1796642796079,
+    "hash": "ca051b27d3a5410a17762acf5f801fe917b8220097b91b63e75d07c20fcba7cf",
+    "statements": [
+      "-- A project's messages that failed for good (sync_dead_letter) and GitLab's head as update-item last\n-- read it (sync_project.seen_head_*): what GET /items/{projectId}'s status block and ?stale=true show.\nCREATE TABLE `sync_dead_letter` (\n\t`project_id` integer NOT NULL,\n\t`message_type` text NOT NULL,\n\t`queue` text NOT NULL,\n\t`message_id` text,\n\t`reason` text NOT NULL,\n\t`attempts` integer NOT NULL,\n\t`dead_lettered_by` text NOT NULL,\n\t`dead_lettered_at` integer NOT NULL,\n\tPRIMARY KEY(`project_id`, `message_type`)\n);",
+      "ALTER TABLE `sync_project` ADD `seen_head_hash` text;",
+      "ALTER TABLE `sync_project` ADD `seen_head_date` integer;",
+      "ALTER TABLE `sync_project` ADD `seen_head_at` integer;"
     ]
   }
 ];

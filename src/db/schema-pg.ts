@@ -178,8 +178,36 @@ export const syncProject = pgTable(
     lastPushSha: varchar("last_push_sha", { length: 64 }),
     /** A head change awaits its ITEM_VALIDATION_URL call (set with the write, cleared by the call). */
     validationPending: boolean("validation_pending").notNull().default(false),
+    /**
+     * GitLab's head of the default branch as update-item last read it, written as soon as it is
+     * read (before the IMRT write, which may fail): what "GitLab is ahead of the tables" is judged by.
+     */
+    seenHeadHash: varchar("seen_head_hash", { length: 64 }),
+    seenHeadDate: ts("seen_head_date"),
+    seenHeadAt: ts("seen_head_at"),
   },
   (t) => [index("sync_project_path_idx").on(t.projectPath)],
+);
+
+/**
+ * Messages for a project that failed for good (dead-lettered by item-sync after their last attempt,
+ * or left to the broker's delivery limit on their last delivery), one per project and message
+ * type; removed when a later message of that type for the project succeeds.
+ */
+export const syncDeadLetter = pgTable(
+  "sync_dead_letter",
+  {
+    projectId: bigint("project_id", { mode: "number" }).notNull(),
+    messageType: varchar("message_type", { length: 20 }).notNull(),
+    queue: varchar("queue", { length: 255 }).notNull(),
+    messageId: varchar("message_id", { length: 200 }),
+    reason: varchar("reason", { length: 2000 }).notNull(),
+    attempts: integer("attempts").notNull(),
+    /** `item-sync` (republished to `.dead` by the consumer) or `broker` (past x-delivery-limit) */
+    deadLetteredBy: varchar("dead_lettered_by", { length: 20 }).notNull(),
+    deadLetteredAt: ts("dead_lettered_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.messageType] })],
 );
 
 /** What update-item and delete-item did to each project, and why (message, execution). Was `item_log`. */

@@ -155,8 +155,27 @@ export const syncProject = sqliteTable(
     lastPushAt: ts("last_push_at"),
     lastPushSha: text("last_push_sha"),
     validationPending: integer("validation_pending", { mode: "boolean" }).notNull().default(false),
+    seenHeadHash: text("seen_head_hash"),
+    seenHeadDate: ts("seen_head_date"),
+    seenHeadAt: ts("seen_head_at"),
   },
   (t) => [index("sync_project_path_idx").on(t.projectPath)],
+);
+
+/** A project's messages that failed for good (see schema-pg.ts). */
+export const syncDeadLetter = sqliteTable(
+  "sync_dead_letter",
+  {
+    projectId: integer("project_id").notNull(),
+    messageType: text("message_type").notNull(),
+    queue: text("queue").notNull(),
+    messageId: text("message_id"),
+    reason: text("reason").notNull(),
+    attempts: integer("attempts").notNull(),
+    deadLetteredBy: text("dead_lettered_by").notNull(),
+    deadLetteredAt: ts("dead_lettered_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.messageType] })],
 );
 
 /** What update-item and delete-item did to each project (see schema-pg.ts). Was `item_log`. */

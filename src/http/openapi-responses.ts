@@ -84,6 +84,76 @@ const ExecutionDetail = t.Composite([
   }),
 ]);
 
+const Commit = t.Object({ commitHash: t.String(), commitDate: Time });
+
+const Status = t.Object(
+  {
+    stale: t.Boolean({ description: "true when reasons is not empty" }),
+    reasons: t.Array(
+      t.String({
+        enum: ["behind", "quarantined", "dead_letter"],
+        description:
+          "behind: the tables lag GitLab's last seen head; quarantined: the head's item.json cannot be written; dead_letter: a message for the project failed for good",
+      }),
+    ),
+    gitlabHead: Nullable(
+      t.Object(
+        {
+          commitHash: t.String(),
+          commitDate: Time,
+          seenAt: Time,
+          seenBy: t.String({
+            enum: ["update-item", "push"],
+            description: "read by update-item (after a scan, a push or POST /sync), or a push received since",
+          }),
+        },
+        { description: "GitLab's head of the default branch as last seen; null when never seen" },
+      ),
+    ),
+    tables: Nullable(
+      t.Object(
+        { commitHash: t.String(), commitDate: Time },
+        { description: "the commit the IMRT tables hold (item_git); null: no IMRT rows" },
+      ),
+    ),
+    lastPush: Nullable(t.Object({ at: t.String({ format: "date-time" }), sha: Nullable(t.String()) })),
+    lastUpdate: Nullable(
+      t.Object(
+        {
+          at: t.String({ format: "date-time" }),
+          messageId: Nullable(t.String()),
+          outcome: Nullable(t.String({ description: "ingested, no_item_json, empty, quarantined" })),
+        },
+        { description: "the last update-item that changed what item-sync records" },
+      ),
+    ),
+    hook: t.Object({
+      state: Nullable(
+        t.String({ description: "ok, missing or disabled (by GitLab); null: not checked yet" }),
+      ),
+      since: Time,
+    }),
+    quarantine: Nullable(t.Object({ problem: t.String() })),
+    deadLetters: t.Array(
+      t.Object({
+        messageType: t.String({ description: "monitor-item, update-item or delete-item" }),
+        queue: t.String({ description: "the work queue; the message is in {queue}.dead" }),
+        messageId: Nullable(t.String()),
+        reason: t.String(),
+        attempts: t.Integer(),
+        deadLetteredBy: t.String({
+          enum: ["item-sync", "broker"],
+          description:
+            "broker: its last delivery did not settle, so the broker's delivery limit dead-letters it",
+        }),
+        deadLetteredAt: t.String({ format: "date-time" }),
+      }),
+      { description: "one per message type, until a later message of that type for the project succeeds" },
+    ),
+  },
+  { description: "why this item is (or is not) stale" },
+);
+
 const Item = t.Object({
   projectId: t.Integer(),
   projectPath: t.String(),
@@ -111,6 +181,7 @@ const Item = t.Object({
     }),
   ),
   problem: Nullable(t.String({ description: "why the head's item.json is quarantined" })),
+  status: Status,
 });
 
 const wwwAuthenticate: Record<string, HeaderDoc> = {
@@ -199,7 +270,7 @@ export const RESPONSES: Record<
       t.Composite([
         Item,
         t.Object({
-          history: t.Array(t.Object({ commitHash: t.String(), commitDate: Time, author: t.String() }), {
+          history: t.Array(t.Composite([Commit, t.Object({ author: t.String() })]), {
             description: "the item's item_log rows: one per commit of the default branch, newest first",
           }),
           events: t.Array(t.Object({}), {

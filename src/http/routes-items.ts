@@ -1,9 +1,11 @@
 /**
- * GET /items (cursor-paginated by project id, filtered by path or IMRT item id), GET
- * /items/:projectId (with its commit history and item-sync's events for it), and POST
+ * GET /items (cursor-paginated by project id, filtered by path or IMRT item id, or to stale items),
+ * GET /items/:projectId (with its commit history and item-sync's events for it; every item carries
+ * its `status` block: why it is or is not stale, item-status.ts), and POST
  * /sync/:projectId (a sync of one project, operate).
  */
 import { Elysia, t } from "elysia";
+import type { ItemStatus } from "../items/item-status.ts";
 import type { ItemView, ItemViews } from "../items/item-views.ts";
 import type { ProjectSyncResult } from "../items/project-sync.ts";
 import { NotFoundError, ValidationError } from "../lib/errors.ts";
@@ -38,6 +40,39 @@ export function itemJson(item: ItemView) {
     associatedStimulusId: item.associatedStimulusId,
     ingestState: item.ingestState,
     problem: item.problem,
+    status: statusJson(item.status),
+  };
+}
+
+/** The status block: why the item is (or is not) stale. */
+function statusJson(s: ItemStatus) {
+  return {
+    stale: s.stale,
+    reasons: s.reasons,
+    gitlabHead: s.gitlabHead && {
+      commitHash: s.gitlabHead.commitHash,
+      commitDate: iso(s.gitlabHead.commitDate),
+      seenAt: iso(s.gitlabHead.seenAt),
+      seenBy: s.gitlabHead.seenBy,
+    },
+    tables: s.tables && { commitHash: s.tables.commitHash, commitDate: iso(s.tables.commitDate) },
+    lastPush: s.lastPush && { at: s.lastPush.at.toISOString(), sha: s.lastPush.sha },
+    lastUpdate: s.lastUpdate && {
+      at: s.lastUpdate.at.toISOString(),
+      messageId: s.lastUpdate.messageId,
+      outcome: s.lastUpdate.outcome,
+    },
+    hook: { state: s.hook.state, since: iso(s.hook.since) },
+    quarantine: s.quarantine,
+    deadLetters: s.deadLetters.map((d) => ({
+      messageType: d.messageType,
+      queue: d.queue,
+      messageId: d.messageId,
+      reason: d.reason,
+      attempts: d.attempts,
+      deadLetteredBy: d.deadLetteredBy,
+      deadLetteredAt: d.deadLetteredAt.toISOString(),
+    })),
   };
 }
 
@@ -68,7 +103,8 @@ export function itemRoutes(deps: {
       async ({ query }) => {
         const limit = query.limit === undefined ? 20 : Number(query.limit);
         const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-        const items = await deps.items.list({ limit: limit + 1, after, q: query.q });
+        const stale = query.stale === "true";
+        const items = await deps.items.list({ limit: limit + 1, after, q: query.q, stale });
         const page = items.slice(0, limit);
         const last = page[page.length - 1];
         return {
@@ -100,12 +136,21 @@ export function itemRoutes(deps: {
                   "keep items whose project path contains this text (case-insensitive), or — a number — whose IMRT item id or project id it is",
               }),
             ),
+            stale: t.Optional(
+              t.String({
+                pattern: "^(true|false)$",
+                description:
+                  "true: only the items whose tables lag GitLab's last seen head, or that are quarantined or have a dead letter (their status says which)",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
         detail: {
-          summary: "Items ordered by project id, cursor-paginated; ?q= filters by path or item id",
-          description: "Pass the same q with each cursor: a cursor continues the list it came from.",
+          summary:
+            "Items ordered by project id, cursor-paginated; ?q= filters by path or item id, ?stale=true to stale ones",
+          description:
+            "Pass the same q and stale with each cursor: a cursor continues the list it came from.",
           tags: ["items"],
           security,
           responses: RESPONSES.items,
@@ -137,7 +182,8 @@ export function itemRoutes(deps: {
         params: ProjectId,
         query: t.Object({}, { additionalProperties: false }),
         detail: {
-          summary: "One item with its commit history (authors) and item-sync's events for it",
+          summary:
+            "One item with its status (why it is stale), commit history (authors) and item-sync's events",
           tags: ["items"],
           security,
           responses: RESPONSES.item,

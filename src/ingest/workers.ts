@@ -7,11 +7,12 @@ import type { Config } from "../config/config.ts";
 import type { Db } from "../db/client.ts";
 import { imrtTables } from "../items/imrt-names.ts";
 import { createItemIngest } from "../items/ingest.ts";
+import { createDeadLetterLog } from "../items/item-status.ts";
 import { createItemValidator } from "../items/validation.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import type { Broker } from "../queue/broker.ts";
-import { createConsumer, type QueueConsumer } from "../queue/consumer.ts";
+import { createConsumer, type MessageOutcomes, type QueueConsumer } from "../queue/consumer.ts";
 import { createGitlabGate, type GitlabGate } from "./gitlab-gate.ts";
 import { createHandlers, type IngestCounters, type IngestGitlab } from "./handlers.ts";
 import { createRedeliveryLedger } from "./redelivery-ledger.ts";
@@ -52,6 +53,23 @@ export async function startIngest(deps: {
     logger,
     probeIntervalMs: deps.gateProbeIntervalMs,
   });
+  // A message that failed for good stays visible on its project (GET /items/{projectId} status)
+  // until a later message of its type for the project succeeds (a deletion removes them all).
+  const deadLetters = createDeadLetterLog(deps.db);
+  const outcomes: MessageOutcomes = {
+    deadLettered: (message, notice) =>
+      deadLetters.record({
+        projectId: message.projectId,
+        messageType: message.type,
+        queue: notice.queue,
+        messageId: notice.messageId,
+        reason: notice.reason,
+        attempts: notice.attempts,
+        deadLetteredBy: notice.by,
+        deadLetteredAt: notice.at,
+      }),
+    handled: (message) => deadLetters.clear(message.projectId, message.type),
+  };
   // Each handler makes GitLab calls, so as many messages in hand as GitLab requests allowed.
   const options = {
     prefetch: config.gitlab.concurrency,
@@ -62,8 +80,9 @@ export async function startIngest(deps: {
     // (x-delivery-limit); classic queues carry no count, so the database ledger does it.
     ...(config.amqp.queueType === "classic"
       ? { redeliveries: { ledger: createRedeliveryLedger(deps.db), max: config.amqp.deliveryLimit } }
-      : {}),
+      : { deliveryLimit: config.amqp.deliveryLimit }),
     gate,
+    outcomes,
   };
   const consumers = [
     createConsumer(

@@ -123,7 +123,7 @@ export async function writeRevision(
     );
     key = Number(inserted?.key);
   }
-  await linkStimulus(tx, tables, key, rev, values, stored?.row ?? {});
+  await linkStimulus(tx, tables, key, values, stored?.row ?? {});
   await tx.run(
     `insert into ${tables.item_git} (item_key, project_id, project_path, current_commit_hash, current_commit_date,
        created_at, updated_at, updated_by, ingest_source)
@@ -200,7 +200,6 @@ async function linkStimulus(
   tx: Db,
   tables: ImrtTables,
   key: number,
-  rev: Revision,
   values: Record<string, ColumnValue>,
   before: Record<string, unknown>,
 ): Promise<void> {

@@ -15,6 +15,7 @@ import { countingHistory, type GitCommit, newCommits, statusRunStart, workflowSt
 import { deleteImrtItem } from "./imrt-delete.ts";
 import type { ImrtTables } from "./imrt-names.ts";
 import { loadStored, renameIngestSource, type StoredItem, writeRevision } from "./imrt-write.ts";
+import { createDeadLetterLog, recordSeenHead } from "./item-status.ts";
 import { mapItem } from "./mapping/map-item.ts";
 import { readItemDocument } from "./mapping/read-document.ts";
 import { acquire, type HeldLock, release, stillHeld } from "./project-lock.ts";
@@ -114,6 +115,10 @@ export function createItemIngest(deps: {
     }
   };
 
+  /** GitLab's head as just read, kept before any write that may fail (item-status.ts). */
+  const seen = (known: SyncProject | null, projectId: number, head: GitCommit) =>
+    recordSeenHead(db, known, projectId, { hash: head.id, date: head.committedDate }, new Date());
+
   /** What update-item made of the head, without IMRT rows to write. */
   const record = (
     facts: ProjectFacts,
@@ -187,6 +192,7 @@ export function createItemIngest(deps: {
           : null;
       if (seenWithoutItem) {
         const since = await newCommits(history, projectId, branch, seenWithoutItem);
+        if (since.head) await seen(known, projectId, since.head);
         if (!since.fromRoot && since.commits.length === 0) {
           if (factsChanged(known, facts)) await record(facts, INGEST_STATES.noItemJson, since.head, source);
           return done("unchanged");
@@ -198,6 +204,7 @@ export function createItemIngest(deps: {
         await record(facts, INGEST_STATES.empty, null, source);
         return done(INGEST_STATES.empty);
       }
+      await seen(known, projectId, head);
       if (stored && listed.commits.length === 0) {
         // the tables are at the head already: only our own facts may have changed (a rename)
         if (factsChanged(known, facts, head)) await record(facts, INGEST_STATES.ingested, head, source);
@@ -300,6 +307,7 @@ export function createItemIngest(deps: {
         if (!(await stillHeld(tx, tables, lock))) throw new LockLostError(projectId);
         const hadItem = await deleteImrtItem(tx, tables, projectId);
         const hadProject = await removeProject(tx, projectId);
+        await createDeadLetterLog(tx).clear(projectId, null);
         if (hadItem || hadProject) await addEvent(tx, projectId, "deleted", null, source, new Date());
         return hadItem || hadProject;
       }),

@@ -1,11 +1,21 @@
 /**
  * Items as the API and the dashboard show them: each project item-sync knows (sync_project)
  * joined with what the IMRT tables hold for it (item_git → item) — the IMRT fields the contract
- * names, the commit the tables are at, a quarantine's reason — and one item's commit history
- * (`item_log`, with authors) and item-sync's own events for it.
+ * names, the commit the tables are at, a quarantine's reason, and its status block (why it is or
+ * is not stale: item-status.ts) — and one item's commit history (`item_log`, with authors) and
+ * item-sync's own events for it.
  */
 import { type Db, toDate } from "../db/client.ts";
 import type { ImrtTables } from "./imrt-names.ts";
+import {
+  BEHIND_SQL,
+  createDeadLetterLog,
+  type DeadLetterRecord,
+  type ItemStatus,
+  itemStatus,
+  STALE_SQL,
+  type StatusFacts,
+} from "./item-status.ts";
 import { events, type IngestState, type ItemEvent } from "./projects.ts";
 
 export interface ItemView {
@@ -32,6 +42,8 @@ export interface ItemView {
   ingestState: IngestState | null;
   /** Why the head's item.json is quarantined; null when it is not. */
   problem: string | null;
+  /** Why it is (or is not) stale: GitLab's last seen head, the tables' commit, pushes, hook, dead letters. */
+  status: ItemStatus;
 }
 
 export interface CommitEntry {
@@ -44,8 +56,10 @@ export interface ItemViews {
   /**
    * By project id; `after` is the last id of the previous page. `q` keeps projects whose path
    * contains it (any case), or, when it is a number, whose IMRT item id or project id it is.
+   * `stale` keeps the items whose tables lag GitLab's last seen head, quarantined ones and those
+   * with a dead letter (item-status.ts).
    */
-  list(opts: { limit: number; after?: number; q?: string }): Promise<ItemView[]>;
+  list(opts: { limit: number; after?: number; q?: string; stale?: boolean }): Promise<ItemView[]>;
   get(projectId: number): Promise<ItemView | null>;
   /** The item's item_log rows, newest commit first. */
   /** Every item_log row of the item (one per commit of its default branch), newest first. */
@@ -56,16 +70,25 @@ export interface ItemViews {
 }
 
 export function createItemViews(db: Db, tables: ImrtTables): ItemViews {
+  const deadLetters = createDeadLetterLog(db);
   const select = `select p.project_id, p.project_path, p.name, p.default_branch, p.created_at as p_created_at,
       p.updated_at as p_updated_at, p.ingest_state, p.ingest_problem, p.head_item_json,
+      p.head_commit_hash, p.head_commit_date, p.seen_head_hash, p.seen_head_date, p.seen_head_at,
+      p.last_push_at, p.last_push_sha, p.ingested_at, p.ingest_message_id, p.hook_state, p.hook_state_since,
+      case when ${BEHIND_SQL} then 1 else 0 end as behind,
       g.current_commit_hash, g.current_commit_date, i.id, i.item_type, i.classification, i.workflow_status,
       i.subject, i.grade, i.updated_by, i.item_created_by, i.item_created_at, i.workflow_status_set_at,
       i.associated_stimulus_id, i.item_json, i.created_at, i.updated_at
     from sync_project p
     left join ${tables.item_git} g on g.project_id = p.project_id
     left join ${tables.item} i on i.key = g.item_key`;
+  /** The rows as views, with each one's dead letters (one query for the page). */
+  const views = async (rows: Record<string, unknown>[]): Promise<ItemView[]> => {
+    const dead = await deadLetters.forProjects(rows.map((r) => Number(r.project_id)));
+    return rows.map((r) => toView(r, dead.get(Number(r.project_id)) ?? []));
+  };
   return {
-    async list({ limit, after, q }) {
+    async list({ limit, after, q, stale }) {
       const where: string[] = [];
       const params: unknown[] = [];
       if (after !== undefined) {
@@ -83,14 +106,15 @@ export function createItemViews(db: Db, tables: ImrtTables): ItemViews {
           where.push(byPath);
         }
       }
+      if (stale) where.push(STALE_SQL);
       params.push(limit);
       const filter = where.length > 0 ? `where ${where.join(" and ")}` : "";
       const rows = await db.all(`${select} ${filter} order by p.project_id limit $${params.length}`, params);
-      return rows.map(toView);
+      return views(rows);
     },
     async get(projectId) {
-      const [row] = await db.all(`${select} where p.project_id = $1`, [projectId]);
-      return row ? toView(row) : null;
+      const rows = await db.all(`${select} where p.project_id = $1`, [projectId]);
+      return (await views(rows))[0] ?? null;
     },
     async commits(projectId) {
       const rows = await db.all<Record<string, unknown>>(
@@ -129,9 +153,27 @@ function parsed(value: unknown): unknown | null {
   }
 }
 
-function toView(row: Record<string, unknown>): ItemView {
+function toView(row: Record<string, unknown>, deadLetters: DeadLetterRecord[]): ItemView {
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   const int = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const facts: StatusFacts = {
+    behind: Number(row.behind) === 1,
+    seenHeadHash: text(row.seen_head_hash),
+    seenHeadDate: toDate(row.seen_head_date),
+    seenHeadAt: toDate(row.seen_head_at),
+    headCommitHash: text(row.head_commit_hash),
+    headCommitDate: toDate(row.head_commit_date),
+    currentCommitHash: text(row.current_commit_hash),
+    currentCommitDate: toDate(row.current_commit_date),
+    lastPushAt: toDate(row.last_push_at),
+    lastPushSha: text(row.last_push_sha),
+    ingestedAt: toDate(row.ingested_at),
+    ingestMessageId: text(row.ingest_message_id),
+    ingestState: text(row.ingest_state),
+    ingestProblem: text(row.ingest_problem),
+    hookState: text(row.hook_state),
+    hookStateSince: toDate(row.hook_state_since),
+  };
   return {
     projectId: Number(row.project_id),
     projectPath: String(row.project_path),
@@ -155,5 +197,6 @@ function toView(row: Record<string, unknown>): ItemView {
     associatedStimulusId: int(row.associated_stimulus_id),
     ingestState: text(row.ingest_state) as IngestState | null,
     problem: text(row.ingest_problem),
+    status: itemStatus(facts, deadLetters),
   };
 }

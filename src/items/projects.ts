@@ -38,6 +38,10 @@ export interface SyncProject extends ProjectFacts {
   lastPushAt: Date | null;
   lastPushSha: string | null;
   validationPending: boolean;
+  /** GitLab's head as update-item last read it (item-status.ts writes it), before any write. */
+  seenHeadHash: string | null;
+  seenHeadDate: Date | null;
+  seenHeadAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -60,7 +64,8 @@ export interface EventSource {
 
 export const PROJECT_COLUMNS = `project_id, project_path, name, default_branch, head_commit_hash, head_commit_date,
   head_item_json, hook_verified_at, hook_state, hook_state_since, ingest_state, ingest_problem, ingested_at,
-  ingest_message_id, last_push_at, last_push_sha, validation_pending, created_at, updated_at`;
+  ingest_message_id, last_push_at, last_push_sha, validation_pending, seen_head_hash, seen_head_date, seen_head_at,
+  created_at, updated_at`;
 
 const placeholders = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(", ");
 
@@ -241,6 +246,9 @@ export function toSyncProject(row: Record<string, unknown>): SyncProject {
     lastPushAt: toDate(row.last_push_at),
     lastPushSha: text(row.last_push_sha),
     validationPending: toBool(row.validation_pending),
+    seenHeadHash: text(row.seen_head_hash),
+    seenHeadDate: toDate(row.seen_head_date),
+    seenHeadAt: toDate(row.seen_head_at),
     createdAt: toDate(row.created_at) ?? new Date(0),
     updatedAt: toDate(row.updated_at) ?? new Date(0),
   };

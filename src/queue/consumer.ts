@@ -28,6 +28,11 @@
  * redelivered message is counted in a ledger shared by every worker (the database); past
  * `redeliveries.max` it is dead-lettered without running the handler again. A settled message
  * leaves the ledger.
+ *
+ * `outcomes` hears of each message's fate for good: a success, a dead letter sent by us, and — on
+ * a quorum queue whose delivery limit it is given — the broker's last delivery, before its handler
+ * runs (if that delivery does not settle, the broker dead-letters the message where no code of
+ * ours can see it).
  */
 import { randomUUID } from "node:crypto";
 import { type AsyncMessage, ConsumerStatus, type Envelope } from "rabbitmq-client";
@@ -104,6 +109,30 @@ export interface ConsumeOptions {
     report(err: Error): Promise<"token" | "message">;
     whenOpen(signal: AbortSignal): Promise<void>;
   };
+  /** Told what became of each parsed message for good (a project's status shows its dead letters). */
+  outcomes?: MessageOutcomes;
+  /**
+   * The queue's `x-delivery-limit` (quorum queues): the delivery whose `x-delivery-count` reaches
+   * it is the broker's last; `outcomes` hears of it before the handler runs, since if that
+   * delivery does not settle either the broker dead-letters the message and nothing of ours runs.
+   */
+  deliveryLimit?: number;
+}
+
+export interface DeadLetterNotice {
+  queue: string;
+  messageId: string | null;
+  reason: string;
+  attempts: number;
+  /** `item-sync`: republished to `{queue}.dead` now; `broker`: its last delivery, dead-lettered if it does not settle */
+  by: "item-sync" | "broker";
+  at: Date;
+}
+
+/** Where a consumer reports the fate of its messages; a failure to report is logged, never fatal. */
+export interface MessageOutcomes {
+  deadLettered(message: ItemMessage, notice: DeadLetterNotice): Promise<void>;
+  handled(message: ItemMessage): Promise<void>;
 }
 
 export interface ConsumerStats {
@@ -180,7 +209,47 @@ export function createConsumer(
     return ConsumerStatus.REQUEUE;
   };
 
-  const deadLetter = async (msg: AsyncMessage, reason: string, attempts: number): Promise<ConsumerStatus> => {
+  /** Tells `options.outcomes`; its failure costs the record, never the message. */
+  const report = async (
+    what: string,
+    messageId: string | undefined,
+    fn: (o: MessageOutcomes) => Promise<void>,
+  ) => {
+    if (!options.outcomes) return;
+    try {
+      await fn(options.outcomes);
+    } catch (thrown) {
+      log.warn(`could not record ${what}`, { messageId, err: coerceError(thrown) });
+    }
+  };
+
+  const deadLetter = async (
+    msg: AsyncMessage,
+    reason: string,
+    attempts: number,
+    message?: ItemMessage,
+  ): Promise<ConsumerStatus> => {
+    const status = await sendDeadLetter(msg, reason, attempts);
+    if (message && status !== ConsumerStatus.REQUEUE) {
+      await report("the dead letter", msg.messageId, (o) =>
+        o.deadLettered(message, {
+          queue,
+          messageId: msg.messageId ?? null,
+          reason,
+          attempts,
+          by: "item-sync",
+          at: new Date(),
+        }),
+      );
+    }
+    return status;
+  };
+
+  const sendDeadLetter = async (
+    msg: AsyncMessage,
+    reason: string,
+    attempts: number,
+  ): Promise<ConsumerStatus> => {
     const id = randomUUID();
     const envelope: Envelope = {
       ...definedProperties(msg),
@@ -237,6 +306,23 @@ export function createConsumer(
       type: message.type,
       ...(message.jobExecutionId !== null ? { executionId: message.jobExecutionId } : {}),
     });
+    const limit = options.deliveryLimit;
+    const count = deliveryCount(msg);
+    if (limit !== undefined && count >= limit) {
+      const reason =
+        `its last delivery (x-delivery-count ${count}, AMQP_DELIVERY_LIMIT=${limit}) did not settle: the broker ` +
+        `dead-letters it to ${queue}.dead — every worker handling it stopped or lost its channel (a crash, a kill, a broker connection loss)`;
+      await report("the last delivery", messageId, (o) =>
+        o.deadLettered(message, {
+          queue,
+          messageId: messageId ?? null,
+          reason,
+          attempts: count + 1,
+          by: "broker",
+          at: new Date(),
+        }),
+      );
+    }
     const redeliveries = options.redeliveries;
     if (!redeliveries || !msg.redelivered || !messageId) return runHandler(msg, message, msgLog);
     const { ledger } = redeliveries;
@@ -257,7 +343,7 @@ export function createConsumer(
         `redelivered ${deliveries} times without being settled: every worker handling it stopped or ` +
         "lost its channel before finishing (a crash, a kill, a broker connection loss)";
       msgLog.error("message dead-lettered", { redeliveries: deliveries, reason });
-      status = await deadLetter(msg, reason, 0);
+      status = await deadLetter(msg, reason, 0, message);
     } else {
       status = await runHandler(msg, message, msgLog);
     }
@@ -292,6 +378,7 @@ export function createConsumer(
         consumerHandleDuration.observe({ queue }, (performance.now() - startedAt) / 1000);
         counters.handled++;
         consumerMessages.inc({ queue, outcome: "handled" });
+        await report("the success", messageId, (o) => o.handled(message));
         return ConsumerStatus.ACK;
       } catch (thrown) {
         consumerHandleDuration.observe({ queue }, (performance.now() - startedAt) / 1000);
@@ -309,7 +396,7 @@ export function createConsumer(
           consumerMessages.inc({ queue, outcome: "failed" });
           const reason = `${retryable ? `failed after ${attempt} attempt(s)` : "non-retryable error"}: ${describe(err)}`;
           msgLog.error("message dead-lettered", { attempt, reason });
-          return deadLetter(msg, reason, attempt);
+          return deadLetter(msg, reason, attempt, message);
         }
         counters.retried++;
         consumerRetries.inc({ queue });
@@ -368,6 +455,13 @@ export function createConsumer(
 function queueOptionsFor(broker: Broker, queue: string) {
   const declared = broker.topology.queueDeclares.find((q) => q.queue === queue);
   return declared ? { durable: declared.durable, arguments: declared.arguments } : { passive: true };
+}
+
+/** The broker's count of earlier deliveries that came back unsettled (quorum queues); 0 when absent. */
+function deliveryCount(msg: AsyncMessage): number {
+  const raw: unknown = msg.headers?.["x-delivery-count"];
+  const n = typeof raw === "bigint" ? Number(raw) : typeof raw === "number" ? raw : Number.NaN;
+  return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
 function backoff(baseMs: number, maxMs: number, attempt: number): number {

@@ -23,7 +23,7 @@ const state = {
   // The signed-in token's role, from the API's x-item-sync-role header: the page offers only
   // what it may do (read < operate < admin).
   role: null,
-  items: { q: "", cursor: null },
+  items: { q: "", stale: false, cursor: null },
   timer: 0,
 };
 
@@ -660,13 +660,131 @@ async function refreshDetail() {
 // or both answers would be appended to the table.
 let searchGeneration = 0;
 
+const DAY_MS = 86400000;
+const ITEM_SYNC_WAIT_MS = 60000;
+
+/** Whole days since `iso` (the workflow status's set date), or "—". */
+function daysSince(iso) {
+  if (!iso) return "—";
+  const days = Math.floor((Date.now() - Date.parse(iso)) / DAY_MS);
+  return Number.isFinite(days) ? String(Math.max(0, days)) : "—";
+}
+
+const REASON_TEXT = {
+  behind: "tables behind GitLab",
+  quarantined: "quarantined",
+  dead_letter: "dead letter",
+};
+const reasonsText = (status) => (status?.reasons ?? []).map((r) => REASON_TEXT[r] ?? r).join(", ");
+
+/** The *Sync this item* button (operate): POST /sync/{projectId}, its answer in `answer`. */
+function syncButton(projectId, answer, onSynced) {
+  return el(
+    "button",
+    {
+      type: "button",
+      class: "quiet sync-item",
+      hidden: !may("operate"),
+      "data-role": "operate",
+      onclick: (ev) => syncItem(projectId, ev.currentTarget, answer, onSynced).catch(ignoreSignedOut),
+    },
+    "Sync this item",
+  );
+}
+
+/**
+ * Asks for a sync of one project, says what was published, then watches the item until its
+ * tables hold GitLab's head again (or a minute passes) and hands the fresh item to `onSynced`.
+ */
+async function syncItem(projectId, button, answer, onSynced) {
+  button.disabled = true;
+  answer.className = "item-answer";
+  answer.textContent = "Asking…";
+  const before = await api("GET", `/items/${projectId}`);
+  const { status, body } = await api("POST", `/sync/${projectId}`);
+  if (status !== 202) {
+    answer.className = "item-answer error";
+    answer.textContent = explain(status, body);
+    button.disabled = false;
+    return;
+  }
+  answer.className = "item-answer";
+  answer.textContent = `202 — published ${body.published.join(" and ")}; waiting for the workers…`;
+  const deadline = Date.now() + ITEM_SYNC_WAIT_MS;
+  const since = before.status === 200 ? before.body : null;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = await api("GET", `/items/${projectId}`);
+    if (now.status !== 200) {
+      answer.textContent = `202 — published; the item now answers ${explain(now.status, now.body)}`;
+      break;
+    }
+    const item = now.body;
+    const moved =
+      !since ||
+      item.updatedAt !== since.updatedAt ||
+      item.currentCommitHash !== since.currentCommitHash ||
+      item.status?.lastUpdate?.at !== since.status?.lastUpdate?.at;
+    if (!item.status?.stale && moved) {
+      answer.textContent = `Synced: the tables hold ${(item.currentCommitHash ?? "no commit").slice(0, 12)}.`;
+      onSynced?.(item);
+      break;
+    }
+    if (Date.now() > deadline) {
+      answer.className = "item-answer error";
+      answer.textContent = `202 — published, but after a minute the item is still ${item.status?.stale ? `stale (${reasonsText(item.status)})` : "unchanged"}: see its status.`;
+      onSynced?.(item);
+      break;
+    }
+  }
+  button.disabled = false;
+}
+
+/** One row of the items table. */
+function itemRow(item) {
+  const answer = el("span", { class: "item-answer", role: "status" });
+  const stale = !!item.status?.stale;
+  const row = el(
+    "tr",
+    { "data-project": item.projectId, class: stale ? "stale" : null },
+    el("td", { text: item.itemId ?? "—" }),
+    el("td", { text: item.itemType ?? "—" }),
+    el("td", { text: item.subject ?? "—" }),
+    el("td", { text: item.grade ?? "—" }),
+    el("td", { text: item.workflowStatus ?? "—" }),
+    el("td", { class: "num", text: daysSince(item.workflowStatusSetAt) }),
+    el("td", {}, el("a", { href: `#/items/${item.projectId}`, text: item.projectId })),
+    el("td", { class: "hide-narrow", text: item.projectPath }),
+    el("td", {}, el("code", { class: "commit", text: (item.currentCommitHash ?? "—").slice(0, 12) })),
+    el(
+      "td",
+      { class: "item-state" },
+      stale
+        ? [
+            el("span", { class: "badge s-FAILED", text: "stale" }),
+            " ",
+            el("span", { class: "muted", text: reasonsText(item.status) }),
+            " ",
+            syncButton(item.projectId, answer, (fresh) => row.replaceWith(itemRow(fresh))),
+            " ",
+            answer,
+          ]
+        : item.problem
+          ? el("span", { class: "badge s-FAILED", text: "quarantined" })
+          : el("span", { class: "muted", text: "up to date" }),
+    ),
+  );
+  return row;
+}
+
 async function searchItems(more) {
   const generation = ++searchGeneration;
-  const { q } = state.items;
+  const { q, stale } = state.items;
   const tbody = $("items").tBodies[0];
   if (!more) state.items.cursor = null;
   const params = new URLSearchParams({ limit: "50" });
   if (q) params.set("q", q);
+  if (stale) params.set("stale", "true");
   if (more && state.items.cursor) params.set("cursor", state.items.cursor);
   const { status, body } = await api("GET", `/items?${params}`);
   if (generation !== searchGeneration) return;
@@ -675,23 +793,111 @@ async function searchItems(more) {
     $("items-note").textContent = explain(status, body);
     return;
   }
-  tbody.append(
-    ...body.items.map((item) =>
-      el(
-        "tr",
-        {},
-        el("td", {}, el("a", { href: `#/items/${item.projectId}`, text: item.projectId })),
-        el("td", { text: item.projectPath }),
-        el("td", {}, el("code", { text: (item.currentCommitHash ?? "—").slice(0, 12) })),
-        el("td", { text: fmtTime(item.updatedAt) }),
-      ),
-    ),
-  );
+  tbody.append(...body.items.map(itemRow));
   state.items.cursor = body.nextCursor;
   $("items-more").hidden = !body.nextCursor;
   const shown = tbody.rows.length;
+  const what = /^\d+$/.test(q)
+    ? ` with item id or project id ${q} or a path containing it`
+    : ` whose path contains “${q}”`;
   $("items-note").textContent =
-    `${shown} item${shown === 1 ? "" : "s"}${q ? ` whose path contains “${q}”` : ""}${body.nextCursor ? " so far" : ""}.`;
+    `${shown}${stale ? " stale" : ""} item${shown === 1 ? "" : "s"}${q ? what : ""}${body.nextCursor ? " so far" : ""}.`;
+}
+
+const shortSha = (sha) => (sha ? sha.slice(0, 12) : "—");
+
+/** The status block: why the item is (or is not) stale. */
+function statusSection(body) {
+  const s = body.status;
+  if (!s) return [];
+  const head = s.gitlabHead;
+  const dl = el("dl", { class: "figures", id: "item-status" });
+  figures(dl, [
+    ["Stale", s.stale ? `yes — ${reasonsText(s)}` : "no"],
+    [
+      "GitLab's head",
+      head
+        ? `${shortSha(head.commitHash)} (${head.seenBy === "push" ? "a push received" : "read by update-item"} ${fmtTime(head.seenAt)})`
+        : "not seen yet",
+    ],
+    [
+      "Tables hold",
+      s.tables ? `${shortSha(s.tables.commitHash)} (${fmtTime(s.tables.commitDate)})` : "no IMRT rows",
+    ],
+    ["Last push received", s.lastPush ? `${fmtTime(s.lastPush.at)} — ${shortSha(s.lastPush.sha)}` : "none"],
+    [
+      "Last update applied",
+      s.lastUpdate
+        ? `${fmtTime(s.lastUpdate.at)} — ${s.lastUpdate.outcome ?? "?"} (${s.lastUpdate.messageId ?? "no message id"})`
+        : "none",
+    ],
+    ["Hook", s.hook?.state ? `${s.hook.state} since ${fmtTime(s.hook.since)}` : "not checked yet"],
+  ]);
+  const dead = s.deadLetters ?? [];
+  return [
+    el("h3", { text: "Status" }),
+    dl,
+    dead.length === 0
+      ? null
+      : el(
+          "div",
+          { class: "scroll" },
+          el(
+            "table",
+            { id: "item-dead-letters" },
+            el("caption", { text: "Dead letters" }),
+            el(
+              "thead",
+              {},
+              el(
+                "tr",
+                {},
+                ["When", "Message", "Queue", "Attempts", "By", "Reason"].map((h) =>
+                  el("th", { scope: "col", text: h }),
+                ),
+              ),
+            ),
+            el(
+              "tbody",
+              {},
+              dead.map((d) =>
+                el(
+                  "tr",
+                  {},
+                  el("td", { text: fmtTime(d.deadLetteredAt) }),
+                  el("td", {}, el("code", { text: d.messageId ?? d.messageType })),
+                  el("td", { text: `${d.queue}.dead` }),
+                  el("td", { class: "num", text: d.attempts }),
+                  el("td", { text: d.deadLetteredBy }),
+                  el("td", { class: "msg", text: d.reason }),
+                ),
+              ),
+            ),
+          ),
+        ),
+  ];
+}
+
+/** A table with a heading row and one row per entry. */
+function simpleTable(id, headings, rows) {
+  return el(
+    "div",
+    { class: "scroll" },
+    el(
+      "table",
+      { id },
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          headings.map((h) => el("th", { scope: "col", text: h })),
+        ),
+      ),
+      el("tbody", {}, rows),
+    ),
+  );
 }
 
 async function showItem(projectId) {
@@ -703,64 +909,84 @@ async function showItem(projectId) {
     $("item-body").replaceChildren(el("p", { class: "error", text: explain(status, body) }));
     return;
   }
-  const dl = el("dl", { class: "figures" });
+  if (body.itemId !== null) $("item-title").textContent = `Item ${body.itemId} (project ${projectId})`;
+  const dl = el("dl", { class: "figures", id: "item-fields" });
   figures(dl, [
-    ["Project id", String(body.projectId)],
-    ["Path", body.projectPath],
-    ["Name", body.name],
+    ["Item id", body.itemId ?? "—"],
+    ["Type", body.itemType ?? "—"],
+    ["Classification", body.classification ?? "—"],
+    ["Subject", body.subject ?? "—"],
+    ["Grade", body.grade ?? "—"],
+    ["Workflow status", body.workflowStatus ?? "—"],
+    ["Status set", `${fmtTime(body.workflowStatusSetAt)} (${daysSince(body.workflowStatusSetAt)} days)`],
+    [
+      "Created by",
+      `${body.itemCreatedBy ?? "—"} ${body.itemCreatedAt ? `(${fmtTime(body.itemCreatedAt)})` : ""}`,
+    ],
+    ["Last updated by", body.updatedBy ?? "—"],
+    ["Stimulus", body.associatedStimulusId ?? "—"],
+    ["Project", `${body.projectId} — ${body.projectPath}`],
     ["Default branch", body.defaultBranch ?? "—"],
     ["Current commit", body.currentCommitHash ?? "—"],
     ["Commit date", fmtTime(body.currentCommitDate)],
-    ["Created", fmtTime(body.createdAt)],
-    ["Updated", fmtTime(body.updatedAt)],
   ]);
+  const answer = el("span", { class: "item-answer", role: "status", id: "item-sync-answer" });
   const history = body.history ?? [];
+  const events = body.events ?? [];
   $("item-body").replaceChildren(
-    dl,
-    el("h3", { text: "History" }),
-    el(
-      "div",
-      { class: "scroll" },
+    ...[
+      body.problem
+        ? el("p", { class: "error", id: "item-problem", text: `Quarantined: ${body.problem}` })
+        : null,
+      dl,
       el(
-        "table",
-        { id: "item-history" },
-        el(
-          "thead",
-          {},
+        "div",
+        { class: "actions" },
+        syncButton(projectId, answer, () => showItem(projectId).catch(ignoreSignedOut)),
+        answer,
+      ),
+      ...statusSection(body),
+      el("h3", { text: "Commit history" }),
+      history.length === 0
+        ? el("p", { class: "muted", text: "No commit recorded (no IMRT rows)." })
+        : simpleTable(
+            "item-history",
+            ["Commit", "Date", "Author"],
+            history.map((h) =>
+              el(
+                "tr",
+                {},
+                el("td", {}, el("code", { text: shortSha(h.commitHash) })),
+                el("td", { text: fmtTime(h.commitDate) }),
+                el("td", { text: h.author }),
+              ),
+            ),
+          ),
+      el("h3", { text: "Events" }),
+      simpleTable(
+        "item-events",
+        ["When", "Action", "Commit", "Run", "Message"],
+        events.map((h) =>
           el(
             "tr",
             {},
-            ["When", "Action", "Commit", "Commit date", "Run", "Message"].map((h) =>
-              el("th", { scope: "col", text: h }),
-            ),
-          ),
-        ),
-        el(
-          "tbody",
-          {},
-          history.map((h) =>
+            el("td", { text: fmtTime(h.createdAt) }),
+            el("td", { text: h.action }),
+            el("td", {}, el("code", { text: shortSha(h.commitHash) })),
             el(
-              "tr",
+              "td",
               {},
-              el("td", { text: fmtTime(h.createdAt) }),
-              el("td", { text: h.action }),
-              el("td", {}, el("code", { text: (h.commitHash ?? "—").slice(0, 12) })),
-              el("td", { text: fmtTime(h.commitDate) }),
-              el(
-                "td",
-                {},
-                h.jobExecutionId
-                  ? el("a", { href: `#/runs/${h.jobExecutionId}`, text: `#${h.jobExecutionId}` })
-                  : "—",
-              ),
-              el("td", {}, el("code", { text: h.messageId ?? "—" })),
+              h.jobExecutionId
+                ? el("a", { href: `#/runs/${h.jobExecutionId}`, text: `#${h.jobExecutionId}` })
+                : "—",
             ),
+            el("td", {}, el("code", { text: h.messageId ?? "—" })),
           ),
         ),
       ),
-    ),
-    el("h3", { text: "item.json" }),
-    el("pre", { text: body.itemJson === null ? "none" : JSON.stringify(body.itemJson, null, 2) }),
+      el("h3", { text: "item.json" }),
+      el("pre", { text: body.itemJson === null ? "none" : JSON.stringify(body.itemJson, null, 2) }),
+    ].filter((part) => part !== null),
   );
 }
 
@@ -873,9 +1099,12 @@ function bind() {
   });
   $("item-search").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const q = $("item-q").value.trim();
-    state.items.q = q;
-    if (/^\d{1,15}$/.test(q) && Number(q) > 0) location.hash = `#/items/${q}`;
+    state.items.q = $("item-q").value.trim();
+    state.items.stale = $("items-stale").checked;
+    searchItems(false).catch(ignoreSignedOut);
+  });
+  $("items-stale").addEventListener("change", () => {
+    state.items.stale = $("items-stale").checked;
     searchItems(false).catch(ignoreSignedOut);
   });
   $("items-more").addEventListener("click", () => searchItems(true).catch(ignoreSignedOut));

@@ -18,6 +18,9 @@ test("quorum queues: a message that kills every worker handling it is dead-lette
   console.log(JSON.stringify(r));
   expect(r.kills).toBe(3 + 1);
   expect(r.deadReason).toBe("broker: delivery_limit");
+  // invisible to item-sync's code when it happens, yet recorded against the project beforehand
+  expect(r.recorded?.by).toBe("broker");
+  expect(r.recorded?.reason).toContain("AMQP_DELIVERY_LIMIT=3");
   expect(r.outcome).toContain("(the right message)");
   expect(r.ledgerRows).toBe(0); // the ledger is not used: the broker counts
   expect(r.wrongRows).toEqual([]);
@@ -28,6 +31,7 @@ test("classic queues: a message that kills every worker handling it is dead-lett
   console.log(JSON.stringify(r));
   expect(r.kills).toBe(3 + 1);
   expect(r.deadReason).toStartWith(`redelivered ${3 + 1} times without being settled`);
+  expect(r.recorded).toEqual({ by: "item-sync", reason: r.deadReason });
   expect(r.outcome).toContain("(the right message)");
   expect(r.ledgerRows).toBe(0);
   expect(r.wrongRows).toEqual([]);

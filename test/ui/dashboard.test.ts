@@ -230,7 +230,7 @@ test("sign in, run to 100%, 409 on a second start, stop, force reset, open an it
   const target = sim.state.projects[7]!;
   const path = sim.state.fullPathOf(target);
   const commit = sim.state.commitsOf(target)[0]!.id;
-  await page.getByLabel("Path or project id").fill(target.path.toUpperCase());
+  await page.getByLabel("Path, item id or project id").fill(target.path.toUpperCase());
   // the workers may still be ingesting: search until the item is there
   for (;;) {
     await page.getByRole("button", { name: "Search" }).click();

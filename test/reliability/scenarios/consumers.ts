@@ -277,7 +277,16 @@ export async function consumerAbuse(
  */
 export async function crashLoop(
   opts: { projects?: number; queueType?: "quorum" | "classic"; deliveryLimit?: number } = {},
-): Promise<ScenarioResult & { kills: number; deadReason: string; ledgerRows: number; wrongRows: string[] }> {
+): Promise<
+  ScenarioResult & {
+    kills: number;
+    deadReason: string;
+    ledgerRows: number;
+    wrongRows: string[];
+    /** the killer's dead letter as recorded against its project (its item's status block) */
+    recorded: { by: string; reason: string } | null;
+  }
+> {
   const projects = opts.projects ?? 20;
   const queueType = opts.queueType ?? "quorum";
   const deliveryLimit = opts.deliveryLimit ?? 3;
@@ -372,6 +381,11 @@ export async function crashLoop(
       Number((await db.all<{ n: number }>("select count(*) as n from ingest_redelivery"))[0]?.n ?? -1);
     await waitFor("the ledger row to go", async () => (await ledgerRows()) === 0, 10_000).catch(() => {});
     const ledger = { n: await ledgerRows() };
+    const [row] = await db.all<{ dead_lettered_by: string; reason: string }>(
+      "select dead_lettered_by, reason from sync_dead_letter where project_id = $1 and message_type = 'update-item'",
+      [killer.id],
+    );
+    const recorded = row ? { by: row.dead_lettered_by, reason: row.reason } : null;
     const wrong = await wrongRows();
     const duplicates = await duplicateWrites(db);
     return {
@@ -393,6 +407,7 @@ export async function crashLoop(
       deadReason,
       ledgerRows: Number(ledger?.n ?? -1),
       wrongRows: wrong,
+      recorded,
     };
   } finally {
     await worker?.kill("SIGKILL");
