@@ -79,16 +79,4 @@ describe("incremental decisions", () => {
     const stale = { ...known, hookVerifiedAt: new Date(NOW - 168 * HOUR) };
     expect(decide({ ...listed, lastActivityAt: old }, stale, incremental).checkHook).toBe(true);
   });
-
-  test("a project active since the cut-off gets its hook checked too: pushes may have met a hook GitLab disabled", () => {
-    const at = new Date(incremental.activitySince ?? 0).toISOString();
-    expect(decide({ ...listed, lastActivityAt: at }, known, incremental)).toEqual({
-      checkHook: true,
-      update: true,
-    });
-    // a rename alone is no delivery: the trusted hook is left alone
-    expect(decide({ ...listed, name: "Renamed", lastActivityAt: old }, known, incremental).checkHook).toBe(
-      false,
-    );
-  });
 });

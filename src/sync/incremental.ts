@@ -8,9 +8,9 @@
  *   stored item's AND `last_activity_at` is older than `activitySince` (the previous COMPLETED
  *   sync's start minus SYNC_ACTIVITY_MARGIN_MINUTES). GitLab does not bump `last_activity_at`
  *   on a rename, hence the field comparison; it bumps it lazily on a push, hence the margin;
- * - the hook check is skipped only while our hook was verified within SYNC_FULL_EVERY_HOURS and
- *   the project had no activity since the cut-off: a project pushed to may have pushed into a
- *   hook GitLab disabled (after failed deliveries), which monitor-item then re-enables.
+ * - the hook check is skipped only while our hook was verified within SYNC_FULL_EVERY_HOURS (a
+ *   hook GitLab disables meanwhile is found by the next full run or expired trust; the content
+ *   its lost pushes carried is caught by the update-item recent activity brings).
  * A full scan checks and updates everything.
  */
 import type { ScanMode } from "../batch/types.ts";
@@ -84,11 +84,10 @@ export function decide(
 ): Decision {
   if (policy.mode === "full" || known === undefined) return { checkHook: true, update: true };
   const verifiedAt = known.hookVerifiedAt?.getTime();
-  const active = recentlyActive(project, policy);
-  const checkHook = verifiedAt === undefined || policy.now - verifiedAt >= policy.hookTrustMs || active;
+  const checkHook = verifiedAt === undefined || policy.now - verifiedAt >= policy.hookTrustMs;
   return {
     checkHook,
-    update: !known.ingested || listingChanged(project, known) || active,
+    update: !known.ingested || listingChanged(project, known) || recentlyActive(project, policy),
   };
 }
 
