@@ -20,6 +20,7 @@ import { createMetrics } from "../metrics.ts";
 import {
   createProjectSyncMessage,
   createWebhookDeleteMessage,
+  createWebhookProjectMessage,
   createWebhookUpdateMessage,
 } from "../queue/messages.ts";
 import { readQueueDepths } from "../queue/queue-depths.ts";
@@ -128,6 +129,12 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
               projectPath: removal.projectPath,
             }),
           ),
+        // monitor-item first: the hook is in place before the item is read
+        publishProjectEvent: async ({ eventName, monitor, ...project }) => {
+          if (monitor)
+            await core.publisher.publish(createWebhookProjectMessage("monitor-item", eventName, project));
+          await core.publisher.publish(createWebhookProjectMessage("update-item", eventName, project));
+        },
         publishPush: (push) =>
           core.publisher.publish(
             createWebhookUpdateMessage(push.checkoutSha, {

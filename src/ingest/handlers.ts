@@ -6,7 +6,13 @@
 import type { Db } from "../db/client.ts";
 import type { HookResult } from "../gitlab/client.ts";
 import { type ItemGitlab, type ItemIngest, QuarantinedItemError } from "../items/ingest.ts";
-import { addHookEvent, HOOK_EVENTS, markHooksVerified, recordHookStates } from "../items/projects.ts";
+import {
+  addHookEvent,
+  HOOK_EVENTS,
+  markHooksVerified,
+  recordHookStates,
+  recordListed,
+} from "../items/projects.ts";
 import { createKeyedLock } from "../lib/keyed-lock.ts";
 import type { HandlerContext } from "../queue/consumer.ts";
 import type { ItemMessage } from "../queue/messages.ts";
@@ -99,8 +105,13 @@ export function createHandlers(deps: {
       const result = await perProject(message.projectId, () => deps.gitlab.createHook(message.projectId));
       const { outcome } = result;
       if (outcome === "created") counters.hooksCreated++;
+      // a project no scan has listed yet (a system hook's project_create) gets its row here, so
+      // its hook state is not lost; update-item fills in the rest
+      const at = new Date();
+      const name = message.projectPath.split("/").at(-1) ?? message.projectPath;
+      await recordListed(deps.db, [{ ...message, name, defaultBranch: null }], at);
       if (result.disabled) await recordDisabled(message, ctx, result);
-      if (outcome !== "still_disabled") await markHooksVerified(deps.db, [message.projectId], new Date());
+      if (outcome !== "still_disabled") await markHooksVerified(deps.db, [message.projectId], at);
       if (outcome === "adopted") {
         counters.hooksAdopted++;
         // A redelivery finds our hook in place ("exists"), so each adoption is counted once —
