@@ -29,6 +29,7 @@ import { createKnownItems } from "../sync/known-items.ts";
 import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
 import {
   buildCore,
+  checkGitlabAtStart,
   readiness,
   refuseLaunchWithoutBroker,
   SHUTDOWN_GRACE_MS,
@@ -47,6 +48,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     const startup = startStartupProbe(listen);
     lifecycle.defer("start-up probe", () => startup.stop());
     const core = await buildCore(config, lifecycle, logger);
+    await checkGitlabAtStart(core.gitlab, config.gitlab.url, logger);
     let ingest: Ingest | undefined;
     if (config.ingestEnabled) {
       const started = await startIngest({
@@ -74,7 +76,11 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     const ingestCounters = ingest?.counters;
     // one verdict per second for every probe, on both ports, and for item_sync_ready
     const health = cachedReadiness(
-      readiness(core.db, core.broker, logger, { gate: () => ingest?.gate.state(), gitlabDecides: false }),
+      readiness(core.db, core.broker, logger, {
+        gate: () => ingest?.gate.state(),
+        health: () => core.gitlab.health(),
+        gitlabDecides: false,
+      }),
     );
     const metrics = createMetrics({
       jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },

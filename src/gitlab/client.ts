@@ -40,6 +40,19 @@ export interface GitlabClientStats {
   retries: number;
 }
 
+/**
+ * What GitLab's last answer to this process said (any call): `ok` — it answered and took the
+ * token (2xx, or a 4xx about one thing, such as a 404); `refused` — 401/403; `unreachable` — no
+ * answer (connection, timeout); `failing` — 5xx; `unknown` before the first call.
+ */
+export interface GitlabHealth {
+  state: "ok" | "refused" | "unreachable" | "failing" | "unknown";
+  /** when this state began */
+  since: Date;
+  /** the answer behind it, for the operator (never the token nor a password of GITLAB_URL) */
+  detail: string;
+}
+
 export interface GitlabClient extends RepositoryReads {
   checkAccess(): Promise<void>;
   /** `prefetch`: pages requested ahead of the one being worked on (see project-source.ts). */
@@ -70,6 +83,7 @@ export interface GitlabClient extends RepositoryReads {
    */
   membership(projectId: number, known?: RawProject): Promise<"member" | "outside" | "gone">;
   stats(): GitlabClientStats;
+  health(): GitlabHealth;
 }
 
 export type HookOutcome = "created" | "exists" | "adopted" | "reenabled" | "still_disabled";
@@ -148,12 +162,26 @@ export function createGitlabClient(
   const logger = deps.logger.child({ component: "gitlab" });
   const pacer = deps.pacer ?? createPacer({ concurrency: config.concurrency, maxRps: config.maxRps, logger });
   const counters = { retries: 0 };
+  let health: GitlabHealth = { state: "unknown", since: new Date(), detail: "no request yet" };
+  const onAnswer = (answer: { status: number } | { error: string }) => {
+    const [state, detail]: [GitlabHealth["state"], string] =
+      "error" in answer
+        ? ["unreachable", answer.error]
+        : answer.status === 401 || answer.status === 403
+          ? ["refused", `answered ${answer.status}`]
+          : answer.status >= 500
+            ? ["failing", `answered ${answer.status}`]
+            : ["ok", ""];
+    if (state !== health.state || detail !== health.detail)
+      health = { state, since: state === health.state ? health.since : new Date(), detail };
+  };
   const requesterFn = createRequesterFn({
     pacer,
     timeoutMs: config.timeoutMs,
     retry: { ...DEFAULT_RETRY, ...deps.retry },
     logger,
     counters,
+    onAnswer,
   });
   // queryTimeout null: the timeout is per request (ours), not per paginated call. rateLimits
   // are only read by gitbeaker's own requester factory, which ours replaces.
@@ -412,6 +440,8 @@ export function createGitlabClient(
     },
 
     ...createRepositoryReads({ commits, files, forProject }),
+
+    health: () => ({ ...health }),
 
     stats() {
       const s = pacer.stats();
