@@ -164,13 +164,14 @@ export async function recordHookStates(
     const ids = states.filter((s) => s.state === state).map((s) => s.projectId);
     if (ids.length === 0) continue;
     const guard = unlessVerifiedSince
-      ? ` and (hook_verified_at is null or hook_verified_at < $${ids.length + 3})`
+      ? ` and (hook_verified_at is null or hook_verified_at < $${ids.length + 4})`
       : "";
+    // the state twice: Postgres deduces one type per parameter, and SET and = would differ
     await db.run(
       `update sync_project set hook_state = $1,
-         hook_state_since = case when hook_state = $1 then hook_state_since else $2 end
-       where project_id in (${placeholders(ids.length, 3)})${guard}`,
-      [state, at, ...ids, ...(unlessVerifiedSince ? [unlessVerifiedSince] : [])],
+         hook_state_since = case when hook_state = $3 then hook_state_since else $2 end
+       where project_id in (${placeholders(ids.length, 4)})${guard}`,
+      [state, at, state, ...ids, ...(unlessVerifiedSince ? [unlessVerifiedSince] : [])],
     );
   }
 }
