@@ -263,7 +263,8 @@ export function readiness(
         // never `ok` after GitLab refused us, whichever call met the refusal
         const what = { refused: "refused", unreachable: "unreachable", failing: "failing" }[last.state];
         checks.gitlab = `${what} since ${last.since.toISOString()}: ${redact(last.detail)}`;
-        if (last.state === "refused" && gitlab?.gitlabDecides) ok = false;
+        // a 403 may concern one project (a hook the token may not see); a 401 is the token itself
+        if (last.state === "refused" && last.detail === "answered 401" && gitlab?.gitlabDecides) ok = false;
       } else if (gate || last) {
         checks.gitlab = "ok";
       }
