@@ -5,7 +5,8 @@
  * - a hook GitLab disabled after four 401s (a stale secret token; 17.11: temporarily) and one
  *   disabled for good are re-enabled by the next run — the first edited in place to our token,
  *   the second by a test request alone; sync_project says `ok` again, sync_item_event says which
- *   kind was found, the metrics count them, and pushes reach the receiver again;
+ *   kind was found, the metrics count them, and pushes reach the receiver again; a one-project
+ *   sync (POST /sync/{projectId}) re-enables one too;
  * - system hooks: project_create in the group → our hook and the item at once; project_rename and
  *   project_transfer within the group → the new path is recorded, without any sync.
  */
@@ -137,10 +138,9 @@ describe("hook health and system hooks via the binary", () => {
     expect(alertStatus(ours(a.id), Date.now())).toBe("temporarily_disabled");
     // B: disabled for good (40 failures under 17.11, four 4xx before it): set directly
     sim.hookHealth.disable(ours(b.id), "permanently");
-    const missed = sim.state.setWorkflowStatus(b.id, "Released", { author: "editor" });
+    sim.state.setWorkflowStatus(b.id, "Released", { author: "editor" });
     await sim.idle();
     expect(sim.hookDeliveries.at(-1)).toMatchObject({ hookId: ours(b.id).id, outcome: "skipped" });
-    void missed;
 
     const second = await sync();
     expect(second.status).toBe("COMPLETED");
@@ -172,19 +172,26 @@ describe("hook health and system hooks via the binary", () => {
 
     // pushes reach the webhook again, and the item follows without a sync
     const before = deliveredTo(b.id).length;
-    const commit = sim.state.setWorkflowStatus(b.id, "Draft", { author: "editor" });
+    sim.state.setWorkflowStatus(b.id, "Draft", { author: "editor" });
     await sim.idle();
     const delivered = deliveredTo(b.id);
     expect(delivered.length).toBe(before + 1);
     expect(delivered.at(-1)?.outcome).toMatchObject({ status: 202 });
     const head = sim.state.historyOf(sim.state.project(b.id)!)[0]?.id;
     expect(head).toBeDefined();
-    void commit;
     await waitFor(
       "B's item at the pushed head",
       async () => (await row(b.id))?.head_commit_hash === head,
       30_000,
     );
+
+    // a one-project sync treats a disabled hook as the scan does
+    const c = groupProjects()[5]!;
+    sim.hookHealth.disable(ours(c.id), "temporarily", Date.now() + 3_600_000);
+    const one = await call("POST", `/sync/${c.id}`);
+    expect(one.status).toBe(202);
+    expect(one.body.published).toEqual(["monitor-item", "update-item"]);
+    await waitFor("C's hook enabled again", async () => alertStatus(ours(c.id), Date.now()) === "executable");
   }, 120_000);
 
   test("system hooks: project_create brings our hook and the item at once; project_rename and project_transfer within the group record the new path", async () => {
