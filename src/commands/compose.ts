@@ -13,15 +13,16 @@ import type { Config } from "../config/config.ts";
 import { checkDatabase, explainingConnection, requireExistingSqlite } from "../db/check.ts";
 import { type Db, type DbOptions, openDb } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
-import { createGitlabClient, type GitlabClient } from "../gitlab/client.ts";
+import { createGitlabClient, type GitlabClient, type GitlabHealth } from "../gitlab/client.ts";
+import { GitlabAccessError } from "../gitlab/errors.ts";
 import type { GitlabGateState } from "../ingest/gitlab-gate.ts";
 import { imrtTables } from "../items/imrt-names.ts";
 import { checkImrtTables, ensureImrtTables } from "../items/imrt-schema.ts";
 import { createKnownItems } from "../items/known-items.ts";
 import { createSeenStore } from "../items/seen-store.ts";
-import { AppError, coerceError } from "../lib/errors.ts";
-import type { Logger } from "../lib/log.ts";
-import { HOUR, MINUTE, SECOND } from "../lib/time.ts";
+import { AppError, coerceError, StartupError } from "../lib/errors.ts";
+import { type Logger, redact } from "../lib/log.ts";
+import { HOUR, MINUTE, SECOND, sleep } from "../lib/time.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { HealthCheck } from "../observability/health.ts";
 import { type Broker, createBroker } from "../queue/broker.ts";
@@ -151,6 +152,54 @@ export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Lo
   return { db, gitlab, broker, publisher, repository, jobs, runner };
 }
 
+/** GITLAB_URL as the log may show it: scheme, host and path, never a user or password in it. */
+export function gitlabTarget(url: string): { where: string; host: string } {
+  try {
+    const u = new URL(url);
+    return { where: `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, "")}`, host: u.host };
+  } catch {
+    return { where: "(GITLAB_URL)", host: "(unknown host)" };
+  }
+}
+
+/**
+ * `serve` and `worker` ask GitLab for the group once at start: a token GitLab refuses (401/403)
+ * is a StartupError naming GITLAB_TOKEN, a group it does not know (404) one naming GITLAB_GROUP —
+ * exit 2, as for the database and the broker. A GitLab that does not answer (or answers 5xx) is
+ * waited for, saying every few seconds what is awaited (GITLAB_URL, its host, the last error),
+ * until it answers or the process is stopped.
+ */
+export async function checkGitlabAtStart(
+  gitlab: Pick<GitlabClient, "checkAccess">,
+  url: string,
+  logger: Logger,
+  opts: { retryMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  const { where, host } = gitlabTarget(url);
+  const since = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await gitlab.checkAccess();
+      if (attempt > 1) logger.info(`GitLab at ${where} answers: starting`, { host });
+      return;
+    } catch (thrown) {
+      const err = coerceError(thrown);
+      if (err instanceof GitlabAccessError) {
+        const variable = err.upstreamStatus === 404 ? "GITLAB_GROUP" : "GITLAB_TOKEN";
+        throw new StartupError(`${variable}: ${err.message}`, { cause: err });
+      }
+      const waited = Math.round((Date.now() - since) / SECOND);
+      logger.warn(
+        `waiting for GitLab at ${where} (GITLAB_URL, host ${host}): ${err.message}; retrying (waited ${waited} s)`,
+        { host, attempt },
+      );
+    }
+    await sleep(opts.retryMs ?? 5 * SECOND, opts.signal);
+    if (opts.signal?.aborted)
+      throw new StartupError(`GITLAB_URL: stopped while waiting for GitLab at ${where}`);
+  }
+}
+
 const READY_DB_TIMEOUT_MS = 800;
 
 /**
@@ -164,7 +213,12 @@ export function readiness(
   db: Db,
   broker: Broker,
   logger?: Logger,
-  gitlab?: { gate: () => GitlabGateState | undefined; gitlabDecides: boolean },
+  gitlab?: {
+    gate: () => GitlabGateState | undefined;
+    /** GitLab's last answer to any call of this process (GitlabClient.health) */
+    health?: () => GitlabHealth;
+    gitlabDecides: boolean;
+  },
 ): HealthCheck {
   let databaseDownSince: Date | null = null;
   return {
@@ -198,11 +252,18 @@ export function readiness(
       checks.broker = state.connected ? "ok" : `unavailable since ${state.since.toISOString()}`;
       let ok = Object.values(checks).every((c) => c === "ok");
       const gate = gitlab?.gate();
-      if (gate) {
-        checks.gitlab = gate.open
-          ? "ok"
-          : `unavailable since ${gate.since?.toISOString()}: ${gate.reason}; ingest paused, messages stay queued`;
-        if (!gate.open && gitlab?.gitlabDecides) ok = false;
+      const last = gitlab?.health?.();
+      if (gate && !gate.open) {
+        checks.gitlab = `unavailable since ${gate.since?.toISOString()}: ${gate.reason}; ingest paused, messages stay queued`;
+        if (gitlab?.gitlabDecides) ok = false;
+      } else if (last && last.state !== "ok" && last.state !== "unknown") {
+        // never `ok` after GitLab refused us, whichever call met the refusal
+        const what = { refused: "refused", unreachable: "unreachable", failing: "failing" }[last.state];
+        checks.gitlab = `${what} since ${last.since.toISOString()}: ${redact(last.detail)}`;
+        // a 403 may concern one project (a hook the token may not see); a 401 is the token itself
+        if (last.state === "refused" && last.detail === "answered 401" && gitlab?.gitlabDecides) ok = false;
+      } else if (gate || last) {
+        checks.gitlab = "ok";
       }
       return { ok, checks };
     },

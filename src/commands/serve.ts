@@ -23,6 +23,7 @@ import { createMetrics } from "../observability/metrics.ts";
 import {
   createProjectSyncMessage,
   createWebhookDeleteMessage,
+  createWebhookProjectMessage,
   createWebhookUpdateMessage,
 } from "../queue/messages.ts";
 import { readQueueDepths } from "../queue/queue-depths.ts";
@@ -30,6 +31,7 @@ import { startScheduler } from "../scheduler.ts";
 import { SYNC_JOB_NAME } from "../sync/sync-step.ts";
 import {
   buildCore,
+  checkGitlabAtStart,
   readiness,
   refuseLaunchWithoutBroker,
   SHUTDOWN_GRACE_MS,
@@ -47,6 +49,7 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     const startup = startStartupProbe(listen);
     lifecycle.defer("start-up probe", () => startup.stop());
     const core = await buildCore(config, lifecycle, logger);
+    await checkGitlabAtStart(core.gitlab, config.gitlab.url, logger);
     let ingest: Ingest | undefined;
     if (config.ingestEnabled) {
       const started = await startIngest({
@@ -74,7 +77,11 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
     const ingestCounters = ingest?.counters;
     // one verdict per second for every probe, on both ports, and for item_sync_ready
     const health = cachedReadiness(
-      readiness(core.db, core.broker, logger, { gate: () => ingest?.gate.state(), gitlabDecides: false }),
+      readiness(core.db, core.broker, logger, {
+        gate: () => ingest?.gate.state(),
+        health: () => core.gitlab.health(),
+        gitlabDecides: false,
+      }),
     );
     const metrics = createMetrics({
       jobs: { repository: core.repository, runner: core.runner, jobName: SYNC_JOB_NAME },
@@ -129,6 +136,12 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
               projectPath: removal.projectPath,
             }),
           ),
+        // monitor-item first: the hook is in place before the item is read
+        publishProjectEvent: async ({ eventName, monitor, ...project }) => {
+          if (monitor)
+            await core.publisher.publish(createWebhookProjectMessage("monitor-item", eventName, project));
+          await core.publisher.publish(createWebhookProjectMessage("update-item", eventName, project));
+        },
         publishPush: (push) =>
           core.publisher.publish(
             createWebhookUpdateMessage(push.checkoutSha, {

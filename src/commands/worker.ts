@@ -15,7 +15,14 @@ import { createLifecycle } from "../lifecycle.ts";
 import { cachedReadiness } from "../observability/health.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import { readQueueDepths } from "../queue/queue-depths.ts";
-import { openDatabase, readiness, SHUTDOWN_GRACE_MS, startBroker, untilSignal } from "./compose.ts";
+import {
+  checkGitlabAtStart,
+  openDatabase,
+  readiness,
+  SHUTDOWN_GRACE_MS,
+  startBroker,
+  untilSignal,
+} from "./compose.ts";
 
 export async function worker(config: Config, logger: Logger): Promise<number> {
   const lifecycle = createLifecycle(logger);
@@ -27,10 +34,15 @@ export async function worker(config: Config, logger: Logger): Promise<number> {
     const db = await openDatabase(config, lifecycle, logger, config.dbMigrate);
     const broker = await startBroker(config, lifecycle, logger);
     const gitlab = createGitlabClient(config.gitlab, { logger });
+    await checkGitlabAtStart(gitlab, config.gitlab.url, logger);
     const ingest = await startIngest({ config, broker, db, gitlab, logger });
     lifecycle.defer("ingest workers", () => ingest.close());
     const health = cachedReadiness(
-      readiness(db, broker, logger, { gate: () => ingest.gate.state(), gitlabDecides: true }),
+      readiness(db, broker, logger, {
+        gate: () => ingest.gate.state(),
+        health: () => gitlab.health(),
+        gitlabDecides: true,
+      }),
     );
     const metrics = createMetrics({
       ingest: () => ingest.counters,

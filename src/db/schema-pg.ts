@@ -165,7 +165,7 @@ export const syncProject = pgTable(
     updatedAt: ts("updated_at").notNull(),
     /** When our hook was last seen, created, or a delivery carrying our token arrived. */
     hookVerifiedAt: ts("hook_verified_at"),
-    /** `ok`, `missing`, `disabled` or `temporarily_disabled` (GitLab's alert_status), as last seen. */
+    /** `ok`, `missing` or `disabled` (by GitLab, either kind: a hook event says which), as last seen; `hook_state_since`: when it last changed. */
     hookState: varchar("hook_state", { length: 30 }),
     hookStateSince: ts("hook_state_since"),
     /** What the last update-item made of the head: `ingested`, `no_item_json`, `empty`, `quarantined`. */

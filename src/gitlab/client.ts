@@ -40,21 +40,39 @@ export interface GitlabClientStats {
   retries: number;
 }
 
+/**
+ * What GitLab's last answer to this process said (any call): `ok` — it answered and took the
+ * token (2xx, or a 4xx about one thing, such as a 404); `refused` — 401/403; `unreachable` — no
+ * answer (connection, timeout); `failing` — 5xx; `unknown` before the first call.
+ */
+export interface GitlabHealth {
+  state: "ok" | "refused" | "unreachable" | "failing" | "unknown";
+  /** when this state began */
+  since: Date;
+  /** the answer behind it, for the operator (never the token nor a password of GITLAB_URL) */
+  detail: string;
+}
+
 export interface GitlabClient extends RepositoryReads {
   checkAccess(): Promise<void>;
   /** `prefetch`: pages requested ahead of the one being worked on (see project-source.ts). */
   projectSource(perPage?: number, opts?: { prefetch?: number }): ProjectSource;
   /**
-   * True when the project has our hook (url exactly WEBHOOK_URL) and no hook of the replaced
-   * service (WEBHOOK_LEGACY_URLS) is left: a project with a legacy hook needs monitor-item.
+   * True when the project has our hook (url exactly WEBHOOK_URL), GitLab has not disabled it,
+   * and no hook of the replaced service (WEBHOOK_LEGACY_URLS) is left: a project with a legacy
+   * or a disabled hook needs monitor-item.
    */
   isMonitored(projectId: number): Promise<boolean>;
+  /** Our hook's health on the project, from the same one hooks listing as isMonitored. */
+  checkHook(projectId: number): Promise<HookCheck>;
   /**
-   * monitor-item's work: ours present → "exists"; else a legacy hook is edited in place to ours
-   * (url, token, push events, SSL verification; same hook id) → "adopted"; else ours is added →
-   * "created". Every other legacy hook is deleted, so the project ends with one hook of ours.
+   * monitor-item's work: ours present and enabled → "exists"; ours disabled by GitLab → re-enabled
+   * (see reenable) → "reenabled" or, when GitLab keeps it disabled, "still_disabled"; else a
+   * legacy hook is edited in place to ours (url, token, push events, SSL verification; same hook
+   * id) → "adopted"; else ours is added → "created". Every other legacy hook is deleted, so the
+   * project ends with one hook of ours.
    */
-  createHook(projectId: number): Promise<HookOutcome>;
+  createHook(projectId: number): Promise<HookResult>;
   getProject(projectId: number): Promise<GitlabProject | null>;
   /** The project and its membership in one lookup; null when it is gone. */
   readProject(projectId: number): Promise<ProjectReading | null>;
@@ -65,9 +83,45 @@ export interface GitlabClient extends RepositoryReads {
    */
   membership(projectId: number, known?: RawProject): Promise<"member" | "outside" | "gone">;
   stats(): GitlabClientStats;
+  health(): GitlabHealth;
 }
 
-export type HookOutcome = "created" | "exists" | "adopted";
+export type HookOutcome = "created" | "exists" | "adopted" | "reenabled" | "still_disabled";
+
+/** GitLab's alert_status of a hook it switched off after failed deliveries. */
+export type DisabledKind = "temporarily_disabled" | "disabled";
+
+/**
+ * Our hook as GitLab lists it: `ok` (present, executable), `missing`, or `disabled` by GitLab
+ * (either kind: `alertStatus` says which, `disabledUntil` until when for a temporary one).
+ */
+export interface HookCheck {
+  state: "ok" | "missing" | "disabled";
+  alertStatus?: DisabledKind;
+  disabledUntil?: Date | null;
+  /** A hook of the replaced service (WEBHOOK_LEGACY_URLS) is still on the project. */
+  legacy: boolean;
+}
+
+export interface HookResult {
+  outcome: HookOutcome;
+  /** Set when our hook was found disabled by GitLab (reenabled or still_disabled). */
+  disabled?: { alertStatus: DisabledKind; disabledUntil: Date | null };
+  /** How it was re-enabled: a test request alone, or after editing it in place. */
+  reenabledBy?: "test" | "edit";
+  /** Why GitLab kept it disabled (still_disabled): the test request's answer. */
+  reason?: string;
+}
+
+interface ListedHook {
+  id: number;
+  url?: string;
+  alert_status?: string;
+  disabled_until?: string | null;
+}
+
+const disabledKind = (h: ListedHook): DisabledKind | null =>
+  h.alert_status === "disabled" || h.alert_status === "temporarily_disabled" ? h.alert_status : null;
 
 /** Hook urls compare as URLs: scheme and host in any case, a default port written or not. */
 function normalizeHookUrl(url: string): string {
@@ -108,12 +162,26 @@ export function createGitlabClient(
   const logger = deps.logger.child({ component: "gitlab" });
   const pacer = deps.pacer ?? createPacer({ concurrency: config.concurrency, maxRps: config.maxRps, logger });
   const counters = { retries: 0 };
+  let health: GitlabHealth = { state: "unknown", since: new Date(), detail: "no request yet" };
+  const onAnswer = (answer: { status: number } | { error: string }) => {
+    const [state, detail]: [GitlabHealth["state"], string] =
+      "error" in answer
+        ? ["unreachable", answer.error]
+        : answer.status === 401 || answer.status === 403
+          ? ["refused", `answered ${answer.status}`]
+          : answer.status >= 500
+            ? ["failing", `answered ${answer.status}`]
+            : ["ok", ""];
+    if (state !== health.state || detail !== health.detail)
+      health = { state, since: state === health.state ? health.since : new Date(), detail };
+  };
   const requesterFn = createRequesterFn({
     pacer,
     timeoutMs: config.timeoutMs,
     retry: { ...DEFAULT_RETRY, ...deps.retry },
     logger,
     counters,
+    onAnswer,
   });
   // queryTimeout null: the timeout is per request (ours), not per paginated call. rateLimits
   // are only read by gitbeaker's own requester factory, which ours replaces.
@@ -143,16 +211,69 @@ export function createGitlabClient(
   const legacyUrls = new Set((config.webhookLegacyUrls ?? []).map(normalizeHookUrl));
   const isLegacy = (url: string | undefined) => url !== undefined && legacyUrls.has(normalizeHookUrl(url));
 
-  async function listHooks(projectId: number): Promise<Array<{ id: number; url?: string }>> {
+  async function listHooks(projectId: number): Promise<ListedHook[]> {
     return forProject(
       projectId,
-      async () => (await hooks.all(projectId, { perPage: 100 })) as Array<{ id: number; url?: string }>,
+      async () => (await hooks.all(projectId, { perPage: 100 })) as unknown as ListedHook[],
     );
   }
 
+  /** Our hooks: an enabled one first (a project may hold two of ours; one that works is enough). */
+  const oursOf = (all: ListedHook[]) =>
+    all
+      .filter((h) => h.url === config.webhookUrl)
+      .sort((a, b) => Number(disabledKind(a) !== null) - Number(disabledKind(b) !== null));
+
+  function hookCheckOf(all: ListedHook[]): HookCheck {
+    const legacy = all.some((h) => isLegacy(h.url));
+    const ours = oursOf(all)[0];
+    if (!ours) return { state: "missing", legacy };
+    const kind = disabledKind(ours);
+    if (kind === null) return { state: "ok", legacy };
+    const until = ours.disabled_until ? new Date(ours.disabled_until) : null;
+    return { state: "disabled", alertStatus: kind, disabledUntil: until, legacy };
+  }
+
+  async function checkHook(projectId: number): Promise<HookCheck> {
+    return hookCheckOf(await listHooks(projectId));
+  }
+
   async function isMonitored(projectId: number): Promise<boolean> {
-    const all = await listHooks(projectId);
-    return all.some((h) => h.url === config.webhookUrl) && !all.some((h) => isLegacy(h.url));
+    const check = await checkHook(projectId);
+    return check.state === "ok" && !check.legacy;
+  }
+
+  /** "Trigger a test project webhook": true when GitLab answers 201 (our receiver said 2xx). */
+  async function testHook(projectId: number, hookId: number): Promise<{ ok: boolean; reason: string }> {
+    try {
+      await forProject(projectId, () =>
+        // the resource is rooted at /projects/
+        hooks.requester.post(`${projectId}/hooks/${hookId}/test/push_events`, {}),
+      );
+      return { ok: true, reason: "" };
+    } catch (err) {
+      // 422: the receiver did not answer 2xx (GitLab's message says what it got instead)
+      if (err instanceof GitlabError && err.upstreamStatus === 422) return { ok: false, reason: err.message };
+      throw err;
+    }
+  }
+
+  /**
+   * GitLab's documented way back for a hook it disabled: a test request, which re-enables the
+   * hook when our receiver answers 2xx. When it does not (a wrong secret token, push events
+   * switched off…), the hook is edited in place to our settings (same id: an edit alone does not
+   * re-enable it) and tested once more.
+   */
+  async function reenable(
+    projectId: number,
+    hook: ListedHook,
+  ): Promise<Pick<HookResult, "outcome" | "reenabledBy" | "reason">> {
+    const first = await testHook(projectId, hook.id);
+    if (first.ok) return { outcome: "reenabled", reenabledBy: "test" };
+    await forProject(projectId, () => hooks.edit(projectId, hook.id, config.webhookUrl, hookSettings()));
+    const second = await testHook(projectId, hook.id);
+    if (second.ok) return { outcome: "reenabled", reenabledBy: "edit" };
+    return { outcome: "still_disabled", reason: second.reason };
   }
 
   const hookSettings = () => ({
@@ -161,22 +282,31 @@ export function createGitlabClient(
     ...(config.webhookSecret !== "" ? { token: config.webhookSecret } : {}),
   });
 
-  async function createHook(projectId: number): Promise<HookOutcome> {
+  async function createHook(projectId: number): Promise<HookResult> {
     const all = await listHooks(projectId);
     const legacy = all.filter((h) => isLegacy(h.url));
-    let outcome: HookOutcome = "exists";
+    let result: HookResult = { outcome: "exists" };
     let adoptedId: number | undefined;
-    if (!all.some((h) => h.url === config.webhookUrl)) {
+    const ours = oursOf(all)[0];
+    const kind = ours ? disabledKind(ours) : null;
+    if (ours && kind !== null) {
+      const disabled = {
+        alertStatus: kind,
+        disabledUntil: ours.disabled_until ? new Date(ours.disabled_until) : null,
+      };
+      result = { ...(await reenable(projectId, ours)), disabled };
+      logger.debug("disabled webhook found", { projectId, hookId: ours.id, ...disabled, ...result });
+    } else if (!ours) {
       const first = legacy[0];
       if (first) {
         // The url changes, so GitLab resets the token unless we send ours with it.
         await forProject(projectId, () => hooks.edit(projectId, first.id, config.webhookUrl, hookSettings()));
         adoptedId = first.id;
-        outcome = "adopted";
+        result = { outcome: "adopted" };
         logger.info("legacy webhook adopted", { projectId, hookId: first.id });
       } else {
         await forProject(projectId, () => hooks.add(projectId, config.webhookUrl, hookSettings()));
-        outcome = "created";
+        result = { outcome: "created" };
         logger.debug("webhook created", { projectId }); // the handler logs it at info, with the message
       }
     }
@@ -189,7 +319,7 @@ export function createGitlabClient(
         if (!isNotFound(err)) throw err; // already gone: what we wanted
       }
     }
-    return outcome;
+    return result;
   }
 
   async function getProject(projectId: number): Promise<GitlabProject | null> {
@@ -291,6 +421,8 @@ export function createGitlabClient(
 
     isMonitored,
 
+    checkHook,
+
     createHook,
 
     getProject,
@@ -308,6 +440,8 @@ export function createGitlabClient(
     },
 
     ...createRepositoryReads({ commits, files, forProject }),
+
+    health: () => ({ ...health }),
 
     stats() {
       const s = pacer.stats();

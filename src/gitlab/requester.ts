@@ -33,6 +33,8 @@ export interface RequesterDeps {
   /** 429s one call may meet before it gives up (each one already waited its Retry-After). */
   max429PerCall?: number;
   counters: { retries: number };
+  /** Every answer GitLab gave (its status), or the failure to get one (GitLab's health, readiness). */
+  onAnswer?(answer: { status: number } | { error: string }): void;
 }
 
 function decamelize(key: string): string {
@@ -183,6 +185,11 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
             ? "aborted"
             : String(status);
         gitlabRequests.inc({ ...labels, status: outcome });
+        if (failure)
+          deps.onAnswer?.({
+            error: outcome === "timeout" ? `no answer within ${deps.timeoutMs} ms` : failure.message,
+          });
+        else if (status !== 0) deps.onAnswer?.({ status });
         gitlabRequestDuration.observe(labels, (performance.now() - sentAt) / 1000);
       }
 

@@ -68,8 +68,8 @@ export interface StartupProbe {
 }
 
 /**
- * Holds the port from the first moment of start-up, while the database and the broker are
- * awaited (up to AMQP_RECONNECT_TIMEOUT): /health/live answers 200, so Kubernetes does not kill a
+ * Holds the port from the first moment of start-up, while the database, the broker and GitLab are
+ * awaited (the broker up to AMQP_RECONNECT_TIMEOUT, GitLab until it answers): /health/live answers 200, so Kubernetes does not kill a
  * process that is patiently waiting, and /health/ready answers 503 saying what is awaited. A port
  * in use fails here, before any connection is made. Handing the port to the real server leaves
  * a gap of a few milliseconds in which connections are refused: one missed probe at most.
@@ -82,7 +82,7 @@ export function startStartupProbe(opts: ListenOptions): StartupProbe {
         ? errorResponse(
             503,
             "STARTING",
-            "item-sync is starting (waiting for the database and the broker); try again in a few seconds",
+            "item-sync is starting (waiting for the database, the broker and GitLab); try again in a few seconds",
             {},
             { "retry-after": "5" },
           )
@@ -93,7 +93,7 @@ export function startStartupProbe(opts: ListenOptions): StartupProbe {
         health: {
           ready: async () => ({
             ok: false,
-            checks: { startup: "starting: connecting to the database and the broker (see the log)" },
+            checks: { startup: "starting: connecting to the database, the broker and GitLab (see the log)" },
           }),
         },
         metrics: async () => "",

@@ -1,5 +1,6 @@
 /**
- * POST /webhooks/gitlab: push events become update-item messages; answered quickly.
+ * POST /webhooks/gitlab: push events become update-item messages, a system hook's project events
+ * monitor-item / update-item / delete-item (src/ingest/webhook.ts says which); answered quickly.
  *
  * Order of checks, cheapest and least revealing first: the X-Gitlab-Token (before a byte of the
  * body is read), then the body read as a stream and cut off past the size limit (413, never
@@ -14,6 +15,7 @@ import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
 import {
   createWebhookDeleteMessage,
+  createWebhookProjectMessage,
   createWebhookUpdateMessage,
   encodeMessage,
   MalformedMessageError,
@@ -37,6 +39,16 @@ export interface WebhookDeps {
   publishPush(push: { projectId: number; projectPath: string; checkoutSha: string }): Promise<void>;
   /** Publishes the delete-item (with confirm) for a project_destroy / project_transfer event. */
   publishRemoval(removal: { projectId: number; projectPath: string; eventName: string }): Promise<void>;
+  /**
+   * Publishes (with confirm) monitor-item then update-item (`monitor`), or update-item alone, for a
+   * system hook's project_create / project_rename / project_transfer within or into the group.
+   */
+  publishProjectEvent?(event: {
+    projectId: number;
+    projectPath: string;
+    eventName: string;
+    monitor: boolean;
+  }): Promise<void>;
   /**
    * A push carrying our secret suggests our hook is on its project: asks for it to be recorded as
    * verified, which happens only once GitLab confirms it (src/ingest/hook-verifier.ts), so
@@ -134,7 +146,29 @@ export function webhookRoutes(deps: WebhookDeps) {
         deps.logger.debug("webhook refused: its message could not be ingested", { reason: problem });
         return errorResponse(422, "INVALID_REQUEST", `the event cannot be ingested: ${problem}`);
       }
+      const publishProjectEvent = deps.publishProjectEvent;
+      if (decision.kind === "project" && !publishProjectEvent) {
+        set.status = 204; // a receiver built without it (tests): as before, nothing to do
+        return;
+      }
       if (deps.brokerConnected && !deps.brokerConnected()) return unavailable();
+      if (decision.kind === "project") {
+        const { projectId, projectPath, eventName, monitor } = decision;
+        const publish =
+          publishProjectEvent?.({ projectId, projectPath, eventName, monitor }) ?? Promise.resolve();
+        if (!(await published(publish))) {
+          deps.logger.warn("webhook answered 503: the broker did not confirm in time", { projectId });
+          return unavailable();
+        }
+        deps.logger.info(
+          monitor
+            ? "project event received: monitor-item and update-item published"
+            : "project event received: update-item published",
+          { projectId, projectPath, event: eventName },
+        );
+        set.status = 202;
+        return { accepted: true, projectId };
+      }
       if (decision.kind === "delete") {
         const { projectId, projectPath, eventName } = decision;
         if (!(await published(deps.publishRemoval({ projectId, projectPath, eventName })))) {
@@ -170,7 +204,7 @@ export function webhookRoutes(deps: WebhookDeps) {
       parse: "none",
       detail: {
         summary:
-          "GitLab webhook: a push to a group project's default branch publishes update-item; a system hook's project_destroy (or project_transfer out of the group) publishes delete-item",
+          "GitLab webhook: a push to a group project's default branch publishes update-item; a system hook's project_create in the group (or project_transfer into it) publishes monitor-item and update-item, project_rename (or project_transfer within it) update-item, project_destroy (or project_transfer out of it) delete-item",
         tags: ["webhooks"],
         parameters: [{ name: "X-Gitlab-Token", in: "header", required: true, schema: { type: "string" } }],
         responses: RESPONSES.webhook,
@@ -189,7 +223,9 @@ function unpublishable(decision: Exclude<WebhookDecision, { kind: "ignored" }>):
   const message =
     decision.kind === "update"
       ? createWebhookUpdateMessage(decision.checkoutSha, project)
-      : createWebhookDeleteMessage(decision.eventName, project);
+      : decision.kind === "project"
+        ? createWebhookProjectMessage("update-item", decision.eventName, project)
+        : createWebhookDeleteMessage(decision.eventName, project);
   try {
     parseMessage(encodeMessage(message.body));
     return null;

@@ -4,16 +4,22 @@
  * itself (the IMRT tables, their lock and history) is the items part's (src/items/ingest.ts).
  */
 import type { Db } from "../db/client.ts";
-import type { HookOutcome } from "../gitlab/client.ts";
+import type { HookResult } from "../gitlab/client.ts";
 import { type ItemGitlab, type ItemIngest, QuarantinedItemError } from "../items/ingest.ts";
-import { markHooksVerified } from "../items/projects.ts";
+import {
+  addHookEvent,
+  HOOK_EVENTS,
+  markHooksVerified,
+  recordHookStates,
+  recordListed,
+} from "../items/projects.ts";
 import { createKeyedLock } from "../lib/keyed-lock.ts";
 import type { HandlerContext } from "../queue/consumer.ts";
 import type { ItemMessage } from "../queue/messages.ts";
 
 /** The narrow view of GitLab the handlers need (the real client implements it). */
 export interface IngestGitlab extends ItemGitlab {
-  createHook(projectId: number): Promise<HookOutcome>;
+  createHook(projectId: number): Promise<HookResult>;
   membership(projectId: number): Promise<"member" | "outside" | "gone">;
 }
 
@@ -26,6 +32,13 @@ export interface AdoptionSink {
 export interface IngestCounters {
   hooksCreated: number;
   hooksAdopted: number;
+  /** Our hooks monitor-item found disabled by GitLab (after failed deliveries), by alert_status. */
+  hooksFoundDisabled: number;
+  hooksFoundTemporarilyDisabled: number;
+  /** Of those, re-enabled by monitor-item (a test request, after an edit if need be)… */
+  hooksReenabled: number;
+  /** …and left disabled by GitLab (our receiver did not answer the test request with 2xx). */
+  hooksStillDisabled: number;
   itemsCreated: number;
   itemsUpdated: number;
   itemsUnchanged: number;
@@ -46,6 +59,8 @@ const HOOK_LOG = {
   created: "webhook created",
   adopted: "legacy webhook adopted",
   exists: "webhook already present",
+  reenabled: "webhook disabled by GitLab re-enabled",
+  still_disabled: "webhook disabled by GitLab could not be re-enabled; the next sync tries again",
 } as const;
 
 export function createHandlers(deps: {
@@ -57,6 +72,10 @@ export function createHandlers(deps: {
   const counters: IngestCounters = {
     hooksCreated: 0,
     hooksAdopted: 0,
+    hooksFoundDisabled: 0,
+    hooksFoundTemporarilyDisabled: 0,
+    hooksReenabled: 0,
+    hooksStillDisabled: 0,
     itemsCreated: 0,
     itemsUpdated: 0,
     itemsUnchanged: 0,
@@ -84,19 +103,68 @@ export function createHandlers(deps: {
   async function monitorItem(message: ItemMessage, ctx: HandlerContext): Promise<void> {
     try {
       const result = await perProject(message.projectId, () => deps.gitlab.createHook(message.projectId));
-      if (result === "created") counters.hooksCreated++;
-      await markHooksVerified(deps.db, [message.projectId], new Date());
-      if (result === "adopted") {
+      const { outcome } = result;
+      if (outcome === "created") counters.hooksCreated++;
+      // a project no scan has listed yet (a system hook's project_create) gets its row here, so
+      // its hook state is not lost; update-item fills in the rest
+      const at = new Date();
+      const name = message.projectPath.split("/").at(-1) ?? message.projectPath;
+      await recordListed(deps.db, [{ ...message, name, defaultBranch: null }], at);
+      if (result.disabled) await recordDisabled(message, ctx, result);
+      if (outcome !== "still_disabled") await markHooksVerified(deps.db, [message.projectId], at);
+      if (outcome === "adopted") {
         counters.hooksAdopted++;
         // A redelivery finds our hook in place ("exists"), so each adoption is counted once —
         // unless this write fails after the edit: the count is then one short, the hook is right.
         if (message.jobExecutionId !== null) await deps.adoptions?.hookAdopted(message.jobExecutionId);
       }
-      ctx.logger.info(HOOK_LOG[result], { projectId: message.projectId });
+      const log = outcome === "still_disabled" ? ctx.logger.warn : ctx.logger.info;
+      log.call(ctx.logger, HOOK_LOG[outcome], {
+        projectId: message.projectId,
+        ...(result.disabled
+          ? {
+              alertStatus: result.disabled.alertStatus,
+              disabledUntil: result.disabled.disabledUntil?.toISOString() ?? null,
+            }
+          : {}),
+        ...(result.reenabledBy ? { reenabledBy: result.reenabledBy } : {}),
+        ...(result.reason ? { reason: result.reason } : {}),
+      });
     } catch (err) {
       if (!isGone(err)) throw err;
       counters.projectsGone++;
       ctx.logger.info("project no longer exists; no webhook to create", { projectId: message.projectId });
+    }
+  }
+
+  /**
+   * Our hook was found disabled by GitLab: counted, and recorded as events (which kind, until
+   * when; then whether it was re-enabled); the project's hook state stays `disabled` while GitLab
+   * keeps it so.
+   */
+  async function recordDisabled(message: ItemMessage, ctx: HandlerContext, result: HookResult) {
+    const disabled = result.disabled;
+    if (!disabled) return;
+    const permanently = disabled.alertStatus === "disabled";
+    if (permanently) counters.hooksFoundDisabled++;
+    else counters.hooksFoundTemporarilyDisabled++;
+    const source = sourceOf(message, ctx);
+    const at = new Date();
+    await addHookEvent(
+      deps.db,
+      message.projectId,
+      permanently ? HOOK_EVENTS.disabled : HOOK_EVENTS.temporarilyDisabled,
+      disabled.disabledUntil,
+      source,
+      at,
+    );
+    if (result.outcome === "reenabled") {
+      counters.hooksReenabled++;
+      await addHookEvent(deps.db, message.projectId, HOOK_EVENTS.reenabled, null, source, at);
+    } else {
+      counters.hooksStillDisabled++;
+      await addHookEvent(deps.db, message.projectId, HOOK_EVENTS.stillDisabled, null, source, at);
+      await recordHookStates(deps.db, [{ projectId: message.projectId, state: "disabled" }], at);
     }
   }
 

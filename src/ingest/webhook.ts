@@ -1,7 +1,9 @@
 /**
  * The GitLab webhook receiver's logic, apart from HTTP: checks the X-Gitlab-Token in constant
  * time and decides what a delivery means — an update-item for a push to a group project's default
- * branch, nothing for anything else.
+ * branch; for a system hook's project events: monitor-item and update-item for a project created
+ * in (or moved into) the group, update-item for one renamed or moved within it, delete-item for
+ * one destroyed or moved out of it; nothing for anything else.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { GitlabConfig } from "../config/config.ts";
@@ -10,6 +12,8 @@ import { isIgnoredProject } from "../gitlab/ignore.ts";
 export type WebhookDecision =
   | { kind: "update"; projectId: number; projectPath: string; checkoutSha: string }
   | { kind: "delete"; projectId: number; projectPath: string; eventName: string }
+  /** monitor-item + update-item (`monitor`) or update-item alone, for a system hook's project event */
+  | { kind: "project"; projectId: number; projectPath: string; eventName: string; monitor: boolean }
   | { kind: "ignored"; reason: string };
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
@@ -37,9 +41,7 @@ export function interpretWebhook(
   payload: unknown,
 ): WebhookDecision {
   const body = (payload ?? {}) as PushPayload;
-  if (body.event_name === "project_destroy" || body.event_name === "project_transfer") {
-    return interpretRemoval(config, body);
-  }
+  if (PROJECT_EVENTS.has(String(body.event_name))) return interpretProjectEvent(config, body);
   if (eventHeader !== "Push Hook" && body.object_kind !== "push") {
     return { kind: "ignored", reason: `event ${eventHeader ?? String(body.object_kind)} is not a push` };
   }
@@ -76,9 +78,56 @@ function inGroup(config: Pick<GitlabConfig, "group" | "includeSubgroups">, path:
     : namespace === config.group;
 }
 
+const PROJECT_EVENTS = new Set(["project_create", "project_destroy", "project_rename", "project_transfer"]);
+
 /**
- * System-hook events that mean a project left the item bank: project_destroy, or
- * project_transfer from inside the group to outside it. The delete-item handler re-checks GitLab
+ * A system hook's project event (docs.gitlab.com/administration/system_hooks/), judged by the
+ * paths it carries: project_create in the group, or project_transfer into it → monitor-item and
+ * update-item at once; project_rename, or project_transfer within the group → update-item (the new
+ * path is recorded by it); project_destroy, or project_transfer out of the group → delete-item.
+ * The handlers ask GitLab again (update-item reads the project, delete-item its membership), so a
+ * doubtful event costs a request, never an item.
+ */
+function interpretProjectEvent(
+  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "ignoreProjects">,
+  body: PushPayload,
+): WebhookDecision {
+  const eventName = String(body.event_name);
+  const projectId = Number(body.project_id);
+  const path = body.path_with_namespace;
+  if (!Number.isSafeInteger(projectId) || projectId < 1 || typeof path !== "string") {
+    return { kind: "ignored", reason: `${eventName} without a project id and path` };
+  }
+  // null: the group is a numeric id, which a path cannot be compared with (see inGroup)
+  const where = (p: string) => (isIgnoredProject(config.ignoreProjects, p) ? false : inGroup(config, p));
+  const now = where(path);
+  const project = { projectId, projectPath: path, eventName };
+  const notOurs = { kind: "ignored", reason: `${path} is not a project of ${config.group}` } as const;
+  switch (eventName) {
+    case "project_create":
+      if (now === false) return notOurs;
+      // a hook only where the path proves the project ours: a system hook sees the whole instance
+      return { kind: "project", ...project, monitor: now === true };
+    case "project_rename":
+      if (now === false) return notOurs;
+      return { kind: "project", ...project, monitor: false };
+    case "project_transfer": {
+      const old = body.old_path_with_namespace;
+      if (typeof old !== "string") return { kind: "ignored", reason: `${eventName} without its old path` };
+      const before = where(old);
+      if (now === true) return { kind: "project", ...project, monitor: before === false };
+      if (before === false)
+        return { kind: "ignored", reason: `${eventName}: ${old} was not in ${config.group}` };
+      // out of the group, or unknown (numeric group): delete-item asks GitLab first
+      return { kind: "delete", projectId, projectPath: old, eventName };
+    }
+    default:
+      return interpretRemoval(config, body);
+  }
+}
+
+/**
+ * project_destroy: the project left the item bank. The delete-item handler re-checks GitLab
  * before removing anything, so a doubtful event costs one request, never an item.
  */
 function interpretRemoval(
@@ -90,15 +139,6 @@ function interpretRemoval(
   const path = body.path_with_namespace;
   if (!Number.isSafeInteger(projectId) || projectId < 1 || typeof path !== "string") {
     return { kind: "ignored", reason: `${eventName} without a project id and path` };
-  }
-  if (eventName === "project_transfer") {
-    const old = body.old_path_with_namespace;
-    if (typeof old !== "string" || inGroup(config, old) === false) {
-      return { kind: "ignored", reason: `${eventName}: ${String(old)} was not in ${config.group}` };
-    }
-    if (inGroup(config, path) === true)
-      return { kind: "ignored", reason: `${eventName}: ${path} stays in ${config.group}` };
-    return { kind: "delete", projectId, projectPath: old, eventName };
   }
   if (inGroup(config, path) === false)
     return { kind: "ignored", reason: `${path} is not a project of ${config.group}` };

@@ -1,12 +1,20 @@
 /**
  * The project facts as a scan sees them (see incremental.ts): the stored listing fields, hook
  * verification time and whether an update-item has handled each project of a page; what the scan
- * records after each page; and the start of the previous COMPLETED sync.
+ * records before and after each page; and the start of the previous COMPLETED sync.
  */
 import { lastCompletedStart } from "../batch/sql.ts";
 import type { Db } from "../db/client.ts";
-import type { KnownProject, SyncKnown } from "../sync/incremental.ts";
-import { getProjects, recordScanned } from "./projects.ts";
+import type { KnownProject, ListedProject, SyncKnown } from "../sync/incremental.ts";
+import { getProjects, type ProjectFacts, recordListed, recordScanned } from "./projects.ts";
+
+const factsOf = (projects: readonly ListedProject[]): ProjectFacts[] =>
+  projects.map((p) => ({
+    projectId: p.id,
+    projectPath: p.path,
+    name: p.name ?? p.path.split("/").at(-1) ?? p.path,
+    defaultBranch: p.defaultBranch ?? null,
+  }));
 
 export function createKnownItems(db: Db, jobName: string): SyncKnown {
   return {
@@ -23,15 +31,9 @@ export function createKnownItems(db: Db, jobName: string): SyncKnown {
       }
       return known;
     },
-    async recordPage(projects, hookVerified, at) {
-      const facts = projects.map((p) => ({
-        projectId: p.id,
-        projectPath: p.path,
-        name: p.name ?? p.path.split("/").at(-1) ?? p.path,
-        defaultBranch: p.defaultBranch ?? null,
-      }));
-      await recordScanned(db, facts, hookVerified, at);
-    },
+    recordListed: (projects, at) => recordListed(db, factsOf(projects), at),
+    recordPage: (projects, hookVerified, at, hookProblems) =>
+      recordScanned(db, factsOf(projects), hookVerified, at, hookProblems),
     lastCompletedStart: () => lastCompletedStart(db, jobName),
   };
 }

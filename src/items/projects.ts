@@ -86,29 +86,102 @@ export async function getProjects(db: Db, projectIds: readonly number[]): Promis
 }
 
 /**
- * A scan's page: projects not known yet get a row with their listing fields (never ingested, so
- * the next incremental scan still updates them); `hookVerified` ones get `hook_verified_at`. The
- * listing fields of known projects are left to update-item, so a lost update-item is published
- * again by the next incremental scan.
+ * A scan's page, before its messages are published: projects not known yet get a row with their
+ * listing fields (never ingested, so the next incremental scan still updates them), so whatever
+ * monitor-item records of their hook has a row to land on. The listing fields of known projects
+ * are left to update-item, so a lost update-item is published again by the next incremental scan.
+ */
+export async function recordListed(db: Db, projects: readonly ProjectFacts[], at: Date): Promise<void> {
+  if (projects.length === 0) return;
+  const values = projects.map((_, i) => `(${placeholders(4, 4 * i + 2)}, $1, $1)`).join(", ");
+  await db.run(
+    `insert into sync_project (project_id, project_path, name, default_branch, created_at, updated_at)
+     values ${values} on conflict (project_id) do nothing`,
+    [at, ...projects.flatMap((p) => [p.projectId, p.projectPath, p.name, p.defaultBranch])],
+  );
+}
+
+/**
+ * A scan's page, once its messages are published: the rows (recordListed, for a page recorded
+ * before a crash), then what the hook checks found — `hookVerified` get `hook_verified_at`, the
+ * others their state — all of it whether or not an update-item has handled the project yet.
+ * `at`: when the page's checks began.
  */
 export async function recordScanned(
   db: Db,
   projects: readonly ProjectFacts[],
   hookVerified: readonly number[],
   at: Date,
+  hookProblems: readonly { projectId: number; state: "missing" | "disabled" }[] = [],
 ): Promise<void> {
-  if (projects.length > 0) {
-    const values = projects.map((_, i) => `(${placeholders(4, 4 * i + 2)}, $1, $1)`).join(", ");
-    await db.run(
-      `insert into sync_project (project_id, project_path, name, default_branch, created_at, updated_at)
-       values ${values} on conflict (project_id) do nothing`,
-      [at, ...projects.flatMap((p) => [p.projectId, p.projectPath, p.name, p.defaultBranch])],
-    );
-  }
+  await recordListed(db, projects, at);
   await markHooksVerified(db, hookVerified, at);
+  await recordHookStates(db, hookProblems, at, at);
 }
 
-/** Our hook was seen, created or adopted on these projects at `at` (unknown projects: nothing). */
+/**
+ * Our hook's state on a project (`sync_project.hook_state`): `ok` (present and executable),
+ * `missing`, or `disabled` — GitLab switched it off after failed deliveries, either kind; the
+ * `hook_disabled` / `hook_temp_disabled` event says which, and until when.
+ */
+export type HookState = "ok" | "missing" | "disabled";
+
+/**
+ * Events of our hook in `sync_item_event` (no commit): GitLab had disabled it — for good
+ * (`hook_disabled`) or for a while (`hook_temp_disabled`, `commit_date` holding GitLab's
+ * `disabled_until`); monitor-item re-enabled it (`hook_reenabled`) or GitLab kept it disabled
+ * (`hook_still_disabled`: the next sync tries again).
+ */
+export const HOOK_EVENTS = {
+  disabled: "hook_disabled",
+  temporarilyDisabled: "hook_temp_disabled",
+  reenabled: "hook_reenabled",
+  stillDisabled: "hook_still_disabled",
+} as const;
+
+export async function addHookEvent(
+  db: Db,
+  projectId: number,
+  action: (typeof HOOK_EVENTS)[keyof typeof HOOK_EVENTS],
+  disabledUntil: Date | null,
+  source: EventSource,
+  at: Date,
+): Promise<void> {
+  await db.run(
+    `insert into sync_item_event (project_id, action, commit_hash, commit_date, job_execution_id, message_id, created_at)
+     values ($1, $2, null, $3, $4, $5, $6)`,
+    [projectId, action, disabledUntil, source.jobExecutionId, source.messageId, at],
+  );
+}
+
+/**
+ * Our hook found missing or disabled (known projects only); `hook_state_since` moves only when
+ * the state changes. `unlessVerifiedSince`: a scan's finding, left alone on a project whose hook
+ * was verified after the scan looked (monitor-item got there first).
+ */
+export async function recordHookStates(
+  db: Db,
+  states: readonly { projectId: number; state: Exclude<HookState, "ok"> }[],
+  at: Date,
+  unlessVerifiedSince?: Date,
+): Promise<void> {
+  for (const state of ["missing", "disabled"] as const) {
+    const ids = states.filter((s) => s.state === state).map((s) => s.projectId);
+    if (ids.length === 0) continue;
+    const guard = unlessVerifiedSince
+      ? ` and (hook_verified_at is null or hook_verified_at < $${ids.length + 4})`
+      : "";
+    // the state twice: Postgres deduces one type per parameter, and SET and = would differ
+    await db.run(
+      `update sync_project set hook_state = $1,
+         hook_state_since = case when hook_state = $3 then hook_state_since else $2 end
+       where project_id in (${placeholders(ids.length, 4)})${guard}`,
+      [state, at, state, ...ids, ...(unlessVerifiedSince ? [unlessVerifiedSince] : [])],
+    );
+  }
+}
+
+/** Our hook was seen, created, adopted or re-enabled on these projects at `at` (unknown projects: nothing). */
 export async function markHooksVerified(db: Db, projectIds: readonly number[], at: Date): Promise<void> {
   if (projectIds.length === 0) return;
   await db.run(

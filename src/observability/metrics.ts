@@ -176,6 +176,36 @@ export function createMetrics(deps: MetricsDeps): () => Promise<string> {
       },
     });
     new Counter({
+      name: "item_sync_ingest_hooks_disabled_total",
+      help: "Our webhooks monitor-item found disabled by GitLab after failed deliveries, by GitLab's alert_status (temporarily_disabled, disabled).",
+      labelNames: ["alert_status"] as const,
+      registers,
+      collect() {
+        const c = ingest();
+        this.reset();
+        this.inc({ alert_status: "temporarily_disabled" }, c.hooksFoundTemporarilyDisabled);
+        this.inc({ alert_status: "disabled" }, c.hooksFoundDisabled);
+      },
+    });
+    new Counter({
+      name: "item_sync_ingest_hooks_reenabled_total",
+      help: "Webhooks disabled by GitLab that monitor-item re-enabled (a test request our receiver answered 2xx).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(ingest().hooksReenabled);
+      },
+    });
+    new Counter({
+      name: "item_sync_ingest_hooks_still_disabled_total",
+      help: "Webhooks disabled by GitLab that monitor-item could not re-enable (the test request got no 2xx from our receiver); the next sync tries again.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(ingest().hooksStillDisabled);
+      },
+    });
+    new Counter({
       name: "item_sync_ingest_items_total",
       help: "update-item outcomes: created, updated, unchanged, no_item_json (no item.json on the default branch: nothing written), empty (no commit), quarantined (item.json not writable: dead-lettered, no row changed), project_gone, foreign_refused (the project is not in the group: no row written).",
       labelNames: ["result"] as const,

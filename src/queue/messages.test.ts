@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import {
   createJobMessage,
+  createProjectSyncMessage,
+  createWebhookProjectMessage,
   createWebhookUpdateMessage,
   encodeMessage,
   MalformedMessageError,
@@ -34,6 +36,15 @@ describe("messages", () => {
     expect(m.routingKey).toBe("item.update");
   });
 
+  test("a system hook's monitor-item and a one-project sync's carry no execution, and consumers take them", () => {
+    const m = createWebhookProjectMessage("monitor-item", "project_create", project, now);
+    expect(m.messageId).toBe("project_create:monitor-item:1234");
+    expect(m.routingKey).toBe("item.monitor");
+    expect(parseMessage(encodeMessage(m.body))).toEqual(m.body);
+    const s = createProjectSyncMessage("monitor-item", project, now);
+    expect(parseMessage(encodeMessage(s.body)).jobExecutionId).toBeNull();
+  });
+
   test("parseMessage round-trips bytes, text and decoded objects", () => {
     const m = createJobMessage("delete-item", 9, project, now);
     const bytes = encodeMessage(m.body);
@@ -63,11 +74,6 @@ describe("messages", () => {
     ["path with a segment starting with -", { ...valid, projectPath: "imrt/-x" }, "GitLab project path"],
     ["path with a control character", { ...valid, projectPath: "imrt/items/x\n" }, "GitLab project path"],
     ["bad execution id", { ...valid, jobExecutionId: -1 }, "jobExecutionId"],
-    [
-      "null execution id on monitor",
-      { ...valid, type: "monitor-item", jobExecutionId: null },
-      "only for update-item",
-    ],
     ["bad date", { ...valid, createdAt: "yesterday" }, "createdAt"],
     ["impossible date", { ...valid, createdAt: "2026-13-45T00:00:00Z" }, "createdAt"],
     ["extra field", { ...valid, extra: 1 }, "unknown field(s): extra"],

@@ -29,7 +29,7 @@ export interface ItemMessage {
   version: typeof MESSAGE_VERSION;
   projectId: number;
   projectPath: string;
-  /** null only for webhook-triggered update-item and delete-item messages */
+  /** null for messages no execution published (webhook, system hook, one-project sync) */
   jobExecutionId: number | null;
   createdAt: string; // ISO-8601
 }
@@ -101,6 +101,20 @@ export function createWebhookDeleteMessage(
   now: Date = new Date(),
 ): OutgoingMessage {
   return createMessage(MESSAGE_TYPES.delete, eventName, null, project, now);
+}
+
+/**
+ * A monitor-item or update-item triggered by a GitLab system-hook event (project_create,
+ * project_rename, project_transfer within or into the group): no execution, so jobExecutionId is
+ * null and the messageId names the event: `{eventName}:{type}:{projectId}`.
+ */
+export function createWebhookProjectMessage(
+  type: typeof MESSAGE_TYPES.monitor | typeof MESSAGE_TYPES.update,
+  eventName: string,
+  project: ProjectRef,
+  now: Date = new Date(),
+): OutgoingMessage {
+  return createMessage(type, eventName, null, project, now);
 }
 
 /**
@@ -176,11 +190,8 @@ export function parseMessage(input: unknown): ItemMessage {
   if (!isPositiveInt(projectId)) throw new MalformedMessageError("projectId must be a positive integer");
   const pathProblem = projectPathProblem(projectPath);
   if (pathProblem !== null) throw new MalformedMessageError(pathProblem);
-  if (jobExecutionId === null) {
-    if (type === MESSAGE_TYPES.monitor) {
-      throw new MalformedMessageError("jobExecutionId may be null only for update-item and delete-item");
-    }
-  } else if (!isPositiveInt(jobExecutionId)) {
+  // null: no execution behind the message (a webhook, a system hook, a one-project sync), whatever its type
+  if (jobExecutionId !== null && !isPositiveInt(jobExecutionId)) {
     throw new MalformedMessageError("jobExecutionId must be a positive integer or null");
   }
   if (typeof createdAt !== "string" || !ISO_DATE.test(createdAt) || Number.isNaN(Date.parse(createdAt))) {

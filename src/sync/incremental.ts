@@ -8,7 +8,9 @@
  *   stored item's AND `last_activity_at` is older than `activitySince` (the previous COMPLETED
  *   sync's start minus SYNC_ACTIVITY_MARGIN_MINUTES). GitLab does not bump `last_activity_at`
  *   on a rename, hence the field comparison; it bumps it lazily on a push, hence the margin;
- * - the hook check is skipped only while our hook was verified within SYNC_FULL_EVERY_HOURS.
+ * - the hook check is skipped only while our hook was verified within SYNC_FULL_EVERY_HOURS (a
+ *   hook GitLab disables meanwhile is found by the next full run or expired trust; the content
+ *   its lost pushes carried is caught by the update-item recent activity brings).
  * A full scan checks and updates everything.
  */
 import type { ScanMode } from "../batch/types.ts";
@@ -28,12 +30,29 @@ export interface KnownProject {
 export interface SyncKnown {
   lookup(projectIds: readonly number[]): Promise<Map<number, KnownProject>>;
   /**
-   * After a page: projects not known yet are recorded with their listing fields, and our hook as
-   * verified at `at` on `hookVerified` — whether or not an update-item has handled them yet.
+   * Before a page's messages are published: projects not known yet are recorded with their
+   * listing fields, so what monitor-item records of their hook has a row to land on.
    */
-  recordPage(projects: readonly ListedProject[], hookVerified: readonly number[], at: Date): Promise<void>;
+  recordListed(projects: readonly ListedProject[], at: Date): Promise<void>;
+  /**
+   * After a page: the same rows (should recordListed have been skipped), our hook as verified at
+   * `at` on `hookVerified`, and as missing or disabled on `hookProblems` — whether or not an
+   * update-item has handled them yet. `at`: when the page's hook checks began.
+   */
+  recordPage(
+    projects: readonly ListedProject[],
+    hookVerified: readonly number[],
+    at: Date,
+    hookProblems?: readonly HookProblem[],
+  ): Promise<void>;
   /** Start of the newest COMPLETED sync, or null when none completed. */
   lastCompletedStart(): Promise<Date | null>;
+}
+
+/** A project whose hook check found our hook missing, or disabled by GitLab. */
+export interface HookProblem {
+  projectId: number;
+  state: "missing" | "disabled";
 }
 
 export interface ListedProject {

@@ -20,6 +20,8 @@ function fakeGitlab(
   perPage: number,
   opts: {
     unmonitored?: Set<number>;
+    /** our hook there, but disabled by GitLab after failed deliveries */
+    disabled?: Set<number>;
     failing?: Set<number>;
     hookMs?: number;
     /** called as each hook check starts, with how many have started */
@@ -52,11 +54,12 @@ function fakeGitlab(
         }
       },
     }),
-    isMonitored: async (id) => {
+    checkHook: async (id) => {
       opts.onHook?.(++hooksStarted);
       await Bun.sleep(opts.hookMs ?? 0);
       if (opts.failing?.has(id)) throw new Error(`502 Bad Gateway for project ${id}`);
-      return !opts.unmonitored?.has(id);
+      if (opts.disabled?.has(id)) return { state: "disabled", legacy: false };
+      return { state: opts.unmonitored?.has(id) ? "missing" : "ok", legacy: false };
     },
   };
   return { gitlab, pagesServed };
@@ -174,6 +177,37 @@ describe("sync step", () => {
     });
     expect(saved.map((s) => (s.checkpoint as SyncCheckpoint).page)).toEqual([1, 2, 3, 4, 5]);
     expect(saved.at(-1)?.scanComplete).toBe(true);
+  });
+
+  test("a hook GitLab disabled counts as not monitored: monitor-item is published, and the page records it as disabled, not verified", async () => {
+    const { gitlab } = fakeGitlab(range(20), 10, { unmonitored: new Set([4]), disabled: new Set([7, 15]) });
+    const { publish, published } = recordingPublisher();
+    const { ctx } = context();
+    const recorded: { verified: number[]; problems: unknown[] }[] = [];
+    const listed: number[] = [];
+    const known: SyncKnown = {
+      lookup: async () => new Map(),
+      recordListed: async (projects) => {
+        // rows exist before any message of the page is published
+        expect(published.filter((m) => projects.some((p) => m.endsWith(`:${p.id}`)))).toEqual([]);
+        listed.push(...projects.map((p) => p.id));
+      },
+      recordPage: async (_projects, verified, _at, problems) => {
+        recorded.push({ verified: [...verified], problems: [...(problems ?? [])] });
+      },
+      lastCompletedStart: async () => null,
+    };
+    expect((await runSyncStep(ctx, options(gitlab, publish, { known }))).status).toBe("COMPLETED");
+    expect(published.filter((m) => m.includes("monitor-item")).sort()).toEqual(
+      ["7:monitor-item:15", "7:monitor-item:4", "7:monitor-item:7"].sort(),
+    );
+    expect(listed.sort((a, b) => a - b)).toEqual(range(20));
+    const problems = recorded.flatMap((r) => r.problems);
+    expect(problems).toContainEqual({ projectId: 7, state: "disabled" });
+    expect(problems).toContainEqual({ projectId: 15, state: "disabled" });
+    expect(problems).toContainEqual({ projectId: 4, state: "missing" });
+    expect(recorded.flatMap((r) => r.verified)).not.toContain(7);
+    expect(recorded.flatMap((r) => r.verified).length).toBe(17);
   });
 
   test("resumes after the checkpoint without repeating checkpointed projects", async () => {
@@ -457,6 +491,7 @@ describe("incremental scan in the step", () => {
           },
         ]),
       ),
+    recordListed: async () => {},
     recordPage: async () => {},
     lastCompletedStart: async () => lastStart,
   });
@@ -529,6 +564,7 @@ describe("incremental scan in the step", () => {
         failures,
         known: {
           lookup: once("lookup", base.lookup),
+          recordListed: once("recordListed", base.recordListed),
           recordPage: once("recordPage", base.recordPage),
           lastCompletedStart: once("lastCompletedStart", base.lastCompletedStart),
         },
@@ -544,7 +580,9 @@ describe("incremental scan in the step", () => {
       const opts = options(listing(), publish, { known: flaky, activityMarginMs: 2 * HOUR, hookTrustMs: 0 });
       expect((await runSyncStep(ctx, opts)).status).toBe("COMPLETED");
       expect(failures.sort()).toEqual(
-        mode === "incremental" ? ["lastCompletedStart", "lookup", "recordPage"] : ["recordPage"],
+        mode === "incremental"
+          ? ["lastCompletedStart", "lookup", "recordPage"]
+          : ["recordListed", "recordPage"],
       );
     }
   });

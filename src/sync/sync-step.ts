@@ -16,13 +16,21 @@
  *
  * An execution whose mode is `incremental` lists every page the same way but leaves alone what
  * incremental.ts says did not change (counted `unchanged`), and lists several pages ahead since
- * the listing is then most of its work. Hooks seen by either mode are recorded as verified.
+ * the listing is then most of its work. Hooks seen by either mode are recorded as verified, and
+ * our hooks GitLab disabled (after failed deliveries) as not monitored: monitor-item re-enables
+ * them.
  */
 import type { JobDefinition, StepContext, StepOutcome } from "../batch/runner.ts";
 import type { SeenStore } from "../items/seen-store.ts";
 import { coerceError } from "../lib/errors.ts";
 import { createLimiter } from "../lib/limiter.ts";
-import { decide, type KnownProject, type ScanPolicy, type SyncKnown } from "./incremental.ts";
+import {
+  decide,
+  type HookProblem,
+  type KnownProject,
+  type ScanPolicy,
+  type SyncKnown,
+} from "./incremental.ts";
 
 export const SYNC_JOB_NAME = "itemSynchronizationJob";
 export const SYNC_STEP_NAME = "itemSynchronizationStep";
@@ -59,7 +67,12 @@ export interface SyncGitlab {
   ): {
     pages(opts?: { from?: SyncCheckpoint; signal?: AbortSignal }): AsyncIterable<SyncPage>;
   };
-  isMonitored(projectId: number): Promise<boolean>;
+  /**
+   * Our hook on the project, from its hooks listing (GitlabClient.checkHook): `ok`, `missing`, or
+   * `disabled` by GitLab after failed deliveries (either kind); `legacy` when a hook of the
+   * replaced service is still there.
+   */
+  checkHook(projectId: number): Promise<{ state: "ok" | "missing" | "disabled"; legacy: boolean }>;
 }
 
 export type SyncMessageType = "monitor-item" | "update-item" | "delete-item";
@@ -149,8 +162,9 @@ function fencedPorts(ctx: StepContext, opts: SyncStepOptions): SyncStepOptions {
   const { known: table } = opts;
   const known: SyncKnown | undefined = table && {
     lookup: (projectIds) => fence.persist(() => table.lookup(projectIds)),
-    recordPage: (projects, hookVerified, at) =>
-      fence.persist(() => table.recordPage(projects, hookVerified, at)),
+    recordListed: (projects, at) => fence.persist(() => table.recordListed(projects, at)),
+    recordPage: (projects, hookVerified, at, hookProblems) =>
+      fence.persist(() => table.recordPage(projects, hookVerified, at, hookProblems)),
     lastCompletedStart: () => fence.persist(() => table.lastCompletedStart()),
   };
   return {
@@ -231,6 +245,7 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     stored: KnownProject | undefined,
     policy: ScanPolicy,
     verified: number[],
+    problems: HookProblem[],
   ) => {
     // Once a stop is asked, or a project failed for good (the step fails), projects not yet
     // started are left to the resumed execution: their page is not checkpointed, so it is read
@@ -241,9 +256,13 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     let monitored = true;
     if (decision.checkHook) {
       try {
-        monitored = await opts.gitlab.isMonitored(project.id);
+        // a hook GitLab disabled after failed deliveries gets no pushes: not monitored, and
+        // monitor-item re-enables it
+        const hook = await opts.gitlab.checkHook(project.id);
         counts.hooksChecked++;
-        if (monitored) verified.push(project.id);
+        monitored = hook.state === "ok" && !hook.legacy;
+        if (hook.state === "ok") verified.push(project.id);
+        else problems.push({ projectId: project.id, state: hook.state });
       } catch (err) {
         // The update does not depend on the hook: publish it anyway, and report the project.
         skip(project, `hook check failed: ${coerceError(err).message}`);
@@ -260,23 +279,31 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     await opts.publish("update-item", executionId, project);
     counts.updatePublished++;
   };
-  /** A page's work: every project's, then the hooks seen recorded in one statement. */
+  /**
+   * A page's work: its new projects recorded (so monitor-item's findings have a row to land on),
+   * every project's work, then the hooks seen recorded in a few statements.
+   */
   const syncPage = async (projects: SyncProject[]) => {
     const stored =
       mode === "incremental" && known ? await known.lookup(projects.map((p) => p.id)) : new Map();
     const policy = policyNow();
+    const at = new Date(policy.now);
+    // a full scan looks nothing up: it records every project of the page (known ones are kept)
+    const unknown = projects.filter((p) => !stored.has(p.id));
+    if (known && unknown.length > 0) await known.recordListed(unknown, at);
     const verified: number[] = [];
+    const problems: HookProblem[] = [];
     try {
       await settlePage(
         projects.map((p) =>
-          limit(() => syncOne(p, stored.get(p.id), policy, verified)).catch((err: unknown) => {
+          limit(() => syncOne(p, stored.get(p.id), policy, verified, problems)).catch((err: unknown) => {
             failed(err);
             throw err;
           }),
         ),
       );
     } finally {
-      if (known) await known.recordPage(projects, verified, new Date(policy.now));
+      if (known) await known.recordPage(projects, verified, at, problems);
     }
   };
 

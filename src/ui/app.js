@@ -149,6 +149,9 @@ function parseMetrics(text) {
       "item_sync_gitlab_rate_limit_wait_seconds",
     ),
     items: pick("item_sync_items"),
+    // this replica's ingest workers: our hooks found disabled by GitLab, and re-enabled
+    hooksDisabled: pick("item_sync_ingest_hooks_disabled_total"),
+    hooksReenabled: pick("item_sync_ingest_hooks_reenabled_total"),
   };
 }
 
@@ -369,6 +372,10 @@ function renderCurrent() {
       ["GitLab requests", fmtRate(rateOf("requests"))],
       ["GitLab 429s (replica total)", last?.limited === null || !last ? "—" : fmtInt(last.limited)],
       ["429 waits (replica total)", last?.waited === null || !last ? "—" : fmtDuration(last.waited * 1000)],
+      [
+        "Hooks found disabled / re-enabled (replica total)",
+        last?.hooksDisabled == null ? "—" : `${fmtInt(last.hooksDisabled)} / ${fmtInt(last.hooksReenabled)}`,
+      ],
     );
   }
   figures($("current-figures"), pairs);
@@ -391,6 +398,8 @@ async function refreshCurrent() {
       requests: metrics?.requests ?? null,
       limited: metrics?.limited ?? null,
       waited: metrics?.waited ?? null,
+      hooksDisabled: metrics?.hooksDisabled ?? null,
+      hooksReenabled: metrics?.hooksReenabled ?? null,
     });
     while (state.samples.length > 2 && Date.now() - state.samples[0].t > RATE_WINDOW_MS)
       state.samples.shift();

@@ -19,6 +19,13 @@ import {
   waitFor,
 } from "../helpers/binary.ts";
 import { createTestDatabase } from "../helpers/db.ts";
+import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
+
+/** One simulated GitLab for the tests whose mistake is elsewhere: serve and worker ask it at start. */
+const gitlab: GitlabSim = startGitlabSim({ projects: 2, subgroupFraction: 0, sharedFraction: 0 });
+afterAll(() => gitlab.close());
+const GITLAB_OK = { GITLAB_URL: gitlab.url, GITLAB_TOKEN: gitlab.token, GITLAB_GROUP: gitlab.group };
+
 import { startTcpProxy } from "../reliability/lib/tcp-proxy.ts";
 
 describe("a port in use", () => {
@@ -30,9 +37,7 @@ describe("a port in use", () => {
     dir = mkdtempSync(join(tmpdir(), "item-sync-port-"));
     env = {
       DATABASE_URL: `sqlite:${join(dir, "a.db")}`,
-      GITLAB_URL: "http://127.0.0.1:9",
-      GITLAB_TOKEN: "glpat-port-test-token",
-      GITLAB_GROUP: "items",
+      ...GITLAB_OK,
       WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
       AMQP_URL: amqpUrl(),
       API_TOKENS: API_TOKEN,
@@ -164,6 +169,99 @@ describe("database mistakes", () => {
   });
 });
 
+describe("GitLab mistakes", () => {
+  let dir: string;
+  const names = brokerNames("glab");
+  const procs: RunningProcess[] = [];
+  let env: Record<string, string>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "item-sync-gitlab-"));
+    env = {
+      DATABASE_URL: `sqlite:${join(dir, "g.db")}`,
+      ...GITLAB_OK,
+      WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
+      AMQP_URL: amqpUrl(),
+      API_TOKENS: API_TOKEN,
+      ...names,
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    await deleteBrokerNames(names);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const exits = async (command: string, changes: Record<string, string>) => {
+    const p = await startBinary([command], { ...env, ...changes }, { waitForHttp: false });
+    procs.push(p);
+    return { code: await p.exited, out: p.logs() };
+  };
+
+  test("a token GitLab refuses: serve and worker exit 2 at start naming GITLAB_TOKEN, never the token", async () => {
+    const token = "glpat-not-the-right-token-42";
+    for (const command of ["serve", "worker"]) {
+      const { code, out } = await exits(command, { GITLAB_TOKEN: token });
+      expect({ command, code }).toEqual({ command, code: 2 });
+      expect(out).toContain(`GITLAB_TOKEN: GitLab at ${gitlab.url} rejected the token (401 Unauthorized)`);
+      expect(out).not.toContain(token);
+      expect(out).not.toContain("    at ");
+    }
+  });
+
+  test("a group GitLab does not know: serve and worker exit 2 at start naming GITLAB_GROUP", async () => {
+    for (const command of ["serve", "worker"]) {
+      const { code, out } = await exits(command, { GITLAB_GROUP: "imrt/no-such-group" });
+      expect({ command, code }).toEqual({ command, code: 2 });
+      expect(out).toContain("GITLAB_GROUP: GitLab at");
+      expect(out).toContain('no group "imrt/no-such-group"');
+      expect(out).not.toContain("    at ");
+    }
+  });
+
+  test("GitLab unreachable: serve waits, naming GITLAB_URL and its host (never its password), and starts once GitLab answers; readiness then follows GitLab's last answer", async () => {
+    const port = freePort();
+    const password = "gitlab-url-password-7";
+    const p = await startBinary(
+      ["serve"],
+      { ...env, GITLAB_URL: `http://bob:${password}@127.0.0.1:${port}`, INGEST_ENABLED: "false" },
+      { waitForHttp: false },
+    );
+    procs.push(p);
+    await waitFor("a wait logged naming GITLAB_URL and its host", async () =>
+      p
+        .logs()
+        .includes(`waiting for GitLab at http://127.0.0.1:${port} (GITLAB_URL, host 127.0.0.1:${port})`),
+    );
+    expect(p.proc.exitCode).toBeNull();
+    expect((await fetch(`${p.url}/health/ready`)).status).toBe(503);
+    const late = startGitlabSim({ port, projects: 2, subgroupFraction: 0, sharedFraction: 0 });
+    try {
+      const ready = () =>
+        fetch(`${p.url}/health/ready`).then(
+          async (r) => (r.ok ? ((await r.json()) as { checks: Record<string, string> }) : null),
+          () => null,
+        );
+      const body = await waitFor("serve ready once GitLab answers", ready, 30_000);
+      expect(body.checks.gitlab).toBe("ok");
+      // GitLab now refuses the token: the next call meets the refusal, and readiness says so
+      late.set({ token: "rotated-elsewhere" });
+      const launched = await fetch(`${p.url}/sync`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      });
+      expect(launched.status).toBe(202);
+      const refused = await waitFor("readiness to show the refusal", async () => {
+        const r = await fetch(`${p.url}/health/ready`);
+        const checks = ((await r.json()) as { checks: Record<string, string> }).checks;
+        return checks.gitlab?.startsWith("refused since") && checks;
+      });
+      expect(refused.gitlab).toContain("401");
+      expect(p.logs()).not.toContain(password);
+    } finally {
+      await late.close();
+    }
+  }, 60_000);
+});
+
 describe("broker mistakes", () => {
   let dir: string;
   const names = brokerNames("brk");
@@ -173,9 +271,7 @@ describe("broker mistakes", () => {
     dir = mkdtempSync(join(tmpdir(), "item-sync-broker-"));
     env = {
       DATABASE_URL: `sqlite:${join(dir, "b.db")}`,
-      GITLAB_URL: "http://127.0.0.1:9",
-      GITLAB_TOKEN: "glpat-broker-test-token",
-      GITLAB_GROUP: "items",
+      ...GITLAB_OK,
       WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
       API_TOKENS: API_TOKEN,
       INGEST_ENABLED: "false",

@@ -481,7 +481,10 @@ describe("start-up refusals (exit 2, naming the variables)", () => {
     const without = await startBinary(["serve"], {
       ...base(),
       DATABASE_URL: t.url,
+      // serve asks GitLab for the group at start
       GITLAB_URL: sim.url,
+      GITLAB_TOKEN: sim.token,
+      GITLAB_GROUP: sim.group,
       AMQP_URL: amqpUrl(),
       INGEST_ENABLED: "false",
       WEBHOOK_ENABLED: "false",

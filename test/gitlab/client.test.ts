@@ -84,14 +84,14 @@ describe("hooks", () => {
     const client = createGitlabClient(simConfig(sim, { webhookSecret: "hook-secret-1" }), {
       logger: silentLogger,
     });
-    expect(await client.createHook(11)).toBe("created");
-    expect(await client.createHook(11)).toBe("exists");
+    expect((await client.createHook(11)).outcome).toBe("created");
+    expect((await client.createHook(11)).outcome).toBe("exists");
     const hooks = sim.state.project(11)?.hooks ?? [];
     expect(hooks.filter((h) => h.url === WEBHOOK_URL)).toHaveLength(1);
     expect(hooks[0]).toMatchObject({ pushEvents: true, enableSslVerification: true, token: "hook-secret-1" });
 
     const noSecret = createGitlabClient(simConfig(sim), { logger: silentLogger });
-    expect(await noSecret.createHook(12)).toBe("created");
+    expect((await noSecret.createHook(12)).outcome).toBe("created");
     expect(sim.state.project(12)?.hooks?.[0]?.token).toBe("");
   });
 

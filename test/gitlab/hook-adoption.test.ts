@@ -37,7 +37,7 @@ test("a legacy hook alone is edited in place to ours: same id, our url, token, p
   const legacyId = hooks(p)[0]!.id;
   const gitlab = client();
   expect(await gitlab.isMonitored(p.id)).toBe(false);
-  expect(await gitlab.createHook(p.id)).toBe("adopted");
+  expect((await gitlab.createHook(p.id)).outcome).toBe("adopted");
   expect(hooks(p)).toHaveLength(1);
   expect(hooks(p)[0]).toMatchObject({
     id: legacyId,
@@ -47,7 +47,7 @@ test("a legacy hook alone is edited in place to ours: same id, our url, token, p
     enableSslVerification: true,
   });
   expect(await gitlab.isMonitored(p.id)).toBe(true);
-  expect(await gitlab.createHook(p.id)).toBe("exists");
+  expect((await gitlab.createHook(p.id)).outcome).toBe("exists");
   expect(hooks(p)).toHaveLength(1);
 });
 
@@ -57,14 +57,14 @@ test("ours and a legacy one: not monitored; the legacy one is deleted, ours kept
   const oursId = hooks(p).find((h) => h.url === WEBHOOK_URL)!.id;
   const gitlab = client();
   expect(await gitlab.isMonitored(p.id)).toBe(false);
-  expect(await gitlab.createHook(p.id)).toBe("exists");
+  expect((await gitlab.createHook(p.id)).outcome).toBe("exists");
   expect(hooks(p).map((h) => [h.id, h.url])).toEqual([[oursId, WEBHOOK_URL]]);
 });
 
 test("two legacy hooks: one adopted, the other deleted; another service's hook is left alone", async () => {
   const p = projectWith(2, ["https://ci.example.org/hook", "HTTPS://IIS.EXAMPLE.ORG:443/webHook", LEGACY]);
   const [other, first] = hooks(p);
-  expect(await client().createHook(p.id)).toBe("adopted");
+  expect((await client().createHook(p.id)).outcome).toBe("adopted");
   expect(hooks(p).map((h) => [h.id, h.url])).toEqual([
     [other!.id, "https://ci.example.org/hook"],
     [first!.id, WEBHOOK_URL],
@@ -73,13 +73,13 @@ test("two legacy hooks: one adopted, the other deleted; another service's hook i
 
 test("no hook at all: ours is added", async () => {
   const p = sim.state.projects[3]!;
-  expect(await client().createHook(p.id)).toBe("created");
+  expect((await client().createHook(p.id)).outcome).toBe("created");
   expect(hooks(p).map((h) => h.url)).toEqual([WEBHOOK_URL]);
 });
 
 test("without WEBHOOK_LEGACY_URLS a legacy hook is just another service's hook", async () => {
   const p = projectWith(4, [LEGACY]);
   const gitlab = createGitlabClient(simConfig(sim), { logger: silentLogger });
-  expect(await gitlab.createHook(p.id)).toBe("created");
+  expect((await gitlab.createHook(p.id)).outcome).toBe("created");
   expect(hooks(p).map((h) => h.url)).toEqual([LEGACY, WEBHOOK_URL]);
 });

@@ -36,6 +36,8 @@ for (const dialect of DIALECTS) {
     let step: CountingStep;
     const pushes: { projectId: number; projectPath: string; checkoutSha: string }[] = [];
     const removals: { projectId: number; projectPath: string; eventName: string }[] = [];
+    const projectEvents: { projectId: number; projectPath: string; eventName: string; monitor: boolean }[] =
+      [];
     const verified: number[] = [];
 
     beforeAll(async () => {
@@ -63,6 +65,9 @@ for (const dialect of DIALECTS) {
           },
           publishRemoval: async (removal) => {
             removals.push(removal);
+          },
+          publishProjectEvent: async (event) => {
+            projectEvents.push(event);
           },
           publishPush: async (push) => {
             pushes.push({
@@ -432,13 +437,12 @@ for (const dialect of DIALECTS) {
         { projectId: 11, projectPath: "imrt/items/item-11", eventName: "project_destroy" },
         { projectId: 12, projectPath: "imrt/items/item-12", eventName: "project_transfer" },
       ]);
-      // a transfer inside the group, a transfer from elsewhere, a destroy elsewhere: nothing
+      // a transfer from elsewhere to elsewhere, a destroy elsewhere: nothing
       const ignored = [
-        await hook({ ...out, path_with_namespace: "imrt/items/renamed-12" }),
         await hook({ ...out, old_path_with_namespace: "other/item-12" }),
         await hook({ ...destroy, path_with_namespace: "other/item-11" }),
       ];
-      expect(ignored.map((r) => r.status)).toEqual([204, 204, 204]);
+      expect(ignored.map((r) => r.status)).toEqual([204, 204]);
       expect(removals.length).toBe(2);
       const noToken = await call("POST", "/webhooks/gitlab", {
         token: null,
@@ -446,6 +450,51 @@ for (const dialect of DIALECTS) {
         headers: { "content-type": "application/json" },
       });
       expect(noToken.status).toBe(401);
+    });
+
+    test("webhook: system-hook project_create in the group publishes monitor-item and update-item; project_rename update-item; project_transfer into it both", async () => {
+      const hook = (body: unknown) =>
+        call("POST", "/webhooks/gitlab", {
+          token: null,
+          body: JSON.stringify(body),
+          headers: {
+            "content-type": "application/json",
+            "x-gitlab-event": "System Hook",
+            "x-gitlab-token": HOOK_SECRET,
+          },
+        });
+      projectEvents.length = 0;
+      removals.length = 0;
+      const event = (name: string, id: number, path: string, old?: string) => ({
+        event_name: name,
+        project_id: id,
+        path_with_namespace: path,
+        ...(old ? { old_path_with_namespace: old } : {}),
+      });
+      const accepted = [
+        await hook(event("project_create", 21, "imrt/items/item-21")),
+        await hook(event("project_rename", 22, "imrt/items/item-22-new", "imrt/items/item-22")),
+        await hook(event("project_transfer", 23, "imrt/items/item-23", "imrt/items/sub/item-23")),
+        await hook(event("project_transfer", 24, "imrt/items/item-24", "elsewhere/item-24")),
+      ];
+      expect(accepted.map((r) => r.status)).toEqual([202, 202, 202, 202]);
+      expect(projectEvents).toEqual([
+        { projectId: 21, projectPath: "imrt/items/item-21", eventName: "project_create", monitor: true },
+        { projectId: 22, projectPath: "imrt/items/item-22-new", eventName: "project_rename", monitor: false },
+        // without GITLAB_INCLUDE_SUBGROUPS a subgroup is outside: moved into the group (within it: e2e)
+        { projectId: 23, projectPath: "imrt/items/item-23", eventName: "project_transfer", monitor: true },
+        { projectId: 24, projectPath: "imrt/items/item-24", eventName: "project_transfer", monitor: true },
+      ]);
+      // elsewhere, or an ignored project: nothing
+      const ignored = [
+        await hook(event("project_create", 25, "elsewhere/item-25")),
+        await hook(event("project_rename", 26, "elsewhere/item-26-new", "elsewhere/item-26")),
+        await hook(event("project_create", 27, "imrt/items/ignored")),
+        await hook(event("project_update", 28, "imrt/items/item-28")),
+      ];
+      expect(ignored.map((r) => r.status)).toEqual([204, 204, 204, 204]);
+      expect(projectEvents.length).toBe(4);
+      expect(removals).toEqual([]);
     });
 
     test("items: cursor pagination, one item with history, 404 and 422", async () => {

@@ -110,6 +110,10 @@ describe("/metrics", () => {
         return {
           hooksCreated: 0,
           hooksAdopted: 0,
+          hooksFoundDisabled: 0,
+          hooksFoundTemporarilyDisabled: 0,
+          hooksReenabled: 0,
+          hooksStillDisabled: 0,
           itemsCreated: 0,
           noItemJson: 0,
           emptyRepositories: 0,

@@ -63,6 +63,10 @@ describe("/metrics", () => {
         ingest: () => ({
           hooksCreated: 2,
           hooksAdopted: 0,
+          hooksFoundDisabled: 1,
+          hooksFoundTemporarilyDisabled: 2,
+          hooksReenabled: 2,
+          hooksStillDisabled: 1,
           itemsCreated: 3,
           itemsUpdated: 0,
           itemsUnchanged: 1,
@@ -167,6 +171,9 @@ describe("/metrics", () => {
       item_sync_http_requests_total: "counter",
       item_sync_http_request_duration_seconds: "histogram",
       item_sync_ingest_hooks_created_total: "counter",
+      item_sync_ingest_hooks_disabled_total: "counter",
+      item_sync_ingest_hooks_reenabled_total: "counter",
+      item_sync_ingest_hooks_still_disabled_total: "counter",
       item_sync_ingest_items_total: "counter",
       item_sync_ingest_deletes_total: "counter",
       process_resident_memory_bytes: "gauge",
@@ -185,6 +192,16 @@ describe("/metrics", () => {
     expect(sampleValue(families, "item_sync_ingest_items_total", { result: "created" })).toBe(3);
     expect(sampleValue(families, "item_sync_ingest_items_total", { result: "no_item_json" })).toBe(4);
     expect(sampleValue(families, "item_sync_ingest_items_total", { result: "quarantined" })).toBe(5);
+    expect(sampleValue(families, "item_sync_ingest_hooks_disabled_total", { alert_status: "disabled" })).toBe(
+      1,
+    );
+    expect(
+      sampleValue(families, "item_sync_ingest_hooks_disabled_total", {
+        alert_status: "temporarily_disabled",
+      }),
+    ).toBe(2);
+    expect(sampleValue(families, "item_sync_ingest_hooks_reenabled_total")).toBe(2);
+    expect(sampleValue(families, "item_sync_ingest_hooks_still_disabled_total")).toBe(1);
 
     // GitLab: by route template and status, latency observed for each
     const listing = { method: "GET", route: "/groups/:id/projects" };

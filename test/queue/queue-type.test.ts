@@ -13,6 +13,7 @@ import { silentLogger } from "../../src/lib/log.ts";
 import { type Broker, createBroker } from "../../src/queue/broker.ts";
 import { createTopology, deadQueueName } from "../../src/queue/topology.ts";
 import { requireBinary, startBinary } from "../helpers/binary.ts";
+import { startGitlabSim } from "../sim/gitlab.ts";
 import { adminConnection, amqpEnv, deleteTopology, testAmqpUrl, uniqueConfig } from "./amqp-helpers.ts";
 
 const url = testAmqpUrl();
@@ -99,13 +100,14 @@ describe("queue type", () => {
 
   test("the binary exits 2 on a queue of another type, and starts with AMQP_QUEUE_TYPE=classic", async () => {
     requireBinary();
+    const gitlab = startGitlabSim({ projects: 1, subgroupFraction: 0, sharedFraction: 0 }); // asked at start
     await admin.queueDeclare(previousRelease(config, config.monitorQueue));
     const env = {
       DATABASE_URL: `sqlite:${tmpdir()}/queue-type-${Date.now()}.db`,
       ...amqpEnv(config),
-      GITLAB_URL: "http://127.0.0.1:9",
-      GITLAB_TOKEN: "glpat-queue-type-test",
-      GITLAB_GROUP: "g",
+      GITLAB_URL: gitlab.url,
+      GITLAB_TOKEN: gitlab.token,
+      GITLAB_GROUP: gitlab.group,
       WEBHOOK_URL: "https://item-sync.test/hook",
       WEBHOOK_ENABLED: "false",
     };
@@ -129,6 +131,7 @@ describe("queue type", () => {
       expect(classic.proc.exitCode).toBeNull();
     } finally {
       expect(await classic.kill("SIGTERM")).toBe(0);
+      await gitlab.close();
     }
   }, 30_000);
 });
