@@ -8,6 +8,7 @@ import { isDatabaseUnavailable } from "../db/client.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { SECOND } from "../lib/time.ts";
+import { inExecutionSpan, recordExecutionOutcome } from "./execution-span.ts";
 import { createLeaseFence, LeaseLostError, type StepFence } from "./fence.ts";
 import {
   PROGRESS_INTERVAL_MS,
@@ -268,6 +269,7 @@ export function createJobRunner(deps: {
       progress.stop();
     }
     const { elapsedSeconds, readPerSecond, publishedPerSecond } = progress.snapshot();
+    recordExecutionOutcome(outcome.status, outcome.exitMessage, counts);
     if (leaseLost) {
       log.warn("execution was reset or failed by another process while running; its result is not recorded", {
         wouldHaveBeen: outcome.status,
@@ -333,7 +335,7 @@ export function createJobRunner(deps: {
       done: Promise.resolve(),
     };
     active.set(result.execution.id, entry);
-    entry.done = execute(job, result.execution, entry)
+    entry.done = inExecutionSpan(job.name, result.execution, () => execute(job, result.execution, entry))
       .catch((err) =>
         logger.error("runner crashed", { executionId: result.execution.id, err: coerceError(err) }),
       )

@@ -28,6 +28,9 @@
  * redelivered message is counted in a ledger shared by every worker (the database); past
  * `redeliveries.max` it is dead-lettered without running the handler again. A settled message
  * leaves the ledger.
+ *
+ * With tracing on, a delivery is a consumer span continuing its publisher's trace, and each
+ * handler attempt a span inside it (consume-span.ts).
  */
 import { randomUUID } from "node:crypto";
 import { type AsyncMessage, ConsumerStatus, type Envelope } from "rabbitmq-client";
@@ -44,6 +47,13 @@ import {
 import { MINUTE, SECOND, sleep } from "../lib/time.ts";
 import type { Broker } from "./broker.ts";
 import { createConfirmedSender } from "./confirmed-sender.ts";
+import {
+  type DeliveryOutcome,
+  describeDelivery,
+  inConsumeSpan,
+  inHandlerSpan,
+  noteDeadLetter,
+} from "./consume-span.ts";
 import { type ItemMessage, type ItemMessageType, MalformedMessageError, parseMessage } from "./messages.ts";
 
 export const DEAD_LETTER_HEADERS = {
@@ -181,6 +191,7 @@ export function createConsumer(
   };
 
   const deadLetter = async (msg: AsyncMessage, reason: string, attempts: number): Promise<ConsumerStatus> => {
+    noteDeadLetter(reason);
     const id = randomUUID();
     const envelope: Envelope = {
       ...definedProperties(msg),
@@ -231,6 +242,7 @@ export function createConsumer(
       return deadLetter(msg, reason, 0);
     }
 
+    describeDelivery(message);
     const msgLog = log.child({
       messageId,
       projectId: message.projectId,
@@ -282,13 +294,15 @@ export function createConsumer(
       if (abort.signal.aborted) return ConsumerStatus.REQUEUE;
       const startedAt = performance.now();
       try {
-        await handler(message, {
-          attempt,
-          messageId,
-          redelivered: msg.redelivered,
-          signal: abort.signal,
-          logger: msgLog.child({ attempt }),
-        });
+        await inHandlerSpan(message, messageId, attempt, () =>
+          handler(message, {
+            attempt,
+            messageId,
+            redelivered: msg.redelivered,
+            signal: abort.signal,
+            logger: msgLog.child({ attempt }),
+          }),
+        );
         consumerHandleDuration.observe({ queue }, (performance.now() - startedAt) / 1000);
         counters.handled++;
         consumerMessages.inc({ queue, outcome: "handled" });
@@ -332,7 +346,7 @@ export function createConsumer(
       inFlight++;
       consumerInFlight.inc({ queue });
       try {
-        return await processDelivery(msg);
+        return await inConsumeSpan(queue, msg, () => processDelivery(msg), outcomeOf);
       } finally {
         inFlight--;
         consumerInFlight.dec({ queue });
@@ -368,6 +382,11 @@ export function createConsumer(
 function queueOptionsFor(broker: Broker, queue: string) {
   const declared = broker.topology.queueDeclares.find((q) => q.queue === queue);
   return declared ? { durable: declared.durable, arguments: declared.arguments } : { passive: true };
+}
+
+/** A delivery's end as its span records it (a dead letter is acked once the republish is confirmed). */
+function outcomeOf(status: ConsumerStatus): DeliveryOutcome {
+  return status === ConsumerStatus.ACK ? "ack" : status === ConsumerStatus.REQUEUE ? "requeue" : "rejected";
 }
 
 function backoff(baseMs: number, maxMs: number, attempt: number): number {

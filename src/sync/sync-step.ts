@@ -17,10 +17,15 @@
  * An execution whose mode is `incremental` lists every page the same way but leaves alone what
  * incremental.ts says did not change (counted `unchanged`), and lists several pages ahead since
  * the listing is then most of its work. Hooks seen by either mode are recorded as verified.
+ *
+ * With tracing on, each page's work (hook checks, publishes, the hooks recorded) is one span,
+ * `sync page`, inside the execution's.
  */
 import type { JobDefinition, StepContext, StepOutcome } from "../batch/runner.ts";
 import { coerceError } from "../lib/errors.ts";
 import { createLimiter } from "../lib/limiter.ts";
+import { ATTR_EXECUTION_ID } from "../lib/semconv.ts";
+import { inSpan } from "../lib/tracing.ts";
 import { decide, type KnownProject, type ScanPolicy, type SyncKnown } from "./incremental.ts";
 import type { SeenStore } from "./seen-store.ts";
 
@@ -344,7 +349,18 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
           instanceId,
           page.projects.map((p) => p.id),
         );
-        const done = syncPage(page.projects);
+        const done = inSpan(
+          "sync page",
+          {
+            attributes: {
+              [ATTR_EXECUTION_ID]: executionId,
+              "item_sync.page.number": page.page,
+              "item_sync.page.projects": page.projects.length,
+              "item_sync.page.last": page.last,
+            },
+          },
+          () => syncPage(page.projects),
+        );
         // Remember the first failure but keep every started publish awaited before leaving.
         done.catch(failed);
         inFlight.push({ page, done });
