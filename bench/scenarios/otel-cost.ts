@@ -229,6 +229,8 @@ function report(s1: S1Run[], s6: S6Run[]) {
       ];
     }),
   );
+  // shown with --only too, where BENCHMARKS.md is not rewritten
+  log(`OTEL medians:\nS1\n${s1Table}\nS6\n${s6Table}`);
   sections.push(`### OTEL — what tracing costs (S1 and S6)
 
 Four states of the same code, each run once per repetition in a rotated order (${REPS} repetitions, medians):
