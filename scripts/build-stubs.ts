@@ -51,7 +51,6 @@ export const failSpan = () => {};
 export const errorStatus = () => {};
 export const nameRoute = () => {};
 export const activeSpan = () => undefined;
-export const activeContext = () => undefined;
 export const linkToActive = () => undefined;
 export const traceHeaders = () => undefined;
 export const contextFrom = () => undefined;

@@ -133,11 +133,6 @@ export function activeSpan(): Span | undefined {
   return trace.getSpan(context.active());
 }
 
-/** The active context, to hand to work that starts later elsewhere (a link, a parent). */
-export function activeContext(): Context | undefined {
-  return tracer === null ? undefined : context.active();
-}
-
 /** A link to the span active now (what caused a new trace), if any. */
 export function linkToActive(): Link[] | undefined {
   const span = activeSpan();
