@@ -21,6 +21,7 @@ const GROUP_TITLES: Record<VariableSpec["group"], string> = {
   broker: "RabbitMQ",
   auth: "Authentication of API callers",
   sync: "Sync job",
+  tracing: "Tracing (OpenTelemetry; see docs/observability.md)",
 };
 
 const cell = (text: string) => text.replaceAll("|", "\\|");

@@ -5,6 +5,7 @@
  */
 import { coerceError } from "./lib/errors.ts";
 import type { Logger } from "./lib/log.ts";
+import { stopTracing } from "./lib/tracing.ts";
 
 export interface Lifecycle {
   /** Registers a release step, run in reverse order of registration. */
@@ -37,6 +38,7 @@ export function createLifecycle(logger: Logger): Lifecycle {
           }
         }
         logger.info("shutdown complete");
+        await stopTracing(); // the spans of the shutdown too; bounded, a no-op without tracing
         return first;
       })();
       return stopping;

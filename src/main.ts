@@ -14,6 +14,7 @@ import { unknownVariableWarnings } from "./config/variables.ts";
 import { ConfigError, coerceError, StartupError } from "./lib/errors.ts";
 import { createLogger, redact, registerSecret } from "./lib/log.ts";
 import { collectProcessMetrics } from "./lib/telemetry.ts";
+import { stopTracing } from "./lib/tracing.ts";
 
 /** Which settings each command requires. */
 const NEEDS: Record<string, ConfigNeeds> = {
@@ -25,6 +26,9 @@ const NEEDS: Record<string, ConfigNeeds> = {
   jobs: { gitlab: false, auth: false },
   dead: { gitlab: false, auth: false },
 };
+
+/** The long-running and sync commands: the ones that make spans (admin commands stay quiet). */
+const TRACED_COMMANDS = new Set(["serve", "worker", "sync"]);
 
 async function main(argv: string[]): Promise<number> {
   let args: ParsedArgs;
@@ -66,6 +70,11 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel, { service: "item-sync" });
   for (const warning of unknownVariableWarnings(process.env)) logger.warn(warning);
   collectProcessMetrics();
+  if (config.tracing && TRACED_COMMANDS.has(args.command)) {
+    // loaded only when configured: without an endpoint no SDK code runs at all
+    const { startTracing } = await import("./observability/tracing-sdk.ts");
+    startTracing(config.tracing, { version: VERSION, logger });
+  }
 
   try {
     switch (args.command) {
@@ -97,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+await stopTracing(); // the last spans leave before the process does (bounded wait)
 if (process.exitCode !== undefined) {
   // Commands that return are done; close lingering handles (timers of libraries) by exiting.
   process.exit(process.exitCode);

@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { isDatabaseUnavailable } from "../db/client.ts";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
+import { inExecutionSpan, recordExecutionOutcome } from "./execution-span.ts";
 import { createLeaseFence, type LeaseFence, LeaseLostError, type StepFence } from "./fence.ts";
 import { startHeartbeat } from "./heartbeat-timer.ts";
 import {
@@ -231,6 +232,7 @@ export function createJobRunner(deps: {
       heartbeat.stop();
       progress.stop();
     }
+    recordExecutionOutcome(outcome.status, outcome.exitMessage, counts);
     if (leaseLost) {
       log.warn("execution was reset or failed by another process while running; its result is not recorded", {
         wouldHaveBeen: outcome.status,
@@ -307,7 +309,7 @@ export function createJobRunner(deps: {
       done: Promise.resolve(),
     };
     active.set(result.execution.id, entry);
-    entry.done = execute(job, result.execution, entry)
+    entry.done = inExecutionSpan(job.name, result.execution, () => execute(job, result.execution, entry))
       .catch((err) =>
         logger.error("runner crashed", { executionId: result.execution.id, err: coerceError(err) }),
       )

@@ -11,6 +11,7 @@ import { isRole, type Role } from "../lib/roles.ts";
 import { HOUR, MINUTE, SECOND } from "../lib/time.ts";
 import { traceUrlProblem } from "../lib/trace-url.ts";
 import { MODE_CHOICES, type SyncModeChoice } from "./modes.ts";
+import { readTracingConfig, type TracingConfig } from "./tracing.ts";
 import { CONFIG_VARIABLES } from "./variables.ts";
 
 export type ConfigInput = Record<string, string | undefined>;
@@ -115,6 +116,8 @@ export interface Config {
   traceUrlTemplate: string;
   /** TRUSTED_PROXIES: addresses or CIDR ranges whose X-Forwarded-For names the client. */
   trustedProxies: string[];
+  /** OpenTelemetry tracing (OTEL_*); null when no endpoint is set: no SDK, no cost. */
+  tracing: TracingConfig | null;
 }
 
 /** Which parts of the configuration a command needs; the rest may be missing. */
@@ -217,6 +220,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     allowInsecureUrls: read.bool("ALLOW_INSECURE_URLS", false),
     traceUrlTemplate: read.string("TRACE_URL_TEMPLATE", ""),
     trustedProxies: read.addressList("TRUSTED_PROXIES"),
+    tracing: readTracingConfig(read, problems),
   };
 
   if (config.metricsPort !== null && config.metricsPort === config.port) {
@@ -331,6 +335,8 @@ export const MIN_SECRET_LENGTH = {
  * `item-sync` in the logs into `[redacted]`.
  */
 export const MIN_FREE_TEXT_URL_PASSWORD = 8;
+/** OTLP header values this long are redacted as secrets (shorter ones, a tenant id, are not). */
+export const MIN_HEADER_SECRET_LENGTH = 8;
 
 /**
  * What an Authorization header can carry (RFC 6750 §2.1 b64token): a static token made of
@@ -432,6 +438,9 @@ export function isLoopbackHost(hostname: string): boolean {
   if (host === "localhost" || host === "::1") return true;
   return isIP(host) === 4 && host.startsWith("127.");
 }
+
+/** How config modules (config/tracing.ts) read variables: each read traced, each problem collected. */
+export type ConfigReader = ReturnType<typeof createReader>;
 
 function createReader(env: ConfigInput, problems: string[], trace?: ReadTrace) {
   const isSecret = (name: string) => SECRET_VARIABLES.includes(name);
@@ -634,6 +643,8 @@ export function secretValues(config: Config): string[] {
     config.gitlab.webhookSecret,
     config.auth.clientSecret,
     ...config.auth.apiTokens.map((t) => t.token),
+    // an OTLP header value long enough to be a credential (an API key, a Basic token)
+    ...Object.values(config.tracing?.headers ?? {}).filter((v) => v.length >= MIN_HEADER_SECRET_LENGTH),
   ];
   for (const url of [config.databaseUrl, ...config.amqp.urls]) {
     try {

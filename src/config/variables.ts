@@ -19,7 +19,7 @@ export interface VariableSpec {
   /** A secret: never echoed in a message, redacted from every log line. */
   secret?: boolean;
   /** Section of the reference table. */
-  group: "service" | "database" | "gitlab" | "webhooks" | "broker" | "auth" | "sync";
+  group: "service" | "database" | "gitlab" | "webhooks" | "broker" | "auth" | "sync" | "tracing";
 }
 
 export const CONFIG_VARIABLES: readonly VariableSpec[] = [
@@ -393,6 +393,105 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     default: "120",
     meaning:
       "incremental scans publish update-item for projects whose `last_activity_at` is at most this long before the start of the previous COMPLETED sync (GitLab updates it lazily, up to an hour late)",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    default: "empty",
+    meaning:
+      "base URL of an OTLP/HTTP receiver (an OpenTelemetry Collector, Jaeger or Tempo on port 4318, e.g. `http://otel-collector:4318`); spans go to its `/v1/traces`. Unset (and no `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`): no tracing at all, no SDK loaded",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    default: "empty",
+    meaning:
+      "the full URL spans are sent to, used as it is (`http://tempo:4318/v1/traces`); wins over `OTEL_EXPORTER_OTLP_ENDPOINT`",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_EXPORTER_OTLP_PROTOCOL",
+    default: "http/protobuf",
+    meaning: "`http/protobuf` or `http/json` (`grpc` is not built in: use the receiver's HTTP port, 4318)",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    default: "empty",
+    meaning: "the same for traces only; wins over `OTEL_EXPORTER_OTLP_PROTOCOL`",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_EXPORTER_OTLP_HEADERS",
+    default: "empty",
+    secret: true,
+    meaning:
+      "headers sent with every export, `key=value,key2=value2`, values percent-encoded (`Authorization=Basic%20…`, `X-Scope-OrgID=tenant`); values of 8 characters or more are redacted from logs",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    default: "empty",
+    secret: true,
+    meaning: "the same for traces only; added to (and winning over) `OTEL_EXPORTER_OTLP_HEADERS`",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_SERVICE_NAME",
+    default: "empty",
+    meaning:
+      "`service.name` of every span; empty: `service.name` from `OTEL_RESOURCE_ATTRIBUTES`, else `item-sync`",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_RESOURCE_ATTRIBUTES",
+    default: "empty",
+    meaning:
+      "more resource attributes, `key=value,…` percent-encoded (`deployment.environment.name=prod,k8s.namespace.name=imrt`)",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_TRACES_SAMPLER",
+    default: "parentbased_always_on",
+    meaning:
+      "`always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off` or `parentbased_traceidratio` (parent-based: a request carrying a `traceparent` keeps its caller's decision)",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_TRACES_SAMPLER_ARG",
+    default: "1",
+    meaning: "the ratio of the `traceidratio` samplers, 0 to 1 (`0.01`: one trace in a hundred)",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_SDK_DISABLED",
+    default: "false",
+    meaning: "`true`: no tracing even with an endpoint set",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_BSP_SCHEDULE_DELAY",
+    default: "5000",
+    meaning: "milliseconds between two exports of the batch span processor",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_BSP_EXPORT_TIMEOUT",
+    default: "30000",
+    meaning: "milliseconds one export may take",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_BSP_MAX_QUEUE_SIZE",
+    default: "2048",
+    meaning:
+      "spans waiting for export at most; beyond, new spans are dropped (a full sync at 100 % sampling makes thousands a second: raise it, or sample)",
+  },
+  {
+    group: "tracing",
+    name: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    default: "512",
+    meaning: "spans per export at most (not above `OTEL_BSP_MAX_QUEUE_SIZE`)",
   },
 ];
 

@@ -3,10 +3,21 @@
  * `2**i * 0.25` ms, ignores Retry-After and rate-limits every endpoint to 3,000 a minute; we
  * hand it this requester instead (`requesterFn`), so every GitLab request goes through our
  * pacer, our retry policy and our per-request timeout, and its limiter is never built.
+ * With tracing on, each call is one client span (HTTP semantic conventions, the route template
+ * as `url.template`), its 429 waits and retries as span events.
  */
 import type { Groups } from "@gitbeaker/rest";
 import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+  ATTR_URL_TEMPLATE,
+} from "../lib/semconv.ts";
 import {
   gitlabInFlight,
   gitlabRequestDuration,
@@ -15,6 +26,7 @@ import {
   methodLabel,
 } from "../lib/telemetry.ts";
 import { sleep } from "../lib/time.ts";
+import { inSpan, KIND } from "../lib/tracing.ts";
 import { GitlabError, RETRYABLE_STATUSES } from "./errors.ts";
 import type { Pacer } from "./pacer.ts";
 import { backoffDelay, type RetryPolicy, retryAfterMs } from "./retry.ts";
@@ -138,105 +150,129 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
     const urgent = method === "GET" && /\/groups\/[^/]+\/projects$/.test(url.pathname);
     let failures = 0;
     let limited = 0;
-    for (;;) {
-      const release = await deps.pacer.acquire(options.signal, urgent);
-      gitlabInFlight.inc();
-      const sentAt = performance.now();
-      let status = 0;
-      let responseHeaders: Headers | undefined;
-      let parsed: unknown;
-      let failure: Error | undefined;
-      let redirectedTo: string | undefined;
-      // A cleared timer rather than AbortSignal.timeout: that one keeps every request's signal
-      // alive for the whole timeout, which adds up at hundreds of requests a second.
-      const timeout = new AbortController();
-      const timer = setTimeout(
-        () => timeout.abort(new DOMException(`no answer within ${deps.timeoutMs} ms`, "TimeoutError")),
-        deps.timeoutMs,
-      );
-      try {
-        const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
-        // Never follow a redirect: it would carry the token's header to wherever it points.
-        const res = await fetch(url, { method, headers, body, signal, redirect: "manual" });
-        status = res.status;
-        responseHeaders = res.headers;
-        if (status >= 300 && status < 400) {
-          await res.body?.cancel().catch(() => {});
-          redirectedTo = originOf(res.headers.get("location"), url);
-        }
-        // Hold everyone before this slot frees up, or the next waiter would go out at once.
-        if (status === 429) {
-          limited++;
-          deps.pacer.rateLimited(retryAfterMs(res.headers, backoffDelay(limited, deps.retry)));
-        }
-        parsed = await readBody(res);
-      } catch (thrown) {
-        if (options.signal?.aborted) throw options.signal.reason;
-        failure = coerceError(thrown);
-      } finally {
-        clearTimeout(timer);
-        release();
-        gitlabInFlight.dec();
-        const outcome = failure
-          ? failure.name === "TimeoutError"
-            ? "timeout"
-            : "network_error"
-          : status === 0
-            ? "aborted"
-            : String(status);
-        gitlabRequests.inc({ ...labels, status: outcome });
-        if (failure)
-          deps.onAnswer?.({
-            error: outcome === "timeout" ? `no answer within ${deps.timeoutMs} ms` : failure.message,
-          });
-        else if (status !== 0) deps.onAnswer?.({ status });
-        gitlabRequestDuration.observe(labels, (performance.now() - sentAt) / 1000);
-      }
-
-      if (failure === undefined && status >= 200 && status < 300 && responseHeaders) {
-        const plain: Record<string, string> = {};
-        responseHeaders.forEach((value, name) => {
-          plain[name] = value;
-        });
-        return { body: parsed, headers: plain, status };
-      }
-      if (status === 429) {
-        if (limited <= max429) continue;
-        throw new GitlabError(`${what}: still rate limited (429) after ${limited} waits`, {
-          retryable: true,
-          upstreamStatus: 429,
-        });
-      }
-      if (redirectedTo !== undefined) {
-        throw new GitlabError(
-          `${what} answered ${status}, a redirect to ${redirectedTo}: not followed (check GITLAB_URL: scheme, host and path prefix)`,
-          { retryable: false, upstreamStatus: status, code: "GITLAB_REDIRECT" },
+    const attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: labels.method,
+      [ATTR_URL_TEMPLATE]: labels.route,
+      [ATTR_URL_FULL]: `${url.origin}${url.pathname}`,
+      [ATTR_SERVER_ADDRESS]: url.hostname,
+      [ATTR_SERVER_PORT]: Number(url.port) || (url.protocol === "https:" ? 443 : 80),
+    };
+    // One client span per call, its 429 waits and retries as events (the time between its
+    // start and the first `sent` is the wait for a slot: concurrency, rate cap, Retry-After).
+    return inSpan(`${labels.method} ${labels.route}`, { kind: KIND.client, attributes }, async (span) => {
+      for (;;) {
+        const release = await deps.pacer.acquire(options.signal, urgent);
+        span?.addEvent("sent", { attempt: failures + limited + 1 });
+        gitlabInFlight.inc();
+        const sentAt = performance.now();
+        let status = 0;
+        let responseHeaders: Headers | undefined;
+        let parsed: unknown;
+        let failure: Error | undefined;
+        let redirectedTo: string | undefined;
+        // A cleared timer rather than AbortSignal.timeout: that one keeps every request's signal
+        // alive for the whole timeout, which adds up at hundreds of requests a second.
+        const timeout = new AbortController();
+        const timer = setTimeout(
+          () => timeout.abort(new DOMException(`no answer within ${deps.timeoutMs} ms`, "TimeoutError")),
+          deps.timeoutMs,
         );
-      }
-      const retryable = failure !== undefined || RETRYABLE_STATUSES.has(status);
-      const message =
-        failure !== undefined
-          ? `${what} failed: ${failure.name === "TimeoutError" ? `no answer within ${deps.timeoutMs} ms` : failure.message}`
-          : `${what} answered ${status}${describe(parsed) ? `: ${describe(parsed)}` : ""}`;
-      if (!retryable || failures >= deps.retry.retries) {
-        throw new GitlabError(retryable ? `${message} (after ${failures + 1} attempts)` : message, {
-          retryable,
-          upstreamStatus: status || undefined,
-          cause: failure,
+        try {
+          const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+          // Never follow a redirect: it would carry the token's header to wherever it points.
+          const res = await fetch(url, { method, headers, body, signal, redirect: "manual" });
+          status = res.status;
+          responseHeaders = res.headers;
+          if (status >= 300 && status < 400) {
+            await res.body?.cancel().catch(() => {});
+            redirectedTo = originOf(res.headers.get("location"), url);
+          }
+          // Hold everyone before this slot frees up, or the next waiter would go out at once.
+          span?.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+          if (status === 429) {
+            limited++;
+            const waitMs = retryAfterMs(res.headers, backoffDelay(limited, deps.retry));
+            deps.pacer.rateLimited(waitMs);
+            span?.addEvent("rate limited", {
+              "http.response.status_code": 429,
+              "item_sync.wait_ms": Math.round(waitMs),
+            });
+          }
+          parsed = await readBody(res);
+        } catch (thrown) {
+          if (options.signal?.aborted) throw options.signal.reason;
+          failure = coerceError(thrown);
+        } finally {
+          clearTimeout(timer);
+          release();
+          gitlabInFlight.dec();
+          const outcome = failure
+            ? failure.name === "TimeoutError"
+              ? "timeout"
+              : "network_error"
+            : status === 0
+              ? "aborted"
+              : String(status);
+          gitlabRequests.inc({ ...labels, status: outcome });
+          if (failure)
+            deps.onAnswer?.({
+              error: outcome === "timeout" ? `no answer within ${deps.timeoutMs} ms` : failure.message,
+            });
+          else if (status !== 0) deps.onAnswer?.({ status });
+          gitlabRequestDuration.observe(labels, (performance.now() - sentAt) / 1000);
+        }
+
+        if (failure === undefined && status >= 200 && status < 300 && responseHeaders) {
+          const plain: Record<string, string> = {};
+          responseHeaders.forEach((value, name) => {
+            plain[name] = value;
+          });
+          return { body: parsed, headers: plain, status };
+        }
+        if (status === 429) {
+          if (limited <= max429) continue;
+          throw new GitlabError(`${what}: still rate limited (429) after ${limited} waits`, {
+            retryable: true,
+            upstreamStatus: 429,
+          });
+        }
+        if (redirectedTo !== undefined) {
+          throw new GitlabError(
+            `${what} answered ${status}, a redirect to ${redirectedTo}: not followed (check GITLAB_URL: scheme, host and path prefix)`,
+            { retryable: false, upstreamStatus: status, code: "GITLAB_REDIRECT" },
+          );
+        }
+        const retryable = failure !== undefined || RETRYABLE_STATUSES.has(status);
+        const message =
+          failure !== undefined
+            ? `${what} failed: ${failure.name === "TimeoutError" ? `no answer within ${deps.timeoutMs} ms` : failure.message}`
+            : `${what} answered ${status}${describe(parsed) ? `: ${describe(parsed)}` : ""}`;
+        if (!retryable || failures >= deps.retry.retries) {
+          throw new GitlabError(retryable ? `${message} (after ${failures + 1} attempts)` : message, {
+            retryable,
+            upstreamStatus: status || undefined,
+            cause: failure,
+          });
+        }
+        const delay = backoffDelay(failures, deps.retry);
+        failures++;
+        deps.counters.retries++;
+        gitlabRetries.inc(labels);
+        span?.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, failures);
+        span?.addEvent("retry", {
+          attempt: failures,
+          ...(status ? { "http.response.status_code": status } : { "error.type": failure?.name ?? "error" }),
+          "item_sync.wait_ms": delay,
         });
+        deps.logger.debug("gitlab request retried", {
+          request: what,
+          status,
+          attempt: failures,
+          delayMs: delay,
+        });
+        await sleep(delay, options.signal);
       }
-      const delay = backoffDelay(failures, deps.retry);
-      failures++;
-      deps.counters.retries++;
-      gitlabRetries.inc(labels);
-      deps.logger.debug("gitlab request retried", {
-        request: what,
-        status,
-        attempt: failures,
-        delayMs: delay,
-      });
-      await sleep(delay, options.signal);
-    }
+    });
   }
 
   return (resource: ResourceOptions): Requester => {

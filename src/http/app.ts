@@ -3,7 +3,8 @@
  * `app.handle(request)` and server.ts serves it. Routes live in one file per group; this file
  * wires the cross-cutting parts: OpenAPI, body limit, error mapping, authentication and roles,
  * the audit log, refusals, security headers, and the HTTP request metrics (by route template; a
- * path no route matches counts as `unmatched`).
+ * path no route matches counts as `unmatched`); the route template also names the request's
+ * server span (server.ts) when tracing is on.
  *
  * One decision per request, in this order:
  *   1. onRequest, before routing, parsing and validation: a request to a protected path
@@ -25,6 +26,7 @@ import type { ProjectSyncResult } from "../items/project-sync.ts";
 import type { Logger } from "../lib/log.ts";
 import { roleAtLeast } from "../lib/roles.ts";
 import { httpRequestDuration, httpRequests, methodLabel } from "../lib/telemetry.ts";
+import { nameRoute } from "../lib/tracing.ts";
 import type { HealthCheck, ProbeDetail } from "../observability/health.ts";
 import { writeAudit } from "./audit.ts";
 import {
@@ -212,6 +214,7 @@ export function createApp(deps: AppDeps) {
       }
     })
     .onTransform({ as: "global" }, ({ request, route }) => {
+      nameRoute(methodLabel(request.method), route);
       const rule = accessOf(request.method, route);
       if (!rule) return;
       const principal = principals.get(request);

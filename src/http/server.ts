@@ -16,11 +16,32 @@
  *  - **The client's address** for the app (refusal lines, fair introspection): the peer, or —
  *    when the peer is one of TRUSTED_PROXIES — the right-most X-Forwarded-For address that is
  *    not a trusted proxy itself (what the proxy saw; everything left of it the client wrote).
+ *  - **A server span** (tracing on): one per request, probes and scrapes excepted, continuing
+ *    the caller's trace when it sends a W3C `traceparent`; the app names its route
+ *    (app.ts) and everything the request does happens inside it.
  */
 import { BlockList, isIP } from "node:net";
 import type { Server } from "bun";
 import type { Logger } from "../lib/log.ts";
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+} from "../lib/semconv.ts";
+import { methodLabel } from "../lib/telemetry.ts";
 import { SECOND } from "../lib/time.ts";
+import {
+  contextFrom,
+  errorStatus,
+  failSpan,
+  KIND,
+  type Span,
+  startSpan,
+  withActive,
+} from "../lib/tracing.ts";
 import type { RequestContext } from "./app.ts";
 import { bearerToken } from "./auth/auth.ts";
 import { errorResponse } from "./errors.ts";
@@ -48,6 +69,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30 * SECOND;
 export const IDLE_TIMEOUT_SECONDS = 10;
 
 const PROBES = new Set(["/health/live", "/health/ready"]);
+/** No span for these: a probe every few seconds and every scrape would bury the traces that matter. */
+const UNTRACED = new Set([...PROBES, "/metrics"]);
 
 export interface HttpGate extends RequestContext {
   /** Strangers' requests in flight now. */
@@ -85,8 +108,29 @@ export function createHttpGate(opts: HttpGateOptions = {}): HttpGate {
     request: Request,
     server: Server<unknown>,
   ): Promise<Response> {
-    clients.set(request, clientAddress(request, server, opts.trustedProxies ?? null));
-    const { pathname } = new URL(request.url);
+    const client = clientAddress(request, server, opts.trustedProxies ?? null);
+    clients.set(request, client);
+    const url = new URL(request.url);
+    const { pathname } = url;
+    const span = UNTRACED.has(pathname) ? undefined : serverSpan(request, url, client);
+    try {
+      const response = await withActive(span, () => gated(app, request, pathname));
+      span?.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
+      if (response.status >= 500) errorStatus(span, `answered ${response.status}`);
+      return response;
+    } catch (err) {
+      failSpan(span, err);
+      throw err;
+    } finally {
+      span?.end();
+    }
+  }
+
+  async function gated(
+    app: { handle(request: Request): Promise<Response> },
+    request: Request,
+    pathname: string,
+  ): Promise<Response> {
     if (!exempt(pathname)) {
       if (strangers >= maxStrangers && !carriesKnownToken(request)) {
         refused(request, "overloaded");
@@ -187,6 +231,23 @@ function closing(request: Request, response: Response, always = false): Response
     copy.headers.set("connection", "close");
     return copy;
   }
+}
+
+/** The request's server span (HTTP semantic conventions), child of the caller's `traceparent`. */
+function serverSpan(request: Request, url: URL, client: string): Span | undefined {
+  const method = methodLabel(request.method);
+  const agent = request.headers.get("user-agent");
+  return startSpan(method, {
+    kind: KIND.server,
+    parent: contextFrom(request.headers),
+    attributes: {
+      [ATTR_HTTP_REQUEST_METHOD]: method === "other" ? "_OTHER" : method,
+      [ATTR_URL_PATH]: url.pathname,
+      [ATTR_URL_SCHEME]: url.protocol.replace(":", ""),
+      [ATTR_CLIENT_ADDRESS]: client,
+      ...(agent ? { [ATTR_USER_AGENT_ORIGINAL]: agent.slice(0, 300) } : {}),
+    },
+  });
 }
 
 /** The peer's address without the IPv4-mapped prefix (`::ffff:10.0.0.1` → `10.0.0.1`). */

@@ -4,7 +4,8 @@
  * the commit the tables hold, map the head's item.json, and write the item, its history and its
  * child rows in one transaction; or remove every row of the item. A document that cannot be mapped
  * is quarantined: no IMRT row changes, the reason is kept on the project and the message is
- * dead-lettered at once (QuarantinedItemError).
+ * dead-lettered at once (QuarantinedItemError). With tracing on, the write transaction is a span
+ * (write-span.ts).
  */
 import { type Db, toDate } from "../db/client.ts";
 import type { ProjectReading } from "../gitlab/client.ts";
@@ -32,6 +33,7 @@ import {
   type SyncProject,
 } from "./projects.ts";
 import { type ItemValidator, writeValidation } from "./validation.ts";
+import { inWriteSpan } from "./write-span.ts";
 
 /** The narrow view of GitLab item ingest needs (gitlab/client.ts implements it). */
 export interface ItemGitlab extends RepositoryReads {
@@ -231,43 +233,55 @@ export function createItemIngest(deps: {
       });
       const oldestFirst = [...listed.commits].reverse();
       const now = new Date();
-      const written = await db.transaction(async (tx) => {
-        if (!(await stillHeld(tx, tables, lock))) throw new LockLostError(projectId);
-        const result = await writeRevision(
-          tx,
-          tables,
-          {
-            projectId,
-            groupPath: reading.groupPath,
-            branch,
-            item: doc.item,
-            mapped: mapItem(doc.item, { commitDate: head.committedDate }),
-            head,
-            newCommits: oldestFirst,
-            firstCommit: oldestFirst[0] ?? head,
-            statusRunStart: start,
-            beingCreated,
+      const write = { dialect: db.dialect, operation: "write item", table: tables.item } as const;
+      const written = await inWriteSpan(write, projectId, source, (span) =>
+        db.transaction(async (tx) => {
+          if (!(await stillHeld(tx, tables, lock))) throw new LockLostError(projectId);
+          const result = await writeRevision(
+            tx,
+            tables,
+            {
+              projectId,
+              groupPath: reading.groupPath,
+              branch,
+              item: doc.item,
+              mapped: mapItem(doc.item, { commitDate: head.committedDate }),
+              head,
+              newCommits: oldestFirst,
+              firstCommit: oldestFirst[0] ?? head,
+              statusRunStart: start,
+              beingCreated,
+              now,
+            },
+            stored,
+          );
+          if (result.kind === "id-taken") return result;
+          await recordIngest(
+            tx,
+            facts,
+            {
+              state: INGEST_STATES.ingested,
+              head: { hash: head.id, date: head.committedDate },
+              headItemJson: null,
+              problem: null,
+              validationPending: deps.validator !== undefined,
+            },
+            source,
             now,
-          },
-          stored,
-        );
-        if (result.kind === "id-taken") return result;
-        await recordIngest(
-          tx,
-          facts,
-          {
-            state: INGEST_STATES.ingested,
-            head: { hash: head.id, date: head.committedDate },
-            headItemJson: null,
-            problem: null,
-            validationPending: deps.validator !== undefined,
-          },
-          source,
-          now,
-        );
-        await addEvent(tx, projectId, result.kind, { hash: head.id, date: head.committedDate }, source, now);
-        return result;
-      });
+          );
+          await addEvent(
+            tx,
+            projectId,
+            result.kind,
+            { hash: head.id, date: head.committedDate },
+            source,
+            now,
+          );
+          span?.setAttribute("item_sync.write.outcome", result.kind);
+          span?.setAttribute("item_sync.item.key", result.key);
+          return result;
+        }),
+      );
       if (written.kind === "id-taken") return quarantine(facts, head, headFile.text, written.reason, source);
       // §4.7: the row's id, which a changed item.json `id` does not replace (§3.3 #2)
       if (deps.validator)
@@ -302,15 +316,18 @@ export function createItemIngest(deps: {
     source: EventSource,
     ctx: { signal?: AbortSignal; logger: Logger },
   ): Promise<boolean> {
+    const write = { dialect: db.dialect, operation: "delete item", table: tables.item } as const;
     return underLock(projectId, ctx, (lock) =>
-      db.transaction(async (tx) => {
-        if (!(await stillHeld(tx, tables, lock))) throw new LockLostError(projectId);
-        const hadItem = await deleteImrtItem(tx, tables, projectId);
-        const hadProject = await removeProject(tx, projectId);
-        await createDeadLetterLog(tx).clear(projectId, null);
-        if (hadItem || hadProject) await addEvent(tx, projectId, "deleted", null, source, new Date());
-        return hadItem || hadProject;
-      }),
+      inWriteSpan(write, projectId, source, () =>
+        db.transaction(async (tx) => {
+          if (!(await stillHeld(tx, tables, lock))) throw new LockLostError(projectId);
+          const hadItem = await deleteImrtItem(tx, tables, projectId);
+          const hadProject = await removeProject(tx, projectId);
+          await createDeadLetterLog(tx).clear(projectId, null);
+          if (hadItem || hadProject) await addEvent(tx, projectId, "deleted", null, source, new Date());
+          return hadItem || hadProject;
+        }),
+      ),
     );
   }
 

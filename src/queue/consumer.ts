@@ -33,6 +33,9 @@
  * a quorum queue whose delivery limit it is given — the broker's last delivery, before its handler
  * runs (if that delivery does not settle, the broker dead-letters the message where no code of
  * ours can see it).
+ *
+ * With tracing on, a delivery is a consumer span continuing its publisher's trace, and each
+ * handler attempt a span inside it (consume-span.ts).
  */
 import { randomUUID } from "node:crypto";
 import { type AsyncMessage, ConsumerStatus, type Envelope } from "rabbitmq-client";
@@ -49,6 +52,13 @@ import {
 import { MINUTE, SECOND, sleep } from "../lib/time.ts";
 import type { Broker } from "./broker.ts";
 import { createConfirmedSender } from "./confirmed-sender.ts";
+import {
+  type DeliveryOutcome,
+  describeDelivery,
+  inConsumeSpan,
+  inHandlerSpan,
+  noteDeadLetter,
+} from "./consume-span.ts";
 import { type ItemMessage, type ItemMessageType, MalformedMessageError, parseMessage } from "./messages.ts";
 
 export const DEAD_LETTER_HEADERS = {
@@ -250,6 +260,7 @@ export function createConsumer(
     reason: string,
     attempts: number,
   ): Promise<ConsumerStatus> => {
+    noteDeadLetter(reason);
     const id = randomUUID();
     const envelope: Envelope = {
       ...definedProperties(msg),
@@ -300,6 +311,7 @@ export function createConsumer(
       return deadLetter(msg, reason, 0);
     }
 
+    describeDelivery(message);
     const msgLog = log.child({
       messageId,
       projectId: message.projectId,
@@ -368,13 +380,15 @@ export function createConsumer(
       if (abort.signal.aborted) return ConsumerStatus.REQUEUE;
       const startedAt = performance.now();
       try {
-        await handler(message, {
-          attempt,
-          messageId,
-          redelivered: msg.redelivered,
-          signal: abort.signal,
-          logger: msgLog.child({ attempt }),
-        });
+        await inHandlerSpan(message, messageId, attempt, () =>
+          handler(message, {
+            attempt,
+            messageId,
+            redelivered: msg.redelivered,
+            signal: abort.signal,
+            logger: msgLog.child({ attempt }),
+          }),
+        );
         consumerHandleDuration.observe({ queue }, (performance.now() - startedAt) / 1000);
         counters.handled++;
         consumerMessages.inc({ queue, outcome: "handled" });
@@ -419,7 +433,7 @@ export function createConsumer(
       inFlight++;
       consumerInFlight.inc({ queue });
       try {
-        return await processDelivery(msg);
+        return await inConsumeSpan(queue, msg, () => processDelivery(msg), outcomeOf);
       } finally {
         inFlight--;
         consumerInFlight.dec({ queue });
@@ -462,6 +476,11 @@ function deliveryCount(msg: AsyncMessage): number {
   const raw: unknown = msg.headers?.["x-delivery-count"];
   const n = typeof raw === "bigint" ? Number(raw) : typeof raw === "number" ? raw : Number.NaN;
   return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/** A delivery's end as its span records it (a dead letter is acked once the republish is confirmed). */
+function outcomeOf(status: ConsumerStatus): DeliveryOutcome {
+  return status === ConsumerStatus.ACK ? "ack" : status === ConsumerStatus.REQUEUE ? "requeue" : "rejected";
 }
 
 function backoff(baseMs: number, maxMs: number, attempt: number): number {

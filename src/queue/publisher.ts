@@ -16,10 +16,26 @@
  * While the connection is down, publishes wait for it; a publish whose channel died before its
  * confirm is sent again after reconnection, so a consumer may see a message twice (consumers are
  * idempotent, per the contract).
+ *
+ * With tracing on, each publish is a producer span from the call to its confirm, and the
+ * message carries that span's W3C `traceparent` (and `tracestate`) in its AMQP headers.
  */
 import type { Envelope } from "rabbitmq-client";
 import { coerceError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
+import {
+  ATTR_EXECUTION_ID,
+  ATTR_MESSAGE_ID,
+  ATTR_MESSAGE_TYPE,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_RABBITMQ_ROUTING_KEY,
+  ATTR_MESSAGING_SYSTEM,
+  ATTR_PROJECT_ID,
+  MESSAGING_SYSTEM_RABBITMQ,
+} from "../lib/semconv.ts";
 import {
   messagesConfirmed,
   messagesFailed,
@@ -28,6 +44,7 @@ import {
   publishDuration,
 } from "../lib/telemetry.ts";
 import { SECOND, sleep } from "../lib/time.ts";
+import { failSpan, KIND, type Span, startSpan, traceHeaders } from "../lib/tracing.ts";
 import type { Broker } from "./broker.ts";
 import { createConfirmedSender, isUnroutable } from "./confirmed-sender.ts";
 import { APP_ID, encodeMessage, type OutgoingMessage } from "./messages.ts";
@@ -84,9 +101,41 @@ const PERMANENT_CODES = new Set([
   "FRAME_ERROR",
 ]);
 
-/** The exact AMQP properties of the contract for one message. */
-export function messageEnvelope(exchange: string, message: OutgoingMessage): Envelope {
+/**
+ * The producer span of one publish (messaging semantic conventions for RabbitMQ), from the call
+ * to the broker's confirm; its context travels in the message's headers (`traceparent`), so the
+ * consumer's span continues the trace. Undefined without tracing.
+ */
+function publishSpan(exchange: string, message: OutgoingMessage): Span | undefined {
+  const executionId = message.body.jobExecutionId;
+  return startSpan(`publish ${exchange}`, {
+    kind: KIND.producer,
+    attributes: {
+      [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_RABBITMQ,
+      [ATTR_MESSAGING_OPERATION_TYPE]: "send",
+      [ATTR_MESSAGING_OPERATION_NAME]: "publish",
+      [ATTR_MESSAGING_DESTINATION_NAME]: exchange,
+      [ATTR_MESSAGING_RABBITMQ_ROUTING_KEY]: message.routingKey,
+      [ATTR_MESSAGING_MESSAGE_ID]: message.messageId,
+      [ATTR_MESSAGE_ID]: message.messageId,
+      [ATTR_MESSAGE_TYPE]: message.body.type,
+      [ATTR_PROJECT_ID]: message.body.projectId,
+      ...(executionId !== null ? { [ATTR_EXECUTION_ID]: executionId } : {}),
+    },
+  });
+}
+
+/**
+ * The exact AMQP properties of the contract for one message, and the W3C trace context headers
+ * when tracing is on.
+ */
+export function messageEnvelope(
+  exchange: string,
+  message: OutgoingMessage,
+  headers?: Record<string, string>,
+): Envelope {
   return {
+    ...(headers ? { headers } : {}),
     exchange,
     routingKey: message.routingKey,
     mandatory: true,
@@ -171,9 +220,9 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
       { retryable: true, cause },
     );
 
-  const attempt = async (message: OutgoingMessage, gate?: () => void): Promise<void> => {
+  const attempt = async (message: OutgoingMessage, gate?: () => void, span?: Span): Promise<void> => {
     const timeoutMs = broker.config.reconnectTimeoutMs;
-    const envelope = messageEnvelope(broker.topology.exchange, message);
+    const envelope = messageEnvelope(broker.topology.exchange, message, traceHeaders(span));
     const body = encodeMessage(message.body);
     const startedAt = Date.now();
     let nacks = 0;
@@ -195,6 +244,7 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
       if (tries++ > 0) {
         counters.resent++;
         messagesResent.inc();
+        span?.addEvent("resent", { attempt: tries, nacks });
       }
       const current = sender;
       try {
@@ -255,17 +305,21 @@ export function createPublisher(broker: Broker, logger: Logger): Publisher {
       return Promise.reject(closedError());
     }
     const startedAt = performance.now();
-    const p = attempt(message, options.gate).then(
+    const span = publishSpan(broker.topology.exchange, message);
+    const p = attempt(message, options.gate, span).then(
       () => {
         counters.confirmed++;
         metrics.confirmed.inc();
         metrics.duration.observe((performance.now() - startedAt) / 1000);
         settled();
+        span?.end();
       },
       (thrown) => {
         counters.failed++;
         messagesFailed.inc({ type, code: errorCode(thrown) });
         settled();
+        failSpan(span, thrown);
+        span?.end();
         throw thrown;
       },
     );

@@ -19,11 +19,16 @@
  * the listing is then most of its work. Hooks seen by either mode are recorded as verified, and
  * our hooks GitLab disabled (after failed deliveries) as not monitored: monitor-item re-enables
  * them.
+ *
+ * With tracing on, each page's work (hook checks, publishes, the hooks recorded) is one span,
+ * `sync page`, inside the execution's.
  */
 import type { JobDefinition, StepContext, StepOutcome } from "../batch/runner.ts";
 import type { SeenStore } from "../items/seen-store.ts";
 import { coerceError } from "../lib/errors.ts";
 import { createLimiter } from "../lib/limiter.ts";
+import { ATTR_EXECUTION_ID } from "../lib/semconv.ts";
+import { inSpan } from "../lib/tracing.ts";
 import {
   decide,
   type HookProblem,
@@ -371,7 +376,18 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
           instanceId,
           page.projects.map((p) => p.id),
         );
-        const done = syncPage(page.projects);
+        const done = inSpan(
+          "sync page",
+          {
+            attributes: {
+              [ATTR_EXECUTION_ID]: executionId,
+              "item_sync.page.number": page.page,
+              "item_sync.page.projects": page.projects.length,
+              "item_sync.page.last": page.last,
+            },
+          },
+          () => syncPage(page.projects),
+        );
         // Remember the first failure but keep every started publish awaited before leaving.
         done.catch(failed);
         inFlight.push({ page, done });

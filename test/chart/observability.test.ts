@@ -237,6 +237,24 @@ describe("NetworkPolicy", () => {
     const np = find(off, "NetworkPolicy", "rel-item-sync").spec as unknown as { egress: unknown[] };
     expect(np.egress).toHaveLength(4);
   });
+
+  test("spans may leave for the OTLP receiver (port 4318) only when the tracing egress is turned on", async () => {
+    const egressOf = (docs: Awaited<ReturnType<typeof renderChart>>) =>
+      (
+        find(docs, "NetworkPolicy", "rel-item-sync").spec as unknown as {
+          egress: { ports: { port: number }[] }[];
+        }
+      ).egress;
+    const ports = (docs: Awaited<ReturnType<typeof renderChart>>) =>
+      egressOf(docs).flatMap((r) => r.ports.map((p) => p.port));
+    expect(ports(await renderChart(null, null, ENABLED))).not.toContain(4318);
+    const on = await renderChart(null, null, [
+      ...ENABLED,
+      "--set",
+      "networkPolicy.egress.tracing.enabled=true",
+    ]);
+    expect(ports(on)).toContain(4318);
+  });
 });
 
 describe("alerts and dashboard query only metrics the binary exports", () => {

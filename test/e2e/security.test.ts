@@ -560,6 +560,17 @@ describe("dependencies", () => {
     const REVIEWED: Record<string, string> = {
       "@elysiajs/openapi": "the OpenAPI document, served offline",
       "@gitbeaker/rest": "GitLab's REST API (the chosen stack)",
+      "@opentelemetry/api": "tracing: the API every span goes through (no-op unless the SDK is started)",
+      "@opentelemetry/context-async-hooks":
+        "tracing: keeps the active span across awaits (AsyncLocalStorage)",
+      "@opentelemetry/core": "tracing: the W3C traceparent propagator and the export error handler",
+      "@opentelemetry/exporter-trace-otlp-http": "tracing: OTLP/HTTP export, http/json",
+      "@opentelemetry/exporter-trace-otlp-proto":
+        "tracing: OTLP/HTTP export, http/protobuf (the standard default)",
+      "@opentelemetry/resources": "tracing: service.name and OTEL_RESOURCE_ATTRIBUTES on every span",
+      "@opentelemetry/sdk-trace":
+        "tracing: the SDK (provider, samplers, batch processor; sdk-trace-base's successor)",
+      "@opentelemetry/semantic-conventions": "tracing: the stable attribute names (HTTP, database)",
       croner: "the cron schedule (the chosen stack)",
       "drizzle-orm": "schema and migrations (the chosen stack)",
       elysia: "the HTTP server (the chosen stack)",
