@@ -294,10 +294,13 @@ export const RESPONSES: Record<
   },
   webhook: {
     202: json(
-      "update-item or delete-item published",
-      t.Object({ accepted: t.Boolean(), projectId: t.Integer() }),
+      "a push event, or a system hook's project event that published: `accepted` says whether a message was published (update-item, or for project events monitor-item/delete-item); a push that changes nothing (another branch, a project outside the group or ignored) has `accepted: false` and the `reason`",
+      t.Object({ accepted: t.Boolean(), projectId: t.Optional(t.Integer()), reason: t.Optional(t.String()) }),
     ),
-    204: { description: "another event, ref or project: acknowledged and ignored" },
+    204: {
+      description:
+        "any other event (tag pushes, other system hooks, project events outside the group): acknowledged and ignored",
+    },
     401: json("X-Gitlab-Token does not match WEBHOOK_SECRET", ErrorBody),
     422: json("the body is not a JSON object", ErrorBody),
   },

@@ -33,7 +33,7 @@ export const PUBLISH_TIMEOUT_MS = 8 * SECOND;
 export interface WebhookDeps {
   gitlab: Pick<
     GitlabConfig,
-    "group" | "includeSubgroups" | "ignoreProjects" | "webhookSecret" | "webhookEnabled"
+    "group" | "includeSubgroups" | "withShared" | "ignoreProjects" | "webhookSecret" | "webhookEnabled"
   >;
   /** Publishes the update-item (with confirm) for a push. */
   publishPush(push: { projectId: number; projectPath: string; checkoutSha: string }): Promise<void>;
@@ -137,6 +137,12 @@ export function webhookRoutes(deps: WebhookDeps) {
       const decision = interpretWebhook(deps.gitlab, request.headers.get("x-gitlab-event"), body);
       if (decision.kind === "ignored") {
         deps.logger.debug("webhook ignored", { reason: decision.reason });
+        // A push is answered 202 whatever it changes (the contract's rule for push events), with
+        // why nothing was published; any other event is acknowledged with 204.
+        if (isPushEvent(request.headers.get("x-gitlab-event"), body)) {
+          set.status = 202;
+          return { accepted: false, reason: decision.reason };
+        }
         set.status = 204;
         return;
       }
@@ -252,4 +258,9 @@ async function readLimited(request: Request, max: number): Promise<string | null
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A push event, by GitLab's event header or the payload's own kind (tag pushes are not). */
+function isPushEvent(eventHeader: string | null, body: object): boolean {
+  return eventHeader === "Push Hook" || (body as { object_kind?: unknown }).object_kind === "push";
 }

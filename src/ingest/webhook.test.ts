@@ -1,7 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { interpretWebhook } from "./webhook.ts";
 
-const config = { group: "imrt/items", includeSubgroups: true, ignoreProjects: ["imrt/items/ignored"] };
+const config = {
+  group: "imrt/items",
+  includeSubgroups: true,
+  withShared: false,
+  ignoreProjects: ["imrt/items/ignored"],
+};
 const system = (event_name: string, path: string, old?: string) =>
   interpretWebhook(config, "System Hook", {
     event_name,
@@ -54,5 +59,26 @@ describe("system hook project events", () => {
   test("events without what they need are ignored", () => {
     expect(system("project_transfer", "imrt/items/item-7").kind).toBe("ignored");
     expect(interpretWebhook(config, "System Hook", { event_name: "project_create" }).kind).toBe("ignored");
+  });
+});
+
+describe("push events: which projects are the group's", () => {
+  const push = (cfg: typeof config, path: string) =>
+    interpretWebhook(cfg, "Push Hook", {
+      object_kind: "push",
+      project_id: 7,
+      ref: "refs/heads/main",
+      checkout_sha: "0123456789abcdef0123456789abcdef01234567",
+      project: { path_with_namespace: path, default_branch: "main" },
+    });
+
+  test("GITLAB_GROUP in another case than the payload's path: still the group's (GitLab paths are case-insensitive)", () => {
+    expect(push({ ...config, group: "IMRT/Items" }, "imrt/items/item-7").kind).toBe("update");
+    expect(push(config, "Imrt/Items/item-7").kind).toBe("update");
+  });
+
+  test("with GITLAB_WITH_SHARED a path outside the group may be a project shared into it: update-item, whose handler asks GitLab", () => {
+    expect(push(config, "elsewhere/shared/item-7").kind).toBe("ignored");
+    expect(push({ ...config, withShared: true }, "elsewhere/shared/item-7").kind).toBe("update");
   });
 });

@@ -36,7 +36,7 @@ interface PushPayload {
 }
 
 export function interpretWebhook(
-  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "ignoreProjects">,
+  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "withShared" | "ignoreProjects">,
   eventHeader: string | null,
   payload: unknown,
 ): WebhookDecision {
@@ -66,16 +66,22 @@ export function interpretWebhook(
 }
 
 /**
- * Whether a project path lies in the configured group (or below it, with subgroups on); null
- * when the group is a numeric id, which a payload cannot be compared with — the handlers read
- * GitLab anyway (update-item) or ask it again (delete-item).
+ * Whether a project path lies in the configured group (or below it, with subgroups on), compared
+ * in any case as GitLab resolves paths; null when a payload cannot tell — the group is a numeric
+ * id, or a path outside it may be a project shared into it (GITLAB_WITH_SHARED) — and then the
+ * handlers decide from GitLab (update-item reads the project's membership, delete-item asks again).
  */
-function inGroup(config: Pick<GitlabConfig, "group" | "includeSubgroups">, path: string): boolean | null {
+function inGroup(
+  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "withShared">,
+  path: string,
+): boolean | null {
   if (/^\d+$/.test(config.group)) return null;
-  const namespace = path.slice(0, path.lastIndexOf("/"));
-  return config.includeSubgroups
-    ? namespace === config.group || namespace.startsWith(`${config.group}/`)
-    : namespace === config.group;
+  const group = config.group.toLowerCase();
+  const namespace = path.slice(0, path.lastIndexOf("/")).toLowerCase();
+  const inside = config.includeSubgroups
+    ? namespace === group || namespace.startsWith(`${group}/`)
+    : namespace === group;
+  return inside ? true : config.withShared ? null : false;
 }
 
 const PROJECT_EVENTS = new Set(["project_create", "project_destroy", "project_rename", "project_transfer"]);
@@ -89,7 +95,7 @@ const PROJECT_EVENTS = new Set(["project_create", "project_destroy", "project_re
  * doubtful event costs a request, never an item.
  */
 function interpretProjectEvent(
-  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "ignoreProjects">,
+  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "withShared" | "ignoreProjects">,
   body: PushPayload,
 ): WebhookDecision {
   const eventName = String(body.event_name);
@@ -131,7 +137,7 @@ function interpretProjectEvent(
  * before removing anything, so a doubtful event costs one request, never an item.
  */
 function interpretRemoval(
-  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "ignoreProjects">,
+  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "withShared" | "ignoreProjects">,
   body: PushPayload,
 ): WebhookDecision {
   const eventName = String(body.event_name);

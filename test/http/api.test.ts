@@ -57,6 +57,7 @@ for (const dialect of DIALECTS) {
           gitlab: {
             group: "imrt/items",
             includeSubgroups: false,
+            withShared: false,
             ignoreProjects: ["imrt/items/ignored"],
             webhookSecret: HOOK_SECRET,
           },
@@ -380,7 +381,8 @@ for (const dialect of DIALECTS) {
       // a push carrying our secret proves our hook is there: incremental scans may skip its check
       expect(verified).toEqual([42]);
 
-      // other events, other branches, other groups, ignored projects, deleted branches: 204, nothing published
+      // other events: 204; pushes to other branches, other groups, ignored projects, deleted
+      // branches: 202 (a push event) with accepted false and the reason; nothing published
       const ignored = [
         await hook({ object_kind: "issue" }, HOOK_SECRET, "Issue Hook"),
         await hook(push({ ref: "refs/heads/feature" }), HOOK_SECRET),
@@ -398,7 +400,12 @@ for (const dialect of DIALECTS) {
         ),
         await hook(push({ checkout_sha: null }), HOOK_SECRET),
       ];
-      expect(ignored.map((r) => r.status)).toEqual([204, 204, 204, 204, 204, 204]);
+      expect(ignored.map((r) => r.status)).toEqual([204, 202, 202, 202, 202, 202]);
+      for (const answer of ignored.slice(1)) {
+        const body = (await answer.json()) as { accepted: boolean; reason: string };
+        expect(body.accepted).toBe(false);
+        expect(body.reason.length).toBeGreaterThan(0);
+      }
       expect(pushes.length).toBe(1);
       expect(verified).toEqual([42]);
 

@@ -580,7 +580,13 @@ describe("through the HTTP app", () => {
       items: createItemViews(t.db, imrtTables(t.db.dialect)),
       syncProject: async () => null,
       webhooks: {
-        gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
+        gitlab: {
+          group: "imrt/items",
+          includeSubgroups: false,
+          withShared: false,
+          ignoreProjects: [],
+          webhookSecret: "",
+        },
         publishRemoval: async () => {},
         publishPush: async () => {},
         logger: silentLogger,

@@ -31,7 +31,13 @@ function app(probes: "full" | "api", health: HealthCheck, metrics = async () => 
     items: {} as ItemViews,
     syncProject: async () => null,
     webhooks: {
-      gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
+      gitlab: {
+        group: "imrt/items",
+        includeSubgroups: false,
+        withShared: false,
+        ignoreProjects: [],
+        webhookSecret: "",
+      },
       publishRemoval: async () => {},
       publishPush: async () => {},
       logger: silentLogger,

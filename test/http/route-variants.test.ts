@@ -120,7 +120,13 @@ beforeAll(() => {
       return { projectId, projectPath: `imrt/items/item-${projectId}`, published: ["update-item"] };
     },
     webhooks: {
-      gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
+      gitlab: {
+        group: "imrt/items",
+        includeSubgroups: false,
+        withShared: false,
+        ignoreProjects: [],
+        webhookSecret: "",
+      },
       publishRemoval: async () => {},
       publishPush: async () => {},
       logger: silentLogger,

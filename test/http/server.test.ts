@@ -51,7 +51,13 @@ function buildApp(
     items: {} as ItemViews,
     syncProject: async () => null,
     webhooks: {
-      gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
+      gitlab: {
+        group: "imrt/items",
+        includeSubgroups: false,
+        withShared: false,
+        ignoreProjects: [],
+        webhookSecret: "",
+      },
       publishRemoval: async () => {},
       publishPush: async () => {},
       logger: silentLogger,
@@ -256,7 +262,13 @@ function appDeps() {
     items: {} as ItemViews,
     syncProject: async () => null,
     webhooks: {
-      gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
+      gitlab: {
+        group: "imrt/items",
+        includeSubgroups: false,
+        withShared: false,
+        ignoreProjects: [],
+        webhookSecret: "",
+      },
       publishRemoval: async () => {},
       publishPush: async () => {},
       logger: silentLogger,

@@ -20,7 +20,13 @@ describe("webhook bounds", () => {
     items: {} as ItemViews,
     syncProject: async () => null,
     webhooks: {
-      gitlab: { group: "imrt/items", includeSubgroups: true, ignoreProjects: [], webhookSecret: SECRET },
+      gitlab: {
+        group: "imrt/items",
+        includeSubgroups: true,
+        withShared: false,
+        ignoreProjects: [],
+        webhookSecret: SECRET,
+      },
       publishPush: async (p) => {
         published.push(`update ${p.projectPath}`);
       },
@@ -102,7 +108,13 @@ describe("webhook token first", () => {
       items: {} as ItemViews,
       syncProject: async () => null,
       webhooks: {
-        gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: SECRET },
+        gitlab: {
+          group: "imrt/items",
+          includeSubgroups: false,
+          withShared: false,
+          ignoreProjects: [],
+          webhookSecret: SECRET,
+        },
         publishPush: async () => {},
         publishRemoval: async () => {},
         logger: silentLogger,

@@ -50,7 +50,13 @@ describe("/metrics", () => {
       items,
       syncProject: async () => null,
       webhooks: {
-        gitlab: { group: "imrt/items", includeSubgroups: false, ignoreProjects: [], webhookSecret: "" },
+        gitlab: {
+          group: "imrt/items",
+          includeSubgroups: false,
+          withShared: false,
+          ignoreProjects: [],
+          webhookSecret: "",
+        },
         publishRemoval: async () => {},
         publishPush: async () => {},
         logger: silentLogger,

@@ -214,7 +214,7 @@ export async function fuzz(opts: { requests: number; concurrency?: number }): Pr
   const roleLeaks: string[] = []; // a call beyond the token's role that succeeded
   const webhookLeaks: string[] = []; // a delivery without the right X-Gitlab-Token not refused
   const statuses: Record<string, number> = {};
-  const accepted: string[] = []; // messageIds of the valid pushes answered 202
+  const accepted: string[] = []; // messageIds of the valid pushes answered 202, accepted
   const tap = await startTap(names.AMQP_EXCHANGE);
   try {
     serve = await startBinary(
@@ -273,9 +273,10 @@ export async function fuzz(opts: { requests: number; concurrency?: number }): Pr
           redirect: "manual",
           ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
         } as RequestInit);
-        await res.arrayBuffer();
+        const answer = await res.text();
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-        if (push !== null && res.status === 202) accepted.push(push);
+        // a push that publishes is answered 202 with accepted true (an ignored one has false)
+        if (push !== null && res.status === 202 && answer.includes('"accepted":true')) accepted.push(push);
         if (res.status >= 500) fiveXx.push(`${res.status} ${label.slice(0, 200)}`);
         const pathname = new URL(`${base}${path}`).pathname;
         if (!validHeader && isProtected(pathname) && res.status < 400 && method !== "OPTIONS")
