@@ -9,7 +9,7 @@
  */
 
 import { SECOND } from "../lib/time.ts";
-import type { ConfigReader } from "./config.ts";
+import type { ConfigReader } from "./reader.ts";
 
 export const TRACES_SAMPLERS = [
   "always_on",

@@ -15,53 +15,9 @@
  */
 import type { ScanMode } from "../batch/types.ts";
 
-/** What the database knows of a project (its sync_project row). */
-export interface KnownProject {
-  path: string;
-  name: string;
-  defaultBranch: string | null;
-  /** Whether an update-item has handled the project (ingested it, or found nothing to ingest). */
-  ingested: boolean;
-  /** When our hook was last seen, created, or delivered a push carrying our token. */
-  hookVerifiedAt: Date | null;
-}
+import type { HookProblem, KnownProject, ListedProject, SyncKnown } from "../items/known-items.ts";
 
-/** The narrow view of the project facts a scan needs (known-items.ts implements it). */
-export interface SyncKnown {
-  lookup(projectIds: readonly number[]): Promise<Map<number, KnownProject>>;
-  /**
-   * Before a page's messages are published: projects not known yet are recorded with their
-   * listing fields, so what monitor-item records of their hook has a row to land on.
-   */
-  recordListed(projects: readonly ListedProject[], at: Date): Promise<void>;
-  /**
-   * After a page: the same rows (should recordListed have been skipped), our hook as verified at
-   * `at` on `hookVerified`, and as missing or disabled on `hookProblems` — whether or not an
-   * update-item has handled them yet. `at`: when the page's hook checks began.
-   */
-  recordPage(
-    projects: readonly ListedProject[],
-    hookVerified: readonly number[],
-    at: Date,
-    hookProblems?: readonly HookProblem[],
-  ): Promise<void>;
-  /** Start of the newest COMPLETED sync, or null when none completed. */
-  lastCompletedStart(): Promise<Date | null>;
-}
-
-/** A project whose hook check found our hook missing, or disabled by GitLab. */
-export interface HookProblem {
-  projectId: number;
-  state: "missing" | "disabled";
-}
-
-export interface ListedProject {
-  id: number;
-  path: string;
-  name?: string;
-  defaultBranch?: string | null;
-  lastActivityAt?: string | null;
-}
+export type { HookProblem, KnownProject, ListedProject, SyncKnown };
 
 export interface ScanPolicy {
   mode: ScanMode;
