@@ -212,10 +212,13 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
           ? `${what} failed: ${failure.name === "TimeoutError" ? `no answer within ${deps.timeoutMs} ms` : failure.message}`
           : `${what} answered ${status}${describe(parsed) ? `: ${describe(parsed)}` : ""}`;
       if (!retryable || failures >= deps.retry.retries) {
-        throw new GitlabError(retryable ? `${message} (after ${failures + 1} attempts)` : message, {
+        // The message does not count the tries: whoever retries the whole operation (the
+        // consumer: "failed after 5 attempt(s)") says how often it was tried, once.
+        throw new GitlabError(message, {
           retryable,
           upstreamStatus: status || undefined,
           cause: failure,
+          requests: failures + 1,
         });
       }
       const delay = backoffDelay(failures, deps.retry);
