@@ -6,7 +6,7 @@
 import { isIP } from "node:net";
 import { Cron } from "croner";
 import { MODE_CHOICES, type SyncModeChoice } from "./batch/types.ts";
-import { CONFIG_VARIABLES } from "./config-vars.ts";
+import { CONFIG_VARIABLES, misspeltVariableProblems } from "./config-vars.ts";
 import { ConfigError } from "./lib/errors.ts";
 import type { LogLevel } from "./lib/log.ts";
 import { isRole, type Role } from "./lib/roles.ts";
@@ -310,6 +310,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     }
   }
 
+  problems.push(...misspeltVariableProblems(env));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
