@@ -135,6 +135,21 @@ function sessionAttrs(url: string): { target_session_attrs?: "primary" } {
   return attrs === "read-write" ? { target_session_attrs: "primary" } : {};
 }
 
+/**
+ * A file this process may read but not write opens without complaint and fails every write
+ * later (SQLITE_READONLY, which no retry heals): write the header's user_version with its own
+ * value and roll back, so that failure comes now, at start-up. Throws SQLite's error.
+ */
+function probeWritable(db: Database): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const row = db.query("PRAGMA user_version").get() as { user_version: number };
+    db.exec(`PRAGMA user_version = ${Number(row.user_version)}`);
+  } finally {
+    db.exec("ROLLBACK");
+  }
+}
+
 function openSqlite(path: string): Db {
   const db = new Database(path, { create: true, strict: false });
   // busy_timeout first: the statements after it (journal_mode too) then wait for a lock another
@@ -143,6 +158,12 @@ function openSqlite(path: string): Db {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
+  try {
+    probeWritable(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T> | T): Promise<T> => {
