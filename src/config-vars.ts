@@ -426,7 +426,11 @@ export function unknownVariableWarnings(env: Record<string, string | undefined>)
   for (const name of Object.keys(env).sort()) {
     if (BY_NAME.has(name) || env[name] === undefined || isServiceLink(name, env[name])) continue;
     const near = nearest(name);
-    if (near) {
+    if (/^PG[A-Z_]+$/.test(name)) {
+      out.push(
+        `${name} is set: item-sync ignores libpq's PG* variables (ignored); DATABASE_URL alone says which Postgres, user, password and database`,
+      );
+    } else if (near) {
       out.push(`${name} is not a variable item-sync reads: did you mean ${near}? (ignored)`);
     } else if (OUR_PREFIXES.some((p) => name.startsWith(p))) {
       out.push(`${name} is not a variable item-sync reads (ignored); see docs/reference.md for the list`);

@@ -76,26 +76,45 @@ export function openDb(url: string, options: DbOptions = {}): Db {
   return openPostgres(url, options);
 }
 
+/**
+ * Runs `fn` (postgres.js's option parsing, synchronous) with the PG* variables out of sight.
+ * postgres.js fills what the URL leaves out from libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD,
+ * PGDATABASE, PGAPPNAME, PGTARGETSESSIONATTRS and from PG<OPTION> (PGSSL, PGIDLE_TIMEOUT, …);
+ * item-sync's database is DATABASE_URL alone, so none of them may change where it connects or
+ * how. main.ts warns when they are set. No other code runs while they are away.
+ */
+function withoutLibpqVariables<T>(fn: () => T): T {
+  const hidden = Object.entries(process.env).filter(([name]) => /^PG[A-Z_]+$/.test(name));
+  for (const [name] of hidden) delete process.env[name];
+  try {
+    return fn();
+  } finally {
+    for (const [name, value] of hidden) process.env[name] = value;
+  }
+}
+
 function openPostgres(url: string, options: DbOptions): Db {
-  const sql = postgres(url, {
-    max: options.maxConnections ?? 10,
-    ...sessionAttrs(url),
-    // postgres.js waits up to 20 s between reconnect attempts once several failed (3^n / 100 s):
-    // after a failover that is 20 s more without a database. At most ~1 s, jittered, instead.
-    backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
-    onnotice: () => {},
-    connection: {
-      // how the sweep recognises our own sessions among the database's (batch/sql.ts)
-      application_name: APPLICATION_NAME,
-      ...(options.idleInTransactionTimeoutMs
-        ? { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionTimeoutMs) }
-        : {}),
-      ...(options.schema && options.schema !== "public" ? { search_path: options.schema } : {}),
-    },
-    types: {
-      int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
-    },
-  });
+  const sql = withoutLibpqVariables(() =>
+    postgres(url, {
+      max: options.maxConnections ?? 10,
+      ...sessionAttrs(url),
+      // postgres.js waits up to 20 s between reconnect attempts once several failed (3^n / 100 s):
+      // after a failover that is 20 s more without a database. At most ~1 s, jittered, instead.
+      backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
+      onnotice: () => {},
+      connection: {
+        // how the sweep recognises our own sessions among the database's (batch/sql.ts)
+        application_name: APPLICATION_NAME,
+        ...(options.idleInTransactionTimeoutMs
+          ? { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionTimeoutMs) }
+          : {}),
+        ...(options.schema && options.schema !== "public" ? { search_path: options.schema } : {}),
+      },
+      types: {
+        int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+      },
+    }),
+  );
   // statements inside a transaction are covered by the transaction's own timeout
   const limit = (inTx: boolean) => (inTx ? undefined : options.answerTimeoutMs);
   const wrap = (conn: postgres.Sql | postgres.TransactionSql, inTx: boolean): Db => ({

@@ -161,6 +161,30 @@ describe("database mistakes", () => {
     }
   });
 
+  test("PG* variables change nothing: DATABASE_URL alone says where and how; each one set is named in a warning, no value printed", async () => {
+    const t = await createTestDatabase("pg", { migrated: false });
+    try {
+      const libpq = {
+        PGSSL: "require", // postgres.js would insist on TLS, which the test server does not offer
+        PGTARGETSESSIONATTRS: "no-such-mode", // postgres.js would refuse to start
+        PGPASSWORD: "pg-env-secret-4711",
+        PGUSER: "nobody-here",
+        PGHOST: "192.0.2.1",
+        PGPORT: "1",
+        PGDATABASE: "no_such_database",
+      };
+      const r = await run(["migrate"], { DATABASE_URL: t.url, ...libpq });
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("applied");
+      for (const name of Object.keys(libpq)) {
+        expect(r.out).toContain(`${name} is set: item-sync ignores libpq's PG* variables`);
+      }
+      expect(r.out).not.toContain("pg-env-secret-4711");
+    } finally {
+      await t.drop();
+    }
+  });
+
   test("SQLite: a missing file is not created by jobs; a missing folder is named", async () => {
     const file = join(dir, "missing.db");
     const r = await run(["jobs", "list"], { DATABASE_URL: `sqlite:${file}` });
