@@ -8,23 +8,13 @@ import { UpstreamError } from "../lib/errors.ts";
 
 export class GitlabError extends UpstreamError {
   readonly projectId: number | undefined;
-  /** how many times the request was sent before giving up (retry.ts), when known */
-  readonly requests: number | undefined;
 
   constructor(
     message: string,
-    opts: {
-      retryable: boolean;
-      upstreamStatus?: number;
-      projectId?: number;
-      cause?: unknown;
-      code?: string;
-      requests?: number;
-    },
+    opts: { retryable: boolean; upstreamStatus?: number; projectId?: number; cause?: unknown; code?: string },
   ) {
     super(opts.code ?? "GITLAB_ERROR", message, opts);
     this.projectId = opts.projectId;
-    this.requests = opts.requests;
   }
 
   /** The same failure, attributed to a project (kept as is when it already names one). */
@@ -36,7 +26,6 @@ export class GitlabError extends UpstreamError {
       projectId,
       cause: this,
       code: this.code,
-      requests: this.requests,
     });
   }
 }

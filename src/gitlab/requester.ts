@@ -212,13 +212,12 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
           ? `${what} failed: ${failure.name === "TimeoutError" ? `no answer within ${deps.timeoutMs} ms` : failure.message}`
           : `${what} answered ${status}${describe(parsed) ? `: ${describe(parsed)}` : ""}`;
       if (!retryable || failures >= deps.retry.retries) {
-        // The message does not count the tries: whoever retries the whole operation (the
-        // consumer: "failed after 5 attempt(s)") says how often it was tried, once.
+        // The message does not count the tries (the debug log has each retry): whoever retries
+        // the whole operation (the consumer: "failed after 5 attempt(s)") says it, once.
         throw new GitlabError(message, {
           retryable,
           upstreamStatus: status || undefined,
           cause: failure,
-          requests: failures + 1,
         });
       }
       const delay = backoffDelay(failures, deps.retry);
