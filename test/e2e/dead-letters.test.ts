@@ -204,6 +204,8 @@ describe("dead letters that can be handled", () => {
         10_000,
         "4 dead letters",
       );
+      // counted once the broker confirmed each dead letter, which may come after it is visible
+      await eventually(() => consumer.stats().deadLettered === 4, 10_000, "4 confirmed");
       expect((await counted(consumerDeadLettered, queue)) - before).toBe(4);
 
       for (const round of [1, 2]) {

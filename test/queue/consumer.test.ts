@@ -81,6 +81,8 @@ describe("consumer", () => {
     );
     expect(Buffer.from(byId.get("bad-2")?.body as Buffer).toString()).toBe("not json at all");
     expect(calls).toBe(0);
+    // a dead letter can be read from .dead before the consumer has the broker's confirm of it
+    await eventually(() => consumer.stats().deadLettered === 2, 10_000, "both confirmed");
     expect(consumer.stats()).toMatchObject({ malformed: 2, deadLettered: 2, handled: 0 });
     await consumer.close();
     expect(await messageCount(f.admin, f.config.updateQueue)).toBe(0);
