@@ -32,8 +32,11 @@ Usage:
   item-sync jobs stop ID
   item-sync dead list [--queue Q] [--table|--json]
                                        dead-lettered messages and why (they stay there)
-  item-sync dead replay [--queue Q] [--id MESSAGE_ID]
-                                       put dead letters back on their work queue
+  item-sync dead replay [--queue Q] [--id MESSAGE_ID] [--include-malformed]
+                                       put the dead letters present now back on their work
+                                       queue (malformed and quarantined ones only if asked)
+  item-sync dead purge [--queue Q] [--malformed]
+                                       remove dead letters (only malformed and quarantined)
   item-sync --help | --version
 
 Configuration comes from the environment (DATABASE_URL, GITLAB_URL, GITLAB_TOKEN, GITLAB_GROUP,
@@ -54,7 +57,7 @@ const KNOWN_FLAGS: Record<string, string[]> = {
   migrate: [],
   health: ["url"],
   jobs: ["status", "limit", "force", "table", "json"],
-  dead: ["queue", "id", "table", "json"],
+  dead: ["queue", "id", "table", "json", "include-malformed", "malformed"],
 };
 const VALUE_FLAGS = new Set(["status", "limit", "url", "mode", "queue", "id", "project"]);
 

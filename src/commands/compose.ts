@@ -93,9 +93,15 @@ export async function migrateDatabase(config: Config): Promise<{ applied: string
   }
 }
 
-/** Connects to the broker and declares the topology; closed by the lifecycle. */
-export async function startBroker(config: Config, lifecycle: Lifecycle, logger: Logger): Promise<Broker> {
-  const broker = createBroker(config.amqp, logger);
+/** Connects to the broker and declares the topology; closed by the lifecycle. `quiet` for one-shot
+ *  CLI commands: their set-up is no news worth a log line. */
+export async function startBroker(
+  config: Config,
+  lifecycle: Lifecycle,
+  logger: Logger,
+  options: { quiet?: boolean } = {},
+): Promise<Broker> {
+  const broker = createBroker(config.amqp, logger, { quiet: options.quiet === true });
   lifecycle.defer("broker", () => broker.close());
   await broker.start();
   return broker;
@@ -112,9 +118,14 @@ export interface Core {
 }
 
 /** Database, broker, publisher, GitLab client, job runner: what serve and sync share. */
-export async function buildCore(config: Config, lifecycle: Lifecycle, logger: Logger): Promise<Core> {
+export async function buildCore(
+  config: Config,
+  lifecycle: Lifecycle,
+  logger: Logger,
+  options: { quiet?: boolean } = {},
+): Promise<Core> {
   const db = await openDatabase(config, lifecycle, logger, config.dbMigrate);
-  const broker = await startBroker(config, lifecycle, logger);
+  const broker = await startBroker(config, lifecycle, logger, options);
   const publisher = createPublisher(broker, logger);
   const gitlab = createGitlabClient(config.gitlab, { logger });
   const repository = createJobRepository(db, { leaseMs: config.jobLeaseMs });

@@ -19,7 +19,7 @@ import { buildCore, type Core } from "./compose.ts";
 export async function syncCommand(config: Config, logger: Logger, args: ParsedArgs): Promise<number> {
   const lifecycle = createLifecycle(logger);
   try {
-    const core = await buildCore(config, lifecycle, logger);
+    const core = await buildCore(config, lifecycle, logger, { quiet: true });
     lifecycle.defer("job runner", () => core.runner.shutdown());
     if (args.flags.project !== undefined)
       return await syncProject(core, parseId(String(args.flags.project), "--project"));

@@ -18,7 +18,7 @@ import {
   type ReadTrace,
 } from "./reader.ts";
 import { readTracingConfig, type TracingConfig } from "./tracing.ts";
-import { CONFIG_VARIABLES } from "./variables.ts";
+import { CONFIG_VARIABLES, misspeltVariableProblems } from "./variables.ts";
 
 export { type ConfigInput, type ConfigReader, parsePostgresUrl, type ReadTrace };
 
@@ -313,6 +313,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     }
   }
 
+  problems.push(...misspeltVariableProblems(env));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

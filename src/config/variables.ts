@@ -526,10 +526,42 @@ export function unknownVariableWarnings(env: Record<string, string | undefined>)
   for (const name of Object.keys(env).sort()) {
     if (BY_NAME.has(name) || env[name] === undefined || isServiceLink(name, env[name])) continue;
     const near = nearest(name);
-    if (near) {
+    if (/^PG[A-Z_]+$/.test(name)) {
+      out.push(
+        `${name} is set: item-sync ignores libpq's PG* variables (ignored); DATABASE_URL alone says which Postgres, user, password and database`,
+      );
+    } else if (near) {
       out.push(`${name} is not a variable item-sync reads: did you mean ${near}? (ignored)`);
     } else if (OUR_PREFIXES.some((p) => name.startsWith(p))) {
       out.push(`${name} is not a variable item-sync reads (ignored); see docs/reference.md for the list`);
+    }
+  }
+  return out;
+}
+
+/** Variables whose misspelling stops start-up when they themselves are unset: without them the
+ *  service would run against the wrong database, broker or GitLab (or an SQLite file of its own). */
+function isLoadBearing(name: string): boolean {
+  return name === "DATABASE_URL" || name === "AMQP_URL" || name.startsWith("GITLAB_");
+}
+
+/**
+ * Problems (exit 2) for variables in `env` one edit away (Damerau-Levenshtein: one letter added,
+ * removed, changed, or two swapped) from DATABASE_URL, AMQP_URL or a GITLAB_ variable that is
+ * itself unset: `DATABSE_URL` would otherwise leave DATABASE_URL at its default.
+ */
+export function misspeltVariableProblems(env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (BY_NAME.has(name) || env[name] === undefined || isServiceLink(name, env[name])) continue;
+    for (const known of BY_NAME.keys()) {
+      if (!isLoadBearing(known) || (env[known] ?? "") !== "") continue;
+      if (editDistance(name, known) === 1) {
+        out.push(
+          `${name} is set but ${known} is not: item-sync reads ${known} (is ${name} a misspelling of it?); rename it`,
+        );
+        break;
+      }
     }
   }
   return out;
@@ -558,19 +590,24 @@ function nearest(name: string): string | undefined {
   return best?.name;
 }
 
+/** Optimal string alignment distance: Levenshtein plus the swap of two neighbouring letters. */
 function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 2) return 3;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => (d[i] as number[])[j] as number;
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] as number) + 1,
-        (cur[j - 1] as number) + 1,
-        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      let best = Math.min(
+        at(i - 1, j) + 1,
+        at(i, j - 1) + 1,
+        at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = best;
     }
-    prev = cur;
   }
-  return prev[b.length] as number;
+  return at(a.length, b.length);
 }

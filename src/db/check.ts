@@ -46,7 +46,13 @@ export function connectionError(err: unknown, url: string): StartupError | undef
   const code = String((err as { code?: unknown } | null)?.code ?? "");
   const message = err instanceof Error ? err.message : String(err);
   if (url.startsWith("sqlite:")) {
-    if (code === "SQLITE_CANTOPEN" || code === "SQLITE_PERM" || code === "SQLITE_READONLY") {
+    if (code.startsWith("SQLITE_READONLY")) {
+      return new StartupError(
+        `DATABASE_URL: ${databaseTarget(url)} is read-only for this process (${message}): item-sync writes to it; give this user write access to the file and its folder (SQLite keeps -wal and -shm files beside it)`,
+        { cause: err },
+      );
+    }
+    if (code === "SQLITE_CANTOPEN" || code === "SQLITE_PERM") {
       return new StartupError(
         `DATABASE_URL: cannot open ${databaseTarget(url)} (${message}): does its folder exist, and may this user write there?`,
         { cause: err },

@@ -76,26 +76,45 @@ export function openDb(url: string, options: DbOptions = {}): Db {
   return openPostgres(url, options);
 }
 
+/**
+ * Runs `fn` (postgres.js's option parsing, synchronous) with the PG* variables out of sight.
+ * postgres.js fills what the URL leaves out from libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD,
+ * PGDATABASE, PGAPPNAME, PGTARGETSESSIONATTRS and from PG<OPTION> (PGSSL, PGIDLE_TIMEOUT, …);
+ * item-sync's database is DATABASE_URL alone, so none of them may change where it connects or
+ * how. main.ts warns when they are set. No other code runs while they are away.
+ */
+function withoutLibpqVariables<T>(fn: () => T): T {
+  const hidden = Object.entries(process.env).filter(([name]) => /^PG[A-Z_]+$/.test(name));
+  for (const [name] of hidden) delete process.env[name];
+  try {
+    return fn();
+  } finally {
+    for (const [name, value] of hidden) process.env[name] = value;
+  }
+}
+
 function openPostgres(url: string, options: DbOptions): Db {
-  const sql = postgres(url, {
-    max: options.maxConnections ?? 10,
-    ...sessionAttrs(url),
-    // postgres.js waits up to 20 s between reconnect attempts once several failed (3^n / 100 s):
-    // after a failover that is 20 s more without a database. At most ~1 s, jittered, instead.
-    backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
-    onnotice: () => {},
-    connection: {
-      // how the sweep recognises our own sessions among the database's (batch/sql.ts)
-      application_name: APPLICATION_NAME,
-      ...(options.idleInTransactionTimeoutMs
-        ? { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionTimeoutMs) }
-        : {}),
-      ...(options.schema && options.schema !== "public" ? { search_path: options.schema } : {}),
-    },
-    types: {
-      int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
-    },
-  });
+  const sql = withoutLibpqVariables(() =>
+    postgres(url, {
+      max: options.maxConnections ?? 10,
+      ...sessionAttrs(url),
+      // postgres.js waits up to 20 s between reconnect attempts once several failed (3^n / 100 s):
+      // after a failover that is 20 s more without a database. At most ~1 s, jittered, instead.
+      backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
+      onnotice: () => {},
+      connection: {
+        // how the sweep recognises our own sessions among the database's (batch/sql.ts)
+        application_name: APPLICATION_NAME,
+        ...(options.idleInTransactionTimeoutMs
+          ? { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionTimeoutMs) }
+          : {}),
+        ...(options.schema && options.schema !== "public" ? { search_path: options.schema } : {}),
+      },
+      types: {
+        int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+      },
+    }),
+  );
   // statements inside a transaction are covered by the transaction's own timeout
   const limit = (inTx: boolean) => (inTx ? undefined : options.answerTimeoutMs);
   const wrap = (conn: postgres.Sql | postgres.TransactionSql, inTx: boolean): Db => ({
@@ -135,6 +154,21 @@ function sessionAttrs(url: string): { target_session_attrs?: "primary" } {
   return attrs === "read-write" ? { target_session_attrs: "primary" } : {};
 }
 
+/**
+ * A file this process may read but not write opens without complaint and fails every write
+ * later (SQLITE_READONLY, which no retry heals): write the header's user_version with its own
+ * value and roll back, so that failure comes now, at start-up. Throws SQLite's error.
+ */
+function probeWritable(db: Database): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const row = db.query("PRAGMA user_version").get() as { user_version: number };
+    db.exec(`PRAGMA user_version = ${Number(row.user_version)}`);
+  } finally {
+    db.exec("ROLLBACK");
+  }
+}
+
 function openSqlite(path: string): Db {
   const db = new Database(path, { create: true, strict: false });
   // busy_timeout first: the statements after it (journal_mode too) then wait for a lock another
@@ -143,6 +177,12 @@ function openSqlite(path: string): Db {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
+  try {
+    probeWritable(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T> | T): Promise<T> => {

@@ -248,7 +248,9 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
             ? `${what} failed: ${failure.name === "TimeoutError" ? `no answer within ${deps.timeoutMs} ms` : failure.message}`
             : `${what} answered ${status}${describe(parsed) ? `: ${describe(parsed)}` : ""}`;
         if (!retryable || failures >= deps.retry.retries) {
-          throw new GitlabError(retryable ? `${message} (after ${failures + 1} attempts)` : message, {
+          // The message does not count the tries (the debug log has each retry): whoever retries
+          // the whole operation (the consumer: "failed after 5 attempt(s)") says it, once.
+          throw new GitlabError(message, {
             retryable,
             upstreamStatus: status || undefined,
             cause: failure,

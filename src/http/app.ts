@@ -220,7 +220,7 @@ export function createApp(deps: AppDeps) {
       const principal = principals.get(request);
       // A protected route reached without authentication (its path outside isProtectedPath):
       // createApp refuses to build such an app; this is the second line.
-      if (!principal) throw new Refusal(unauthorized());
+      if (!principal) throw new Refusal(unauthorized(TOKEN_REQUIRED));
       if (!roleAtLeast(principal.role, rule.role))
         throw new Refusal(forbidden(request, principal, rule.role, route));
     })
@@ -262,10 +262,14 @@ export function createApp(deps: AppDeps) {
     // onRequest and onTransform above authenticated and authorised every route of these; the
     // guard is the last line, for a route added here that ROUTE_ACCESS does not know: it fails
     // closed.
-    .guard({ beforeHandle: ({ request }) => (principals.has(request) ? undefined : unauthorized()) }, (app) =>
-      app
-        .use(jobRoutes({ jobs: deps.jobs, principalOf: (request) => principals.get(request) ?? null }))
-        .use(itemRoutes(deps)),
+    .guard(
+      {
+        beforeHandle: ({ request }) => (principals.has(request) ? undefined : unauthorized(TOKEN_REQUIRED)),
+      },
+      (app) =>
+        app
+          .use(jobRoutes({ jobs: deps.jobs, principalOf: (request) => principals.get(request) ?? null }))
+          .use(itemRoutes(deps)),
     );
   assertEveryRouteHasItsRule(app.routes, access, extraProtected);
   return app;
@@ -308,22 +312,38 @@ function beforeRouting(request: Request): string {
 
 const CHALLENGE = 'Bearer realm="item-sync"';
 
-const unauthorized = () =>
-  errorResponse(
-    401,
-    "UNAUTHORIZED",
-    "a bearer token is required (Authorization: Bearer <token>)",
-    {},
-    { "www-authenticate": CHALLENGE },
-  );
+/** For a protected route reached unauthenticated: a bug path (see the guards below), kept neutral. */
+const TOKEN_REQUIRED = "a bearer token is required (Authorization: Bearer <token>)";
+
+const unauthorized = (message: string) =>
+  errorResponse(401, "UNAUTHORIZED", message, {}, { "www-authenticate": CHALLENGE });
+
+/**
+ * Why a request carries no usable bearer token, for the 401 — the header's content is never
+ * repeated: none sent, another scheme, or a token with characters no token has (`TOKEN:ROLE`, an
+ * API_TOKENS entry sent whole, is the usual one).
+ */
+function missingTokenMessage(header: string | null): string {
+  if (header === null || header.trim() === "") {
+    return "no bearer token was sent: this route needs one (Authorization: Bearer <token>)";
+  }
+  if (!/^Bearer\s/i.test(header)) {
+    return "the Authorization header is not a bearer token: send Authorization: Bearer <token>";
+  }
+  if (/^Bearer\s+[^\s:]+:(read|operate|admin)\s*$/i.test(header)) {
+    return "the bearer token ends in :ROLE: an API_TOKENS entry TOKEN:ROLE is sent as TOKEN alone";
+  }
+  return "the bearer token is malformed: a token is letters, digits and - . _ ~ + / (then = padding) after `Bearer `";
+}
 
 /** Who is calling, or the response that refuses the request and why. */
 async function authorize(
   deps: AppDeps,
   request: Request,
 ): Promise<Principal | { refusal: RefusalReason; response: Response }> {
-  const token = bearerToken(request.headers.get("authorization"));
-  if (!token) return { refusal: "unauthenticated", response: unauthorized() };
+  const header = request.headers.get("authorization");
+  const token = bearerToken(header);
+  if (!token) return { refusal: "unauthenticated", response: unauthorized(missingTokenMessage(header)) };
   const verdict = await deps.authenticator.authenticate(token, { client: deps.context?.clientOf(request) });
   if (verdict.ok) return { subject: verdict.subject, role: verdict.role };
   const [refusal, headers]: [RefusalReason, Record<string, string>] =

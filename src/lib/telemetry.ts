@@ -119,7 +119,14 @@ export const consumerMessages = new Counter({
 
 export const consumerDeadLettered = new Counter({
   name: "item_sync_consumer_dead_lettered_total",
-  help: "Deliveries sent to the queue's dead-letter queue (failed or malformed).",
+  help: "Deliveries sent to the queue's dead-letter queue (failed or malformed); a message put back by `item-sync dead replay` that fails again is not counted again (see item_sync_consumer_dead_lettered_again_total).",
+  labelNames: ["queue"] as const,
+  registers,
+});
+
+export const consumerDeadLetteredAgain = new Counter({
+  name: "item_sync_consumer_dead_lettered_again_total",
+  help: "Messages put back by `item-sync dead replay` that were dead-lettered again, by queue (already counted once in item_sync_consumer_dead_lettered_total).",
   labelNames: ["queue"] as const,
   registers,
 });

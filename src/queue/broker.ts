@@ -34,6 +34,8 @@ export interface BrokerOptions {
   /** reconnect backoff (rabbitmq-client retryLow/retryHigh); defaults 250 ms … 5 s */
   retryLowMs?: number;
   retryHighMs?: number;
+  /** a one-shot CLI command: the set-up lines (topology declared) at debug level, not info */
+  quiet?: boolean;
 }
 
 export interface Broker {
@@ -275,7 +277,7 @@ export function createBroker(config: AmqpConfig, logger: Logger, options: Broker
         cause: err,
       });
     }
-    log.info("broker topology declared", {
+    (options.quiet ? log.debug : log.info).call(log, "broker topology declared", {
       exchange: topology.exchange,
       queues: Object.values(topology.queues),
     });

@@ -43,6 +43,7 @@ import { AppError, coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import {
   consumerDeadLettered,
+  consumerDeadLetteredAgain,
   consumerHandleDuration,
   consumerInFlight,
   consumerMessages,
@@ -68,7 +69,13 @@ export const DEAD_LETTER_HEADERS = {
   routingKey: "x-item-sync-routing-key",
   deadLetteredAt: "x-item-sync-dead-lettered-at",
   id: "x-item-sync-dead-letter-id",
+  /** `malformed` (refused by the parser), else the failure's error code when it has one
+   *  (`ITEM_QUARANTINED`, `GITLAB_ERROR`, …): what `item-sync dead replay` sorts by */
+  kind: "x-item-sync-kind",
 } as const;
+
+/** Set by `item-sync dead replay` on the message it puts back (dead-letters.ts). */
+export const REPLAYED_HEADER = "x-item-sync-replayed-at";
 
 export interface HandlerContext {
   /** 1 for the first attempt */
@@ -233,13 +240,21 @@ export function createConsumer(
     }
   };
 
+  /** Counts a dead letter once per message: a replayed one that fails again is counted apart. */
+  const countDeadLetter = (msg: AsyncMessage) => {
+    counters.deadLettered++;
+    if (msg.headers?.[REPLAYED_HEADER] !== undefined) consumerDeadLetteredAgain.inc({ queue });
+    else consumerDeadLettered.inc({ queue });
+  };
+
   const deadLetter = async (
     msg: AsyncMessage,
     reason: string,
     attempts: number,
+    kind: string | undefined,
     message?: ItemMessage,
   ): Promise<ConsumerStatus> => {
-    const status = await sendDeadLetter(msg, reason, attempts);
+    const status = await sendDeadLetter(msg, reason, attempts, kind);
     if (message && status !== ConsumerStatus.REQUEUE) {
       await report("the dead letter", msg.messageId, (o) =>
         o.deadLettered(message, {
@@ -259,6 +274,7 @@ export function createConsumer(
     msg: AsyncMessage,
     reason: string,
     attempts: number,
+    kind: string | undefined,
   ): Promise<ConsumerStatus> => {
     noteDeadLetter(reason);
     const id = randomUUID();
@@ -275,17 +291,16 @@ export function createConsumer(
         [DEAD_LETTER_HEADERS.routingKey]: msg.routingKey,
         [DEAD_LETTER_HEADERS.deadLetteredAt]: new Date().toISOString(),
         [DEAD_LETTER_HEADERS.id]: id,
+        ...(kind !== undefined ? { [DEAD_LETTER_HEADERS.kind]: kind } : {}),
       },
     };
     try {
       await deadLetters.send(envelope, rawBody(msg), id);
-      counters.deadLettered++;
-      consumerDeadLettered.inc({ queue });
+      countDeadLetter(msg);
       return ConsumerStatus.ACK;
     } catch (thrown) {
       if ((thrown as { code?: unknown })?.code === "NACK") return deadQueueFull(msg, reason);
-      counters.deadLettered++;
-      consumerDeadLettered.inc({ queue });
+      countDeadLetter(msg);
       log.error("republishing to the dead queue failed; rejecting so the broker dead-letters it", {
         messageId: msg.messageId,
         reason,
@@ -308,7 +323,7 @@ export function createConsumer(
       counters.malformed++;
       consumerMessages.inc({ queue, outcome: "malformed" });
       log.warn("malformed message dead-lettered", { messageId, routingKey: msg.routingKey, reason });
-      return deadLetter(msg, reason, 0);
+      return deadLetter(msg, reason, 0, "malformed");
     }
 
     describeDelivery(message);
@@ -355,7 +370,7 @@ export function createConsumer(
         `redelivered ${deliveries} times without being settled: every worker handling it stopped or ` +
         "lost its channel before finishing (a crash, a kill, a broker connection loss)";
       msgLog.error("message dead-lettered", { redeliveries: deliveries, reason });
-      status = await deadLetter(msg, reason, 0, message);
+      status = await deadLetter(msg, reason, 0, "redelivered", message);
     } else {
       status = await runHandler(msg, message, msgLog);
     }
@@ -410,7 +425,8 @@ export function createConsumer(
           consumerMessages.inc({ queue, outcome: "failed" });
           const reason = `${retryable ? `failed after ${attempt} attempt(s)` : "non-retryable error"}: ${describe(err)}`;
           msgLog.error("message dead-lettered", { attempt, reason });
-          return deadLetter(msg, reason, attempt, message);
+          const code = (err as { code?: unknown }).code;
+          return deadLetter(msg, reason, attempt, typeof code === "string" ? code : undefined, message);
         }
         counters.retried++;
         consumerRetries.inc({ queue });

@@ -5,13 +5,17 @@
  * (test/container builds it and runs the rendered pods from it).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, NEEDS_ALL } from "../../src/config/config.ts";
+import { CONFIG_VARIABLES } from "../../src/config/variables.ts";
 import { containerEnv, type K8sObject as PodObject } from "../container/pod.ts";
 
 const root = join(import.meta.dir, "../..");
 const chart = join(root, "charts/item-sync");
 const valuesAll = join(import.meta.dir, "values-all.yaml");
+const REQUIRED_VALUES = join(root, "charts/examples/minimal-values.yaml");
 
 const SECRET_VARIABLES = [
   "GITLAB_TOKEN",
@@ -102,8 +106,21 @@ interface K8sObject {
 
 let helmPath = "";
 
-function helm(args: string[]): { code: number; stdout: string; stderr: string } {
-  const proc = Bun.spawnSync([helmPath, ...args], {
+/**
+ * helm with `args`; `template` and `lint` get the values item-sync cannot start without
+ * (charts/examples/minimal-values.yaml) right after the chart, before the test's own, unless
+ * `bare`: the schema refuses a rendering without them.
+ */
+function helm(
+  args: string[],
+  opts: { bare?: boolean } = {},
+): { code: number; stdout: string; stderr: string } {
+  const at = args.indexOf(chart);
+  const withRequired =
+    !opts.bare && at >= 0 && (args[0] === "template" || args[0] === "lint")
+      ? [...args.slice(0, at + 1), "-f", REQUIRED_VALUES, ...args.slice(at + 1)]
+      : args;
+  const proc = Bun.spawnSync([helmPath, ...withRequired], {
     cwd: root,
     env: {
       ...process.env,
@@ -208,7 +225,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe("helm lint --strict", () => {
-  test("passes with the default values", () => {
+  test("passes with the default values and the required ones (charts/examples/minimal-values.yaml)", () => {
     const out = lint();
     expect(out.stdout + out.stderr).toContain("0 chart(s) failed");
     expect(out.code).toBe(0);
@@ -229,7 +246,7 @@ describe("helm lint --strict", () => {
   });
 });
 
-describe("helm template with the default values", () => {
+describe("helm template with the default values and the required ones", () => {
   let objects: K8sObject[] = [];
   beforeAll(() => {
     objects = render().objects;
@@ -311,7 +328,7 @@ describe("helm template with the default values", () => {
   test("envFrom the ConfigMap of plain settings; empty values are left to the binary's defaults", () => {
     const cm = one(objects, "ConfigMap", "rel-item-sync");
     expect(cm.data?.SYNC_CRON).toBe("0 9 * * *");
-    expect(cm.data).not.toHaveProperty("GITLAB_URL");
+    expect(cm.data).not.toHaveProperty("TRACE_URL_TEMPLATE");
     const c = container(one(objects, "Deployment", "rel-item-sync"), "serve");
     expect(c.envFrom).toEqual([{ configMapRef: { name: "rel-item-sync" } }]);
   });
@@ -780,6 +797,153 @@ describe("chart values", () => {
       const out = helm(["template", "rel", chart, "--skip-schema-validation", "--set", args]);
       expect(out.code).not.toBe(0);
       expect(out.stderr).toContain(message);
+    }
+  });
+});
+
+describe("values.schema.json: typos and empty required values refused at render time", () => {
+  test("the default values alone render nothing, naming every value item-sync cannot start without", () => {
+    const out = helm(["template", "rel", chart, "--namespace", "imrt"], { bare: true });
+    expect(out.code).not.toBe(0);
+    for (const path of [
+      "/config/GITLAB_URL",
+      "/config/GITLAB_GROUP",
+      "/config/WEBHOOK_URL",
+      "/secrets/values/GITLAB_TOKEN",
+      "/secrets/values/DATABASE_URL",
+      "/secrets/values/AMQP_URL",
+      "/secrets/values/API_TOKENS",
+    ]) {
+      expect(out.stderr).toContain(`'${path}'`);
+    }
+    const lint = helm(["lint", "--strict", chart], { bare: true });
+    expect(lint.code).not.toBe(0);
+  });
+
+  test.each([
+    [["--set", "workers.enabled=true"], "additional properties 'workers' not allowed"],
+    [["--set", "worker.enable=true"], "additional properties 'enable' not allowed"],
+    [["--set", "serve.replicas=3"], "additional properties 'replicas' not allowed"],
+    [["--set", "metrics.serviceMonitor.enable=true"], "additional properties 'enable' not allowed"],
+    [["--set", "networkPolicy.egress.databse.enabled=false"], "additional properties 'databse' not allowed"],
+    [["--set", "secrets.values.GITLAB_TOKN=glpat-x"], "GITLAB_TOKN"],
+    [["--set", "config.GITLAB_GRUOP=imrt/items"], "GITLAB_GRUOP"],
+    [["--set", "config.GITLAB_URL="], "'/config/GITLAB_URL'"],
+    [["--set", "secrets.values.DATABASE_URL="], "'/secrets/values/DATABASE_URL'"],
+  ])("refuses %p", (args, message) => {
+    const out = helm(["template", "rel", chart, ...args]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain(message);
+  });
+
+  test("an existing Secret needs no secret values; an OAuth2 provider stands in for API_TOKENS", () => {
+    const secretsEmpty = [
+      "secrets.values.GITLAB_TOKEN=",
+      "secrets.values.DATABASE_URL=",
+      "secrets.values.AMQP_URL=",
+      "secrets.values.API_TOKENS=",
+    ].join(",");
+    expect(helm(["template", "rel", chart, "--set", `${secretsEmpty},secrets.existingSecret=s`]).code).toBe(
+      0,
+    );
+    const oauth = helm([
+      "template",
+      "rel",
+      chart,
+      "--set",
+      "secrets.values.API_TOKENS=,config.AUTH_JWKS_URL=https://sso.example.org/jwks,config.AUTH_ISSUER=https://sso.example.org,config.AUTH_AUDIENCE=item-sync",
+    ]);
+    expect(oauth.stderr).toBe("");
+    expect(oauth.code).toBe(0);
+  });
+
+  test("config takes exactly the variables item-sync reads (src/config-vars.ts)", async () => {
+    const schema = (await Bun.file(join(chart, "values.schema.json")).json()) as {
+      properties: { config: { propertyNames: { enum: string[] } } };
+    };
+    expect([...schema.properties.config.propertyNames.enum].sort()).toEqual(
+      CONFIG_VARIABLES.map((v) => v.name).sort(),
+    );
+  });
+});
+
+describe("docs/kubernetes.md, run as written", () => {
+  const doc = () => Bun.file(join(root, "docs/kubernetes.md")).text();
+  /** The body of the first fenced block after `marker`. */
+  const blockAfter = (text: string, marker: string, lang: string) => {
+    const from = text.indexOf(marker);
+    expect(from).toBeGreaterThanOrEqual(0);
+    const m = new RegExp(`\`\`\`${lang}\n([\\s\\S]*?)\`\`\``).exec(text.slice(from));
+    if (!m?.[1]) throw new Error(`no ${lang} block after ${marker}`);
+    return m[1];
+  };
+  const bash = (script: string, cwd: string, path = process.env.PATH ?? "") =>
+    Bun.spawnSync(["bash", "-euo", "pipefail", "-c", script], {
+      cwd,
+      env: {
+        ...process.env,
+        PATH: path,
+        HELM_CACHE_HOME: join(root, ".tmp/helm/home/cache"),
+        HELM_CONFIG_HOME: join(root, ".tmp/helm/home/config"),
+        HELM_DATA_HOME: join(root, ".tmp/helm/home/data"),
+      },
+    });
+
+  test("its helm template renders its own my-values.yaml, and the minimal values, without a cluster", async () => {
+    const text = await doc();
+    const values = blockAfter(text, "`my-values.yaml` (every value", "yaml");
+    const command = blockAfter(text, "Before installing, render it", "sh").trim();
+    expect(command).toStartWith("helm template ");
+    const dir = mkdtempSync(join(tmpdir(), "item-sync-k8s-doc-"));
+    try {
+      await Bun.write(join(dir, "my-values.yaml"), values);
+      symlinkSync(join(root, "charts"), join(dir, "charts"));
+      const helmDir = join(helmPath, "..");
+      for (const script of [
+        command,
+        command.replace("my-values.yaml", "charts/examples/minimal-values.yaml"),
+      ]) {
+        const out = bash(script, dir, `${helmDir}:${process.env.PATH ?? ""}`);
+        expect({ script, stderr: out.stderr.toString() }).toEqual({ script, stderr: "" });
+        expect(out.exitCode).toBe(0);
+        const rendered = await Bun.file(join(dir, "item-sync.rendered.yaml")).text();
+        expect(rendered).toContain("kind: Deployment");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("its token command gives a token that may launch a sync, from its own TOKEN:ROLE example", async () => {
+    const text = await doc();
+    const line = text.split("\n").find((l) => l.startsWith("TOKEN=$(kubectl"));
+    if (!line) throw new Error("no TOKEN=$(kubectl … line");
+    // the example of the Secrets section, with fixed tokens for $(openssl rand -hex 24)
+    const example =
+      /`API_TOKENS="(\$\(openssl rand -hex 24\):read,\$\(openssl rand -hex 24\):operate)"`/.exec(text);
+    expect(example).not.toBeNull();
+    const reader = "r".repeat(48);
+    const operator = "o".repeat(48);
+    const apiTokens = `${reader}:read,${operator}:operate`;
+    const dir = mkdtempSync(join(tmpdir(), "item-sync-k8s-token-"));
+    try {
+      // kubectl as the cluster would answer: the Secret's data, base64
+      const kubectl = join(dir, "kubectl");
+      await Bun.write(kubectl, `#!/bin/sh\nprintf %s '${Buffer.from(apiTokens).toString("base64")}'\n`);
+      chmodSync(kubectl, 0o755);
+      const out = bash(`${line}\nprintf %s "$TOKEN"`, dir, `${dir}:${process.env.PATH ?? ""}`);
+      expect(out.exitCode).toBe(0);
+      expect(out.stdout.toString()).toBe(operator);
+      // a bare token (admin) first is taken as it is
+      await Bun.write(
+        kubectl,
+        `#!/bin/sh\nprintf %s '${Buffer.from(`${operator},${reader}:read`).toString("base64")}'\n`,
+      );
+      expect(
+        bash(`${line}\nprintf %s "$TOKEN"`, dir, `${dir}:${process.env.PATH ?? ""}`).stdout.toString(),
+      ).toBe(operator);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -33,6 +33,34 @@ describe("loadConfig mistakes", () => {
     );
     expect(problems({ GITLAB_URL: "https://example.org/gitlab" })).toEqual([]);
   });
+
+  test("a variable one edit away from DATABASE_URL, AMQP_URL or a GITLAB_ one that is unset stops start-up, naming both", () => {
+    const meant = (typo: string, real: string) =>
+      `${typo} is set but ${real} is not: item-sync reads ${real} (is ${typo} a misspelling of it?); rename it`;
+    // a letter missing, two letters swapped, a letter changed, a letter added
+    expect(problems({ DATABSE_URL: "postgres://u:p@db:5432/imrt" })).toEqual([
+      meant("DATABSE_URL", "DATABASE_URL"),
+    ]);
+    expect(problems({ DATABAES_URL: "postgres://u:p@db:5432/imrt" })).toEqual([
+      meant("DATABAES_URL", "DATABASE_URL"),
+    ]);
+    expect(problems({ AMQP_URI: "amqp://rabbit" })).toEqual([meant("AMQP_URI", "AMQP_URL")]);
+    expect(problems({ GITLAB_CONCURRENCYY: "4" })).toEqual([
+      meant("GITLAB_CONCURRENCYY", "GITLAB_CONCURRENCY"),
+    ]);
+    const { GITLAB_TOKEN: _, ...noToken } = VALID;
+    try {
+      loadConfig({ ...noToken, GITLAB_TOEKN: "glpat-0123456789" });
+      throw new Error("accepted");
+    } catch (err) {
+      expect((err as ConfigError).problems).toContain(meant("GITLAB_TOEKN", "GITLAB_TOKEN"));
+      expect((err as Error).message).not.toContain("glpat-0123456789");
+    }
+    // the real one set: only the start-up warning (unknownVariableWarnings); two edits away: the same
+    expect(problems({ DATABSE_URL: "x", DATABASE_URL: "sqlite:./a.db" })).toEqual([]);
+    expect(problems({ DATBSE_URL: "x" })).toEqual([]);
+    expect(problems({ SYNC_CRONN: "off" })).toEqual([]);
+  });
 });
 
 describe("outbound URLs: https unless loopback", () => {

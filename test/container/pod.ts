@@ -73,7 +73,8 @@ export async function renderChart(
   dir: string | null,
   extra: string[] = [],
 ): Promise<K8sObject[]> {
-  const valueArgs: string[] = [];
+  // what item-sync cannot start without (the chart's schema refuses a rendering without it)
+  const valueArgs: string[] = ["-f", join(root, "charts/examples/minimal-values.yaml")];
   if (values !== null && dir !== null) {
     const file = join(dir, "values.json");
     await Bun.write(file, JSON.stringify(values));

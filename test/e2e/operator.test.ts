@@ -3,7 +3,7 @@
  * each mistake ends with exit 2 and one message that names the variable and says what to do.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createJobRepository } from "../../src/batch/repository.ts";
@@ -15,7 +15,9 @@ import {
   deleteBrokerNames,
   freePort,
   type RunningProcess,
+  requireBinary,
   startBinary,
+  TEST_WEBHOOK_SECRET,
   waitFor,
 } from "../helpers/binary.ts";
 import { createTestDatabase } from "../helpers/db.ts";
@@ -90,6 +92,25 @@ describe("variables that look like ours", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("DATABSE_URL with DATABASE_URL unset: exit 2 naming both, no ./item-sync.db made on the default", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "item-sync-typo-"));
+    try {
+      const p = await startBinary(
+        ["migrate"],
+        { DATABSE_URL: `sqlite:${join(dir, "meant.db")}` },
+        { waitForHttp: false, cwd: dir },
+      );
+      expect(await p.exited).toBe(2);
+      expect(p.logs()).toContain(
+        "DATABSE_URL is set but DATABASE_URL is not: item-sync reads DATABASE_URL (is DATABSE_URL a misspelling of it?)",
+      );
+      expect(existsSync(join(dir, "item-sync.db"))).toBe(false);
+      expect(existsSync(join(dir, "meant.db"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("database mistakes", () => {
@@ -145,6 +166,30 @@ describe("database mistakes", () => {
     }
   });
 
+  test("PG* variables change nothing: DATABASE_URL alone says where and how; each one set is named in a warning, no value printed", async () => {
+    const t = await createTestDatabase("pg", { migrated: false });
+    try {
+      const libpq = {
+        PGSSL: "require", // postgres.js would insist on TLS, which the test server does not offer
+        PGTARGETSESSIONATTRS: "no-such-mode", // postgres.js would refuse to start
+        PGPASSWORD: "pg-env-secret-4711",
+        PGUSER: "nobody-here",
+        PGHOST: "192.0.2.1",
+        PGPORT: "1",
+        PGDATABASE: "no_such_database",
+      };
+      const r = await run(["migrate"], { DATABASE_URL: t.url, ...libpq });
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("applied");
+      for (const name of Object.keys(libpq)) {
+        expect(r.out).toContain(`${name} is set: item-sync ignores libpq's PG* variables`);
+      }
+      expect(r.out).not.toContain("pg-env-secret-4711");
+    } finally {
+      await t.drop();
+    }
+  });
+
   test("SQLite: a missing file is not created by jobs; a missing folder is named", async () => {
     const file = join(dir, "missing.db");
     const r = await run(["jobs", "list"], { DATABASE_URL: `sqlite:${file}` });
@@ -159,6 +204,49 @@ describe("database mistakes", () => {
     expect(m.code).toBe(2);
     expect(m.out).toContain(`DATABASE_URL: cannot open the SQLite file ${nowhere}`);
     expect(m.out).not.toContain("    at ");
+  });
+
+  test("SQLite: a file this process may read but not write exits 2 naming DATABASE_URL, instead of starting and answering 503", async () => {
+    // root writes whatever the permissions say: the process runs as nobody then
+    const ro = mkdtempSync(join(tmpdir(), "item-sync-ro-"));
+    try {
+      const file = join(ro, "ro.db");
+      const made = await run(["migrate"], { DATABASE_URL: `sqlite:${file}` });
+      expect(made.code).toBe(0);
+      chmodSync(file, 0o444);
+      chmodSync(ro, 0o777); // the folder stays writable: only the file is read-only
+      const asNobody =
+        process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+      for (const command of ["migrate", "serve"]) {
+        const proc = Bun.spawn([...asNobody, requireBinary(), command], {
+          env: {
+            PATH: process.env.PATH ?? "",
+            ...base,
+            AMQP_URL: amqpUrl(),
+            HOST: "127.0.0.1",
+            PORT: String(freePort()),
+            WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+            SYNC_CRON: "off",
+            DATABASE_URL: `sqlite:${file}`,
+          },
+          cwd: ro,
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        const [out, err, code] = await Promise.all([
+          new Response(proc.stdout).text(),
+          new Response(proc.stderr).text(),
+          proc.exited,
+        ]);
+        expect(code).toBe(2);
+        expect(out + err).toContain(
+          `item-sync: DATABASE_URL: the SQLite file ${file} is read-only for this process`,
+        );
+        expect(out + err).not.toContain("    at ");
+      }
+    } finally {
+      rmSync(ro, { recursive: true, force: true });
+    }
   });
 
   test("the DATABASE_URL hint survives redaction while the real password does not", async () => {

@@ -124,6 +124,33 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("a 401 says whether the token was missing, malformed or sent and not accepted, never repeating it", async () => {
+      const message = async (res: Response) =>
+        ((await res.json()) as { error: { message: string } }).error.message;
+      expect(await message(await call("GET", "/jobs", { token: null }))).toBe(
+        "no bearer token was sent: this route needs one (Authorization: Bearer <token>)",
+      );
+      const wrong = await message(await call("GET", "/jobs", { token: "wrong-token-0123456789abcdef" }));
+      expect(wrong).toStartWith("a bearer token was sent but not accepted");
+      expect(wrong).not.toContain("wrong-token");
+      // an API_TOKENS entry sent whole, role and all
+      const entry = await message(await call("GET", "/jobs", { token: `${TOKEN}:operate` }));
+      expect(entry).toBe(
+        "the bearer token ends in :ROLE: an API_TOKENS entry TOKEN:ROLE is sent as TOKEN alone",
+      );
+      expect(entry).not.toContain(TOKEN);
+      const basic = await call("GET", "/jobs", {
+        token: null,
+        headers: { authorization: `Basic ${btoa(`x:${TOKEN}`)}` },
+      });
+      expect(await message(basic)).toBe(
+        "the Authorization header is not a bearer token: send Authorization: Bearer <token>",
+      );
+      expect(await message(await call("GET", "/jobs", { token: "a b\u00e9" }))).toStartWith(
+        "the bearer token is malformed",
+      );
+    });
+
     test("POST /sync starts one execution; a second gets 409 naming it; stop ends it STOPPED", async () => {
       const first = await call("POST", "/sync");
       expect(first.status).toBe(202);

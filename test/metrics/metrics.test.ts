@@ -171,6 +171,7 @@ describe("/metrics", () => {
       item_sync_publish_duration_seconds: "histogram",
       item_sync_consumer_messages_total: "counter",
       item_sync_consumer_dead_lettered_total: "counter",
+      item_sync_consumer_dead_lettered_again_total: "counter",
       item_sync_consumer_retries_total: "counter",
       item_sync_consumer_handle_duration_seconds: "histogram",
       item_sync_consumer_messages_in_flight: "gauge",

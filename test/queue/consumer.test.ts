@@ -3,11 +3,14 @@
  * end where they should — handled once, or in `{queue}.dead` with the reason on the message.
  */
 import { describe, expect, test } from "bun:test";
+import { createGitlabClient } from "../../src/gitlab/client.ts";
 import { UpstreamError, ValidationError } from "../../src/lib/errors.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { createConsumer, DEAD_LETTER_HEADERS, type MessageHandler } from "../../src/queue/consumer.ts";
 import { createJobMessage, type ItemMessage } from "../../src/queue/messages.ts";
 import { deadQueueName } from "../../src/queue/topology.ts";
+import { simConfig } from "../gitlab/helpers.ts";
+import { startGitlabSim } from "../sim/gitlab.ts";
 import { eventually, messageCount, readMessages, testAmqpUrl, useBrokerFixture } from "./amqp-helpers.ts";
 
 const url = testAmqpUrl();
@@ -78,6 +81,8 @@ describe("consumer", () => {
     );
     expect(Buffer.from(byId.get("bad-2")?.body as Buffer).toString()).toBe("not json at all");
     expect(calls).toBe(0);
+    // a dead letter can be read from .dead before the consumer has the broker's confirm of it
+    await eventually(() => consumer.stats().deadLettered === 2, 10_000, "both confirmed");
     expect(consumer.stats()).toMatchObject({ malformed: 2, deadLettered: 2, handled: 0 });
     await consumer.close();
     expect(await messageCount(f.admin, f.config.updateQueue)).toBe(0);
@@ -211,5 +216,38 @@ describe("consumer", () => {
       "the message back in its queue",
     );
     expect(await messageCount(f.admin, deadQueueName(f.config.updateQueue))).toBe(0);
+  });
+
+  test("a GitLab request that keeps failing: the reason counts the message's attempts once", async () => {
+    // GitLab answering 502 to everything: each attempt of the message retries its request too
+    const sim = startGitlabSim({ projects: 3, fault5xxRate: 1 });
+    const gitlab = createGitlabClient(simConfig(sim), {
+      logger: silentLogger,
+      retry: { retries: 2, baseMs: 1, maxMs: 2 },
+    });
+    const consumer = createConsumer(
+      f.broker,
+      f.config.updateQueue,
+      async (m) => {
+        await gitlab.getProject(m.projectId);
+      },
+      options,
+      silentLogger,
+    );
+    try {
+      await f.publisher.publish(update(1));
+      const [dead] = await readMessages(f.admin, deadQueueName(f.config.updateQueue), 1);
+      const reason = String(dead?.headers?.[DEAD_LETTER_HEADERS.reason]);
+      expect(reason).toStartWith(
+        "failed after 3 attempt(s): GITLAB_ERROR: project 1: GET /api/v4/projects/1",
+      );
+      expect(reason).toContain("answered 502");
+      expect(reason.match(/attempt/g)?.length).toBe(1);
+      expect(dead?.headers?.[DEAD_LETTER_HEADERS.attempts]).toBe(3);
+      expect(dead?.headers?.[DEAD_LETTER_HEADERS.kind]).toBe("GITLAB_ERROR");
+    } finally {
+      await consumer.close();
+      await sim.close();
+    }
   });
 });

@@ -226,6 +226,12 @@ export function serveSummary(sim: {
     `    ${String(c.own + c.shared).padStart(7)}  with neither parameter (GitLab: with_shared defaults to true)`,
     `    ${String(c.own + c.subgroups).padStart(7)}  with include_subgroups=true&with_shared=false`,
     `    ${String(c.own + c.subgroups + c.shared).padStart(7)}  with include_subgroups=true (with_shared left true)`,
+    ...(c.own < c.total
+      ? [
+          `  so item-sync with its defaults (GITLAB_INCLUDE_SUBGROUPS=false, GITLAB_WITH_SHARED=false) reads ${c.own} of the ${c.total}; ` +
+            `--subgroup-fraction 0 --shared-fraction 0 puts all ${c.total} in ${g} itself`,
+        ]
+      : []),
     `  items: ${ITEM_TYPES.map((t) => `${types.get(t) ?? 0} ${t}`).join(", ")}; ` +
       `${none} projects without item.json, ${invalid} with an unreadable one; 1-12 commits each (IAT histories)`,
   ].join("\n");

@@ -61,6 +61,9 @@ export function bearerToken(header: string | null): string | null {
   return match?.[1] ?? null;
 }
 
+/** A token was sent, and no authenticator took it (the 401 says so: not "a token is required"). */
+export const NOT_ACCEPTED = "a bearer token was sent but not accepted";
+
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
 /** Accepts any of the configured static tokens. Every token is compared, so timing says nothing. */
@@ -81,7 +84,12 @@ export function createStaticTokenAuthenticator(tokens: StaticToken[]): Authentic
       const found = tokens[match];
       return found
         ? { ok: true, subject: `token#${match + 1}`, role: found.role }
-        : { ok: false, status: 401, code: "UNAUTHORIZED", message: "the bearer token is not valid" };
+        : {
+            ok: false,
+            status: 401,
+            code: "UNAUTHORIZED",
+            message: `${NOT_ACCEPTED}: it is not one of API_TOKENS`,
+          };
     },
   };
 }
@@ -95,7 +103,7 @@ export function combineAuthenticators(list: Authenticator[]): Authenticator {
         ok: false,
         status: 401,
         code: "UNAUTHORIZED",
-        message: "the bearer token is not valid",
+        message: `${NOT_ACCEPTED}: it is none of API_TOKENS, nor an OAuth2 token the provider vouches for`,
       };
       for (const a of list) {
         const v = await a.authenticate(token, context);
