@@ -857,7 +857,7 @@ describe("values.schema.json: typos and empty required values refused at render 
     expect(oauth.code).toBe(0);
   });
 
-  test("config takes exactly the variables item-sync reads (src/config-vars.ts)", async () => {
+  test("config takes exactly the variables item-sync reads (src/config/variables.ts)", async () => {
     const schema = (await Bun.file(join(chart, "values.schema.json")).json()) as {
       properties: { config: { propertyNames: { enum: string[] } } };
     };
