@@ -15,7 +15,8 @@ import { imrtTables } from "../items/imrt-names.ts";
 import { createItemViews } from "../items/item-views.ts";
 import { createKnownItems } from "../items/known-items.ts";
 import { syncOneProject } from "../items/project-sync.ts";
-import { markHooksVerified } from "../items/projects.ts";
+import { markHooksVerified, recordPush } from "../items/projects.ts";
+import { coerceError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { createLifecycle } from "../lifecycle.ts";
 import { cachedReadiness } from "../observability/health.ts";
@@ -142,13 +143,19 @@ export async function serve(config: Config, logger: Logger): Promise<number> {
             await core.publisher.publish(createWebhookProjectMessage("monitor-item", eventName, project));
           await core.publisher.publish(createWebhookProjectMessage("update-item", eventName, project));
         },
-        publishPush: (push) =>
-          core.publisher.publish(
+        publishPush: async (push) => {
+          await core.publisher.publish(
             createWebhookUpdateMessage(push.checkoutSha, {
               projectId: push.projectId,
               projectPath: push.projectPath,
             }),
-          ),
+          );
+          // the item's last push received (its status block); failing to note it costs the
+          // note, never the push, which is already on its way
+          await recordPush(core.db, push.projectId, push.checkoutSha, new Date()).catch((err: unknown) =>
+            logger.warn("could not record the push", { projectId: push.projectId, err: coerceError(err) }),
+          );
+        },
       },
       authenticator,
       health,

@@ -184,6 +184,9 @@ describe("hook health and system hooks via the binary", () => {
       async () => (await row(b.id))?.head_commit_hash === head,
       30_000,
     );
+    // the push is the item's last push received, as its status block shows
+    const status = (await call("GET", `/items/${b.id}`)).body.status as { lastPush: { sha: string } | null };
+    expect(status.lastPush?.sha).toBe(head);
 
     // a one-project sync treats a disabled hook as the scan does
     const c = groupProjects()[5]!;
