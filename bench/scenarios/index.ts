@@ -14,5 +14,6 @@ export const SCENARIOS: BenchScenario[] = [
   (await import("./s7-api-under-sync.ts")).default,
   (await import("./s8-startup.ts")).default,
   (await import("./s9-incremental.ts")).default,
+  (await import("./s10-ingest-cost.ts")).default,
   (await import("./profile.ts")).default,
 ];
