@@ -82,7 +82,9 @@ async function driveToCompletion(
     ends.push(end);
     if (end.status === "COMPLETED") return { serve: current, ends };
   }
-  throw new Error(`no COMPLETED after ${attempts} launches: ${JSON.stringify(ends.map((e) => e.status))}`);
+  throw new Error(
+    `no COMPLETED after ${attempts} launches: ${JSON.stringify(ends.map((e) => `${e.status}: ${String(e.exitMessage ?? "").slice(0, 200)}`))}`,
+  );
 }
 
 /** Waits until every completed sync's update-items reached the tap; returns the per-instance ledger. */
@@ -324,7 +326,8 @@ export async function poolExhausted(
     const driven = await driveToCompletion(env, serve, 8);
     serve = driven.serve;
     const ids = sim.state.projects.map((p) => p.id);
-    const ledger = await settledLedger(u.toString(), ids, tap);
+    // read as the superuser: the role's own connections are what the service holds
+    const ledger = await settledLedger(superuser.toString(), ids, tap);
     await serve.kill("SIGTERM");
     const db = openDb(u.toString());
     const history = await readHistory(db);
