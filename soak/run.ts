@@ -1,7 +1,8 @@
 /**
  * `bun run soak`: the slow reliability scenarios at full size (20 crashes of a 5,000-project
  * sync, broker down 30 s and 2 min, 20 rounds of 5 × 50 launches, 20 syncs of 2,000 projects with
- * webhooks, …) plus the fast ones, against the compiled binary and real services; rewrites
+ * webhooks, the differential test on 3 seeds × 40 steps, …) plus the fast ones, against the
+ * compiled binary and real services; rewrites
  * RELIABILITY.md with what was tried, how often, the faults injected, items lost, duplicates and a
  * verdict per scenario — every figure computed by the run from the database and the broker; what
  * the columns mean and the history of findings are in the README (section "Reliability").
