@@ -211,7 +211,7 @@ async function s7() {
 ${fmt(S7.projects)}-project group at ${S7.latencyMs} ms (so one sync outlasts the load); \`POST /sync?fresh=true\`, then 1 s later wrk
 (1 thread, ${S7.connections} connections, each pausing ${S7.delayMs} ms between requests — a steady, dashboard-like load rather than
 a saturating one) on \`GET /jobs/{id}\` of the running execution for ${S7.seconds} s; the sync is stopped afterwards.
-Run once per variant (not ${REPS} times) to keep \`bun run bench\` under 10 minutes.
+Run once per variant (not ${REPS} times) to keep \`bun run bench\` short.
 
 ${table(
   [
