@@ -3,7 +3,8 @@
  * of the group (list pages one after the other), then for each project, one after another: ask
  * for its hooks, publish a monitor-item when ours is missing, publish an update-item — to a
  * durable queue, persistent, without publisher confirms. Runs in its own process like the
- * binary, and prints {"wallMs", "projects", "monitor", "update"} as JSON.
+ * binary, and prints {"wallMs", "projects", "monitor", "sent", "update"} as JSON: `update` is the
+ * number of update-items read back from the queue before it is deleted, `sent` what it published.
  *
  *   bun bench/replaced-sync.ts GITLAB_URL TOKEN GROUP AMQP_URL EXCHANGE QUEUE WEBHOOK_URL
  */
@@ -46,6 +47,7 @@ for (let page: string | null = "1"; page !== null; ) {
   page = r.next;
 }
 let monitor = 0;
+let sent = 0;
 for (const id of ids) {
   const { body } = await get(`/projects/${id}/hooks`);
   if (!(body as Array<{ url: string }>).some((h) => h.url === webhookUrl)) {
@@ -53,10 +55,30 @@ for (const id of ids) {
     monitor++;
   }
   await publish("update-item", id);
+  sent++;
 }
 const wallMs = performance.now() - started;
 await publisher.close();
+// What reached the queue, read back from the broker before the queue is deleted (it holds the
+// monitor-items too, routed by item.*): every message taken off and counted by its type. Without
+// confirms the last publishes may still be on their way: read until nothing came for a while.
+let update = 0;
+let monitorQueued = 0;
+const reader = connection.createConsumer(
+  { queue, queueOptions: { passive: true }, qos: { prefetchCount: 1000 } },
+  async (msg) => {
+    const body = JSON.parse(Buffer.isBuffer(msg.body) ? msg.body.toString("utf8") : JSON.stringify(msg.body));
+    if ((body as { type?: string }).type === "update-item") update++;
+    else monitorQueued++;
+  },
+);
+for (let quiet = 0, last = -1; quiet < 10; await Bun.sleep(50)) {
+  const seen = update + monitorQueued;
+  quiet = seen === last ? quiet + 1 : 0;
+  last = seen;
+}
+await reader.close();
 await connection.queueDelete({ queue }).catch(() => {});
 await connection.exchangeDelete({ exchange }).catch(() => {});
 await connection.close();
-console.log(JSON.stringify({ wallMs, projects: ids.length, monitor, update: ids.length }));
+console.log(JSON.stringify({ wallMs, projects: ids.length, monitor, sent, update }));

@@ -5,7 +5,10 @@
  * with an `item-sync worker` process draining the queues. Per run: the GitLab requests the
  * simulator answered (scan + workers, until the workers drained) and the wall time from launch
  * to drained. Targets: the incremental run's requests ≤ 3 % of the full run's, its wall time
- * ≤ 10 %. Medians over the repetitions.
+ * ≤ 10 %. Medians over the repetitions. And it must still do the work: a tap on the exchange
+ * during each incremental run must see an update-item for every project pushed before it, and
+ * at the end the item tables after an incremental run (drained) must equal those after a full
+ * run that follows it with nothing pushed in between (test/helpers/imrt-snapshot.ts).
  *
  * GitLab's clock is scaled down, as in the differential test: the simulator bumps
  * `last_activity_at` at most once per `throttleMs` (GitLab: an hour) and the margin is
@@ -14,6 +17,9 @@
  *
  *   bun bench/s9-incremental.ts [projects] [reps]   on its own (starts its own RabbitMQ)
  */
+import { Connection } from "rabbitmq-client";
+import { openDb } from "../src/db/client.ts";
+import { imrtSnapshot } from "../test/helpers/imrt-snapshot.ts";
 import {
   BINARY,
   brokerNames,
@@ -59,7 +65,12 @@ export interface S9Result {
   median: { incremental: { requests: number; wallMs: number }; full: { requests: number; wallMs: number } };
   requestShare: number; // incremental / full
   wallShare: number;
-  verdicts: { requests: "met" | "MISSED"; wall: "met" | "MISSED" };
+  verdicts: { requests: "met" | "MISSED"; wall: "met" | "MISSED"; complete: "met" | "MISSED" };
+  /** changed projects the incremental runs published no update-item for, over all repetitions */
+  missedChanges: number[];
+  changedInAll: number;
+  /** whether the item tables after an incremental run equal those after a full run */
+  endStateEqual: boolean;
   /** Summary rows (id, scenario, figure, target, verdict) and a Markdown section for BENCHMARKS.md. */
   rows: { id: string; scenario: string; figure: string; target: string; verdict: "met" | "MISSED" }[];
   markdown: string;
@@ -101,10 +112,11 @@ export async function runS9(opts: S9Options): Promise<S9Result> {
       const res = await fetch(`${sim.controlUrl}/push?fraction=${fraction}&salt=${salt}`, { method: "POST" });
       const { pushed } = (await res.json()) as { pushed: number[] };
       await Bun.sleep(marginMs + 1_000);
-      return pushed.length;
+      return pushed;
     };
-    const syncDrained = async (mode: "incremental" | "full"): Promise<S9Run> => {
+    const syncDrained = async (mode: "incremental" | "full", seen?: Set<number>): Promise<S9Run> => {
       await sim.reset();
+      const tap = seen ? await updateTap(opts.rabbitUrl, names.AMQP_EXCHANGE, seen) : null;
       const t0 = performance.now();
       const run = await runSync(env, [BINARY, "sync", "--fresh", "--mode", mode]);
       check(run, mode);
@@ -112,6 +124,7 @@ export async function runS9(opts: S9Options): Promise<S9Result> {
       published += c.monitorPublished + c.updatePublished + c.deletePublished;
       await drained(port, published);
       const wallMs = performance.now() - t0;
+      await tap?.close(c.updatePublished);
       const stats = await sim.stats();
       return {
         mode,
@@ -129,9 +142,15 @@ export async function runS9(opts: S9Options): Promise<S9Result> {
     await Bun.sleep(marginMs + 1_000);
     await syncDrained("incremental");
     let changed = 0;
+    let changedInAll = 0;
+    const missedChanges: number[] = [];
     for (let rep = 1; rep <= reps; rep++) {
-      changed = await push(2 * rep);
-      const inc = await syncDrained("incremental");
+      const pushed = await push(2 * rep);
+      changed = pushed.length;
+      changedInAll += pushed.length;
+      const seen = new Set<number>();
+      const inc = await syncDrained("incremental", seen);
+      missedChanges.push(...pushed.filter((id) => !seen.has(id)));
       runs.push(inc);
       await push(2 * rep + 1);
       const full = await syncDrained("full");
@@ -140,7 +159,18 @@ export async function runS9(opts: S9Options): Promise<S9Result> {
         `S9 rep ${rep}: incremental ${inc.requests} requests ${(inc.wallMs / 1000).toFixed(2)} s; full ${full.requests} requests ${(full.wallMs / 1000).toFixed(2)} s`,
       );
     }
-    return summarize(projects, changed, runs, opts);
+    // the end state: an incremental run (drained) against a full run right after it, nothing pushed between
+    await push(2 * reps + 2);
+    await syncDrained("incremental");
+    const afterIncremental = await snapshot(db.url);
+    await Bun.sleep(marginMs + 1_000);
+    await syncDrained("full");
+    const afterFull = await snapshot(db.url);
+    const endStateEqual = Bun.deepEquals(afterIncremental, afterFull);
+    log(
+      `S9 end state: incremental ${endStateEqual ? "equals" : "DIFFERS FROM"} full; ${missedChanges.length} changed projects missed`,
+    );
+    return summarize(projects, changed, runs, opts, { missedChanges, changedInAll, endStateEqual });
   } finally {
     worker.kill("SIGTERM");
     await worker.exited;
@@ -149,6 +179,46 @@ export async function runS9(opts: S9Options): Promise<S9Result> {
     await deleteBrokerNames(opts.rabbitUrl, names);
     db.cleanup();
   }
+}
+
+/** Every item table, comparable across runs (write times left out). */
+async function snapshot(databaseUrl: string) {
+  const db = openDb(databaseUrl);
+  try {
+    return await imrtSnapshot(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Records the project of every update-item published on the exchange while it is open. */
+async function updateTap(url: string, exchange: string, seen: Set<number>) {
+  const connection = new Connection({ url });
+  connection.on("error", () => {});
+  let received = 0;
+  const consumer = connection.createConsumer(
+    {
+      queueOptions: { exclusive: true, autoDelete: true },
+      queueBindings: [{ exchange, routingKey: "item.update" }],
+    },
+    async (msg) => {
+      received++;
+      const body = JSON.parse(
+        Buffer.isBuffer(msg.body) ? msg.body.toString("utf8") : JSON.stringify(msg.body),
+      );
+      seen.add(Number((body as { projectId: unknown }).projectId));
+    },
+  );
+  for (let i = 0; i < 100 && consumer.queue === ""; i++) await Bun.sleep(50);
+  return {
+    /** closes once it has received `atLeast` messages (or after 30 s) */
+    async close(atLeast: number) {
+      const deadline = Date.now() + 30_000;
+      while (received < atLeast && Date.now() < deadline) await Bun.sleep(20);
+      await consumer.close();
+      await connection.close();
+    },
+  };
 }
 
 function check(run: SyncRun, mode: string) {
@@ -186,7 +256,13 @@ async function drained(port: number, expected: number) {
   }
 }
 
-function summarize(projects: number, changed: number, runs: S9Run[], opts: S9Options): S9Result {
+function summarize(
+  projects: number,
+  changed: number,
+  runs: S9Run[],
+  opts: S9Options,
+  work: { missedChanges: number[]; changedInAll: number; endStateEqual: boolean },
+): S9Result {
   const of = (mode: S9Run["mode"]) => runs.filter((r) => r.mode === mode);
   const med = (mode: S9Run["mode"]) => ({
     requests: median(of(mode).map((r) => r.requests)),
@@ -199,6 +275,7 @@ function summarize(projects: number, changed: number, runs: S9Run[], opts: S9Opt
   const verdicts = {
     requests: requestShare <= TARGET_REQUESTS ? ("met" as const) : ("MISSED" as const),
     wall: wallShare <= TARGET_WALL ? ("met" as const) : ("MISSED" as const),
+    complete: work.missedChanges.length === 0 && work.endStateEqual ? ("met" as const) : ("MISSED" as const),
   };
   const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
   const scenario = `${projects.toLocaleString("en-US")} projects, ${changed} changed (${pct(changed / projects)}), incremental vs full side by side`;
@@ -217,6 +294,13 @@ function summarize(projects: number, changed: number, runs: S9Run[], opts: S9Opt
       target: `≤ ${pct(TARGET_WALL)}`,
       verdict: verdicts.wall,
     },
+    {
+      id: "S9",
+      scenario: `${scenario}: the incremental runs still do the work`,
+      figure: `${work.changedInAll - work.missedChanges.length}/${work.changedInAll} changed projects got their update-item; item tables after an incremental run ${work.endStateEqual ? "equal" : "DIFFER FROM"} a full run's`,
+      target: "all; equal",
+      verdict: verdicts.complete,
+    },
   ];
   const lines = runs.map(
     (r) =>
@@ -234,12 +318,20 @@ margin are scaled down to ${opts.throttleMs ?? 1_000} ms and ${opts.marginMs ?? 
 |---|---|---|---|---|---|---|
 ${lines.join("\n")}
 
+Every changed project's update-item was looked for with a tap on the exchange during each incremental run:
+${work.changedInAll - work.missedChanges.length} of ${work.changedInAll} found${work.missedChanges.length > 0 ? ` (missed: ${work.missedChanges.slice(0, 20).join(", ")})` : ""}. At the end, after one more push, the
+item tables after a drained incremental run were compared with those after a full run right after it (nothing pushed
+between; every row of every IMRT table and the project facts, write times left out): ${work.endStateEqual ? "equal" : "**different**"}.
+
 Medians: incremental ${inc.requests.toLocaleString("en-US")} requests, ${(inc.wallMs / 1000).toFixed(2)} s; full ${full.requests.toLocaleString("en-US")} requests, ${(full.wallMs / 1000).toFixed(2)} s.`;
   return {
     projects,
     changed,
     runs,
     median: { incremental: inc, full },
+    missedChanges: work.missedChanges,
+    changedInAll: work.changedInAll,
+    endStateEqual: work.endStateEqual,
     requestShare,
     wallShare,
     verdicts,

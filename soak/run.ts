@@ -1,7 +1,8 @@
 /**
  * `bun run soak`: the slow reliability scenarios at full size (20 crashes of a 5,000-project
  * sync, broker down 30 s and 2 min, 20 rounds of 5 × 50 launches, 20 syncs of 2,000 projects with
- * webhooks, …) plus the fast ones, against the compiled binary and real services; rewrites
+ * webhooks, the differential test on 3 seeds × 40 steps, …) plus the fast ones, against the
+ * compiled binary and real services; rewrites
  * RELIABILITY.md with what was tried, how often, the faults injected, items lost, duplicates and a
  * verdict per scenario — every figure computed by the run from the database and the broker; what
  * the columns mean and the history of findings are in the README (section "Reliability").
@@ -12,20 +13,23 @@
  * the scenarios whose key is given.
  *
  * Adding a scenario: one line in SCENARIOS, `{ key, group, name, run }`, where `run` returns a
- * ScenarioResult (test/reliability/lib/report.ts) whose lost/duplicates/failures it measured.
+ * ScenarioResult (test/reliability/lib/report.ts): what it measured and every check it made, by
+ * name; a row passes only when every check holds (`verdict`, unit-tested in
+ * test/reliability/verdict.test.ts), and RELIABILITY.md names each failed one.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Provenance, requireProvenance } from "../scripts/lib/provenance.ts";
 import { createPrivateNode } from "../test/queue/amqp-helpers.ts";
 import { createPrivatePostgres } from "../test/reliability/lib/harness.ts";
-import type { ScenarioResult } from "../test/reliability/lib/report.ts";
+import { type ScenarioResult, verdict } from "../test/reliability/lib/report.ts";
 import { brokerOutage, proxyDrops, queueDeleted } from "../test/reliability/scenarios/broker.ts";
 import { clusterNodeLoss } from "../test/reliability/scenarios/cluster.ts";
 import { cronReplicas, launchRounds } from "../test/reliability/scenarios/concurrency.ts";
 import { consumerAbuse, crashLoop } from "../test/reliability/scenarios/consumers.ts";
 import { crashScenario } from "../test/reliability/scenarios/crash.ts";
 import { poolExhausted, postgresRestart, sqliteFault } from "../test/reliability/scenarios/database.ts";
+import { differentialSeeds } from "../test/reliability/scenarios/differential.ts";
 import { postgresFailover } from "../test/reliability/scenarios/failover.ts";
 import { fencingScenario } from "../test/reliability/scenarios/fencing.ts";
 import { fuzz } from "../test/reliability/scenarios/fuzz.ts";
@@ -175,6 +179,12 @@ const SCENARIOS: SoakScenario[] = [
     name: "frozen replica fenced",
     run: () => fencingScenario({ projects: 10_000 }),
   },
+  {
+    key: "differential",
+    group: "10. Incremental equals full",
+    name: "differential test, 3 seeds × 40 steps",
+    run: () => differentialSeeds({ seeds: [1, 2, 3], steps: 40 }),
+  },
 ];
 
 async function withServices<T>(fn: () => Promise<T>): Promise<T> {
@@ -202,13 +212,6 @@ const cell = (s: string | number) => String(s).replaceAll("|", "\\|").replaceAll
 
 type Outcome = { group: string; name: string; result?: ScenarioResult; error?: string; seconds: number };
 
-/** The verdict of one scenario, from what it measured: lost items, failed checks, or an error. */
-function verdict(r: Outcome): { ok: boolean; text: string } {
-  if (!r.result) return { ok: false, text: `ERROR: ${r.error ?? ""}` };
-  const why = [...(r.result.lost > 0 ? [`${r.result.lost} lost`] : []), ...(r.result.failures ?? [])];
-  return why.length === 0 ? { ok: true, text: "pass" } : { ok: false, text: `FAIL: ${why.join("; ")}` };
-}
-
 function render(results: Outcome[], total: number, provenance: Provenance) {
   const failed = results.filter((r) => !verdict(r).ok).length;
   const lost = results.reduce((n, r) => n + (r.result?.lost ?? 0), 0);
@@ -232,6 +235,14 @@ function render(results: Outcome[], total: number, provenance: Provenance) {
         `| ${cell(`${r.group}: ${x.scenario}`)} | ${cell(x.tried)} | ${x.runs} | ${cell(x.faults)} | **${x.lost}** | ${x.duplicates} | ${cell(x.outcome)} (${r.seconds} s) | ${cell(v.text)} |`,
       );
     } else lines.push(`| ${cell(`${r.group}: ${r.name}`)} | | | | | | (${r.seconds} s) | ${cell(v.text)} |`);
+  }
+  // every check of every scenario, by name, with the figure it was judged by
+  lines.push("", "## Checks", "");
+  for (const r of results) {
+    if (!r.result) continue;
+    lines.push(
+      `- **${cell(r.result.scenario)}**: ${r.result.checks.map((c) => `${c.ok ? "✓" : "✗ FAILED:"} ${c.name} (${c.figure})`).join("; ")}`,
+    );
   }
   const notes = results.flatMap((r) => (r.result?.notes ?? []).map((n) => `- ${r.result?.scenario}: ${n}`));
   if (notes.length > 0) lines.push("", "## Notes", "", ...notes);

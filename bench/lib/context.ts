@@ -13,6 +13,7 @@ import {
   checkComplete,
   deleteBrokerNames,
   freePort,
+  queueDepth,
   type RabbitNode,
   ROOT,
   runSync,
@@ -87,6 +88,8 @@ export function table(header: string[], body: (string | number)[][]): string {
 
 export interface MeasuredRun extends SyncRun {
   sim: SimStats;
+  /** update-items in the broker's queue after the run, before the queue was deleted */
+  queued: number;
   rabbitCpuMs: number;
   simCpuMs: number;
 }
@@ -117,9 +120,11 @@ export async function measuredSync(
   try {
     const run = await runSync(syncEnv(sim, state.rabbit.url, names, db.url, extraEnv), command);
     const simAfter = await sim.stats();
-    checkComplete(run, expectProjects, what);
+    const queued = await queueDepth(state.rabbit.url, names.AMQP_UPDATE_QUEUE).catch(() => -1);
+    checkComplete(run, expectProjects, what, queued);
     return {
       ...run,
+      queued,
       sim: simAfter,
       simCpuMs: simAfter.cpuMs - simBefore.cpuMs,
       rabbitCpuMs: rabbitCpuMs() - rabbitBefore,

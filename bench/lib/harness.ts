@@ -292,13 +292,26 @@ export async function runSync(
   };
 }
 
-/** Throws unless the run completed and published for every one of `projects`. */
-export function checkComplete(run: SyncRun, projects: number, what: string): void {
-  const c = run.execution?.counts;
-  if (run.code !== 0 || run.execution?.status !== "COMPLETED" || !c || c.updatePublished !== projects) {
+/**
+ * Throws unless the run completed and the broker holds an update-item for every one of
+ * `projects`: `queued` is the update queue's depth read before the queue is deleted (nothing
+ * consumes it during a benchmark sync), so completeness is the broker's count, not the run's own.
+ */
+export function checkComplete(run: SyncRun, projects: number, what: string, queued: number): void {
+  if (run.code !== 0 || run.execution?.status !== "COMPLETED" || queued !== projects) {
     throw new Error(
-      `${what}: sync did not complete for ${projects} projects (exit ${run.code}, ` +
+      `${what}: sync did not complete for ${projects} projects (exit ${run.code}, ${queued} update-items in the queue, ` +
         `${JSON.stringify(run.execution)}):\n${run.stderr.slice(-3000)}`,
     );
+  }
+}
+
+/** Messages waiting in a queue, as the broker counts them. */
+export async function queueDepth(amqpUrl: string, queue: string): Promise<number> {
+  const connection = new Connection({ url: amqpUrl });
+  try {
+    return (await connection.queueDeclare({ queue, passive: true })).messageCount;
+  } finally {
+    await connection.close();
   }
 }

@@ -5,7 +5,9 @@
  * Bun's sampler takes a sample only while JavaScript runs, and the time delta of the first sample
  * after an idle stretch spans that stretch: summing time deltas would charge idle time to whatever
  * woke up first (socket writes, fetch). So self time here is samples × the sampling interval, and
- * the busy time of the JS thread is all samples × the interval; wall time is end − start.
+ * the busy time of the JS thread is all samples × the interval; wall time is end − start. The
+ * interval is measured from the profile itself: the median time delta between samples (back-to-
+ * back samples are most of them; an idle stretch is an outlier the median ignores).
  */
 import { readFileSync } from "node:fs";
 
@@ -25,6 +27,8 @@ interface CpuProfile {
 
 export interface ProfileSummary {
   wallMs: number;
+  /** the sampling interval, measured: the median time delta between samples */
+  intervalMs: number;
   busyMs: number; // JS thread busy (sampled)
   byOrigin: { origin: string; ms: number; share: number }[];
   topFunctions: { fn: string; origin: string; ms: number; share: number }[];
@@ -40,8 +44,18 @@ function originOf(url: string): string {
   return url.split("/").slice(-2).join("/");
 }
 
-export function summarizeProfile(path: string, top = 12, intervalMs = 1): ProfileSummary {
+/** The median of the positive time deltas (µs) between samples, in ms. */
+export function measuredInterval(timeDeltas: readonly number[]): number {
+  const d = timeDeltas.filter((x) => x > 0).sort((a, b) => a - b);
+  if (d.length === 0) throw new Error("a profile without time deltas: no sampling interval to measure");
+  const mid = Math.floor(d.length / 2);
+  const median = d.length % 2 === 1 ? (d[mid] as number) : ((d[mid - 1] as number) + (d[mid] as number)) / 2;
+  return median / 1000;
+}
+
+export function summarizeProfile(path: string, top = 12): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, "utf8")) as CpuProfile;
+  const intervalMs = measuredInterval(profile.timeDeltas);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfMs = new Map<number, number>();
   for (const id of profile.samples) selfMs.set(id, (selfMs.get(id) ?? 0) + intervalMs);
@@ -64,6 +78,7 @@ export function summarizeProfile(path: string, top = 12, intervalMs = 1): Profil
   const share = (ms: number) => (busyMs > 0 ? ms / busyMs : 0);
   return {
     wallMs: (profile.endTime - profile.startTime) / 1000,
+    intervalMs,
     busyMs,
     byOrigin: [...origins]
       .map(([origin, ms]) => ({ origin, ms, share: share(ms) }))

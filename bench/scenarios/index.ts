@@ -15,5 +15,6 @@ export const SCENARIOS: BenchScenario[] = [
   (await import("./s8-startup.ts")).default,
   (await import("./s9-incremental.ts")).default,
   (await import("./otel-cost.ts")).default,
+  (await import("./s10-ingest-cost.ts")).default,
   (await import("./profile.ts")).default,
 ];

@@ -36,6 +36,8 @@ async function cpuProfile() {
 \`bun --cpu-prof src/main.ts sync --fresh\` (the non-compiled entry), ${fmt(PROFILE.projects)} projects, no latency, concurrency
 ${S5.concurrency}: wall ${sec(run.wallMs)}; item-sync's JS thread was busy ${sec(p.busyMs)} of the profiled ${sec(p.wallMs)}
 (${fmt((p.busyMs / p.wallMs) * 100, 0)} %); simulator CPU ${sec(run.simCpuMs)}, RabbitMQ CPU ${sec(run.rabbitCpuMs)}.
+Times are samples × the sampling interval, measured from this profile: ${fmt(p.intervalMs * 1000, 0)} µs (the median time
+between samples).
 
 By origin (self time, share of the busy time):
 

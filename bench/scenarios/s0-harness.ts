@@ -52,8 +52,8 @@ ${table(
 - With 20 ms simulated, one request takes ${fmt(l20?.p50Ms ?? Number.NaN, 2)} ms at the median: the simulator's timer
   and the loopback HTTP stack add ≈ ${fmt((l20?.p50Ms ?? 0) - 20, 1)} ms to every request. S1's floor uses the nominal
   latency (stricter); the floor at the effective latency is shown next to it.
-- With no latency the simulator and a client serve ${fmt(l0?.reqPerSec ?? Number.NaN)} requests/s: far above anything
-  item-sync asks in S5, so the simulator is not what limits the zero-latency runs.`);
+- With no latency the simulator and a client serve ${fmt(l0?.reqPerSec ?? Number.NaN)} requests/s, the most this harness
+  can answer; the zero-latency runs (S5, the profile) are limited by the simulator only if they come near it.`);
 }
 
 const scenario: BenchScenario = { id: "S0", feeds: ["S1"], run: harnessCalibration };

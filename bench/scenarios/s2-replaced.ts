@@ -12,6 +12,8 @@ interface ReplacedRun {
   wallMs: number;
   projects: number;
   monitor: number;
+  /** update-items published, and those the broker held in the queue before its deletion */
+  sent: number;
   update: number;
   sim: SimStats;
 }
@@ -48,6 +50,8 @@ async function s2() {
       const r = JSON.parse(stdout.trim()) as Omit<ReplacedRun, "wallMs" | "sim">;
       if (r.projects !== S2.projects)
         throw new Error(`the replaced algorithm saw ${r.projects} projects, not ${S2.projects}`);
+      if (r.update !== S2.projects)
+        throw new Error(`the replaced algorithm's queue held ${r.update} update-items, not ${S2.projects}`);
       out.push({ ...r, wallMs, sim: await sim.stats() });
       log(`  S2 run ${i + 1}: ${sec(wallMs)}`);
     }
@@ -68,10 +72,11 @@ async function s2() {
 \`bench/replaced-sync.ts\` in its own process, on ${fmt(S2.projects)} projects at ${S1.latencyMs} ms: every project id is listed
 first (the list pages one after the other), then for each project, one after another, its hooks are asked for and
 a monitor-item (when our hook is missing) and an update-item are published to a durable queue without publisher
-confirms. Wall time is process start to exit, as in S1. ${REPS} runs:
+confirms. Wall time is process start to exit, as in S1. Update-items are counted by reading the queue back from the
+broker before it is deleted. ${REPS} runs:
 
 ${table(
-  ["run", "wall", "per project", "requests seen by sim", "monitor-items", "update-items"],
+  ["run", "wall", "per project", "requests seen by sim", "monitor-items", "update-items in the queue"],
   runs.map((r, i) => [
     i + 1,
     sec(r.wallMs),

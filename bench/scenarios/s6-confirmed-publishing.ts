@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fmt, REPS, rows, S6, sec, sections, state, table } from "../lib/context.ts";
-import { brokerNames, deleteBrokerNames, log, median, ROOT, sh } from "../lib/harness.ts";
+import { brokerNames, deleteBrokerNames, log, median, queueDepth, ROOT, sh } from "../lib/harness.ts";
 import { type ProfileSummary, summarizeProfile } from "../lib/profile.ts";
 import type { BenchScenario } from "./types.ts";
 
@@ -20,6 +20,7 @@ async function s6() {
     cpuUsPerMsg: number;
   };
   const results: Result[] = [];
+  const inQueue: string[] = [];
   for (let i = 0; i < REPS; i++) {
     for (const lib of i % 2 === 0 ? ["item-sync", "amqplib"] : ["amqplib", "item-sync"]) {
       const names = brokerNames(`s6${lib}`);
@@ -42,6 +43,14 @@ async function s6() {
           String(S6.window),
         ]);
         results.push(JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Result);
+        // every confirmed message is in the queue, as the broker counts it before the deletion
+        // (a resend after a lost confirm may add one: at least once)
+        const queued = await queueDepth(state.rabbit.url, queue);
+        inQueue.push(`${lib} run ${i + 1}: ${fmt(queued)}`);
+        if (queued < S6.messages)
+          throw new Error(
+            `S6 ${lib}: ${queued} messages in the queue after ${S6.messages} confirmed publishes`,
+          );
         log(`  S6 ${lib} run ${i + 1}: ${fmt(results.at(-1)?.msgsPerSec ?? 0)} msgs/s`);
       } finally {
         await deleteBrokerNames(state.rabbit.url, names, [queue]);
@@ -93,7 +102,8 @@ Each run is its own process publishing ${fmt(S6.messages)} persistent messages (
 to a durable queue, keeping ${fmt(S6.window)} publishes awaiting their confirm at all times (bench/s6-publish.ts).
 **item-sync** is the product's publisher (src/queue/publisher.ts on rabbitmq-client: confirm, return check,
 reconnect handling); **amqplib** is a plain confirm channel with the same window. The order alternates; the
-queue is deleted after every run. "confirm latency" is publish() call to its confirm.
+queue is deleted after every run, once the broker's count of the messages in it is at least the publishes
+(counted: ${inQueue.join("; ")}). "confirm latency" is publish() call to its confirm.
 
 ${table(
   ["run", "library", "msgs/s", "time", "confirm latency p50", "p99", "client CPU per message"],

@@ -200,7 +200,7 @@ async function s7() {
   const verdictOf = (r: S7Run) => r.p99Ms < 20 && errorsOf(r) === 0;
   rows.push({
     id: "S7",
-    scenario: `GET /jobs/:id under load (wrk, ${S7.seconds} s, ≈ ${fmt(niced.rps)} req/s) while an S1-sized sync runs`,
+    scenario: `GET /jobs/:id under load (wrk, ${S7.seconds} s, ≈ ${fmt(niced.rps)} req/s) while a ${fmt(S7.projects)}-project sync runs`,
     figure: `everything at equal priority on ${cpus().length} cores (judged): p50 ${fmt(equal.p50Ms, 2)} ms, p99 ${fmt(equal.p99Ms, 2)} ms, ${errorsOf(equal)} errors; simulator and broker niced: p50 ${fmt(niced.p50Ms, 2)} ms, p99 ${fmt(niced.p99Ms, 2)} ms, ${errorsOf(niced)} errors; no sync running: p99 ${fmt(baseline.p99Ms, 2)} ms`,
     target: "p99 < 20 ms, no errors (at equal priority)",
     verdict: verdictOf(equal) ? "met" : "MISSED",
@@ -211,7 +211,7 @@ async function s7() {
 ${fmt(S7.projects)}-project group at ${S7.latencyMs} ms (so one sync outlasts the load); \`POST /sync?fresh=true\`, then 1 s later wrk
 (1 thread, ${S7.connections} connections, each pausing ${S7.delayMs} ms between requests — a steady, dashboard-like load rather than
 a saturating one) on \`GET /jobs/{id}\` of the running execution for ${S7.seconds} s; the sync is stopped afterwards.
-Run once per variant (not ${REPS} times) to keep \`bun run bench\` under 10 minutes.
+Run once per variant (not ${REPS} times) to keep \`bun run bench\` short.
 
 ${table(
   [
@@ -244,8 +244,9 @@ Why three variants: on this ${cpus().length}-core machine item-sync shares the C
 RabbitMQ and wrk. The baseline shows the route itself is fast; lowering the simulator's and the broker's
 priority (nice 10, every thread; wrk stays at normal priority, or its own scheduling delays would count as
 latency) gives item-sync the CPU it would have with GitLab and the broker on other hosts; it is shown, but
-the target is judged on the run at equal priority, with nothing favoured. What remains is the sync's own work on the same JS thread as the HTTP server (see
-the CPU profile below: GitLab responses and per-message broker writes arrive in bursts).`);
+the target is judged on the run at equal priority, with nothing favoured. The sync runs on the same JS thread as
+the HTTP server; how much of a core item-sync used during each load is the table's last column (where that time
+goes in a sync: the CPU profile below).`);
 }
 
 const scenario: BenchScenario = { id: "S7", run: s7 };

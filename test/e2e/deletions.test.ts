@@ -165,7 +165,7 @@ for (const dialect of DIALECTS) {
         sim.set({ latencyMs: 0 });
         expect(stopped.status).toBe("STOPPED");
         expect(stopped.counts.deletePublished).toBe(0);
-        await Bun.sleep(500);
+        await tap.barrier("item.delete");
         expect(tap.total("item.delete")).toBe(0);
         expect(await itemIds()).toEqual(before);
       } finally {
@@ -182,16 +182,25 @@ for (const dialect of DIALECTS) {
       const before = await itemIds();
       const ids = projectIds();
       for (const id of ids.filter((_, i) => i % 2 === 0)) sim.state.removeProject(id);
-      const refused = await run();
-      expect(refused.status).toBe("FAILED");
-      expect(String(refused.exitMessage)).toMatch(/mass deletion refused: \d+ of \d+ items/);
-      expect(String(refused.exitMessage)).toContain("allowMassDelete=true");
-      expect(refused.counts.deletePublished).toBe(0);
-      await Bun.sleep(500);
+      const tap = await startTap(names.AMQP_EXCHANGE);
+      let refusedId: number;
+      try {
+        const refused = await run();
+        refusedId = refused.id as number;
+        expect(refused.status).toBe("FAILED");
+        expect(String(refused.exitMessage)).toMatch(/mass deletion refused: \d+ of \d+ items/);
+        expect(String(refused.exitMessage)).toContain("allowMassDelete=true");
+        expect(refused.counts.deletePublished).toBe(0);
+        // the broker got no delete-item (positively: the tap's barrier came through first)
+        await tap.barrier("item.delete");
+        expect(tap.total("item.delete")).toBe(0);
+      } finally {
+        await tap.close();
+      }
       expect(await itemIds()).toEqual(before);
 
       const allowed = await run("?allowMassDelete=true");
-      expect(allowed.restartOf).toBe(refused.id);
+      expect(allowed.restartOf).toBe(refusedId);
       expect(`${allowed.status} ${allowed.exitMessage}`).toBe("COMPLETED ");
       expect(allowed.counts.deletePublished).toBe(before.length - projectIds().length);
       await drained(projectIds());

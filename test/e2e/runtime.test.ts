@@ -162,8 +162,29 @@ for (const dialect of DIALECTS) {
       expect(forced.status).toBe(200);
       expect(forced.body.status).toBe("ABANDONED");
       expect(forced.body.endTime).toBeString();
-      // the worker notices and its later writes are refused: the record stays ABANDONED
-      await Bun.sleep(2000);
+      // the worker notices (it says so in its log) and its later writes are refused: the record
+      // stays ABANDONED. On SQLite the reset reaches the worker in-process and it ends with its
+      // end not recorded; on Postgres its fence sees the lease gone.
+      const noticed = await waitFor(
+        "the worker to notice the reset",
+        async () =>
+          p
+            .logs()
+            .split("\n")
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l) as { msg: string; executionId?: number; recorded?: boolean })
+            .find(
+              (l) =>
+                l.executionId === id &&
+                (l.msg === "execution ended" ||
+                  l.msg.startsWith("execution was reset or failed by another process") ||
+                  l.msg.startsWith("lease lost")),
+            ),
+        30_000,
+      ).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; its log:\n${p.logs().slice(-3000)}`);
+      });
+      if (noticed.msg === "execution ended") expect(noticed.recorded).toBe(false);
       const after = (await call("GET", `/jobs/${id}`)).body;
       expect(after.status).toBe("ABANDONED");
       expect((await call("POST", `/jobs/${id}/reset`)).body.error?.code).toBe("JOB_ALREADY_TERMINAL");

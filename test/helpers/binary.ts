@@ -247,10 +247,35 @@ export async function startTap(exchange: string, opts: { url?: string; durable?:
   }
   // wait until the tap queues are bound
   await waitFor("tap consumers ready", async () => consumers.every((c) => c.queue !== ""), 10_000);
+  const BARRIER_PROJECT = -1;
   return {
     counts,
     messages,
-    total: (key: keyof typeof counts) => [...counts[key].values()].reduce((a, b) => a + b, 0),
+    /** Messages of a routing key, the barriers left out. */
+    total: (key: keyof typeof counts) =>
+      [...counts[key].entries()].reduce((a, [id, n]) => a + (id === BARRIER_PROJECT ? 0 : n), 0),
+    /**
+     * A positive signal for "nothing more was published": a marker published (confirmed) to the
+     * exchange with `key` now queues behind every message already routed to the tap, so once the
+     * tap has it, every message published and confirmed before this call has been counted.
+     */
+    async barrier(key: keyof typeof counts) {
+      const before = counts[key].get(BARRIER_PROJECT) ?? 0;
+      const publisher = connection.createPublisher({ confirm: true });
+      try {
+        await publisher.send(
+          { exchange, routingKey: key },
+          { type: "tap-barrier", projectId: BARRIER_PROJECT },
+        );
+      } finally {
+        await publisher.close();
+      }
+      await waitFor(
+        "the tap's barrier",
+        async () => (counts[key].get(BARRIER_PROJECT) ?? 0) > before,
+        10_000,
+      );
+    },
     async close() {
       await Promise.all(consumers.map((c) => c.close()));
       if (opts.durable) {

@@ -31,9 +31,15 @@ describe("publisher and nacks", () => {
     const published = f.publisher.publish(message).finally(() => {
       settled = true;
     });
-    // refused again and again: still waiting, not failed
-    await Bun.sleep(1_500);
+    // refused again and again (the publisher's own resend count says so): still waiting, not failed
+    const resentBefore = f.publisher.stats().resent;
+    await waitFor(
+      "three refusals sent again",
+      async () => f.publisher.stats().resent >= resentBefore + 3,
+      30_000,
+    );
     expect(settled).toBe(false);
+    expect(f.publisher.stats().failed).toBe(0);
     await f.admin.queueDelete({ queue: blocker });
     await published;
     // a nack from one of two queues does not undo the other's copy: resends add duplicates there

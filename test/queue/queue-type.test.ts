@@ -64,22 +64,23 @@ describe("queue type", () => {
     try {
       await ch.confirmSelect();
       await ch.basicPublish({ exchange: config.exchange, routingKey: "item.update" }, Buffer.from("x"));
-      // every delivery comes back unsettled, as when the worker holding it dies
+      // every delivery comes back unsettled, as when the worker holding it dies, until the
+      // message turns up in .dead (the loop ends only then, or at the deadline)
       let deliveries = 0;
-      for (let i = 0; i < 20; i++) {
+      let deadReason: unknown;
+      const deadline = Date.now() + 30_000;
+      while (deadReason === undefined && Date.now() < deadline) {
         const got = await ch.basicGet({ queue: config.updateQueue });
         if (!got) {
           const dead = await ch.basicGet({ queue: deadQueueName(config.updateQueue), noAck: true });
-          if (dead) {
-            expect(dead.headers?.["x-death"]?.[0]?.reason).toBe("delivery_limit");
-            break;
-          }
-          await Bun.sleep(20);
+          if (dead) deadReason = dead.headers?.["x-death"]?.[0]?.reason ?? null;
+          else await Bun.sleep(20);
           continue;
         }
         deliveries++;
         ch.basicNack({ deliveryTag: got.deliveryTag, requeue: true });
       }
+      expect(deadReason).toBe("delivery_limit");
       expect(deliveries).toBe(config.deliveryLimit + 1);
     } finally {
       await ch.close();

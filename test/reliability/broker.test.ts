@@ -1,5 +1,6 @@
 /** Broker faults, the fast variants: a 5 s outage, proxy resets, a deleted queue. The 30 s and 2 min outages run in `bun run soak`. */
 import { expect, test } from "bun:test";
+import { failedChecks } from "./lib/report.ts";
 import { brokerOutage, proxyDrops, queueDeleted } from "./scenarios/broker.ts";
 
 test("RabbitMQ stopped 5 s mid-sync: COMPLETED, no project without its update-item", async () => {
@@ -7,6 +8,7 @@ test("RabbitMQ stopped 5 s mid-sync: COMPLETED, no project without its update-it
   console.log(JSON.stringify(r));
   expect(r.outcome).toBe("COMPLETED");
   expect(r.lost).toBe(0);
+  expect(failedChecks(r)).toEqual([]);
 }, 180_000);
 
 test("AMQP connection reset 3 times by a TCP proxy: COMPLETED, nothing lost", async () => {
@@ -14,6 +16,7 @@ test("AMQP connection reset 3 times by a TCP proxy: COMPLETED, nothing lost", as
   console.log(JSON.stringify(r));
   expect(r.outcome).toBe("COMPLETED");
   expect(r.lost).toBe(0);
+  expect(failedChecks(r)).toEqual([]);
 }, 180_000);
 
 test("update queue deleted mid-run: the execution FAILS naming the unroutable message (or completes on the queue it re-declared), the resumed run republishes", async () => {
@@ -28,4 +31,5 @@ test("update queue deleted mid-run: the execution FAILS naming the unroutable me
   }
   expect(r.outcome).toEndWith("COMPLETED");
   expect(r.lost).toBe(0);
+  expect(failedChecks(r)).toEqual([]);
 }, 180_000);

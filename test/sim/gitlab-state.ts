@@ -43,6 +43,12 @@ export interface SeedOptions {
   noItemFraction: number;
   /** share of projects whose item.json at head cannot be read as an item (§4.6) */
   invalidItemFraction: number;
+  /**
+   * Histories of one shape instead of the bank's mix of 1 to 12 commits (benchmarks): every item
+   * takes `commits` commits, at most `statusMoves` of them workflow moves (fewer when its head
+   * status is fewer steps from Draft).
+   */
+  historyShape?: { commits: number; statusMoves: number };
 }
 
 export const DEFAULT_SEED: SeedOptions = {
@@ -224,6 +230,7 @@ export function createSimState(seedInput: Partial<SeedOptions> = {}) {
       linkable: (id) => seededPlace(id) === "group",
       noItemFraction: seed.noItemFraction,
       invalidItemFraction: seed.invalidItemFraction,
+      historyShape: seed.historyShape,
     },
     activityThrottleMs: seed.activityThrottleMs,
     project,

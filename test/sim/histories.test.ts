@@ -89,6 +89,29 @@ describe("generated histories", () => {
     expect(edits).toBeGreaterThan(BANK / 10);
   });
 
+  test("historyShape: every item takes the commits asked for (a merge adds one), with at most the workflow moves asked for", () => {
+    const shaped = createSimState({
+      projects: 300,
+      noItemFraction: 0,
+      historyShape: { commits: 10, statusMoves: 3 },
+    });
+    let atMost = 0;
+    for (const p of shaped.projects) {
+      const h = shaped.historyOf(p);
+      const merges = h.filter((c) => c.parentIds.length > 1).length;
+      expect(h.length - merges).toBe(10);
+      // moves along the first-parent line, oldest first
+      let moves = 0;
+      for (const c of h) {
+        const parent = parentOf(h, c);
+        if (parent && c.parentIds.length === 1 && status(c) !== status(parent)) moves++;
+      }
+      expect(moves).toBeLessThanOrEqual(3);
+      if (moves === 3) atMost++;
+    }
+    expect(atMost).toBeGreaterThan(300 / 2); // most heads are three or more steps from Draft
+  });
+
   test("some commits leave item.json as it was: README edits, the removal of the create file", () => {
     const untouched = histories.flatMap(({ h }) =>
       h.filter((c) => {

@@ -96,7 +96,7 @@ function planKinds(f: ItemFacts, rng: Rng): Array<{ kind: OpKind; status?: Workf
   const slots = Math.max(0, f.commitCount - 1 - (f.presence === "invalid" ? 1 : 0));
   const finish = !f.beingCreated && slots >= 2 && rng.chance(0.35);
   const free = slots - (finish ? 1 : 0);
-  const moves = Math.min(free, path.length - 1);
+  const moves = Math.min(free, path.length - 1, f.statusMoves ?? Number.POSITIVE_INFINITY);
   // always the move to head; the others spread along the path
   const targets = [...rng.sample(path.slice(1, -1), moves - 1), ...(moves > 0 ? [f.headStatus] : [])];
   const others: OpKind[] = Array.from({ length: free - moves }, () =>

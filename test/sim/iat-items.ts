@@ -104,6 +104,8 @@ export interface ItemBankOptions {
   noItemFraction: number;
   /** share of projects whose item.json at head cannot be read as an item */
   invalidItemFraction: number;
+  /** every item's commit count and its most workflow moves, instead of the bank's mix */
+  historyShape?: { commits: number; statusMoves: number };
 }
 
 export type ItemPresence = "item" | "none" | "invalid";
@@ -126,6 +128,8 @@ export interface ItemFacts {
   creator: string;
   headStatus: WorkflowCode;
   commitCount: number;
+  /** at most this many commits move the workflow status (default: as many as the path has) */
+  statusMoves?: number;
   /** a `create` file stays at the root: the item is still being created in IAT */
   beingCreated: boolean;
 }
@@ -252,7 +256,8 @@ export function itemFacts(projectId: number, o: ItemBankOptions): ItemFacts {
     }
   }
   const headStatus = rng.weighted(STATUS_WEIGHTS);
-  const commitCount = rng.weighted(COMMIT_COUNT_WEIGHTS);
+  const drawn = rng.weighted(COMMIT_COUNT_WEIGHTS); // drawn always: the facts after it stay the same
+  const commitCount = o.historyShape?.commits ?? drawn;
   return {
     projectId,
     itemId: String(100_000 + projectId),
@@ -268,6 +273,7 @@ export function itemFacts(projectId: number, o: ItemBankOptions): ItemFacts {
     creator: rng.pick(IAT_USERS.writers),
     headStatus,
     commitCount,
+    ...(o.historyShape ? { statusMoves: o.historyShape.statusMoves } : {}),
     beingCreated: headStatus === "Draft" && commitCount <= 3 && rng.chance(0.5),
   };
 }

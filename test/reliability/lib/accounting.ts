@@ -12,7 +12,7 @@
  * - duplicates: within each instance, update-items beyond one per project (a resumed execution
  *   re-publishes the page its predecessor did not checkpoint: at-least-once, never zero-or-once).
  */
-import type { Db } from "../../../src/db/client.ts";
+import { type Db, openDb } from "../../../src/db/client.ts";
 
 export interface TapMessage {
   routingKey: string;
@@ -134,4 +134,27 @@ export async function duplicateWrites(db: Db): Promise<number> {
      ) as per_change`,
   );
   return Number(row?.n ?? 0);
+}
+
+/** The per-instance ledger of a database the scenario can open (SQLite file or Postgres). */
+export async function ledgerOf(
+  databaseUrl: string,
+  messages: readonly TapMessage[],
+  projectIds: readonly number[],
+): Promise<ReturnType<typeof syncLedger> & { executions: ExecutionRow[] }> {
+  const db = openDb(databaseUrl);
+  try {
+    const executions = await readExecutions(db);
+    return { ...syncLedger(executions, messages, projectIds), executions };
+  } finally {
+    await db.close();
+  }
+}
+
+/** One line per job instance: its executions, end status, what it published, lost and duplicates. */
+export function instanceLines(instances: readonly InstanceLedger[]): string[] {
+  return instances.map(
+    (i) =>
+      `instance ${i.instanceId} (executions ${i.executions.join(",")}, ${i.status}): ${i.published} projects published, ${i.lost.length} lost${i.lost.length > 0 ? ` (${i.lost.slice(0, 10).join(", ")})` : ""}, ${i.duplicates} duplicates`,
+  );
 }

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Connection } from "rabbitmq-client";
 import {
   amqpUrl,
   api,
@@ -19,17 +20,10 @@ import {
 } from "../../helpers/binary.ts";
 import { adminConnection, createPrivateNode } from "../../queue/amqp-helpers.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
-import {
-  duplicateCount,
-  type Execution,
-  getExecution,
-  missingUpdates,
-  serviceEnv,
-  waitTerminal,
-} from "../lib/harness.ts";
+import { instanceLines, ledgerOf, type TapMessage } from "../lib/accounting.ts";
+import { type Execution, getExecution, serviceEnv, waitTerminal } from "../lib/harness.ts";
 import { startFaultProxy } from "../lib/http-fault-proxy.ts";
-import type { ScenarioResult } from "../lib/report.ts";
-import { say } from "../lib/report.ts";
+import { check, faultCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 import { startTcpProxy } from "../lib/tcp-proxy.ts";
 
 function simFor(projects: number, latencyMs: number) {
@@ -73,6 +67,7 @@ export async function brokerOutage(opts: {
     const call = api(serve.url);
     const id = (await call("POST", "/sync")).body.id as number;
     await untilRead(call, id, 300);
+    const atStop = (await getExecution(call, id)).status;
     await node.stop();
     const stoppedAt = Date.now();
     say(`broker stopped for ${opts.downSeconds} s`);
@@ -86,21 +81,33 @@ export async function brokerOutage(opts: {
     await node.start();
     const done = await waitTerminal(call, id, 300_000, serve);
     const ids = sim.state.projects.map((p) => p.id);
+    const dbUrl = `sqlite:${join(dir, "db.sqlite")}`;
+    // every completed instance's update-items reach the tap (it may still be draining)
     await waitFor(
       "every update-item",
-      async () => missingUpdates(ids, tap.counts["item.update"]).length === 0,
+      async () => (await ledgerOf(dbUrl, tap.messages, ids)).lost === 0,
       30_000,
     ).catch(() => {});
-    const lost = missingUpdates(ids, tap.counts["item.update"]).length;
     await serve.kill("SIGTERM");
+    const ledger = await ledgerOf(dbUrl, tap.messages, ids);
     return {
       scenario: `broker stopped ${opts.downSeconds} s`,
       tried: `private RabbitMQ node stopped ${opts.downSeconds} s after 300 of ${projects} projects were read, then started again`,
       runs: 1,
       faults: `1 outage of ${opts.downSeconds} s (status during: ${duringStatus}, /health/ready ${readyDuring})`,
-      lost,
-      duplicates: duplicateCount(tap.counts["item.update"]),
+      lost: ledger.lost,
+      duplicates: ledger.duplicates,
       outcome: `${done.status}${done.exitMessage ? `: ${done.exitMessage}` : ""}`,
+      checks: [
+        faultCheck(
+          "broker stopped while the sync ran",
+          atStop === "STARTED",
+          `execution ${atStop} when stopped`,
+        ),
+        check("the sync COMPLETED after the outage", done.status === "COMPLETED", done.status),
+        lostCheck(ledger.lost, ids.length),
+      ],
+      notes: instanceLines(ledger.instances),
     };
   } finally {
     if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
@@ -147,20 +154,28 @@ export async function proxyDrops(opts: { drops: number; projects?: number }): Pr
     }
     const done = await waitTerminal(call, id, 180_000, serve);
     const ids = sim.state.projects.map((p) => p.id);
+    const dbUrl = `sqlite:${join(dir, "db.sqlite")}`;
     await waitFor(
       "every update-item",
-      async () => missingUpdates(ids, tap.counts["item.update"]).length === 0,
+      async () => (await ledgerOf(dbUrl, tap.messages, ids)).lost === 0,
       30_000,
     ).catch(() => {});
     await serve.kill("SIGTERM");
+    const ledger = await ledgerOf(dbUrl, tap.messages, ids);
     return {
       scenario: "connection reset by a TCP proxy",
       tried: `the service's AMQP connection (through a test-controlled TCP proxy) reset ${opts.drops} times during a ${projects}-project sync, every other time with reconnection refused for 1.5 s`,
       runs: 1,
       faults: `${opts.drops} resets (${dropped} sockets)`,
-      lost: missingUpdates(ids, tap.counts["item.update"]).length,
-      duplicates: duplicateCount(tap.counts["item.update"]),
+      lost: ledger.lost,
+      duplicates: ledger.duplicates,
       outcome: `${done.status}${done.exitMessage ? `: ${done.exitMessage}` : ""}`,
+      checks: [
+        faultCheck("connections reset while the sync ran", dropped > 0, `${dropped} sockets reset`),
+        check("the sync COMPLETED", done.status === "COMPLETED", done.status),
+        lostCheck(ledger.lost, ids.length),
+      ],
+      notes: instanceLines(ledger.instances),
     };
   } finally {
     if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
@@ -170,6 +185,37 @@ export async function proxyDrops(opts: { drops: number; projects?: number }): Pr
     await deleteBrokerNames(names);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The independent witness of the update-queue-deleted scenario. A tap bound to the exchange would
+ * keep item.update routable and so undo the fault; this one consumes the service's own update
+ * queue as a worker would (the service runs without ingest): every update-item it records reached
+ * the queue. It never declares the queue (passive): after the deletion it keeps retrying and
+ * attaches again once the service has declared the queue anew.
+ */
+async function queueWitness(url: string, queue: string) {
+  const connection = new Connection({ url, retryLow: 100, retryHigh: 500 });
+  connection.on("error", () => {});
+  const messages: TapMessage[] = [];
+  const consumer = connection.createConsumer(
+    { queue, queueOptions: { passive: true }, qos: { prefetchCount: 500 } },
+    async (msg) => {
+      const body = JSON.parse(
+        Buffer.isBuffer(msg.body) ? msg.body.toString("utf8") : JSON.stringify(msg.body),
+      ) as Record<string, unknown>;
+      messages.push({ routingKey: msg.routingKey, body, properties: { messageId: msg.messageId } });
+    },
+  );
+  consumer.on("error", () => {});
+  await waitFor("the witness attached to the update queue", async () => consumer.queue !== "", 10_000);
+  return {
+    messages,
+    async close() {
+      await consumer.close().catch(() => {});
+      await connection.close().catch(() => {});
+    },
+  };
 }
 
 /**
@@ -198,14 +244,20 @@ export async function queueDeleted(
   );
   let serve: RunningProcess | undefined;
   const admin = adminConnection(amqpUrl());
-  let tap: Awaited<ReturnType<typeof startTap>> | undefined;
+  let witness: Awaited<ReturnType<typeof queueWitness>> | undefined;
   try {
     serve = await startBinary(["serve"], env);
+    // the witness runs from before the first launch (the service has declared the queue)
+    witness = await queueWitness(amqpUrl(), names.AMQP_UPDATE_QUEUE);
     const call = api(serve.url);
     const id = (await call("POST", "/sync")).body.id as number;
     await untilRead(call, id, 300);
     proxy.setDecider(() => ({ kind: "hang", ms: 5_000 }));
-    await admin.queueDelete({ queue: names.AMQP_UPDATE_QUEUE });
+    const before = await getExecution(call, id);
+    const atDeletion = before.status;
+    const witnessedBefore = witness.messages.length;
+    const deleted = await admin.queueDelete({ queue: names.AMQP_UPDATE_QUEUE });
+    const witnessedAtDeletion = witness.messages.length;
     proxy.setDecider(() => ({ kind: "pass" }));
     const done = await waitTerminal(call, id, 120_000, serve);
     // With quorum queues the broker may close the publishing channel when the queue goes away;
@@ -216,34 +268,56 @@ export async function queueDeleted(
       .then(() => true)
       .catch(() => false);
     await serve.kill("SIGTERM");
-    const checkpoint = (done.step?.context.checkpoint ?? { lastProjectId: 0 }) as { lastProjectId: number };
     // the operator's fix: restart (topology declared again), relaunch: resumes from the checkpoint
-    tap = await startTap(names.AMQP_EXCHANGE);
     serve = await startBinary(["serve"], env);
     const call2 = api(serve.url);
     const resumed = await call2("POST", "/sync");
     const final = await waitTerminal(call2, resumed.body.id as number, 120_000, serve);
-    const after = sim.state.projects.map((p) => p.id).filter((pid) => pid > checkpoint.lastProjectId);
+    const ids = sim.state.projects.map((p) => p.id);
+    const dbUrl = `sqlite:${join(dir, "db.sqlite")}`;
+    const w = witness;
     await waitFor(
-      "update-items after the checkpoint",
-      async () => missingUpdates(after, tap!.counts["item.update"]).length === 0,
+      "every completed sync's update-items",
+      async () => (await ledgerOf(dbUrl, w.messages, ids)).lost === 0,
       30_000,
     ).catch(() => {});
     await serve.kill("SIGTERM");
+    const ledger = await ledgerOf(dbUrl, witness.messages, ids);
+    const clearFailure =
+      done.status === "FAILED" && /unroutable|returned|no queue/.test(done.exitMessage.toLowerCase());
     return {
       scenario: "update queue deleted mid-run",
-      tried: `the service's update queue deleted after 300 of ${projects} projects were read (item.update unroutable); then restart + relaunch`,
+      tried: `the service's update queue deleted after 300 of ${projects} projects were read (item.update unroutable); then restart + relaunch; update-items counted by a consumer of that queue from before the launch`,
       runs: 2,
-      faults: "1 queue deletion",
-      lost: missingUpdates(after, tap.counts["item.update"]).length,
-      duplicates: duplicateCount(tap.counts["item.update"]),
+      faults: `1 queue deletion (execution ${atDeletion}; ${deleted.messageCount} message(s) destroyed with the queue)`,
+      lost: ledger.lost,
+      duplicates: ledger.duplicates,
       outcome: `first ${done.status}: ${done.exitMessage || "the queue was re-declared by the service"}; resumed (restartOf ${resumed.body.restartOf}) ${final.status}`,
+      checks: [
+        faultCheck(
+          "update queue deleted while the sync ran",
+          atDeletion === "STARTED",
+          `execution ${atDeletion} at the deletion`,
+        ),
+        check(
+          "first run FAILED naming the unroutable messages, or COMPLETED on the queue it re-declared",
+          clearFailure || (done.status === "COMPLETED" && recreated),
+          `${done.status}${done.exitMessage ? `: ${done.exitMessage}` : ""}; queue re-declared: ${recreated}`,
+        ),
+        check("the relaunch COMPLETED", final.status === "COMPLETED", final.status),
+        check("no message destroyed with the queue", deleted.messageCount === 0, deleted.messageCount),
+        lostCheck(ledger.lost, ids.length),
+      ],
+      notes: [
+        `at the deletion the execution had read ${before.counts?.read} and published ${before.counts?.updatePublished} update-items; the witness had ${witnessedBefore} (${witnessedAtDeletion} once the deletion returned); project ids are 1…${projects} in listing order`,
+        ...instanceLines(ledger.instances),
+      ],
       done,
       recreated,
     };
   } finally {
     if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");
-    await tap?.close();
+    await witness?.close();
     await admin.close();
     await proxy.close();
     await sim.close();

@@ -19,8 +19,10 @@ import {
 import { createTestDatabase } from "../../helpers/db.ts";
 import { messageCount } from "../../queue/amqp-helpers.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
+import { instanceLines, readExecutions, syncLedger } from "../lib/accounting.ts";
 import {
   fencingProblems,
+  getExecution,
   historyProblems,
   missingUpdates,
   readHistory,
@@ -28,12 +30,12 @@ import {
   waitTerminal,
 } from "../lib/harness.ts";
 import { startRabbitCluster } from "../lib/rabbit-cluster.ts";
-import { type ScenarioResult, say } from "../lib/report.ts";
+import { check, faultCheck, historyCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 import { rowsNotAtLatestCommit } from "./consumers.ts";
 
 export async function clusterNodeLoss(
   opts: { projects?: number; queueType?: "quorum" | "classic" } = {},
-): Promise<ScenarioResult & { problems: string[]; status: string; dead: number; wrongRows: number }> {
+): Promise<ScenarioResult & { status: string; dead: number; wrongRows: number }> {
   const projects = opts.projects ?? 1000;
   const cluster = await startRabbitCluster();
   const sim = startGitlabSim({
@@ -84,6 +86,7 @@ export async function clusterNodeLoss(
       60_000,
     );
     const before = tap.total("item.update");
+    const atKill = (await getExecution(call, id)).status;
     await cluster.kill(leader);
     say(`cluster: node n${leader + 1} (leader of the queues) SIGKILLed after ${before} update-items`);
 
@@ -130,9 +133,9 @@ export async function clusterNodeLoss(
       await admin.close();
     }
     const history = await readHistory(db);
-    problems.push(...historyProblems(history), ...(await fencingProblems(db, tap.messages)));
-    if (history.length !== 1)
-      problems.push(`${history.length} executions: the run was not completed by the one launched`);
+    const historyIssues = historyProblems(history);
+    const fencing = await fencingProblems(db, tap.messages);
+    const ledger = syncLedger(await readExecutions(db), tap.messages, ids);
     if (done.status !== "COMPLETED") {
       // what the broker says now: each queue's leader and members, and whether a publish on a
       // fresh connection to a surviving node is accepted for each routing key
@@ -172,19 +175,44 @@ export async function clusterNodeLoss(
           survivors.map((i) => cluster.logTail(i)).join("\n"),
       );
     }
-    if (dead > 0) problems.push(`${dead} message(s) dead-lettered`);
     return {
       scenario: "RabbitMQ cluster: the queues' leader node lost",
       tried: `3-node RabbitMQ cluster, quorum queues, AMQP_URL listing every node; the node leading the queues SIGKILLed mid-sync and mid-ingest (after ${before} of ${projects} update-items)`,
       runs: history.length,
       faults: "1 node SIGKILL",
-      lost: missing.length + wrong.length,
-      duplicates: Math.max(0, tap.total("item.update") - projects),
+      lost: ledger.lost + wrong.length,
+      duplicates: ledger.duplicates,
       outcome:
         `execution ${id} ${done.status} (the same execution); queues now led by ${newLeader >= 0 ? `n${newLeader + 1}` : "?"}; ` +
         `${ids.length - missing.length}/${ids.length} update-items seen, ${projects - wrong.length}/${projects} item rows at the latest commit, ${dead} dead-lettered; problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
-      notes: [],
-      problems,
+      checks: [
+        faultCheck(
+          "the queues' leader killed mid-sync",
+          atKill === "STARTED",
+          `execution ${atKill} at the kill`,
+        ),
+        check(
+          "the update queue had a leader (quorum)",
+          problems.length === 0 || !problems[0]?.startsWith("the update queue has no leader"),
+          problems[0] ?? "yes",
+        ),
+        check(
+          "the launched execution COMPLETED",
+          done.status === "COMPLETED",
+          done.status === "COMPLETED" ? done.status : (problems.at(-1)?.slice(0, 300) ?? done.status),
+        ),
+        check("one execution for the run", history.length === 1, history.length),
+        check("nothing dead-lettered", dead === 0, dead),
+        check(
+          "every item row at its latest commit",
+          wrong.length === 0,
+          `${projects - wrong.length}/${projects}`,
+        ),
+        historyCheck(historyIssues),
+        check("fencing held", fencing.length === 0, fencing.length === 0 ? "none" : fencing.join("; ")),
+        lostCheck(ledger.lost, ids.length),
+      ],
+      notes: instanceLines(ledger.instances),
       status: done.status,
       dead,
       wrongRows: wrong.length,

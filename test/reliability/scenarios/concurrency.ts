@@ -19,7 +19,7 @@ import { createTestDatabase } from "../../helpers/db.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
 import { readExecutions, syncLedger } from "../lib/accounting.ts";
 import { historyProblems, readHistory, serviceEnv, waitTerminal } from "../lib/harness.ts";
-import type { ScenarioResult } from "../lib/report.ts";
+import { check, faultCheck, historyCheck, lostCheck, type ScenarioResult } from "../lib/report.ts";
 
 export async function launchRounds(opts: {
   processes: number;
@@ -89,11 +89,26 @@ export async function launchRounds(opts: {
       // executions beyond one per round, as the database holds them
       duplicates,
       outcome: `executions recorded per round: ${perRound.join(",")}; ${accepted.length} × 202, ${conflicts} × 409, ${others} other answers; ${history.length} executions recorded; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
-      failures: [
-        ...(duplicates > 0 ? [`${duplicates} executions beyond one per round`] : []),
-        ...perRound.flatMap((k, i) => (k === 0 ? [`round ${i + 1} started no execution`] : [])),
-        ...(others > 0 ? [`${others} answers neither 202 nor 409`] : []),
-        ...problems.map((p) => `history: ${p}`),
+      checks: [
+        faultCheck(
+          "simultaneous launches from several processes",
+          accepted.length + conflicts + others === opts.rounds * opts.processes * opts.launches &&
+            conflicts > 0,
+          `${accepted.length + conflicts + others} launches answered, ${conflicts} × 409`,
+        ),
+        check("at most one execution per round", duplicates === 0, `per round: ${perRound.join(",")}`),
+        check(
+          "every round started an execution",
+          perRound.every((k) => k > 0),
+          `per round: ${perRound.join(",")}`,
+        ),
+        check("every answer 202 or 409", others === 0, `${others} other answers`),
+        check(
+          "every launch answered 202 is recorded",
+          unrecorded.length === 0,
+          `${unrecorded.length} unrecorded`,
+        ),
+        historyCheck(problems),
       ],
       perRound,
     };
@@ -159,10 +174,24 @@ export async function cronReplicas(opts: {
       // executions beyond one per slot
       duplicates,
       outcome: `${rows.length} slots ran, ${multi} with more than one execution; ${ledger.instances.filter((i) => i.status === "COMPLETED").length} syncs COMPLETED, ${ledger.duplicates} update-items beyond one per project within a sync; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
-      failures: [
-        ...(duplicates > 0 ? [`${duplicates} executions beyond one per slot`] : []),
-        ...(rows.length === 0 ? ["no slot ran"] : []),
-        ...problems.map((p) => `history: ${p}`),
+      checks: [
+        faultCheck(
+          "several replicas ticked for the same slots",
+          rows.length > 0 && opts.replicas > 1,
+          `${rows.length} slots, ${opts.replicas} replicas`,
+        ),
+        check("one execution per slot", duplicates === 0, `${duplicates} beyond one per slot`),
+        check(
+          "a cron sync COMPLETED",
+          ledger.instances.some((i) => i.status === "COMPLETED"),
+          `${ledger.instances.filter((i) => i.status === "COMPLETED").length} COMPLETED`,
+        ),
+        historyCheck(problems),
+        lostCheck(
+          ledger.lost,
+          ids.length * ledger.instances.filter((i) => i.status === "COMPLETED").length,
+          "project-syncs",
+        ),
       ],
       slotsWithMoreThanOne: multi,
       slots: rows.length,

@@ -21,7 +21,7 @@ import { type GitlabSim, startGitlabSim } from "../../sim/gitlab.ts";
 import { duplicateWrites } from "../lib/accounting.ts";
 import { serviceEnv } from "../lib/harness.ts";
 import { startFaultProxy } from "../lib/http-fault-proxy.ts";
-import type { ScenarioResult } from "../lib/report.ts";
+import { check, faultCheck, lostCheck, type ScenarioResult } from "../lib/report.ts";
 
 /** Publishes a body (JSON-encoded unless already a string) as an outside publisher would: item.update. */
 function updateSender(pub: Publisher, exchange: string) {
@@ -187,6 +187,9 @@ export async function consumerAbuse(
     await Bun.sleep(200);
     const victim = workers[1] as RunningProcess;
     victimLogs = () => victim.logs();
+    // work still queued when the worker dies: it was mid-stream, with messages in hand
+    const readyAtKill = (await conn.queueDeclare({ queue: names.AMQP_UPDATE_QUEUE, passive: true }))
+      .messageCount;
     victim.proc.kill("SIGKILL");
     await victim.exited;
     workers[1] = await startBinary(["worker"], env, { waitForHttp: false });
@@ -240,16 +243,31 @@ export async function consumerAbuse(
       // events beyond one per change: a redelivered message applied twice
       duplicates,
       outcome: `${expectedRows.length - wrong.length}/${expectedRows.length} projects at their latest commit; ${dead.length + extraDead}/${expectedDead} messages in .dead, ${reasons.filter((r) => r !== "").length} with x-item-sync-reason; ${logs[0]?.n} item events${readError ? `; reading .dead: ${readError}` : ""}`,
-      failures: [
-        ...(dead.length + extraDead !== expectedDead
-          ? [
-              `${dead.length + extraDead} messages in .dead, ${expectedDead} expected (${deadMismatch.join(", ")}; ${leftInQueue} still ready in the update queue)\n${traces.join("\n")}`,
-            ]
-          : []),
-        ...(duplicates > 0 ? [`${duplicates} changes written twice`] : []),
-        ...(returned.length > 0
-          ? [`${returned.length} messages returned unroutable: ${returned.slice(0, 5).join(", ")}`]
-          : []),
+      checks: [
+        faultCheck(
+          "a worker SIGKILLed while messages were still queued",
+          readyAtKill > 0,
+          `${readyAtKill} ready at the kill`,
+        ),
+        check(
+          "every poison message in .dead",
+          dead.length + extraDead === expectedDead,
+          dead.length + extraDead === expectedDead
+            ? `${expectedDead}/${expectedDead}`
+            : `${dead.length + extraDead} of ${expectedDead} (${deadMismatch.join(", ")}; ${leftInQueue} still ready)\n${traces.join("\n")}`,
+        ),
+        check(
+          "every dead-lettered message carries its reason",
+          reasons.every((r) => r !== ""),
+          `${reasons.filter((r) => r !== "").length}/${reasons.length}`,
+        ),
+        check("no change written twice", duplicates === 0, duplicates),
+        check(
+          "nothing returned unroutable",
+          returned.length === 0,
+          returned.length === 0 ? 0 : `${returned.length}: ${returned.slice(0, 5).join(", ")}`,
+        ),
+        lostCheck(wrong.length, expectedRows.length, "projects (row not at the latest commit)"),
       ],
       wrongRows: wrong,
       deadReasons: [...new Set(reasons.map((r) => r.replace(/\d+/g, "N")))],
@@ -396,12 +414,16 @@ export async function crashLoop(
       lost: wrong.length,
       duplicates,
       outcome: `killer dead-lettered after ${kills} kills (${message?.messageId === `1:update-item:${killer.id}` ? "the right message" : `unexpected message ${message?.messageId}`}): "${deadReason}"; ${others.length - wrong.length}/${others.length} other rows right; ledger rows left ${ledger?.n}`,
-      failures: [
-        ...(message?.messageId === `1:update-item:${killer.id}`
-          ? []
-          : [`dead-lettered ${message?.messageId}, not the killer`]),
-        ...(ledger.n !== 0 ? [`${ledger.n} redelivery ledger rows left`] : []),
-        ...(duplicates > 0 ? [`${duplicates} changes written twice`] : []),
+      checks: [
+        faultCheck("the worker killed while handling the message", kills > 0, `${kills} kills`),
+        check(
+          "the killer dead-lettered",
+          message?.messageId === `1:update-item:${killer.id}`,
+          String(message?.messageId),
+        ),
+        check("no redelivery ledger row left", ledger.n === 0, ledger.n),
+        check("no change written twice", duplicates === 0, duplicates),
+        lostCheck(wrong.length, others.length, "projects (row not right)"),
       ],
       kills,
       deadReason,

@@ -23,7 +23,7 @@ import { createTestDatabase } from "../../helpers/db.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
 import { readExecutions, syncLedger, syncUpdates } from "../lib/accounting.ts";
 import { getExecution, historyProblems, readHistory, serviceEnv, waitTerminal } from "../lib/harness.ts";
-import { type ScenarioResult, say } from "../lib/report.ts";
+import { check, faultCheck, historyCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 
 /** A relaunch, and what its killed predecessor had committed when it died. */
 interface Relaunch {
@@ -176,19 +176,38 @@ export async function crashScenario(opts: {
         `executions ${JSON.stringify(Object.fromEntries([...new Set(history.map((h) => h.status))].map((st) => [st, history.filter((h) => h.status === st).length])))} ` +
         `(a resumed run may complete before its kill: the next launch then starts a new instance); FAILED reasons: ${[...new Set(failed.map((f) => f.exitMessage.replace(/since .*/, "since …")))].join("; ")}; ` +
         `${resumes}/${relaunches.length} relaunches resumed their predecessor (${resumesPastCheckpoint} from a checkpoint past the first page), ${resumeProblems.length} not from its checkpoint; ${spurious.length} failed on their own, final COMPLETED; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
-      failures: [
-        ...resumeProblems,
-        ...(resumesPastCheckpoint === 0 ? ["no relaunch had a checkpoint to resume from"] : []),
-        ...problems.map((p) => `history: ${p}`),
+      checks: [
+        faultCheck(
+          "serve SIGKILLed mid-sync",
+          killedAt.length === opts.crashes,
+          `${killedAt.length} of ${opts.crashes} kills`,
+        ),
+        check(
+          "every relaunch resumed from its predecessor's checkpoint",
+          resumeProblems.length === 0,
+          resumeProblems.length === 0 ? `${resumes}/${relaunches.length} resumed` : resumeProblems.join("; "),
+        ),
+        check(
+          "a relaunch resumed from a checkpoint past the first page",
+          resumesPastCheckpoint > 0,
+          resumesPastCheckpoint,
+        ),
+        check(
+          "no execution failed without a fault injected",
+          spurious.length === 0,
+          spurious.length === 0 ? "none" : spurious.join("; "),
+        ),
+        historyCheck(problems),
+        lostCheck(
+          ledger.lost,
+          ids.length * ledger.instances.filter((i) => i.status === "COMPLETED").length,
+          "project-syncs",
+        ),
       ],
       resumeProblems,
       resumes,
       resumesPastCheckpoint,
-      notes: [
-        `kills at: ${killedAt.join(", ")}`,
-        ...perInstance,
-        ...spurious.map((x) => `failed without a fault injected (product bug): ${x}`),
-      ],
+      notes: [`kills at: ${killedAt.join(", ")}`, ...perInstance],
     };
   } finally {
     if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");

@@ -23,18 +23,17 @@ import {
 } from "../../helpers/binary.ts";
 import { pgAdminUrl } from "../../helpers/db.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
+import { instanceLines, ledgerOf } from "../lib/accounting.ts";
 import {
   createPrivatePostgres,
-  duplicateCount,
   type Execution,
   getExecution,
   historyProblems,
-  missingUpdates,
   readHistory,
   serviceEnv,
   TERMINAL,
 } from "../lib/harness.ts";
-import { type ScenarioResult, say } from "../lib/report.ts";
+import { check, faultCheck, historyCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 
 function simFor(projects: number) {
   return startGitlabSim({
@@ -83,15 +82,41 @@ async function driveToCompletion(
     ends.push(end);
     if (end.status === "COMPLETED") return { serve: current, ends };
   }
-  throw new Error(`no COMPLETED after ${attempts} launches: ${JSON.stringify(ends.map((e) => e.status))}`);
+  throw new Error(
+    `no COMPLETED after ${attempts} launches: ${JSON.stringify(ends.map((e) => `${e.status}: ${String(e.exitMessage ?? "").slice(0, 200)}`))}`,
+  );
 }
 
-async function waitAllUpdates(ids: number[], tap: Tap) {
+/** Waits until every completed sync's update-items reached the tap; returns the per-instance ledger. */
+async function settledLedger(databaseUrl: string, ids: number[], tap: Tap) {
   await waitFor(
-    "every update-item",
-    async () => missingUpdates(ids, tap.counts["item.update"]).length === 0,
+    "every completed sync's update-items",
+    async () => (await ledgerOf(databaseUrl, tap.messages, ids)).lost === 0,
     30_000,
   ).catch(() => {});
+  return ledgerOf(databaseUrl, tap.messages, ids);
+}
+
+/** Checks every database scenario makes once the fault is cleared. */
+function afterChecks(
+  ends: Execution[],
+  problems: string[],
+  ledger: Awaited<ReturnType<typeof ledgerOf>>,
+  ids: number[],
+) {
+  return [
+    check(
+      "a relaunch COMPLETED after the fault",
+      ends.at(-1)?.status === "COMPLETED",
+      ends.map((e) => e.status).join("→"),
+    ),
+    historyCheck(problems),
+    lostCheck(
+      ledger.lost,
+      ids.length * ledger.instances.filter((i) => i.status === "COMPLETED").length,
+      "project-syncs",
+    ),
+  ];
 }
 
 /** The first execution's status while the fault lasted, and its end. */
@@ -128,6 +153,7 @@ export async function postgresRestart(
     const call = api(serve.url);
     const id = (await call("POST", "/sync")).body.id as number;
     await waitFor("progress", async () => ((await getExecution(call, id)).counts?.read ?? 0) >= 300, 60_000);
+    const atStop = (await getExecution(call, id)).status;
     await pg.stop();
     say(`postgres stopped for ${opts.downSeconds ?? 3} s`);
     await Bun.sleep((opts.downSeconds ?? 3) * 1000);
@@ -139,7 +165,7 @@ export async function postgresRestart(
     const driven = await driveToCompletion(env, serve, 4);
     serve = driven.serve;
     const ids = sim.state.projects.map((p) => p.id);
-    await waitAllUpdates(ids, tap);
+    const ledger = await settledLedger(pg.url, ids, tap);
     await serve.kill("SIGTERM");
     const db = openDb(pg.url);
     const history = await readHistory(db);
@@ -150,8 +176,17 @@ export async function postgresRestart(
       tried: `private Postgres stopped ${opts.downSeconds ?? 3} s after 300 of ${projects} projects were read, started again; relaunch until COMPLETED`,
       runs: history.length,
       faults: `1 restart (/health/ready during: ${readyDuring})`,
-      lost: missingUpdates(ids, tap.counts["item.update"]).length,
-      duplicates: duplicateCount(tap.counts["item.update"]),
+      lost: ledger.lost,
+      duplicates: ledger.duplicates,
+      checks: [
+        faultCheck(
+          "Postgres stopped while the sync ran",
+          atStop === "STARTED",
+          `execution ${atStop} when stopped`,
+        ),
+        ...afterChecks(driven.ends, problems, ledger, ids),
+      ],
+      notes: instanceLines(ledger.instances),
       outcome:
         `first execution seen ${during.join("→") || "-"}${firstExit !== null ? ` (serve exited ${firstExit})` : ""}; ` +
         `history ${history.map((h) => `${h.id} ${h.status}${h.exitMessage ? ` (${h.exitMessage.slice(0, 120)})` : ""}`).join(", ")}; ` +
@@ -291,7 +326,8 @@ export async function poolExhausted(
     const driven = await driveToCompletion(env, serve, 8);
     serve = driven.serve;
     const ids = sim.state.projects.map((p) => p.id);
-    await waitAllUpdates(ids, tap);
+    // read as the superuser: the role's own connections are what the service holds
+    const ledger = await settledLedger(superuser.toString(), ids, tap);
     await serve.kill("SIGTERM");
     const db = openDb(u.toString());
     const history = await readHistory(db);
@@ -302,8 +338,17 @@ export async function poolExhausted(
       tried: `Postgres role limited to ${limit} connections (pool of 10) while a ${projects}-project sync runs and 20 API calls at a time hammer GET /jobs`,
       runs: history.length,
       faults: `connection limit ${limit}; launch answers ${launches.join(",")}; API answers ${JSON.stringify(statuses)}`,
-      lost: missingUpdates(ids, tap.counts["item.update"]).length,
-      duplicates: duplicateCount(tap.counts["item.update"]),
+      lost: ledger.lost,
+      duplicates: ledger.duplicates,
+      checks: [
+        faultCheck(
+          "the pool ran out of connections (503 answers)",
+          (statuses[503] ?? 0) + launches.filter((x) => x === 503).length > 0,
+          `${(statuses[503] ?? 0) + launches.filter((x) => x === 503).length} answers 503`,
+        ),
+        ...afterChecks(driven.ends, problems, ledger, ids),
+      ],
+      notes: instanceLines(ledger.instances),
       outcome: `first execution ${firstEnd}; then ${driven.ends.map((e) => e.status).join("→")}; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
     };
   } finally {
@@ -388,7 +433,7 @@ export async function sqliteFault(
     const driven = await driveToCompletion(env, undefined, 4);
     serve = driven.serve;
     const ids = sim.state.projects.map((p) => p.id);
-    await waitAllUpdates(ids, tap);
+    const ledger = await settledLedger(`sqlite:${join(dir, "item-sync.db")}`, ids, tap);
     await serve.kill("SIGTERM");
     const db = openDb(`sqlite:${join(dir, "item-sync.db")}`);
     const history = await readHistory(db);
@@ -400,14 +445,30 @@ export async function sqliteFault(
       tried: `SQLite file on ${mode === "read-only" ? "a loop-mounted ext4 shut down (EROFS)" : "an 8 MiB tmpfs filled up"} after 300 of ${projects} projects were read; then fault cleared, restart, relaunch`,
       runs: history.length,
       faults: `1 ${mode} filesystem`,
-      lost: missingUpdates(ids, tap.counts["item.update"]).length,
-      duplicates: duplicateCount(tap.counts["item.update"]),
+      lost: ledger.lost,
+      duplicates: ledger.duplicates,
+      checks: [
+        faultCheck(
+          `writes refused (${mode})`,
+          exitedDuring !== null ||
+            during.includes("FAILED") ||
+            firstRecord?.status === "FAILED" ||
+            logTail !== "",
+          `statuses ${during.join("→")}${exitedDuring !== null ? `, serve exited ${exitedDuring}` : ""}; log ${logTail ? "names the refusal" : "silent"}`,
+        ),
+        check(
+          "never COMPLETED while the database refused writes",
+          !during.includes("COMPLETED"),
+          during.join("→"),
+        ),
+        ...afterChecks(driven.ends, problems, ledger, ids),
+      ],
       outcome:
         `during the fault: statuses ${during.join("→")}${exitedDuring !== null ? `, serve exited ${exitedDuring}` : ""}` +
         `${api503 ? ` (GET /jobs/${id} → ${String((api503 as Execution).status ?? JSON.stringify(api503).slice(0, 100))})` : ""}; ` +
         `log: ${logTail.slice(0, 300) || "-"}; recorded afterwards: ${firstRecord?.status} (${firstRecord?.exitMessage.slice(0, 160)}); ` +
         `relaunch ${driven.ends.map((e) => e.status).join("→")}; history problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
-      notes: during.includes("COMPLETED") ? ["COMPLETED was reported while the database refused writes"] : [],
+      notes: instanceLines(ledger.instances),
     };
   } finally {
     if (serve && serve.proc.exitCode === null) await serve.kill("SIGKILL");

@@ -17,17 +17,17 @@ import {
   waitFor,
 } from "../../helpers/binary.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
+import { instanceLines, ledgerOf } from "../lib/accounting.ts";
 import {
   fencingProblems,
   getExecution,
   historyProblems,
-  missingUpdates,
   readHistory,
   serviceEnv,
   waitTerminal,
 } from "../lib/harness.ts";
 import { startPostgresPair } from "../lib/pg-ha.ts";
-import { type ScenarioResult, say } from "../lib/report.ts";
+import { check, faultCheck, historyCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 
 /** A log's lines with the time left out, each distinct one once, for a failure's message. */
 function distinctLines(log: string): string {
@@ -38,7 +38,7 @@ function distinctLines(log: string): string {
 
 export async function postgresFailover(
   opts: { projects?: number; leaseSeconds?: number; outageSeconds?: number } = {},
-): Promise<ScenarioResult & { problems: string[]; status: string; during: number[]; after: number }> {
+): Promise<ScenarioResult & { status: string; during: number[]; after: number }> {
   const projects = opts.projects ?? 3000;
   const lease = opts.leaseSeconds ?? 30;
   const pair = await startPostgresPair();
@@ -67,6 +67,7 @@ export async function postgresFailover(
     const id = launched.body.id as number;
     await waitFor("progress", async () => ((await getExecution(call, id)).counts?.read ?? 0) >= 300, 60_000);
 
+    const atCrash = (await getExecution(call, id)).status;
     const lostAt = Date.now();
     await pair.crashPrimary();
     say("failover: primary stopped (-m immediate)");
@@ -110,40 +111,58 @@ export async function postgresFailover(
     const done = await waitTerminal(call, id, 120_000, serve);
     const ids = sim.state.projects.map((p) => p.id);
     await waitFor(
-      "an update-item for every project",
-      async () => missingUpdates(ids, tap.counts["item.update"]).length === 0,
+      "every completed sync's update-items",
+      async () => (await ledgerOf(pair.url, tap.messages, ids)).lost === 0,
       15_000,
     ).catch(() => {});
-    const missing = missingUpdates(ids, tap.counts["item.update"]);
+    const ledger = await ledgerOf(pair.url, tap.messages, ids);
     const db = openDb(pair.url);
     let history: Awaited<ReturnType<typeof readHistory>>;
-    const problems: string[] = [];
+    let historyIssues: string[];
+    let fencing: string[];
     try {
       history = await readHistory(db);
-      problems.push(...historyProblems(history), ...(await fencingProblems(db, tap.messages)));
+      historyIssues = historyProblems(history);
+      fencing = await fencingProblems(db, tap.messages);
     } finally {
       await db.close();
     }
-    if (history.length !== 1)
-      problems.push(`${history.length} executions: the launched one did not finish the run`);
-    if (done.status !== "COMPLETED")
-      problems.push(`execution ${id} ended ${done.status}: ${done.exitMessage}`);
-    if (!during.includes(503))
-      problems.push(`no 503 during the switch (saw ${[...new Set(during)].join(", ")})`);
+    const checks = [
+      faultCheck(
+        "primary lost while the sync ran",
+        atCrash === "STARTED",
+        `execution ${atCrash} at the crash`,
+      ),
+      check("503 while the primary was gone", during.includes(503), [...new Set(during)].join("/")),
+      check("200 from the promoted standby", after === 200, after),
+      check(
+        "the launched execution COMPLETED",
+        done.status === "COMPLETED",
+        `${done.status}${done.exitMessage ? `: ${done.exitMessage}` : ""}`,
+      ),
+      check("one execution for the run", history.length === 1, history.length),
+      historyCheck(historyIssues),
+      check("fencing held", fencing.length === 0, fencing.length === 0 ? "none" : fencing.join("; ")),
+      lostCheck(ledger.lost, ids.length),
+    ];
+    const problems = checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.figure})`);
     return {
       scenario: "Postgres failover mid-sync",
       tried: `primary + streaming standby, DATABASE_URL listing both with target_session_attrs=read-write; primary stopped -m immediate after 300 of ${projects} projects were read, standby promoted (${(outageMs / 1000).toFixed(1)} s without a primary, lease ${lease} s)`,
       runs: history.length,
       faults: "1 primary lost + promote",
-      lost: missing.length,
-      duplicates: Math.max(0, tap.total("item.update") - projects),
+      lost: ledger.lost,
+      duplicates: ledger.duplicates,
       outcome:
         `execution ${id} ${done.status} (the same execution); API during the switch: ${[...new Set(during)].join("/")}, after: ${after}; ` +
-        `${ids.length - missing.length}/${ids.length} update-items; problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
-      notes: serve.logs().includes("the step's write waits for it")
-        ? ["the step's writes waited for the new primary (logged) instead of failing the run"]
-        : [],
-      problems,
+        `${ledger.instances.map((i) => i.published).join("+")}/${ids.length} projects published; problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      checks,
+      notes: [
+        ...instanceLines(ledger.instances),
+        ...(serve.logs().includes("the step's write waits for it")
+          ? ["the step's writes waited for the new primary (logged) instead of failing the run"]
+          : []),
+      ],
       status: done.status,
       during,
       after,

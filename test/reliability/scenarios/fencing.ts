@@ -19,16 +19,16 @@ import {
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
+import { instanceLines, ledgerOf } from "../lib/accounting.ts";
 import {
   fencingProblems,
   getExecution,
   historyProblems,
-  missingUpdates,
   readHistory,
   serviceEnv,
   waitTerminal,
 } from "../lib/harness.ts";
-import { type ScenarioResult, say } from "../lib/report.ts";
+import { check, faultCheck, historyCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 
 /** how soon after the thaw A's queued frames reach the broker, and how many there may be */
 const FLUSH_WINDOW_MS = 1000;
@@ -36,7 +36,7 @@ const MAX_FLUSHED = 8;
 
 export async function fencingScenario(
   opts: { projects?: number; leaseSeconds?: number } = {},
-): Promise<ScenarioResult & { problems: string[]; aPublishedBefore: number; resumedStatus: string }> {
+): Promise<ScenarioResult & { aPublishedBefore: number; resumedStatus: string }> {
   const projects = opts.projects ?? 4000;
   const lease = opts.leaseSeconds ?? 2;
   const sim = startGitlabSim({
@@ -142,11 +142,11 @@ export async function fencingScenario(
     const aHealthy = (await fetch(`${a.url}/health/ready`)).status === 200;
     const ids = sim.state.projects.map((p) => p.id);
     await waitFor(
-      "an update-item for every project",
-      async () => missingUpdates(ids, tap.counts["item.update"]).length === 0,
+      "every completed sync's update-items",
+      async () => (await ledgerOf(t.url, tap.messages, ids)).lost === 0,
       15_000,
     ).catch(() => {});
-    const missing = missingUpdates(ids, tap.counts["item.update"]);
+    const ledger = await ledgerOf(t.url, tap.messages, ids);
     const history = await readHistory(db);
     // Frames A's AMQP client had queued before the freeze (its lease check passed, the bytes
     // not yet handed to the kernel) are written as soon as it runs again: a few messages right
@@ -159,39 +159,59 @@ export async function fencingScenario(
         m.receivedAt >= thawedAt &&
         m.receivedAt <= thawedAt + FLUSH_WINDOW_MS,
     );
-    const problems = [
-      ...historyProblems(history),
-      ...(await fencingProblems(
-        db,
-        tap.messages.filter((m) => !flushed.includes(m)),
-      )),
+    const historyIssues = historyProblems(history);
+    const fencing = await fencingProblems(
+      db,
+      tap.messages.filter((m) => !flushed.includes(m)),
+    );
+    const checks = [
+      faultCheck(
+        "A frozen past its lease and failed by B's sweep",
+        failed.status === "FAILED",
+        `A's execution ${failed.status} after ${(frozenMs / 1000).toFixed(1)} s frozen`,
+      ),
+      check(
+        "fencing held: nothing from A after its execution FAILED",
+        fencing.length === 0,
+        fencing.length === 0 ? "none" : fencing.join("; "),
+      ),
+      check(
+        `at most ${MAX_FLUSHED} messages of A's flushed on the thaw`,
+        flushed.length <= MAX_FLUSHED,
+        `${flushed.length} within ${FLUSH_WINDOW_MS} ms`,
+      ),
+      check("B resumed A's execution", resumed.body.restartOf === aId, `restartOf ${resumed.body.restartOf}`),
+      check(
+        "B's execution COMPLETED",
+        done.status === "COMPLETED",
+        `${done.status}${done.exitMessage ? `: ${done.exitMessage}` : ""}`,
+      ),
+      check("A sees its execution FAILED after the thaw", aView.status === "FAILED", String(aView.status)),
+      check(
+        "A ready after the thaw",
+        aHealthy && a.proc.exitCode === null,
+        a.proc.exitCode !== null ? `exited ${a.proc.exitCode}` : aHealthy ? "ready" : "not ready",
+      ),
+      historyCheck(historyIssues),
+      lostCheck(ledger.lost, ids.length),
     ];
-    if (flushed.length > MAX_FLUSHED)
-      problems.push(
-        `${flushed.length} messages of A's within ${FLUSH_WINDOW_MS} ms of its thaw (at most ${MAX_FLUSHED} queued before the freeze)`,
-      );
-    if (done.status !== "COMPLETED")
-      problems.push(`resumed execution ${bId} ended ${done.status}: ${done.exitMessage}`);
-    if (resumed.body.restartOf !== aId)
-      problems.push(`B's execution did not resume A's (${resumed.body.restartOf})`);
-    if (aView.status !== "FAILED") problems.push(`A's execution is ${aView.status} after the thaw`);
-    if (!aHealthy) problems.push("A is not ready after the thaw");
-    if (a.proc.exitCode !== null) problems.push(`A exited ${a.proc.exitCode}`);
+    const problems = checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.figure})`);
     const aLate = a.logs().includes("lease lost");
     return {
       scenario: "fencing: a replica frozen past its lease",
       tried: `serve A SIGSTOPped mid-publishing (after ${aPublishedBefore} messages) of a ${projects}-project sync for ${(frozenMs / 1000).toFixed(1)} s (lease ${lease} s), replica B's sweep failing its execution and B resuming the run, then A SIGCONTed while B works`,
       runs: history.length,
       faults: "1 SIGSTOP/SIGCONT",
-      lost: missing.length,
-      duplicates: 0,
+      lost: ledger.lost,
+      // measured: update-items beyond one per project within the sync (A's, B's and the flushed)
+      duplicates: ledger.duplicates,
       outcome:
         `A's execution ${aId} FAILED ("${failed.exitMessage.replace(/since .*/, "since …")}"), B's ${bId} ${done.status}; ` +
         `A ${aLate ? "logged that it lost the lease; " : "never logged a lost lease; "}` +
         `${flushed.length} message(s) of A's queued before the freeze and written on the thaw; ` +
-        `${ids.length - missing.length}/${ids.length} projects have an update-item; problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
-      notes: [],
-      problems,
+        `${ledger.instances.map((i) => i.published).join("+")}/${ids.length} projects have an update-item; problems: ${problems.length === 0 ? "none" : problems.join("; ")}`,
+      checks,
+      notes: instanceLines(ledger.instances),
       aPublishedBefore,
       resumedStatus: done.status,
     };

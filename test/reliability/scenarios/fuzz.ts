@@ -26,7 +26,7 @@ import {
 import { startGitlabSim } from "../../sim/gitlab.ts";
 import { pushLedger } from "../lib/accounting.ts";
 import { formatKb, procStats, serviceEnv, WEBHOOK_SECRET } from "../lib/harness.ts";
-import type { ScenarioResult } from "../lib/report.ts";
+import { check, faultCheck, lostCheck, type ScenarioResult } from "../lib/report.ts";
 
 const PROTECTED = [/^\/sync\/?$/, /^\/jobs(\/|$)/, /^\/items(\/|$)/];
 /** Tokens with a role below admin (API_TOKEN, bare, is admin). */
@@ -345,11 +345,35 @@ export async function fuzz(opts: { requests: number; concurrency?: number }): Pr
       lost: pushes.lost.length,
       duplicates: pushes.duplicates,
       outcome: `${fiveXx.length} × 5xx, ${leaks.length} protected answers without a valid token, process ${crashed ? "CRASHED" : "alive"}; ${accepted.length} valid pushes accepted, ${pushes.unexpected} update-items from no accepted push; RSS ${formatKb(start.rssKb)} → ${formatKb(end.rssKb)}, fds ${start.fds} → ${end.fds}; ${timing}`,
-      failures: [
-        ...(fiveXx.length > 0 ? [`${fiveXx.length} × 5xx`] : []),
-        ...(leaks.length > 0 ? [`${leaks.length} protected answers without a valid token`] : []),
-        ...(crashed ? ["the process crashed"] : []),
-        ...(pushes.unexpected > 0 ? [`${pushes.unexpected} update-items from no accepted push`] : []),
+      checks: [
+        faultCheck(
+          "hostile requests sent",
+          Object.values(statuses).reduce((a, b) => a + b, 0) >= opts.requests,
+          `${Object.values(statuses).reduce((a, b) => a + b, 0)} answered`,
+        ),
+        check(
+          "no 5xx",
+          fiveXx.length === 0,
+          fiveXx.length === 0 ? 0 : `${fiveXx.length}: ${fiveXx.slice(0, 3).join("; ")}`,
+        ),
+        check("the process alive", !crashed, crashed ? "CRASHED" : "alive"),
+        check(
+          "no protected answer without a valid token",
+          leaks.length === 0,
+          leaks.length === 0 ? 0 : `${leaks.length}: ${leaks.slice(0, 3).join("; ")}`,
+        ),
+        check(
+          "no call beyond the token's role succeeded",
+          roleLeaks.length === 0,
+          roleLeaks.length === 0 ? 0 : `${roleLeaks.length}: ${roleLeaks.slice(0, 3).join("; ")}`,
+        ),
+        check(
+          "no webhook without its token accepted",
+          webhookLeaks.length === 0,
+          webhookLeaks.length === 0 ? 0 : `${webhookLeaks.length}: ${webhookLeaks.slice(0, 3).join("; ")}`,
+        ),
+        check("no update-item from a push that was not accepted", pushes.unexpected === 0, pushes.unexpected),
+        lostCheck(pushes.lost.length, accepted.length, "accepted pushes"),
       ],
       fiveXx,
       leaks,

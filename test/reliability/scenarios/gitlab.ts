@@ -19,9 +19,10 @@ import {
   waitFor,
 } from "../../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../../sim/gitlab.ts";
-import { duplicateCount, type Execution, missingUpdates, serviceEnv, waitTerminal } from "../lib/harness.ts";
+import { instanceLines, ledgerOf } from "../lib/accounting.ts";
+import { type Execution, serviceEnv, waitTerminal } from "../lib/harness.ts";
 import { type HttpFault, startFaultProxy } from "../lib/http-fault-proxy.ts";
-import type { ScenarioResult } from "../lib/report.ts";
+import { type Check, check, faultCheck, lostCheck, type ScenarioResult } from "../lib/report.ts";
 
 const PROJECTS_ROUTE = /\/groups\/[^/]+\/projects$/;
 
@@ -31,6 +32,8 @@ interface Setup {
   /** called once the first execution is launched */
   during?: (sim: GitlabSim) => Promise<void>;
   expectedIds: () => number[];
+  /** whether the faults this scenario is about were injected, from the simulator's and proxy's counts */
+  injected: (stats: ReturnType<GitlabSim["stats"]>, proxyCounts: Record<string, number>) => Check;
 }
 
 async function runWithFaults(
@@ -72,12 +75,13 @@ async function runWithFaults(
       proxy.setDecider(() => ({ kind: "pass" }));
     }
     const ids = setup.expectedIds();
+    const dbUrl = `sqlite:${join(dir, "db.sqlite")}`;
     await waitFor(
-      "every update-item",
-      async () => missingUpdates(ids, tap.counts["item.update"]).length === 0,
+      "every completed sync's update-items",
+      async () => (await ledgerOf(dbUrl, tap.messages, ids)).lost === 0,
       20_000,
     ).catch(() => {});
-    const missing = missingUpdates(ids, tap.counts["item.update"]);
+    const ledger = await ledgerOf(dbUrl, tap.messages, ids);
     const skipped = ends.reduce((n, e) => n + (e.counts?.skipped ?? 0), 0);
     await serve.kill("SIGTERM");
     const stats = sim.stats();
@@ -88,10 +92,33 @@ async function runWithFaults(
       faults: `simulator ${stats.rateLimited} × 429, ${Object.entries(stats.byStatus)
         .filter(([k]) => / 5\d\d$/.test(k))
         .reduce((n, [, v]) => n + v, 0)} × 5xx; proxy ${JSON.stringify(proxy.counts)}`,
-      lost: missing.length,
-      duplicates: duplicateCount(tap.counts["item.update"]),
+      lost: ledger.lost,
+      duplicates: ledger.duplicates,
       outcome: `${ends.map((e) => `${e.status}${e.exitMessage ? ` (${e.exitMessage.slice(0, 200)})` : ""}`).join(" → ")}; ${skipped} hook checks skipped`,
-      notes: missing.length > 0 ? [`projects never published: ${missing.slice(0, 20).join(", ")}`] : [],
+      checks: [
+        setup.injected(stats, proxy.counts),
+        check("a run COMPLETED", ends.at(-1)?.status === "COMPLETED", ends.map((e) => e.status).join(" → ")),
+        check(
+          "every failed run says why",
+          ends.every((e) => e.status === "COMPLETED" || (e.exitMessage ?? "") !== ""),
+          ends.filter((e) => e.status !== "COMPLETED" && !e.exitMessage).length === 0
+            ? "yes"
+            : "a run failed without a reason",
+        ),
+        lostCheck(
+          ledger.lost,
+          ids.length * ledger.instances.filter((i) => i.status === "COMPLETED").length,
+          "project-syncs",
+        ),
+      ],
+      notes: [
+        ...instanceLines(ledger.instances),
+        ...ledger.instances
+          .filter((i) => i.lost.length > 0)
+          .map(
+            (i) => `instance ${i.instanceId}: projects never published: ${i.lost.slice(0, 20).join(", ")}`,
+          ),
+      ],
       ends,
     };
   } finally {
@@ -142,6 +169,17 @@ export async function mixedFaults(opts: { projects?: number } = {}) {
         }
       },
       expectedIds: () => sim.state.projects.map((p) => p.id),
+      injected: (stats, counts) => {
+        const fiveXx = Object.entries(stats.byStatus)
+          .filter(([k]) => / 5\d\d$/.test(k))
+          .reduce((n, [, v]) => n + v, 0);
+        const kinds = ["hang", "reset-mid-body", "malformed-json"].map((k) => counts[k] ?? 0);
+        return faultCheck(
+          "429s, 5xx, hangs, resets and malformed JSON all injected",
+          stats.rateLimited > 0 && fiveXx > 0 && kinds.every((n) => n > 0),
+          `${stats.rateLimited} × 429, ${fiveXx} × 5xx, ${kinds.join("/")} hangs/resets/malformed`,
+        );
+      },
     },
   );
 }
@@ -159,7 +197,17 @@ export async function shortPage(opts: { projects?: number } = {}) {
   return runWithFaults(
     "GitLab: a short page in the middle",
     `${projects}-project listing whose page 3 holds 93 projects instead of 100 (7 hidden from listings)`,
-    { sim, proxy, expectedIds: () => sim.state.projects.map((p) => p.id).filter((id) => !hidden.has(id)) },
+    {
+      sim,
+      proxy,
+      expectedIds: () => sim.state.projects.map((p) => p.id).filter((id) => !hidden.has(id)),
+      injected: (_stats, counts) =>
+        faultCheck(
+          "a listing page came back short",
+          (counts["hide-projects"] ?? 0) > 0,
+          `${counts["hide-projects"] ?? 0} short pages`,
+        ),
+    },
   );
 }
 
@@ -185,7 +233,17 @@ export async function deletedMidScan(opts: { projects?: number; deletions?: numb
   const r = await runWithFaults(
     "GitLab: projects deleted mid-scan",
     `${projects}-project listing; ${deletions} projects of already-read pages deleted while later pages are requested`,
-    { sim, proxy, expectedIds: () => sim.state.projects.map((p) => p.id) },
+    {
+      sim,
+      proxy,
+      expectedIds: () => sim.state.projects.map((p) => p.id),
+      injected: () =>
+        faultCheck(
+          `${deletions} projects of already-read pages deleted mid-scan`,
+          removed.length === deletions,
+          `${removed.length} of ${deletions} deleted`,
+        ),
+    },
   );
   return { ...r, removed };
 }

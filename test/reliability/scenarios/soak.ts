@@ -19,7 +19,7 @@ import { createTestDatabase } from "../../helpers/db.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
 import { pushLedger, readExecutions, syncLedger } from "../lib/accounting.ts";
 import { formatKb, procStats, serviceEnv, WEBHOOK_SECRET, waitTerminal } from "../lib/harness.ts";
-import { type ScenarioResult, say } from "../lib/report.ts";
+import { check, faultCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 
 export async function soak(opts: {
   syncs: number;
@@ -139,9 +139,15 @@ export async function soak(opts: {
       outcome:
         `${completed}/${opts.syncs} COMPLETED; RSS at start ${formatKb(samples[0]?.rssKb ?? 0)}, after sync 1 ${formatKb(first?.rssKb ?? 0)}, at end ${formatKb(last?.rssKb ?? 0)}; ` +
         `fds at start ${samples[0]?.fds}, after sync 1 ${first?.fds}, at end ${last?.fds}`,
-      failures: [
-        ...(completed < opts.syncs ? [`${opts.syncs - completed} syncs did not complete`] : []),
-        ...(hookFailures > 0 ? [`${hookFailures} webhook deliveries not answered 202`] : []),
+      checks: [
+        faultCheck("webhooks delivered during the syncs", hooks > 0, `${hooks} deliveries`),
+        check("every sync COMPLETED", completed === opts.syncs, `${completed}/${opts.syncs}`),
+        check("every webhook answered 202", hookFailures === 0, `${hookFailures} not 202`),
+        lostCheck(
+          syncs.lost + pushes.lost.length,
+          ids.length * completed + accepted.length,
+          "project-syncs and pushes",
+        ),
       ],
       notes: [
         `update-items seen: ${tap.total("item.update")}; per sync: ${syncs.instances.map((i) => `${i.published}/${ids.length}`).join(" ")}; pushes accepted ${accepted.length}, delivered ${accepted.length - pushes.lost.length}`,

@@ -25,7 +25,7 @@ import {
 import { createTestDatabase } from "../../helpers/db.ts";
 import { startGitlabSim } from "../../sim/gitlab.ts";
 import { formatKb, procStats, serviceEnv } from "../lib/harness.ts";
-import type { ScenarioResult } from "../lib/report.ts";
+import { check, faultCheck, type ScenarioResult } from "../lib/report.ts";
 
 export interface StrangersResult extends ScenarioResult {
   operator: { calls: number; non200: number; p50Ms: number; p99Ms: number; maxMs: number };
@@ -139,20 +139,29 @@ export async function strangers(opts: { strangers: number; durationMs: number })
       p99Ms: Math.round(percentile(operator, 99)),
       maxMs: Math.round(Math.max(...operator)),
     };
-    const failures = [
-      ...(crashed ? ["the process crashed"] : []),
-      ...(non200 > 0 ? [`${non200} operator calls not answered 200`] : []),
-      ...(result.p99Ms >= OPERATOR_P99_BOUND_MS
-        ? [`operator p99 ${result.p99Ms} ms ≥ ${OPERATOR_P99_BOUND_MS} ms`]
-        : []),
-      ...(rssPeakKb >= CHART_MEMORY_LIMIT_KB
-        ? [`RSS peak ${formatKb(rssPeakKb)} over the chart's limit`]
-        : []),
-      ...(tokenInLog ? ["a made-up token reached the log"] : []),
+    const checks = [
+      faultCheck(
+        "strangers at the door",
+        Object.values(strangerStatuses).reduce((a, b) => a + b, 0) > 0,
+        `${Object.values(strangerStatuses).reduce((a, b) => a + b, 0)} stranger requests answered`,
+      ),
+      check("the process alive", !crashed, crashed ? "CRASHED" : "alive"),
+      check("every operator call answered 200", non200 === 0, `${non200} of ${operator.length} not 200`),
+      check(
+        `operator p99 under ${OPERATOR_P99_BOUND_MS} ms`,
+        result.p99Ms < OPERATOR_P99_BOUND_MS,
+        `${result.p99Ms} ms`,
+      ),
+      check(
+        "RSS under the chart's memory limit",
+        rssPeakKb < CHART_MEMORY_LIMIT_KB,
+        `peak ${formatKb(rssPeakKb)}`,
+      ),
+      check("no made-up token in the log", !tokenInLog, tokenInLog ? "found" : "none"),
     ];
     return {
       scenario: "strangers at the door",
-      failures,
+      checks,
       tried: `${opts.strangers} concurrent unauthenticated clients for ${opts.durationMs / 1000} s (metrics, ready, made-up tokens, slow bodies) while an operator's token lists executions`,
       runs: operator.length,
       faults: `strangers: ${JSON.stringify(strangerStatuses)}; refusals: ${refusals}`,
