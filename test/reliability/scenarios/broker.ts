@@ -253,6 +253,23 @@ export async function queueDeleted(
     const id = (await call("POST", "/sync")).body.id as number;
     await untilRead(call, id, 300);
     proxy.setDecider(() => ({ kind: "hang", ms: 5_000 }));
+    // Delete an idle queue: with GitLab held the publishes stop; wait until the queue is empty and
+    // the witness has taken everything, so that no message is on its way at the deletion (one
+    // routed and confirmed at that very moment is lost with the queue — the operator's deletion,
+    // not the product's — and the broker's delete-ok need not count it).
+    const w0 = witness;
+    let lastSeen = -1;
+    await waitFor(
+      "the update queue idle before the deletion",
+      async () => {
+        const { messageCount } = await admin.queueDeclare({ queue: names.AMQP_UPDATE_QUEUE, passive: true });
+        const seen = w0.messages.length;
+        const idle = messageCount === 0 && seen === lastSeen;
+        lastSeen = seen;
+        return idle;
+      },
+      4_000,
+    ).catch(() => {});
     const before = await getExecution(call, id);
     const atDeletion = before.status;
     const witnessedBefore = witness.messages.length;
