@@ -31,6 +31,7 @@ import {
   recordIngest,
   removeProject,
   type SyncProject,
+  wroteRevision,
 } from "./projects.ts";
 import { type ItemValidator, writeValidation } from "./validation.ts";
 import { inWriteSpan } from "./write-span.ts";
@@ -224,12 +225,21 @@ export function createItemIngest(deps: {
       if (!doc.ok) return quarantine(facts, head, headFile.text, doc.reason, source);
       extraRequests++;
       const beingCreated = await deps.gitlab.fileExists(projectId, CREATE_MARKER_FILE, head.id);
+      // The stored status date is ours to keep only if item-sync wrote the row at its commit: one
+      // the replaced service wrote holds its batch's first commit (§4.5), not the true date, so
+      // the walk then sees the whole branch, once (a page per 100 commits), and dates it anew.
+      const storedOwn =
+        stored !== null && !listed.fromRoot && (await wroteRevision(db, projectId, stored.commitHash));
+      const walked =
+        stored !== null && !listed.fromRoot && !storedOwn
+          ? (await newCommits(history, projectId, branch, null)).commits
+          : listed.commits;
       const start = await statusRunStart(history, projectId, {
-        commits: listed.commits,
+        commits: walked,
         headFile,
         current: doc.item.workflowStatus,
         statusOf: workflowStatusOf,
-        stored: stored && !listed.fromRoot ? storedStatus(stored) : null,
+        stored: stored && storedOwn ? storedStatus(stored) : null,
       });
       const oldestFirst = [...listed.commits].reverse();
       const now = new Date();

@@ -326,3 +326,12 @@ export function toSyncProject(row: Record<string, unknown>): SyncProject {
     updatedAt: toDate(row.updated_at) ?? new Date(0),
   };
 }
+
+/** Whether item-sync itself wrote the project's IMRT rows at that commit (a created/updated event). */
+export async function wroteRevision(db: Db, projectId: number, commitHash: string): Promise<boolean> {
+  const rows = await db.all(
+    `select 1 from sync_item_event where project_id = $1 and commit_hash = $2 and action in ('created', 'updated') limit 1`,
+    [projectId, commitHash],
+  );
+  return rows.length > 0;
+}

@@ -39,6 +39,14 @@ let url: string;
 let name: string;
 const names = brokerNames("switch");
 
+/** `workflow.workflowStatusCode` of a commit's item.json ("" without a code, null without workflow). */
+function statusAt(c: { files: Map<string, string> }): string | null | undefined {
+  const text = c.files.get("item.json");
+  if (text === undefined) return undefined;
+  const workflow = (JSON.parse(text) as { workflow?: { workflowStatusCode?: string } }).workflow;
+  return workflow ? (workflow.workflowStatusCode ?? "") : null;
+}
+
 /** Projects the old service ingested: [project id, item key, the commit it ingested]. */
 const known: { projectId: number; key: number; commit: string; itemId: number }[] = [];
 let atHead: (typeof known)[number];
@@ -63,19 +71,34 @@ beforeAll(async () => {
     const withItem = sim.state.projects.filter(
       (p) => sim.state.itemOf(p.id) && sim.state.commitsOf(p).length >= 3,
     );
-    for (const [i, p] of withItem.slice(0, 3).entries()) {
+    // the middle one: ingested inside its current status's run, dated by the old service to its
+    // batch's first commit (2018-04-01 here), so a true date needs the commits before it
+    const runStart = (p: (typeof withItem)[number]) => {
       const history = sim.state.commitsOf(p);
-      const commit = i === 0 ? history[0] : history.at(-1); // newest, or the first commit
+      const current = statusAt(history[0]!);
+      let start = 0;
+      while (start + 1 < history.length && statusAt(history[start + 1]!) === current) start++;
+      return { start, current };
+    };
+    const middle = withItem.slice(1).find((p) => runStart(p).start >= 1);
+    if (!middle) throw new Error("no project whose status run spans two commits");
+    const chosen = [withItem[0]!, middle, ...withItem.slice(1).filter((p) => p !== middle)].slice(0, 3);
+    for (const [i, p] of chosen.entries()) {
+      const history = sim.state.commitsOf(p);
+      const run = runStart(p);
+      // newest; inside the current run (its first commit); or the first commit
+      const commit = i === 0 ? history[0] : i === 1 ? history[run.start] : history.at(-1);
       if (!commit) throw new Error("no commit");
+      const status = i === 1 ? (run.current ?? "Draft") : "Draft";
       const doc = sim.state.itemOf(p.id) as { id: string; type: string };
       const key = 1000 + i;
       await db.unsafe(
         `insert into item (key, id, subject, grade, workflow_status, item_type, dok, item_created_by, item_created_at,
            item_json, updated_by, classification, workflow_status_set_at, organization_type_id, organization_name,
            created_at, updated_at)
-         values ($1, $2, 'ELA', '4', 'Draft', $3, '', 'old-service', '2018-04-01T10:00:00Z', $4, 'old-service',
+         values ($1, $2, 'ELA', '4', $6, $3, '', 'old-service', '2018-04-01T10:00:00Z', $4, 'old-service',
            $5, '2018-04-01T10:00:00Z', '', '', '2018-04-01T10:00:00Z', '2018-04-01T10:00:00Z')`,
-        [key, Number(doc.id), doc.type, JSON.stringify(doc), doc.type === "stim" ? "stim" : "item"],
+        [key, Number(doc.id), doc.type, JSON.stringify(doc), doc.type === "stim" ? "stim" : "item", status],
       );
       await db.unsafe(
         `insert into item_git (item_key, project_id, project_path, current_commit_hash, updated_by, current_commit_date, created_at, updated_at)
@@ -186,8 +209,20 @@ test("IMRT_SCHEMA=imrt, DATABASE_SCHEMA=item_sync: known items keep their row an
       expect(rows.map((r) => [r.key, r.item_key])).toEqual([[k.key, k.key]]);
       const history = sim.state.commitsOf(sim.state.project(k.projectId)!);
       const log = await db`select commit_hash, updated_by from imrt.item_log where item_key = ${k.key}`;
-      expect(log.length).toBe(k === atHead ? 1 : history.length); // the old row, then one per newer commit
+      // the old row, then one per newer commit
+      expect(log.length).toBe(history.findIndex((c) => c.id === k.commit) + 1);
       expect(log.find((l) => l.commit_hash === k.commit)?.updated_by).toBe("old-service");
+      if (k !== atHead) {
+        // dated anew from the whole branch, not kept from the old service's batch (§4.5): the
+        // first commit of the latest run of commits whose item.json has the head's status
+        const current = statusAt(history[0]!);
+        let start = 0;
+        while (start + 1 < history.length && statusAt(history[start + 1]!) === current) start++;
+        const [dated] = await db`select workflow_status_set_at from imrt.item where key = ${k.key}`;
+        expect(new Date(dated?.workflow_status_set_at).toISOString()).toBe(
+          new Date(history[start]!.committedDate).toISOString(),
+        );
+      }
     }
     // the item already at its head was left as the old service wrote it
     const [untouched] = await db`select updated_by, updated_at from imrt.item where key = ${atHead.key}`;
