@@ -29,6 +29,7 @@ import { coerceError } from "../lib/errors.ts";
 import { createLimiter } from "../lib/limiter.ts";
 import { ATTR_EXECUTION_ID } from "../lib/semconv.ts";
 import { inSpan } from "../lib/tracing.ts";
+import { deleteUnseen, skipDeletions } from "./deletion-pass.ts";
 import {
   decide,
   type HookProblem,
@@ -36,6 +37,8 @@ import {
   type ScanPolicy,
   type SyncKnown,
 } from "./incremental.ts";
+
+export { DELETE_PASS_SKIPPED } from "./deletion-pass.ts";
 
 export const SYNC_JOB_NAME = "itemSynchronizationJob";
 export const SYNC_STEP_NAME = "itemSynchronizationStep";
@@ -338,17 +341,18 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     handledThrough += oldest.page.projects.length;
     await saveContext(oldest.page.last);
   };
-  const saveContext = (scanComplete: boolean) =>
-    ctx.saveCheckpoint({
-      checkpoint,
-      skipped,
-      skippedTotal,
-      scanComplete,
-      total: total ?? restoredTotal,
-      handledBefore,
-      handledThrough,
-      activitySince,
-    });
+  /** The step context as saved: the checkpoint and what a resumed execution carries on with. */
+  const contextOf = (scanComplete: boolean) => ({
+    checkpoint,
+    skipped,
+    skippedTotal,
+    scanComplete,
+    total: total ?? restoredTotal,
+    handledBefore,
+    handledThrough,
+    activitySince,
+  });
+  const saveContext = (scanComplete: boolean) => ctx.saveCheckpoint(contextOf(scanComplete));
 
   let scanComplete = restoredScanComplete;
   let total: number | null | undefined;
@@ -411,16 +415,7 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     logger.info("stopped at checkpoint", { checkpoint, reason: signal.reason });
     return { status: "STOPPED" };
   }
-  const state = {
-    checkpoint,
-    skipped,
-    skippedTotal,
-    scanComplete: true,
-    total: total ?? restoredTotal,
-    handledBefore,
-    handledThrough,
-    activitySince,
-  };
+  const state = contextOf(true);
   if (opts.deleteEnabled === false) return skipDeletions(ctx, opts, state);
   return deleteUnseen(ctx, opts, state);
 }
@@ -441,72 +436,3 @@ async function settlePage(work: Promise<void>[]): Promise<void> {
   if (failure !== undefined) throw failure;
   if (rejected.length > 0) throw new NotStarted();
 }
-
-export const DELETE_PASS_SKIPPED = "deletion pass skipped: SYNC_DELETE_ENABLED=false";
-
-/** SYNC_DELETE_ENABLED=false: record in the step context that no deletion pass ran, and why. */
-async function skipDeletions(
-  ctx: StepContext,
-  opts: SyncStepOptions,
-  state: Record<string, unknown>,
-): Promise<StepOutcome> {
-  const instanceId = ctx.execution.jobInstanceId;
-  const unseen = await opts.seen.countUnseen(instanceId);
-  ctx.logger.info("scan complete; deletion pass skipped", { unseen, reason: "SYNC_DELETE_ENABLED=false" });
-  await ctx.saveCheckpoint({
-    ...state,
-    deletePass: "skipped",
-    deletePassReason: DELETE_PASS_SKIPPED,
-    unseen,
-  });
-  await opts.seen.clear(instanceId);
-  return {
-    status: "COMPLETED",
-    exitMessage: `${DELETE_PASS_SKIPPED} (${unseen} items not seen in GitLab were kept)`,
-  };
-}
-
-/** The deletion pass, after a complete scan; resumable from `deleteAfter`. */
-async function deleteUnseen(
-  ctx: StepContext,
-  opts: SyncStepOptions,
-  state: Record<string, unknown>,
-): Promise<StepOutcome> {
-  const { counts, signal, logger } = ctx;
-  const instanceId = ctx.execution.jobInstanceId;
-  let after = typeof ctx.restored.deleteAfter === "number" ? ctx.restored.deleteAfter : 0;
-  if (after === 0) {
-    const total = await opts.seen.itemCount();
-    const unseen = await opts.seen.countUnseen(instanceId);
-    const allowed = ctx.execution.params.allowMassDelete === "true";
-    logger.info("scan complete", { items: total, unseen, allowMassDelete: allowed });
-    if (unseen > 0 && unseen > opts.deleteMaxFraction * total && !allowed) {
-      const share = ((100 * unseen) / total).toFixed(1);
-      throw new Error(
-        `mass deletion refused: ${unseen} of ${total} items (${share}%) were not seen in GitLab, more than SYNC_DELETE_MAX_FRACTION=${opts.deleteMaxFraction}; nothing was deleted. If those projects really are gone, allow it once: POST /sync?allowMassDelete=true or item-sync sync --allow-mass-delete`,
-      );
-    }
-  }
-  const executionId = ctx.execution.id;
-  for (;;) {
-    if (signal.aborted) {
-      logger.info("stopped during the deletion pass", { deleteAfter: after, reason: signal.reason });
-      return { status: "STOPPED" };
-    }
-    const batch = await opts.seen.unseen(instanceId, after, DELETE_BATCH);
-    if (batch.length === 0) break;
-    await Promise.all(
-      batch.map(async (item) => {
-        await opts.publish("delete-item", executionId, { id: item.projectId, path: item.projectPath });
-        counts.deletePublished++;
-      }),
-    );
-    after = batch[batch.length - 1]?.projectId ?? after;
-    await ctx.saveCheckpoint({ ...state, deleteAfter: after });
-  }
-  await opts.seen.clear(instanceId);
-  return { status: "COMPLETED" };
-}
-
-/** Unseen items read and published per round of the deletion pass. */
-const DELETE_BATCH = 500;
