@@ -143,8 +143,20 @@ export const SECRET_VARIABLES: readonly string[] = CONFIG_VARIABLES.filter((v) =
 
 export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, trace?: ReadTrace): Config {
   const problems: string[] = [];
-  const read = createReader(env, problems, trace);
+  const config = readConfig(createReader(env, problems, trace), needs, problems);
+  problems.push(
+    ...combinationProblems(config),
+    ...secretProblems(config, needs),
+    ...outboundProblems(config, needs),
+    ...(needs.auth ? authProblems(config.auth) : []),
+    ...misspeltVariableProblems(env),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
 
+/** Every variable, read with its default; each value's own problems go to `problems`. */
+function readConfig(read: ConfigReader, needs: ConfigNeeds, problems: string[]): Config {
   const gitlabUrl = read.url("GITLAB_URL", needs.gitlab ? undefined : "http://gitlab.invalid", [
     "http:",
     "https:",
@@ -155,7 +167,7 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
       `GITLAB_URL: ${JSON.stringify(gitlabUrl)} ends with /api/v4; give GitLab's base URL, ${JSON.stringify(gitlabUrl.replace(apiSuffix, ""))}: item-sync adds /api/v4 itself`,
     );
   }
-  const config: Config = {
+  return {
     host: read.string("HOST", "0.0.0.0"),
     port: read.int("PORT", 8080, 0, 65535),
     metricsPort: read.string("METRICS_PORT", "") === "" ? null : read.int("METRICS_PORT", 0, 1, 65535),
@@ -221,14 +233,22 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
     trustedProxies: read.addressList("TRUSTED_PROXIES"),
     tracing: readTracingConfig(read, problems),
   };
+}
 
+/** Values that are fine alone but not together. */
+function combinationProblems(config: Config): string[] {
+  const problems: string[] = [];
   if (config.metricsPort !== null && config.metricsPort === config.port) {
     problems.push("METRICS_PORT: must differ from PORT");
   }
   const traceUrl = traceUrlProblem(config.traceUrlTemplate);
   if (traceUrl) problems.push(`TRACE_URL_TEMPLATE: ${traceUrl}`);
+  return problems;
+}
 
-  // Each secret has a floor, so redaction can cover secrets of any length without mangling logs.
+/** Each secret has a floor, so redaction can cover secrets of any length without mangling logs. */
+function secretProblems(config: Config, needs: ConfigNeeds): string[] {
+  const problems: string[] = [];
   const g = config.gitlab;
   if (g.token !== "" && g.token.length < MIN_SECRET_LENGTH.GITLAB_TOKEN) {
     problems.push(`GITLAB_TOKEN: must be at least ${MIN_SECRET_LENGTH.GITLAB_TOKEN} characters long`);
@@ -259,6 +279,12 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
       `AUTH_CLIENT_SECRET: must be at least ${MIN_SECRET_LENGTH.AUTH_CLIENT_SECRET} characters long`,
     );
   }
+  return problems;
+}
+
+/** Outbound URLs are https unless their host is loopback (or ALLOW_INSECURE_URLS=true). */
+function outboundProblems(config: Config, needs: ConfigNeeds): string[] {
+  const problems: string[] = [];
   const outbound: [string, string][] = [];
   if (needs.gitlab) {
     outbound.push(
@@ -282,40 +308,35 @@ export function loadConfig(env: ConfigInput, needs: ConfigNeeds = NEEDS_ALL, tra
       );
     }
   }
+  return problems;
+}
 
-  if (needs.auth) {
-    const a = config.auth;
-    const hasProvider = a.jwksUrl !== "" || a.introspectionUrl !== "";
-    if (a.apiTokens.length === 0 && !hasProvider) {
-      problems.push(
-        "API_TOKENS: serve needs at least one way to accept bearer tokens (API_TOKENS or AUTH_*)",
-      );
-    }
-    problems.push(...staticTokenProblems(a.apiTokens));
-    if (a.jwksUrl !== "") {
-      const missing = [a.issuer === "" && "AUTH_ISSUER", a.audience === "" && "AUTH_AUDIENCE"].filter(
-        Boolean,
-      );
-      if (missing.length > 0) {
-        problems.push(`${missing.join(", ")}: required with AUTH_JWKS_URL (which tokens to accept)`);
-      }
-    }
-    if ((a.uiClientId === "") !== (a.authorizeUrl === "")) {
-      problems.push("AUTH_UI_CLIENT_ID, AUTH_AUTHORIZE_URL: the dashboard's sign-in needs both or neither");
-    }
-    if (a.introspectionUrl !== "" && (a.clientId === "" || a.clientSecret === "")) {
-      problems.push("AUTH_INTROSPECTION_URL: needs AUTH_CLIENT_ID and AUTH_CLIENT_SECRET");
-    }
-    if (a.introspectionUrl !== "" && a.audience === "") {
-      problems.push(
-        "AUTH_AUDIENCE: required with AUTH_INTROSPECTION_URL (only tokens whose aud, or client_id, names it are accepted; without it an active token of any client of the provider would be)",
-      );
+/** How API callers authenticate: at least one way, each complete, OAuth2 failing closed. */
+function authProblems(a: Config["auth"]): string[] {
+  const problems: string[] = [];
+  const hasProvider = a.jwksUrl !== "" || a.introspectionUrl !== "";
+  if (a.apiTokens.length === 0 && !hasProvider) {
+    problems.push("API_TOKENS: serve needs at least one way to accept bearer tokens (API_TOKENS or AUTH_*)");
+  }
+  problems.push(...staticTokenProblems(a.apiTokens));
+  if (a.jwksUrl !== "") {
+    const missing = [a.issuer === "" && "AUTH_ISSUER", a.audience === "" && "AUTH_AUDIENCE"].filter(Boolean);
+    if (missing.length > 0) {
+      problems.push(`${missing.join(", ")}: required with AUTH_JWKS_URL (which tokens to accept)`);
     }
   }
-
-  problems.push(...misspeltVariableProblems(env));
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  if ((a.uiClientId === "") !== (a.authorizeUrl === "")) {
+    problems.push("AUTH_UI_CLIENT_ID, AUTH_AUTHORIZE_URL: the dashboard's sign-in needs both or neither");
+  }
+  if (a.introspectionUrl !== "" && (a.clientId === "" || a.clientSecret === "")) {
+    problems.push("AUTH_INTROSPECTION_URL: needs AUTH_CLIENT_ID and AUTH_CLIENT_SECRET");
+  }
+  if (a.introspectionUrl !== "" && a.audience === "") {
+    problems.push(
+      "AUTH_AUDIENCE: required with AUTH_INTROSPECTION_URL (only tokens whose aud, or client_id, names it are accepted; without it an active token of any client of the provider would be)",
+    );
+  }
+  return problems;
 }
 
 /** Shortest value accepted for each secret (a shorter one is refused at start). */
