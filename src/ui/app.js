@@ -547,6 +547,35 @@ async function refreshDetail() {
   const e = body;
   const step = e.step;
   const ctx = step?.context ?? {};
+  const parts = [
+    runFigures(e),
+    e.exitMessage ? el("p", {}, el("strong", { text: "Exit message: " }), e.exitMessage) : null,
+    el("h3", { text: "Parameters" }),
+    el("pre", { text: JSON.stringify(e.params ?? {}, null, 2) }),
+    el("h3", { text: "Step" }),
+    step
+      ? el(
+          "p",
+          {},
+          `${step.name} · `,
+          badge(step.status),
+          ` · ${fmtInt(step.commitCount)} checkpoints committed · scan ${ctx.scanComplete ? "complete" : "not complete"}`,
+        )
+      : el("p", { class: "muted", text: "No step yet." }),
+    el("h3", { text: "Checkpoint" }),
+    el("pre", {
+      text: ctx.checkpoint ? JSON.stringify(ctx.checkpoint, null, 2) : "none (from the first page)",
+    }),
+    ...skippedSection(ctx),
+    runActions(e),
+  ];
+  const trace = ItemSyncCharts.traceLink(e);
+  if (trace) parts.splice(1, 0, el("p", {}, trace));
+  target.replaceChildren(...parts.filter((part) => part !== null));
+}
+
+/** A run's status, times and counts. */
+function runFigures(e) {
   const dl = el("dl", { class: "figures" });
   figures(dl, [
     ["Status", e.status],
@@ -570,97 +599,65 @@ async function refreshDetail() {
     ["Delete published", fmtInt(e.counts?.deletePublished)],
     ["Skipped", fmtInt(e.counts?.skipped)],
   ]);
+  return dl;
+}
+
+/** The skipped projects of a run's step context: a heading and a table of the first 500. */
+function skippedSection(ctx) {
   const skipped = Array.isArray(ctx.skipped) ? ctx.skipped : [];
-  const active = ACTIVE.includes(e.status);
-  const parts = [
-    dl,
-    e.exitMessage ? el("p", {}, el("strong", { text: "Exit message: " }), e.exitMessage) : null,
-    el("h3", { text: "Parameters" }),
-    el("pre", { text: JSON.stringify(e.params ?? {}, null, 2) }),
-    el("h3", { text: "Step" }),
-    step
-      ? el(
-          "p",
-          {},
-          `${step.name} · `,
-          badge(step.status),
-          ` · ${fmtInt(step.commitCount)} checkpoints committed · scan ${ctx.scanComplete ? "complete" : "not complete"}`,
-        )
-      : el("p", { class: "muted", text: "No step yet." }),
-    el("h3", { text: "Checkpoint" }),
-    el("pre", {
-      text: ctx.checkpoint ? JSON.stringify(ctx.checkpoint, null, 2) : "none (from the first page)",
-    }),
+  const header = el(
+    "thead",
+    {},
+    el(
+      "tr",
+      {},
+      el("th", { scope: "col", text: "Project" }),
+      el("th", { scope: "col", text: "Path" }),
+      el("th", { scope: "col", text: "Reason" }),
+    ),
+  );
+  const rows = skipped
+    .slice(0, 500)
+    .map((s) =>
+      el(
+        "tr",
+        {},
+        el("td", { text: s.projectId }),
+        el("td", { text: s.path }),
+        el("td", { class: "msg", text: s.reason }),
+      ),
+    );
+  return [
     el("h3", { text: `Skipped projects (${fmtInt(ctx.skippedTotal ?? skipped.length)})` }),
     skipped.length === 0
       ? el("p", { class: "muted", text: "None." })
-      : el(
-          "div",
-          { class: "scroll" },
-          el(
-            "table",
-            {},
-            el(
-              "thead",
-              {},
-              el(
-                "tr",
-                {},
-                el("th", { scope: "col", text: "Project" }),
-                el("th", { scope: "col", text: "Path" }),
-                el("th", { scope: "col", text: "Reason" }),
-              ),
-            ),
-            el(
-              "tbody",
-              {},
-              skipped
-                .slice(0, 500)
-                .map((s) =>
-                  el(
-                    "tr",
-                    {},
-                    el("td", { text: s.projectId }),
-                    el("td", { text: s.path }),
-                    el("td", { class: "msg", text: s.reason }),
-                  ),
-                ),
-            ),
-          ),
-        ),
+      : el("div", { class: "scroll" }, el("table", {}, header, el("tbody", {}, rows))),
     skipped.length > 500 ? el("p", { class: "muted", text: `First 500 of ${skipped.length} shown.` }) : null,
-    el(
-      "div",
-      { class: "actions" },
-      el(
-        "button",
-        {
-          type: "button",
-          class: "warn",
-          disabled: !active,
-          hidden: !may("operate"),
-          "data-role": "operate",
-          onclick: () => stopRun(e.id),
-        },
-        `Stop #${e.id}`,
-      ),
-      el(
-        "button",
-        {
-          type: "button",
-          class: "warn",
-          disabled: !active,
-          hidden: !may("operate"),
-          "data-role": "operate",
-          onclick: () => resetRun(e.id, false),
-        },
-        `Reset #${e.id}`,
-      ),
-    ),
   ];
-  const trace = ItemSyncCharts.traceLink(e);
-  if (trace) parts.splice(1, 0, el("p", {}, trace));
-  target.replaceChildren(...parts.filter((part) => part !== null));
+}
+
+/** Stop and Reset for a run, offered to operate tokens, enabled while it is active. */
+function runActions(e) {
+  const active = ACTIVE.includes(e.status);
+  const action = (label, onclick) =>
+    el(
+      "button",
+      {
+        type: "button",
+        class: "warn",
+        disabled: !active,
+        hidden: !may("operate"),
+        "data-role": "operate",
+        onclick,
+      },
+      label,
+    );
+  return el(
+    "div",
+    { class: "actions" },
+    action(`Stop #${e.id}`, () => stopRun(e.id)),
+    action(`Reset #${e.id}`, () => resetRun(e.id, false)),
+  );
 }
 
 // ---------- items ----------
