@@ -80,7 +80,7 @@ if (writeReport) {
 ${provenance.line}
 
 Written by \`bun run bench\` (bench/run.ts, one file per scenario in bench/scenarios/) — every figure below was
-measured in that run; edit the harness, not this file. Method and quoted sources: README, section "Benchmarks".
+measured in that run; edit the harness, not this file. Method and quoted sources: docs/testing.md, section "Benchmarks".
 
 - **Date**: ${startedAt.toISOString()}
 - **Command**: \`bun run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}\` (repetitions: ${REPS} per scenario, median reported${REPS < 3 ? "; fewer than the issue's 3" : ""}), total ${sec(totalMs)}

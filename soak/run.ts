@@ -5,7 +5,7 @@
  * compiled binary and real services; rewrites
  * RELIABILITY.md with what was tried, how often, the faults injected, items lost, duplicates and a
  * verdict per scenario — every figure computed by the run from the database and the broker; what
- * the columns mean and the history of findings are in the README (section "Reliability").
+ * the columns mean and the history of findings are in docs/testing.md (section "Reliability").
  *
  * The report starts with the commit it was produced from; a dirty work tree is refused unless
  * `--allow-dirty` is given (the report then says dirty). Uses TEST_PG_URL / TEST_AMQP_URL when
@@ -220,7 +220,7 @@ function render(results: Outcome[], total: number, provenance: Provenance) {
     "",
     provenance.line,
     "",
-    `Run ${new Date().toISOString()}, ${Math.round(total / 60)} min, ${navigator.hardwareConcurrency} cores, bun ${Bun.version}, \`bun run soak${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(" ")}` : ""}\`. Columns and method: README, section "Reliability".`,
+    `Run ${new Date().toISOString()}, ${Math.round(total / 60)} min, ${navigator.hardwareConcurrency} cores, bun ${Bun.version}, \`bun run soak${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(" ")}` : ""}\`. Columns and method: docs/testing.md, section "Reliability".`,
     "",
     `**${results.length - failed}/${results.length} scenarios pass; ${lost} lost in all.**`,
     "",

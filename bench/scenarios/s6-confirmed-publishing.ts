@@ -120,7 +120,7 @@ ${table(
 
 Medians: item-sync ${fmt(ours)} msgs/s, amqplib ${fmt(peer)} msgs/s → **${fmt(ours / peer, 2)}×**; client CPU per
 message ${fmt(median(of("item-sync").map((r) => r.cpuUsPerMsg)), 1)} µs vs ${fmt(median(of("amqplib").map((r) => r.cpuUsPerMsg)), 1)} µs. Both wait on the same broker, on the same ${cpus().length} cores.
-What sets the gap, measured outside this report: README, section "Benchmarks".
+What sets the gap: docs/limits.md and docs/testing.md, section "Benchmarks".
 ${
   profile
     ? `
