@@ -190,10 +190,8 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
   const opts = fencedPorts(ctx, ports);
   const { counts, signal, logger } = ctx;
   const from = ctx.restored.checkpoint as SyncCheckpoint | undefined;
-  const skipped: SkippedProject[] = Array.isArray(ctx.restored.skipped)
-    ? (ctx.restored.skipped as SkippedProject[])
-    : [];
-  let skippedTotal = skipped.length;
+  const skips = projectSkips(ctx, opts.skipLimit);
+  const skip = skips.skip;
   const executionId = ctx.execution.id;
   const maxInFlight = Math.max(1, opts.pagesInFlight ?? 3);
 
@@ -205,39 +203,13 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     logger.info("resuming after checkpoint", { checkpoint: from, scanComplete: restoredScanComplete });
   const known = opts.known;
   const mode = ctx.execution.mode === "incremental" && known ? "incremental" : "full";
-  // The activity cut-off is fixed by the first execution of the instance: a resumed one must
-  // judge the remaining pages as its predecessor judged the others.
-  let activitySince: number | null = null;
-  if (mode === "incremental" && known) {
-    if (typeof ctx.restored.activitySince === "number" || ctx.restored.activitySince === null) {
-      activitySince = ctx.restored.activitySince as number | null;
-    } else {
-      const last = await known.lastCompletedStart();
-      activitySince = last ? last.getTime() - (opts.activityMarginMs ?? 0) : null;
-    }
-    logger.info("incremental scan", {
-      activitySince: activitySince === null ? null : new Date(activitySince).toISOString(),
-    });
-  }
+  const activitySince = mode === "incremental" && known ? await activityCutoff(ctx, known, opts) : null;
   const policyNow = (): ScanPolicy => ({
     mode,
     activitySince,
     hookTrustMs: opts.hookTrustMs ?? 0,
     now: Date.now(),
   });
-
-  const skip = (project: SyncProject, reason: string) => {
-    skippedTotal++;
-    counts.skipped++;
-    if (skipped.length < MAX_SKIPPED_KEPT)
-      skipped.push({ projectId: project.id, path: project.path, reason });
-    logger.warn("project skipped", { projectId: project.id, path: project.path, reason });
-    if (counts.skipped > opts.skipLimit) {
-      throw new Error(
-        `more than SYNC_SKIP_LIMIT=${opts.skipLimit} projects failed in this execution (latest: project ${project.id} ${project.path}: ${reason})`,
-      );
-    }
-  };
 
   const limit = createLimiter(opts.projectConcurrency ?? 64);
   /**
@@ -248,45 +220,7 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
   const failed = (err: unknown) => {
     if (!(err instanceof NotStarted)) failure ??= coerceError(err);
   };
-  const syncOne = async (
-    project: SyncProject,
-    stored: KnownProject | undefined,
-    policy: ScanPolicy,
-    verified: number[],
-    problems: HookProblem[],
-  ) => {
-    // Once a stop is asked, or a project failed for good (the step fails), projects not yet
-    // started are left to the resumed execution: their page is not checkpointed, so it is read
-    // again. Without this a failed step would still work through every queued project of the
-    // pages in flight, each publish waiting out AMQP_RECONNECT_TIMEOUT before failing in turn.
-    if (signal.aborted || failure) throw new NotStarted();
-    const decision = decide(project, stored, policy);
-    let monitored = true;
-    if (decision.checkHook) {
-      try {
-        // a hook GitLab disabled after failed deliveries gets no pushes: not monitored, and
-        // monitor-item re-enables it
-        const hook = await opts.gitlab.checkHook(project.id);
-        counts.hooksChecked++;
-        monitored = hook.state === "ok" && !hook.legacy;
-        if (hook.state === "ok") verified.push(project.id);
-        else problems.push({ projectId: project.id, state: hook.state });
-      } catch (err) {
-        // The update does not depend on the hook: publish it anyway, and report the project.
-        skip(project, `hook check failed: ${coerceError(err).message}`);
-      }
-    }
-    if (!monitored) {
-      await opts.publish("monitor-item", executionId, project);
-      counts.monitorPublished++;
-    }
-    if (!decision.update) {
-      counts.unchanged++;
-      return;
-    }
-    await opts.publish("update-item", executionId, project);
-    counts.updatePublished++;
-  };
+  const work: ProjectWork = { opts, ctx, skip, stopped: () => signal.aborted || failure !== undefined };
   /**
    * A page's work: its new projects recorded (so monitor-item's findings have a row to land on),
    * every project's work, then the hooks seen recorded in a few statements.
@@ -304,10 +238,12 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
     try {
       await settlePage(
         projects.map((p) =>
-          limit(() => syncOne(p, stored.get(p.id), policy, verified, problems)).catch((err: unknown) => {
-            failed(err);
-            throw err;
-          }),
+          limit(() => syncProject(work, p, stored.get(p.id), policy, { verified, problems })).catch(
+            (err: unknown) => {
+              failed(err);
+              throw err;
+            },
+          ),
         ),
       );
     } finally {
@@ -344,8 +280,8 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
   /** The step context as saved: the checkpoint and what a resumed execution carries on with. */
   const contextOf = (scanComplete: boolean) => ({
     checkpoint,
-    skipped,
-    skippedTotal,
+    skipped: skips.skipped,
+    skippedTotal: skips.total(),
     scanComplete,
     total: total ?? restoredTotal,
     handledBefore,
@@ -422,6 +358,112 @@ export async function runSyncStep(ctx: StepContext, ports: SyncStepOptions): Pro
 
 /** Thrown for a project a stop kept from starting. */
 class NotStarted extends Error {}
+
+/** What one project's work needs of its step. */
+interface ProjectWork {
+  opts: SyncStepOptions;
+  ctx: StepContext;
+  skip(project: SyncProject, reason: string): void;
+  /** A stop was asked, or a project failed for good (the step fails). */
+  stopped(): boolean;
+}
+
+/**
+ * One listed project: its hook checked when `decide` says so (its finding noted in `found`),
+ * monitor-item when our hook is missing or disabled, update-item unless an incremental scan may
+ * leave it alone.
+ */
+async function syncProject(
+  w: ProjectWork,
+  project: SyncProject,
+  stored: KnownProject | undefined,
+  policy: ScanPolicy,
+  found: { verified: number[]; problems: HookProblem[] },
+): Promise<void> {
+  const { opts, ctx } = w;
+  const { counts } = ctx;
+  // Once a stop is asked, or a project failed for good (the step fails), projects not yet
+  // started are left to the resumed execution: their page is not checkpointed, so it is read
+  // again. Without this a failed step would still work through every queued project of the
+  // pages in flight, each publish waiting out AMQP_RECONNECT_TIMEOUT before failing in turn.
+  if (w.stopped()) throw new NotStarted();
+  const decision = decide(project, stored, policy);
+  let monitored = true;
+  if (decision.checkHook) {
+    try {
+      // a hook GitLab disabled after failed deliveries gets no pushes: not monitored, and
+      // monitor-item re-enables it
+      const hook = await opts.gitlab.checkHook(project.id);
+      counts.hooksChecked++;
+      monitored = hook.state === "ok" && !hook.legacy;
+      if (hook.state === "ok") found.verified.push(project.id);
+      else found.problems.push({ projectId: project.id, state: hook.state });
+    } catch (err) {
+      // The update does not depend on the hook: publish it anyway, and report the project.
+      w.skip(project, `hook check failed: ${coerceError(err).message}`);
+    }
+  }
+  if (!monitored) {
+    await opts.publish("monitor-item", ctx.execution.id, project);
+    counts.monitorPublished++;
+  }
+  if (!decision.update) {
+    counts.unchanged++;
+    return;
+  }
+  await opts.publish("update-item", ctx.execution.id, project);
+  counts.updatePublished++;
+}
+
+/**
+ * The activity cut-off of an incremental scan: the previous COMPLETED sync's start minus the
+ * margin. It is fixed by the first execution of the instance: a resumed one must judge the
+ * remaining pages as its predecessor judged the others.
+ */
+async function activityCutoff(
+  ctx: StepContext,
+  known: SyncKnown,
+  opts: Pick<SyncStepOptions, "activityMarginMs">,
+): Promise<number | null> {
+  let since: number | null;
+  if (typeof ctx.restored.activitySince === "number" || ctx.restored.activitySince === null) {
+    since = ctx.restored.activitySince as number | null;
+  } else {
+    const last = await known.lastCompletedStart();
+    since = last ? last.getTime() - (opts.activityMarginMs ?? 0) : null;
+  }
+  ctx.logger.info("incremental scan", {
+    activitySince: since === null ? null : new Date(since).toISOString(),
+  });
+  return since;
+}
+
+/**
+ * Projects whose hook check failed: kept (the first MAX_SKIPPED_KEPT) in the step context with
+ * the restored ones, counted, logged; past SYNC_SKIP_LIMIT in this execution the step fails.
+ */
+function projectSkips(ctx: StepContext, skipLimit: number) {
+  const skipped: SkippedProject[] = Array.isArray(ctx.restored.skipped)
+    ? (ctx.restored.skipped as SkippedProject[])
+    : [];
+  let total = skipped.length;
+  return {
+    skipped,
+    total: () => total,
+    skip(project: SyncProject, reason: string) {
+      total++;
+      ctx.counts.skipped++;
+      if (skipped.length < MAX_SKIPPED_KEPT)
+        skipped.push({ projectId: project.id, path: project.path, reason });
+      ctx.logger.warn("project skipped", { projectId: project.id, path: project.path, reason });
+      if (ctx.counts.skipped > skipLimit) {
+        throw new Error(
+          `more than SYNC_SKIP_LIMIT=${skipLimit} projects failed in this execution (latest: project ${project.id} ${project.path}: ${reason})`,
+        );
+      }
+    },
+  };
+}
 
 /**
  * A page is done when every project's work has settled (so nothing is left in flight): it fails
