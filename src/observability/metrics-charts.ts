@@ -43,32 +43,21 @@ export function registerRunFigures(recent: () => Promise<JobExecution[]>, regist
     mode: e.mode ?? "",
   });
   const seconds = (d: Date | null) => (d?.getTime() ?? 0) / 1000;
-  new Gauge({
-    name: "item_sync_recent_execution_start_timestamp_seconds",
-    help: `Start time (Unix seconds) of each ended execution among the ${RECENT_RUNS} most recent.`,
-    labelNames: runLabels,
-    registers,
-    async collect() {
-      const runs = await recentEnded();
-      this.reset();
-      for (const e of runs) {
-        this.set(labelsOf(e), seconds(e.startTime));
-      }
-    },
-  });
-  new Gauge({
-    name: "item_sync_recent_execution_end_timestamp_seconds",
-    help: `End time (Unix seconds) of each ended execution among the ${RECENT_RUNS} most recent.`,
-    labelNames: runLabels,
-    registers,
-    async collect() {
-      const runs = await recentEnded();
-      this.reset();
-      for (const e of runs) {
-        this.set(labelsOf(e), seconds(e.endTime));
-      }
-    },
-  });
+  /** One series per recent ended run: its start or end time (Unix seconds). */
+  const runTimeGauge = (which: "start" | "end", time: (e: JobExecution) => Date | null) =>
+    new Gauge({
+      name: `item_sync_recent_execution_${which}_timestamp_seconds`,
+      help: `${which === "start" ? "Start" : "End"} time (Unix seconds) of each ended execution among the ${RECENT_RUNS} most recent.`,
+      labelNames: runLabels,
+      registers,
+      async collect() {
+        const runs = await recentEnded();
+        this.reset();
+        for (const e of runs) this.set(labelsOf(e), seconds(time(e)));
+      },
+    });
+  runTimeGauge("start", (e) => e.startTime);
+  runTimeGauge("end", (e) => e.endTime);
   new Gauge({
     name: "item_sync_recent_execution_counts",
     help: `Counts (read, updatePublished, deletePublished, unchanged, …) of each ended execution among the ${RECENT_RUNS} most recent.`,
