@@ -117,7 +117,9 @@ export async function clusterNodeLoss(
       30_000,
     ).catch(() => {});
     const wrongRows = () => rowsNotAtLatestCommit(db, sim, sim.state.projects);
-    await waitFor("the workers to drain", async () => (await wrongRows()).length === 0, 30_000).catch(
+    // a guard, not a figure: the workers write each item's IMRT rows (several GitLab reads per
+    // item), so 5,000 items take a while to drain after the node loss; a stall still fails below
+    await waitFor("the workers to drain", async () => (await wrongRows()).length === 0, 180_000).catch(
       () => {},
     );
     const wrong = await wrongRows();
