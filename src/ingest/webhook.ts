@@ -128,25 +128,10 @@ function interpretProjectEvent(
       return { kind: "delete", projectId, projectPath: old, eventName };
     }
     default:
-      return interpretRemoval(config, body);
+      // project_destroy: gone from the item bank, if it was ours (an ignored path too: its rows,
+      // if any, go). The delete-item handler asks GitLab first, so a doubtful event costs one
+      // request, never an item.
+      if (inGroup(config, path) === false) return notOurs;
+      return { kind: "delete", ...project };
   }
-}
-
-/**
- * project_destroy: the project left the item bank. The delete-item handler re-checks GitLab
- * before removing anything, so a doubtful event costs one request, never an item.
- */
-function interpretRemoval(
-  config: Pick<GitlabConfig, "group" | "includeSubgroups" | "withShared" | "ignoreProjects">,
-  body: PushPayload,
-): WebhookDecision {
-  const eventName = String(body.event_name);
-  const projectId = Number(body.project_id);
-  const path = body.path_with_namespace;
-  if (!Number.isSafeInteger(projectId) || projectId < 1 || typeof path !== "string") {
-    return { kind: "ignored", reason: `${eventName} without a project id and path` };
-  }
-  if (inGroup(config, path) === false)
-    return { kind: "ignored", reason: `${path} is not a project of ${config.group}` };
-  return { kind: "delete", projectId, projectPath: path, eventName };
 }
