@@ -1,12 +1,12 @@
 /**
- * Where a generated report (BENCHMARKS.md, RELIABILITY.md) comes from: the commit checked out and
+ * Where a generated report (BENCHMARKS.md, RELIABILITY.md, CI-RUNS.md) comes from: the commit checked out and
  * whether the work tree held changes. A report is evidence for a commit only when the tree was
- * clean, so both generators refuse a dirty tree; `--allow-dirty` (for development) runs anyway
+ * clean, so the generators refuse a dirty tree; `--allow-dirty` (for development) runs anyway
  * and the report's first line then says "dirty". The reports themselves are not counted as
- * changes: one generator runs after the other.
+ * changes: one generator runs after another.
  */
 
-const REPORTS = new Set(["BENCHMARKS.md", "RELIABILITY.md"]);
+const REPORTS = new Set(["BENCHMARKS.md", "RELIABILITY.md", "CI-RUNS.md"]);
 
 export interface Provenance {
   commit: string;
