@@ -11,20 +11,20 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
-  API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const FILE_ROUTE = "GET /projects/:id/repository/files/:file_path";
 
 interface Status {
@@ -70,16 +70,7 @@ describe("stale items", () => {
       webhookUrl: WEBHOOK_URL,
     });
     t = await createTestDatabase("pg");
-    serve = await startBinary(["serve"], {
-      DATABASE_URL: t.url,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
-      WEBHOOK_URL,
-      AMQP_URL: amqpUrl(),
-      API_TOKENS: API_TOKEN,
-      ...names,
-    });
+    serve = await startBinary(["serve"], serviceEnv(sim, names, { DATABASE_URL: t.url }));
     call = api(serve.url);
     await syncAll();
     // every item with item.json ingested at its head

@@ -13,12 +13,12 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   freePort,
   type RunningProcess,
+  serviceEnv,
   startBinary,
   waitFor,
 } from "../helpers/binary.ts";
@@ -67,18 +67,15 @@ afterAll(async () => {
   await database.drop();
 });
 
-const env = () => ({
-  PORT: String(port),
-  DATABASE_URL: database.url,
-  GITLAB_URL: sim.url,
-  GITLAB_TOKEN: GITLAB_TOKEN,
-  GITLAB_GROUP: sim.group,
-  GITLAB_CONCURRENCY: "8",
-  WEBHOOK_URL: webhookUrl,
-  AMQP_URL: amqpUrl(),
-  API_TOKENS: TOKEN,
-  ...names,
-});
+const env = () =>
+  serviceEnv(sim, names, {
+    PORT: String(port),
+    DATABASE_URL: database.url,
+    GITLAB_TOKEN: GITLAB_TOKEN,
+    GITLAB_CONCURRENCY: "8",
+    WEBHOOK_URL: webhookUrl,
+    API_TOKENS: TOKEN,
+  });
 
 const str = (v: unknown) => (v === undefined ? undefined : String(v));
 const find = (spans: ReceivedSpan[], what: string, pred: (s: ReceivedSpan) => boolean) => {
