@@ -12,11 +12,12 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import {
   API_TOKEN,
-  amqpUrl,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 import { launchBrowser, open, type TestBrowser } from "./browser.ts";
@@ -24,7 +25,7 @@ import { launchBrowser, open, type TestBrowser } from "./browser.ts";
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
 const PROJECTS = 300;
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 
 // As on this kind of machine: no background networking, no first-run or component updates.
 const CHROMIUM_ARGS = [
@@ -61,18 +62,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "item-sync-ui-"));
   serve = await startBinary(
     ["serve"],
-    {
+    serviceEnv(sim, names, {
       DATABASE_URL: `sqlite:${join(dir, "ui.db")}`,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
       GITLAB_CONCURRENCY: "4",
-      WEBHOOK_URL,
       WEBHOOK_SECRET: "ui-webhook-secret-0123456789",
-      AMQP_URL: amqpUrl(),
       API_TOKENS: `${API_TOKEN},${READ_TOKEN}:read`,
-      ...names,
-    },
+    }),
     { cwd: dir }, // assets come from the binary, not from the checkout
   );
   testBrowser = await launchBrowser({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

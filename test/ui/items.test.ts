@@ -14,12 +14,13 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
   API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
 } from "../helpers/binary.ts";
@@ -28,7 +29,7 @@ import { launchBrowser, open, type TestBrowser } from "./browser.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const READ_TOKEN = "ui-items-read-token-0123456789";
 const CHROMIUM_ARGS = [
   "--no-sandbox",
@@ -78,16 +79,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "item-sync-ui-items-"));
   serve = await startBinary(
     ["serve"],
-    {
+    serviceEnv(sim, names, {
       DATABASE_URL: `sqlite:${join(dir, "ui.db")}`,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
-      WEBHOOK_URL,
-      AMQP_URL: amqpUrl(),
       API_TOKENS: `${API_TOKEN},${READ_TOKEN}:read`,
-      ...names,
-    },
+    }),
     { cwd: dir },
   );
   call = api(serve.url);
