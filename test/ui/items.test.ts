@@ -8,7 +8,7 @@
  * test/artifacts/ui/.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -25,21 +25,10 @@ import {
   waitForExecution,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-import { launchBrowser, open, type TestBrowser } from "./browser.ts";
+import { ARTIFACTS, open, startChromium, type TestBrowser } from "./browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
 const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const READ_TOKEN = "ui-items-read-token-0123456789";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-extensions",
-];
 
 interface ApiItem {
   projectId: number;
@@ -67,8 +56,6 @@ const item = async (projectId: number) =>
   (await call("GET", `/items/${projectId}`)).body as unknown as ApiItem;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   sim = startGitlabSim({
     projects: 12,
     monitoredFraction: 1,
@@ -100,7 +87,7 @@ beforeAll(async () => {
     },
     90_000,
   );
-  testBrowser = await launchBrowser({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  testBrowser = await startChromium();
   browser = testBrowser.browser;
 }, 150_000);
 
