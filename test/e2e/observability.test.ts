@@ -17,6 +17,7 @@ import {
   startBinary,
   TEST_WEBHOOK_URL,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { conventionProblems, sampleSum, sampleValue } from "../metrics/prometheus-text.ts";
@@ -88,14 +89,7 @@ test("a full run's /metrics parses and shows its counts; its logs are JSON lines
   const launched = await call("POST", "/sync");
   expect(launched.status).toBe(202);
   const id = launched.body.id as number;
-  const done = await waitFor(
-    "the sync to end",
-    async () => {
-      const r = await call("GET", `/jobs/${id}`);
-      return ["COMPLETED", "FAILED", "STOPPED"].includes(r.body.status as string) && r.body;
-    },
-    180_000,
-  );
+  const done = await waitForExecution(call, id, { timeoutMs: 180_000 });
   expect(done.status).toBe("COMPLETED");
 
   const serveUrl = serve.url;

@@ -21,6 +21,7 @@ import {
   serviceEnv,
   startBinary,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
@@ -101,14 +102,7 @@ test("a sync execution is one trace with a span per page; a webhook push is one 
   const launched = await call("POST", "/sync");
   expect(launched.status).toBe(202);
   const id = launched.body.id as number;
-  const done = await waitFor(
-    "the sync to end",
-    async () => {
-      const r = await call("GET", `/jobs/${id}`);
-      return ["COMPLETED", "FAILED", "STOPPED"].includes(r.body.status as string) && r.body;
-    },
-    120_000,
-  );
+  const done = await waitForExecution(call, id, { timeoutMs: 120_000 });
   expect(done.status).toBe("COMPLETED");
   const execution = await waitFor(
     "the execution's span",
