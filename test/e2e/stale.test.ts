@@ -20,6 +20,7 @@ import {
   TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
+  waitForItemsAtHead,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
@@ -73,18 +74,7 @@ describe("stale items", () => {
     serve = await startBinary(["serve"], serviceEnv(sim, names, { DATABASE_URL: t.url }));
     call = api(serve.url);
     await syncAll();
-    // every item with item.json ingested at its head
-    await waitFor(
-      "every item at its head",
-      async () => {
-        for (const p of sim.state.projects) {
-          if (!sim.state.itemOf(p.id)) continue;
-          if ((await item(p.id)).currentCommitHash !== sim.state.commitsOf(p)[0]?.id) return false;
-        }
-        return true;
-      },
-      90_000,
-    );
+    await waitForItemsAtHead(call, sim);
   }, 120_000);
 
   afterAll(async () => {

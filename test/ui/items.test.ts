@@ -23,6 +23,7 @@ import {
   TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
+  waitForItemsAtHead,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 import { ARTIFACTS, open, startChromium, type TestBrowser } from "./browser.ts";
@@ -76,17 +77,7 @@ beforeAll(async () => {
   const started = await call("POST", "/sync?mode=full");
   expect(started.status).toBe(202);
   expect((await waitForExecution(call, Number(started.body.id), { proc: serve })).status).toBe("COMPLETED");
-  await waitFor(
-    "every item ingested at its head",
-    async () => {
-      for (const p of sim.state.projects) {
-        if (!sim.state.itemOf(p.id)) continue;
-        if ((await item(p.id)).currentCommitHash !== sim.state.commitsOf(p)[0]?.id) return false;
-      }
-      return true;
-    },
-    90_000,
-  );
+  await waitForItemsAtHead(call, sim);
   testBrowser = await startChromium();
   browser = testBrowser.browser;
 }, 150_000);
