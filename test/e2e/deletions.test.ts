@@ -6,22 +6,22 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Db, openDb } from "../../src/db/client.ts";
 import {
-  API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type ExecutionBody,
   type RunningProcess,
+  serviceEnv,
   startBinary,
   startTap,
+  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 type Body = ExecutionBody;
 
 for (const dialect of DIALECTS) {
@@ -43,20 +43,16 @@ for (const dialect of DIALECTS) {
         sharedFraction: 0,
         webhookUrl: WEBHOOK_URL,
       });
-      serve = await startBinary(["serve"], {
-        DATABASE_URL: t.url,
-        GITLAB_URL: sim.url,
-        GITLAB_TOKEN: sim.token,
-        GITLAB_GROUP: sim.group,
-        GITLAB_CONCURRENCY: "16",
-        // Full scans, slow enough to stop mid-way (the deletion pass of incremental scans, the
-        // same code, is exercised by test/sync/differential.test.ts).
-        SYNC_MODE: "full",
-        WEBHOOK_URL,
-        AMQP_URL: amqpUrl(),
-        API_TOKENS: API_TOKEN,
-        ...names,
-      });
+      serve = await startBinary(
+        ["serve"],
+        serviceEnv(sim, names, {
+          DATABASE_URL: t.url,
+          GITLAB_CONCURRENCY: "16",
+          // Full scans, slow enough to stop mid-way (the deletion pass of incremental scans, the
+          // same code, is exercised by test/sync/differential.test.ts).
+          SYNC_MODE: "full",
+        }),
+      );
       call = api(serve.url);
     });
     afterAll(async () => {

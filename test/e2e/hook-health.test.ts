@@ -13,13 +13,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Db, openDb } from "../../src/db/client.ts";
 import {
-  API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   freePort,
   type RunningProcess,
+  serviceEnv,
   startBinary,
   waitFor,
   waitForExecution,
@@ -57,20 +56,17 @@ describe("hook health and system hooks via the binary", () => {
     });
     // our hooks, with our secret, as monitor-item would have set them (a new project has none)
     for (const p of sim.state.projects) sim.state.addHook(p, { url: webhookUrl, token: SECRET });
-    serve = await startBinary(["serve"], {
-      PORT: String(port),
-      DATABASE_URL: t.url,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
-      GITLAB_INCLUDE_SUBGROUPS: "true",
-      SYNC_MODE: "full",
-      WEBHOOK_URL: webhookUrl,
-      WEBHOOK_SECRET: SECRET,
-      AMQP_URL: amqpUrl(),
-      API_TOKENS: API_TOKEN,
-      ...names,
-    });
+    serve = await startBinary(
+      ["serve"],
+      serviceEnv(sim, names, {
+        PORT: String(port),
+        DATABASE_URL: t.url,
+        GITLAB_INCLUDE_SUBGROUPS: "true",
+        SYNC_MODE: "full",
+        WEBHOOK_URL: webhookUrl,
+        WEBHOOK_SECRET: SECRET,
+      }),
+    );
     call = api(serve.url);
   });
   afterAll(async () => {

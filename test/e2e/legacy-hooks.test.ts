@@ -19,6 +19,7 @@ import {
   startBinary,
   TEST_WEBHOOK_URL,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 import { LEGACY_HOOK_URL } from "../sim/gitlab-state.ts";
@@ -84,10 +85,7 @@ test("30 % of 1,500 projects legacy-hooked: after one sync every project has exa
   const launched = await call("POST", "/sync");
   expect(launched.status).toBe(202);
   const id = launched.body.id as number;
-  const done = await waitFor("the sync to end", async () => {
-    const r = await call("GET", `/jobs/${id}`);
-    return ["COMPLETED", "FAILED", "STOPPED"].includes(r.body.status as string) && r.body;
-  });
+  const done = await waitForExecution(call, id, { timeoutMs: 60_000 });
   expect(done.status).toBe("COMPLETED");
   expect(done.counts).toMatchObject({ read: PROJECTS, monitorPublished: unmonitored });
 

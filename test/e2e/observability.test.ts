@@ -9,20 +9,22 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { PROGRESS_INTERVAL_MS } from "../../src/batch/progress.ts";
 import {
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { conventionProblems, sampleSum, sampleValue } from "../metrics/prometheus-text.ts";
 import { handledCount, scrapeMetrics } from "../metrics/scrape.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const PROJECTS = 300;
 const CONCURRENCY = 4;
 /** 300 hook checks alone take 300 × 150 ms / 4 ≈ 11 s: longer than one progress interval. */
@@ -73,30 +75,21 @@ test("a full run's /metrics parses and shows its counts; its logs are JSON lines
 
   const dbUrl = new URL(database.url);
   dbUrl.password = SECRETS.dbPassword;
-  serve = await startBinary(["serve"], {
-    DATABASE_URL: dbUrl.toString(),
-    GITLAB_URL: sim.url,
-    GITLAB_TOKEN: SECRETS.gitlabToken,
-    GITLAB_GROUP: sim.group,
-    GITLAB_CONCURRENCY: String(CONCURRENCY),
-    WEBHOOK_URL,
-    WEBHOOK_SECRET: SECRETS.webhookSecret,
-    AMQP_URL: amqpUrl(),
-    API_TOKENS: SECRETS.apiToken,
-    ...names,
-  });
+  serve = await startBinary(
+    ["serve"],
+    serviceEnv(sim, names, {
+      DATABASE_URL: dbUrl.toString(),
+      GITLAB_TOKEN: SECRETS.gitlabToken,
+      GITLAB_CONCURRENCY: String(CONCURRENCY),
+      WEBHOOK_SECRET: SECRETS.webhookSecret,
+      API_TOKENS: SECRETS.apiToken,
+    }),
+  );
   const call = api(serve.url, SECRETS.apiToken);
   const launched = await call("POST", "/sync");
   expect(launched.status).toBe(202);
   const id = launched.body.id as number;
-  const done = await waitFor(
-    "the sync to end",
-    async () => {
-      const r = await call("GET", `/jobs/${id}`);
-      return ["COMPLETED", "FAILED", "STOPPED"].includes(r.body.status as string) && r.body;
-    },
-    180_000,
-  );
+  const done = await waitForExecution(call, id, { timeoutMs: 180_000 });
   expect(done.status).toBe("COMPLETED");
 
   const serveUrl = serve.url;

@@ -16,42 +16,45 @@ import {
   freePort,
   type RunningProcess,
   requireBinary,
+  serviceEnv,
   startBinary,
   TEST_WEBHOOK_SECRET,
   waitFor,
 } from "../helpers/binary.ts";
 import { createTestDatabase } from "../helpers/db.ts";
+import { startTcpProxy } from "../reliability/lib/tcp-proxy.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
 /** One simulated GitLab for the tests whose mistake is elsewhere: serve and worker ask it at start. */
 const gitlab: GitlabSim = startGitlabSim({ projects: 2, subgroupFraction: 0, sharedFraction: 0 });
 afterAll(() => gitlab.close());
-const GITLAB_OK = { GITLAB_URL: gitlab.url, GITLAB_TOKEN: gitlab.token, GITLAB_GROUP: gitlab.group };
 
-import { startTcpProxy } from "../reliability/lib/tcp-proxy.ts";
-
-describe("a port in use", () => {
-  let dir: string;
-  const names = brokerNames("port");
+/**
+ * A describe block's set-up for serve and worker against the GitLab above: a temporary folder
+ * holding the SQLite database `env` names, broker names of its own, and the rest of a valid
+ * environment (serviceEnv) with `extra` on top. Whatever the tests push to `procs` is killed,
+ * the broker names deleted and the folder removed after the block.
+ */
+function operatorSetup(prefix: string, extra: Record<string, string> = {}) {
+  const names = brokerNames(prefix);
+  let dir = "";
+  const env: Record<string, string> = {};
   const procs: RunningProcess[] = [];
-  let env: Record<string, string>;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "item-sync-port-"));
-    env = {
-      DATABASE_URL: `sqlite:${join(dir, "a.db")}`,
-      ...GITLAB_OK,
-      WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
-      AMQP_URL: amqpUrl(),
-      API_TOKENS: API_TOKEN,
-      INGEST_ENABLED: "false",
-      ...names,
-    };
+    dir = mkdtempSync(join(tmpdir(), `item-sync-${prefix}-`));
+    Object.assign(env, serviceEnv(gitlab, names, { DATABASE_URL: `sqlite:${join(dir, "a.db")}`, ...extra }));
   });
   afterAll(async () => {
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));
     await deleteBrokerNames(names);
     rmSync(dir, { recursive: true, force: true });
   });
+  /** `env` is filled in beforeAll; `file` names a file in the block's folder. */
+  return { env, procs, file: (name: string) => join(dir, name) };
+}
+
+describe("a port in use", () => {
+  const { env, procs, file } = operatorSetup("port", { INGEST_ENABLED: "false" });
 
   test("a second serve or worker on the same PORT exits 2 naming PORT instead of sharing it", async () => {
     const port = String(freePort());
@@ -60,7 +63,7 @@ describe("a port in use", () => {
     // a second serve on another database: with a shared port, GET /jobs would alternate between them
     const second = await startBinary(
       ["serve"],
-      { ...env, PORT: port, DATABASE_URL: `sqlite:${join(dir, "b.db")}` },
+      { ...env, PORT: port, DATABASE_URL: `sqlite:${file("b.db")}` },
       { waitForHttp: false },
     );
     procs.push(second);
@@ -258,26 +261,7 @@ describe("database mistakes", () => {
 });
 
 describe("GitLab mistakes", () => {
-  let dir: string;
-  const names = brokerNames("glab");
-  const procs: RunningProcess[] = [];
-  let env: Record<string, string>;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "item-sync-gitlab-"));
-    env = {
-      DATABASE_URL: `sqlite:${join(dir, "g.db")}`,
-      ...GITLAB_OK,
-      WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
-      AMQP_URL: amqpUrl(),
-      API_TOKENS: API_TOKEN,
-      ...names,
-    };
-  });
-  afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
-    await deleteBrokerNames(names);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { env, procs } = operatorSetup("gitlab");
   const exits = async (command: string, changes: Record<string, string>) => {
     const p = await startBinary([command], { ...env, ...changes }, { waitForHttp: false });
     procs.push(p);
@@ -351,26 +335,8 @@ describe("GitLab mistakes", () => {
 });
 
 describe("broker mistakes", () => {
-  let dir: string;
-  const names = brokerNames("brk");
-  const procs: RunningProcess[] = [];
-  let env: Record<string, string>;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "item-sync-broker-"));
-    env = {
-      DATABASE_URL: `sqlite:${join(dir, "b.db")}`,
-      ...GITLAB_OK,
-      WEBHOOK_URL: "https://item-sync.test/webhooks/gitlab",
-      API_TOKENS: API_TOKEN,
-      INGEST_ENABLED: "false",
-      ...names,
-    };
-  });
-  afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
-    await deleteBrokerNames(names);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  // each test gives AMQP_URL its own way to the broker
+  const { env, procs } = operatorSetup("broker", { INGEST_ENABLED: "false" });
 
   test("credentials RabbitMQ refuses: exit 2 at once naming AMQP_URL's user, never the password", async () => {
     const url = new URL(amqpUrl());

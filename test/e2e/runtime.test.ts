@@ -10,23 +10,23 @@ import { join } from "node:path";
 import { embeddedMigrations } from "../../src/db/migrate.ts";
 import { IMRT_TABLE_NAMES } from "../../src/items/imrt-names.ts";
 import {
-  API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type ExecutionBody,
   type RunningProcess,
+  serviceEnv,
   startBinary,
   startTap,
   TERMINAL_STATUSES,
+  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../helpers/db.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 type Call = ReturnType<typeof api>;
 const TERMINAL = TERMINAL_STATUSES;
 type Body = ExecutionBody;
@@ -52,20 +52,13 @@ for (const dialect of DIALECTS) {
         sharedFraction: 0,
         webhookUrl: WEBHOOK_URL,
       });
-      env = {
+      env = serviceEnv(sim, names, {
         DATABASE_URL: db.url,
-        GITLAB_URL: sim.url,
-        GITLAB_TOKEN: sim.token,
-        GITLAB_GROUP: sim.group,
         GITLAB_CONCURRENCY: "4",
-        WEBHOOK_URL,
-        AMQP_URL: amqpUrl(),
-        API_TOKENS: API_TOKEN,
         INGEST_ENABLED: "false",
         // short enough to see a dead execution expire quickly, long enough for a loaded CI machine
         JOB_LEASE_SECONDS: "4",
-        ...names,
-      };
+      });
     });
     afterAll(async () => {
       await Promise.all(procs.map((p) => p.kill("SIGKILL")));

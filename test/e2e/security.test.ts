@@ -15,7 +15,9 @@ import {
   deleteBrokerNames,
   type RunningProcess,
   requireBinary,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
 } from "../helpers/binary.ts";
@@ -25,7 +27,7 @@ import { scrapeMetrics } from "../metrics/scrape.ts";
 import { startTcpProxy, type TcpProxy } from "../reliability/lib/tcp-proxy.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const SECRET = "security-e2e-webhook-secret-4f9a";
 const TOKENS = {
   read: "reader-token-0123456789",
@@ -43,18 +45,13 @@ const names = brokerNames("sec");
 function env(): Record<string, string> {
   const amqp = new URL(amqpUrl());
   amqp.host = `127.0.0.1:${proxy.port}`;
-  return {
+  return serviceEnv(sim, names, {
     DATABASE_URL: database.url,
-    GITLAB_URL: sim.url,
-    GITLAB_TOKEN: sim.token,
-    GITLAB_GROUP: sim.group,
-    WEBHOOK_URL,
     WEBHOOK_SECRET: SECRET,
     AMQP_URL: amqp.toString(),
     // bare = admin; the order gives the subjects token#1, token#2, token#3
     API_TOKENS: `${TOKENS.read}:read,${TOKENS.operate}:operate,${TOKENS.admin}`,
-    ...names,
-  };
+  });
 }
 
 beforeAll(async () => {

@@ -11,20 +11,21 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
-  API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
+  waitForItemsAtHead,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const FILE_ROUTE = "GET /projects/:id/repository/files/:file_path";
 
 interface Status {
@@ -70,30 +71,10 @@ describe("stale items", () => {
       webhookUrl: WEBHOOK_URL,
     });
     t = await createTestDatabase("pg");
-    serve = await startBinary(["serve"], {
-      DATABASE_URL: t.url,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
-      WEBHOOK_URL,
-      AMQP_URL: amqpUrl(),
-      API_TOKENS: API_TOKEN,
-      ...names,
-    });
+    serve = await startBinary(["serve"], serviceEnv(sim, names, { DATABASE_URL: t.url }));
     call = api(serve.url);
     await syncAll();
-    // every item with item.json ingested at its head
-    await waitFor(
-      "every item at its head",
-      async () => {
-        for (const p of sim.state.projects) {
-          if (!sim.state.itemOf(p.id)) continue;
-          if ((await item(p.id)).currentCommitHash !== sim.state.commitsOf(p)[0]?.id) return false;
-        }
-        return true;
-      },
-      90_000,
-    );
+    await waitForItemsAtHead(call, sim);
   }, 120_000);
 
   afterAll(async () => {

@@ -22,6 +22,7 @@ import {
   serviceEnv,
   startBinary,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { pgAdminUrl } from "../helpers/db.ts";
 import { sampleValue } from "../metrics/prometheus-text.ts";
@@ -164,10 +165,7 @@ test("IMRT_SCHEMA=imrt, DATABASE_SCHEMA=item_sync: known items keep their row an
   const call = api(serve.url);
   const launched = await call("POST", "/sync");
   expect(launched.status).toBe(202);
-  const done = await waitFor("the sync to end", async () => {
-    const r = await call("GET", `/jobs/${launched.body.id}`);
-    return ["COMPLETED", "FAILED", "STOPPED"].includes(r.body.status as string) && r.body;
-  });
+  const done = await waitForExecution(call, Number(launched.body.id), { timeoutMs: 60_000 });
   expect(done.status).toBe("COMPLETED");
   expect(done.counts).toMatchObject({ read: PROJECTS, updatePublished: PROJECTS });
 

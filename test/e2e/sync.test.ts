@@ -21,6 +21,7 @@ import {
   startTap,
   TEST_WEBHOOK_URL,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { imrtSnapshot } from "../helpers/imrt-snapshot.ts";
 import { handledCount, scrapeMetrics } from "../metrics/scrape.ts";
@@ -96,14 +97,7 @@ test(
       const launched = await call("POST", "/sync");
       expect(launched.status).toBe(202);
       const id = launched.body.id as number;
-      const done = await waitFor(
-        "COMPLETED",
-        async () => {
-          const r = await call("GET", `/jobs/${id}`);
-          return ["COMPLETED", "FAILED", "STOPPED"].includes(r.body.status as string) && r.body;
-        },
-        GUARD,
-      );
+      const done = await waitForExecution(call, id, { timeoutMs: GUARD });
       expect(done.status).toBe("COMPLETED");
       expect(done.mode).toBe("full"); // SYNC_MODE=auto, and no full sync ever COMPLETED
       expect(done.counts).toEqual({

@@ -13,14 +13,15 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   freePort,
   type RunningProcess,
+  serviceEnv,
   startBinary,
   waitFor,
+  waitForExecution,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
@@ -67,18 +68,15 @@ afterAll(async () => {
   await database.drop();
 });
 
-const env = () => ({
-  PORT: String(port),
-  DATABASE_URL: database.url,
-  GITLAB_URL: sim.url,
-  GITLAB_TOKEN: GITLAB_TOKEN,
-  GITLAB_GROUP: sim.group,
-  GITLAB_CONCURRENCY: "8",
-  WEBHOOK_URL: webhookUrl,
-  AMQP_URL: amqpUrl(),
-  API_TOKENS: TOKEN,
-  ...names,
-});
+const env = () =>
+  serviceEnv(sim, names, {
+    PORT: String(port),
+    DATABASE_URL: database.url,
+    GITLAB_TOKEN: GITLAB_TOKEN,
+    GITLAB_CONCURRENCY: "8",
+    WEBHOOK_URL: webhookUrl,
+    API_TOKENS: TOKEN,
+  });
 
 const str = (v: unknown) => (v === undefined ? undefined : String(v));
 const find = (spans: ReceivedSpan[], what: string, pred: (s: ReceivedSpan) => boolean) => {
@@ -104,14 +102,7 @@ test("a sync execution is one trace with a span per page; a webhook push is one 
   const launched = await call("POST", "/sync");
   expect(launched.status).toBe(202);
   const id = launched.body.id as number;
-  const done = await waitFor(
-    "the sync to end",
-    async () => {
-      const r = await call("GET", `/jobs/${id}`);
-      return ["COMPLETED", "FAILED", "STOPPED"].includes(r.body.status as string) && r.body;
-    },
-    120_000,
-  );
+  const done = await waitForExecution(call, id, { timeoutMs: 120_000 });
   expect(done.status).toBe("COMPLETED");
   const execution = await waitFor(
     "the execution's span",

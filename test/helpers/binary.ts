@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Connection, type Consumer } from "rabbitmq-client";
+import type { GitlabSim } from "../sim/gitlab.ts";
 
 export const BINARY = join(import.meta.dir, "../../dist/item-sync");
 export const API_TOKEN = "e2e-token-0123456789abcdef";
@@ -187,6 +188,25 @@ export function waitForExecution(
       return statuses.includes(r.status as string) && r;
     },
     opts.timeoutMs ?? 90_000,
+  );
+}
+
+/**
+ * Waits until GET /items/:id shows every project of `sim` that has an item.json at its head
+ * commit: the ingest workers have caught up with the simulated GitLab.
+ */
+export function waitForItemsAtHead(call: ReturnType<typeof api>, sim: GitlabSim, timeoutMs = 90_000) {
+  return waitFor(
+    "every item ingested at its head",
+    async () => {
+      for (const p of sim.state.projects) {
+        if (!sim.state.itemOf(p.id)) continue;
+        const { body } = await call("GET", `/items/${p.id}`);
+        if (body.currentCommitHash !== sim.state.commitsOf(p)[0]?.id) return false;
+      }
+      return true;
+    },
+    timeoutMs,
   );
 }
 

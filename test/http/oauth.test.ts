@@ -14,6 +14,7 @@ import { createOAuthAuthenticators, type OAuthDeps } from "../../src/http/auth/o
 import { imrtTables } from "../../src/items/imrt-names.ts";
 import { createItemViews } from "../../src/items/item-views.ts";
 import { createLogger, silentLogger } from "../../src/lib/log.ts";
+import { testAppDeps } from "../helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { type OAuthServer, startOAuthServer } from "../helpers/oauth-server.ts";
 
@@ -575,31 +576,16 @@ describe("through the HTTP app", () => {
   function buildApp(overrides: Partial<AuthConfig> = {}) {
     const auth = authConfig({ requiredScope: SCOPE, ...overrides });
     const repository = createJobRepository(t.db, { leaseMs: 60_000 });
-    return createApp({
-      jobs: createJobService({ jobName: "itemSynchronizationJob", repository, runner, leaseMs: 60_000 }),
-      items: createItemViews(t.db, imrtTables(t.db.dialect)),
-      syncProject: async () => null,
-      webhooks: {
-        gitlab: {
-          group: "imrt/items",
-          includeSubgroups: false,
-          withShared: false,
-          ignoreProjects: [],
-          webhookSecret: "",
-        },
-        publishRemoval: async () => {},
-        publishPush: async () => {},
-        logger: silentLogger,
-      },
-      authenticator: combineAuthenticators([
-        createStaticTokenAuthenticator([{ token: STATIC, role: "admin" }]),
-        ...createOAuthAuthenticators(auth, { logger: silentLogger, tuning: { timeoutMs: 500 } }),
-      ]),
-      health: { ready: async () => ({ ok: true, checks: {} }) },
-      metrics: async () => "",
-      logger: silentLogger,
-      version: "test",
-    });
+    return createApp(
+      testAppDeps({
+        jobs: createJobService({ jobName: "itemSynchronizationJob", repository, runner, leaseMs: 60_000 }),
+        items: createItemViews(t.db, imrtTables(t.db.dialect)),
+        authenticator: combineAuthenticators([
+          createStaticTokenAuthenticator([{ token: STATIC, role: "admin" }]),
+          ...createOAuthAuthenticators(auth, { logger: silentLogger, tuning: { timeoutMs: 500 } }),
+        ]),
+      }),
+    );
   }
 
   const getJobs = (app: ReturnType<typeof buildApp>, token: string) =>

@@ -7,8 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app.ts";
 import { createStaticTokenAuthenticator } from "../../src/http/auth/auth.ts";
-import type { ItemViews } from "../../src/items/item-views.ts";
-import { registerSecret, silentLogger } from "../../src/lib/log.ts";
+import { registerSecret } from "../../src/lib/log.ts";
 import {
   cachedReadiness,
   type HealthCheck,
@@ -16,6 +15,7 @@ import {
   shownCheck,
 } from "../../src/observability/health.ts";
 import { createMetrics, EXPOSITION_MAX_AGE_MS } from "../../src/observability/metrics.ts";
+import { testAppDeps } from "../helpers/app.ts";
 
 const TOKEN = "probes-read-token-0123456789";
 const GITLAB_PASSWORD = "hunter2-gitlab-pw";
@@ -26,29 +26,15 @@ const refusal =
   "refused the token (401, token registered-secret-0123456789 revoked); ingest paused, messages stay queued";
 
 function app(probes: "full" | "api", health: HealthCheck, metrics = async () => "item_sync_up 1\n") {
-  return createApp({
-    jobs: {} as never,
-    items: {} as ItemViews,
-    syncProject: async () => null,
-    webhooks: {
-      gitlab: {
-        group: "imrt/items",
-        includeSubgroups: false,
-        withShared: false,
-        ignoreProjects: [],
-        webhookSecret: "",
-      },
-      publishRemoval: async () => {},
-      publishPush: async () => {},
-      logger: silentLogger,
-    },
-    authenticator: createStaticTokenAuthenticator([{ token: TOKEN, role: "read" }]),
-    health,
-    metrics,
-    logger: silentLogger,
-    version: "test",
-    probes,
-  });
+  return createApp(
+    testAppDeps({
+      jobs: {} as never,
+      authenticator: createStaticTokenAuthenticator([{ token: TOKEN, role: "read" }]),
+      health,
+      metrics,
+      probes,
+    }),
+  );
 }
 
 const get = (a: ReturnType<typeof app>, path: string, token?: string) =>

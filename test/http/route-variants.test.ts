@@ -18,7 +18,8 @@ import { createApp } from "../../src/http/app.ts";
 import { createStaticTokenAuthenticator } from "../../src/http/auth/auth.ts";
 import { createHttpGate, type HttpServer } from "../../src/http/server.ts";
 import type { ItemViews } from "../../src/items/item-views.ts";
-import { createLogger, silentLogger } from "../../src/lib/log.ts";
+import { createLogger } from "../../src/lib/log.ts";
+import { testAppDeps } from "../helpers/app.ts";
 
 const TOKENS = {
   read: "variants-read-token-0123456789",
@@ -112,41 +113,30 @@ beforeAll(() => {
     if (record.msg === "audit") auditLines.push({ outcome: record.outcome, status: record.status });
   });
   const gate = createHttpGate();
-  const app = createApp({
-    jobs,
-    items,
-    syncProject: async (projectId) => {
-      effects.push(`sync-project ${projectId}`);
-      return { projectId, projectPath: `imrt/items/item-${projectId}`, published: ["update-item"] };
-    },
-    webhooks: {
-      gitlab: {
-        group: "imrt/items",
-        includeSubgroups: false,
-        withShared: false,
-        ignoreProjects: [],
-        webhookSecret: "",
+  const app = createApp(
+    testAppDeps({
+      jobs,
+      items,
+      syncProject: async (projectId) => {
+        effects.push(`sync-project ${projectId}`);
+        return { projectId, projectPath: `imrt/items/item-${projectId}`, published: ["update-item"] };
       },
-      publishRemoval: async () => {},
-      publishPush: async () => {},
-      logger: silentLogger,
-    },
-    authenticator: createStaticTokenAuthenticator([
-      { token: TOKENS.read, role: "read" },
-      { token: TOKENS.operate, role: "operate" },
-      { token: TOKENS.admin, role: "admin" },
-    ]),
-    health: { ready: async () => ({ ok: true, checks: { database: "ok" } }) },
-    metrics: async () => {
-      effects.push("metrics scraped");
-      return "";
-    },
-    logger,
-    version: "test",
-    // METRICS_PORT set: /metrics on the API port is a protected route like the others
-    probes: "api",
-    context: gate,
-  });
+      authenticator: createStaticTokenAuthenticator([
+        { token: TOKENS.read, role: "read" },
+        { token: TOKENS.operate, role: "operate" },
+        { token: TOKENS.admin, role: "admin" },
+      ]),
+      health: { ready: async () => ({ ok: true, checks: { database: "ok" } }) },
+      metrics: async () => {
+        effects.push("metrics scraped");
+        return "";
+      },
+      logger,
+      // METRICS_PORT set: /metrics on the API port is a protected route like the others
+      probes: "api",
+      context: gate,
+    }),
+  );
   server = gate.listen(app, { hostname: "127.0.0.1", port: 0, variable: "PORT" });
 });
 

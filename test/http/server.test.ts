@@ -13,9 +13,9 @@ import {
 } from "../../src/http/auth/auth.ts";
 import { createRefusalLog } from "../../src/http/refusals.ts";
 import { clientAddress, createHttpGate, type HttpServer, trustedProxyList } from "../../src/http/server.ts";
-import type { ItemViews } from "../../src/items/item-views.ts";
 import { createLogger, silentLogger } from "../../src/lib/log.ts";
 import { registry } from "../../src/lib/telemetry.ts";
+import { testAppDeps } from "../helpers/app.ts";
 
 const STATIC = "server-static-token-0123456789";
 
@@ -46,29 +46,7 @@ function buildApp(
   context: ReturnType<typeof createHttpGate>,
   logger = silentLogger,
 ) {
-  return createApp({
-    jobs: { list: async () => [] } as never,
-    items: {} as ItemViews,
-    syncProject: async () => null,
-    webhooks: {
-      gitlab: {
-        group: "imrt/items",
-        includeSubgroups: false,
-        withShared: false,
-        ignoreProjects: [],
-        webhookSecret: "",
-      },
-      publishRemoval: async () => {},
-      publishPush: async () => {},
-      logger: silentLogger,
-    },
-    authenticator,
-    health: { ready: async () => ({ ok: true, checks: {} }) },
-    metrics: async () => "",
-    logger,
-    version: "test",
-    context,
-  });
+  return createApp(testAppDeps({ authenticator, logger, context }));
 }
 
 const servers: HttpServer[] = [];
@@ -202,12 +180,13 @@ describe("refusals", () => {
       { intervalMs: 10_000, now: () => clock },
     );
     const gate = createHttpGate({ refusals });
-    const app = createApp({
-      ...appDeps(),
-      authenticator: createStaticTokenAuthenticator([{ token: STATIC, role: "read" }]),
-      refusals,
-      context: gate,
-    });
+    const app = createApp(
+      testAppDeps({
+        authenticator: createStaticTokenAuthenticator([{ token: STATIC, role: "read" }]),
+        refusals,
+        context: gate,
+      }),
+    );
     const server = gate.listen(app, { hostname: "127.0.0.1", port: 0, variable: "PORT" });
     servers.push(server);
     const base = `http://127.0.0.1:${server.port}`;
@@ -255,30 +234,6 @@ describe("the client's address", () => {
     expect(clientAddress(request(), server("fd00::7"), proxies)).toBe("fd00::7");
   });
 });
-
-function appDeps() {
-  return {
-    jobs: { list: async () => [] } as never,
-    items: {} as ItemViews,
-    syncProject: async () => null,
-    webhooks: {
-      gitlab: {
-        group: "imrt/items",
-        includeSubgroups: false,
-        withShared: false,
-        ignoreProjects: [],
-        webhookSecret: "",
-      },
-      publishRemoval: async () => {},
-      publishPush: async () => {},
-      logger: silentLogger,
-    },
-    health: { ready: async () => ({ ok: true, checks: {} }) },
-    metrics: async () => "",
-    logger: silentLogger,
-    version: "test",
-  };
-}
 
 async function refusalCount(reason: string): Promise<number> {
   const metric = await registry.getSingleMetric("item_sync_http_refusals_total")?.get();

@@ -5,9 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app.ts";
-import { createStaticTokenAuthenticator } from "../../src/http/auth/auth.ts";
-import type { ItemViews } from "../../src/items/item-views.ts";
-import { silentLogger } from "../../src/lib/log.ts";
+import { testAppDeps, testWebhooks } from "../helpers/app.ts";
 
 const SECRET = "webhook-bounds-secret-0123456789";
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -15,35 +13,25 @@ const SHA = "0123456789abcdef0123456789abcdef01234567";
 describe("webhook bounds", () => {
   const published: string[] = [];
   const verified: number[] = [];
-  const app = createApp({
-    jobs: {} as never,
-    items: {} as ItemViews,
-    syncProject: async () => null,
-    webhooks: {
-      gitlab: {
-        group: "imrt/items",
-        includeSubgroups: true,
-        withShared: false,
-        ignoreProjects: [],
-        webhookSecret: SECRET,
-      },
-      publishPush: async (p) => {
-        published.push(`update ${p.projectPath}`);
-      },
-      publishRemoval: async (r) => {
-        published.push(`delete ${r.projectPath}`);
-      },
-      hookVerified: async (id) => {
-        verified.push(id);
-      },
-      logger: silentLogger,
-    },
-    authenticator: createStaticTokenAuthenticator([]),
-    health: { ready: async () => ({ ok: true, checks: {} }) },
-    metrics: async () => "",
-    logger: silentLogger,
-    version: "test",
-  });
+  const app = createApp(
+    testAppDeps({
+      jobs: {} as never,
+      webhooks: testWebhooks(
+        { includeSubgroups: true, webhookSecret: SECRET },
+        {
+          publishPush: async (p) => {
+            published.push(`update ${p.projectPath}`);
+          },
+          publishRemoval: async (r) => {
+            published.push(`delete ${r.projectPath}`);
+          },
+          hookVerified: async (id) => {
+            verified.push(id);
+          },
+        },
+      ),
+    }),
+  );
   const deliver = (body: unknown, event = "Push Hook") =>
     app.handle(
       new Request("http://localhost/webhooks/gitlab", {
@@ -103,28 +91,9 @@ describe("webhook bounds", () => {
 
 describe("webhook token first", () => {
   test("a delivery without the secret gets 401 whatever its query; with it, a parameter given twice is 400", async () => {
-    const app = createApp({
-      jobs: {} as never,
-      items: {} as ItemViews,
-      syncProject: async () => null,
-      webhooks: {
-        gitlab: {
-          group: "imrt/items",
-          includeSubgroups: false,
-          withShared: false,
-          ignoreProjects: [],
-          webhookSecret: SECRET,
-        },
-        publishPush: async () => {},
-        publishRemoval: async () => {},
-        logger: silentLogger,
-      },
-      authenticator: createStaticTokenAuthenticator([]),
-      health: { ready: async () => ({ ok: true, checks: {} }) },
-      metrics: async () => "",
-      logger: silentLogger,
-      version: "test",
-    });
+    const app = createApp(
+      testAppDeps({ jobs: {} as never, webhooks: testWebhooks({ webhookSecret: SECRET }) }),
+    );
     const deliver = (token: string | null) =>
       app.handle(
         new Request("http://localhost/webhooks/gitlab?a=1&a=2", {

@@ -21,6 +21,7 @@ import { createLogger, redact, registerSecret, silentLogger } from "../../src/li
 import { collectProcessMetrics } from "../../src/lib/telemetry.ts";
 import { createMetrics, METRICS_CONTENT_TYPE, TERMINAL_STATUSES } from "../../src/observability/metrics.ts";
 import type { Broker } from "../../src/queue/broker.ts";
+import { testAppDeps } from "../helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { countingJob } from "../helpers/steps.ts";
 import { startGitlabSim } from "../sim/gitlab.ts";
@@ -45,49 +46,35 @@ describe("/metrics", () => {
       logger: silentLogger,
     });
     const items = createItemViews(t.db, imrtTables(t.db.dialect));
-    app = createApp({
-      jobs: createJobService({ jobName: JOB, repository, runner, leaseMs: 60_000 }),
-      items,
-      syncProject: async () => null,
-      webhooks: {
-        gitlab: {
-          group: "imrt/items",
-          includeSubgroups: false,
-          withShared: false,
-          ignoreProjects: [],
-          webhookSecret: "",
-        },
-        publishRemoval: async () => {},
-        publishPush: async () => {},
-        logger: silentLogger,
-      },
-      authenticator: createStaticTokenAuthenticator([{ token: TOKEN, role: "admin" }]),
-      health: { ready: async () => ({ ok: true, checks: {} }) },
-      metrics: createMetrics({
-        jobs: { repository, runner, jobName: JOB },
-        itemCount: () => items.count(),
-        ingest: () => ({
-          hooksCreated: 2,
-          hooksAdopted: 0,
-          hooksFoundDisabled: 1,
-          hooksFoundTemporarilyDisabled: 2,
-          hooksReenabled: 2,
-          hooksStillDisabled: 1,
-          itemsCreated: 3,
-          itemsUpdated: 0,
-          itemsUnchanged: 1,
-          noItemJson: 4,
-          emptyRepositories: 0,
-          quarantined: 5,
-          projectsGone: 0,
-          itemsDeleted: 0,
-          deletesRefused: 0,
-          foreignRefused: 0,
+    app = createApp(
+      testAppDeps({
+        jobs: createJobService({ jobName: JOB, repository, runner, leaseMs: 60_000 }),
+        items,
+        authenticator: createStaticTokenAuthenticator([{ token: TOKEN, role: "admin" }]),
+        metrics: createMetrics({
+          jobs: { repository, runner, jobName: JOB },
+          itemCount: () => items.count(),
+          ingest: () => ({
+            hooksCreated: 2,
+            hooksAdopted: 0,
+            hooksFoundDisabled: 1,
+            hooksFoundTemporarilyDisabled: 2,
+            hooksReenabled: 2,
+            hooksStillDisabled: 1,
+            itemsCreated: 3,
+            itemsUpdated: 0,
+            itemsUnchanged: 1,
+            noItemJson: 4,
+            emptyRepositories: 0,
+            quarantined: 5,
+            projectsGone: 0,
+            itemsDeleted: 0,
+            deletesRefused: 0,
+            foreignRefused: 0,
+          }),
         }),
       }),
-      logger: silentLogger,
-      version: "test",
-    });
+    );
   });
   afterAll(async () => {
     await runner.shutdown();

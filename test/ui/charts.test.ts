@@ -11,7 +11,7 @@
  * asked of any other origin.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
@@ -27,16 +27,13 @@ import {
   waitFor,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-import { launchBrowser, open, type TestBrowser } from "./browser.ts";
+import { ARTIFACTS, open, startChromium, type TestBrowser } from "./browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
 const PROJECTS = 240;
 const MAX_RPS = 30;
 const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const TRACE_URL =
   "https://jaeger.item-sync.test/search?service=item-sync&tags=%7B%22item_sync.execution.id%22%3A%22{executionId}%22%7D&start={startUs}&end={endUs}";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
 
 let sim: GitlabSim;
 let dir: string;
@@ -47,8 +44,6 @@ let browser: Browser | undefined;
 const names = brokerNames("uic");
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   sim = startGitlabSim({
     projects: PROJECTS,
     monitoredFraction: 0.6,
@@ -63,7 +58,7 @@ beforeAll(async () => {
     { ...env(), INGEST_ENABLED: "false", TRACE_URL_TEMPLATE: TRACE_URL },
     { cwd: dir },
   );
-  testBrowser = await launchBrowser({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  testBrowser = await startChromium();
   browser = testBrowser.browser;
 }, 120_000);
 

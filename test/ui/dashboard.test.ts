@@ -6,39 +6,24 @@
  * go to test/artifacts/ui/; the page's load time is printed, not asserted.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import {
   API_TOKEN,
-  amqpUrl,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-import { launchBrowser, open, type TestBrowser } from "./browser.ts";
+import { ARTIFACTS, open, startChromium, type TestBrowser } from "./browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
 const PROJECTS = 300;
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
-
-// As on this kind of machine: no background networking, no first-run or component updates.
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-default-apps",
-  "--disable-extensions",
-  "--metrics-recording-only",
-];
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 
 let sim: GitlabSim;
 let dir: string;
@@ -48,8 +33,6 @@ let browser: Browser | undefined;
 const names = brokerNames("ui");
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   sim = startGitlabSim({
     projects: PROJECTS,
     monitoredFraction: 0.5,
@@ -61,21 +44,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "item-sync-ui-"));
   serve = await startBinary(
     ["serve"],
-    {
+    serviceEnv(sim, names, {
       DATABASE_URL: `sqlite:${join(dir, "ui.db")}`,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
       GITLAB_CONCURRENCY: "4",
-      WEBHOOK_URL,
       WEBHOOK_SECRET: "ui-webhook-secret-0123456789",
-      AMQP_URL: amqpUrl(),
       API_TOKENS: `${API_TOKEN},${READ_TOKEN}:read`,
-      ...names,
-    },
+    }),
     { cwd: dir }, // assets come from the binary, not from the checkout
   );
-  testBrowser = await launchBrowser({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  testBrowser = await startChromium();
   browser = testBrowser.browser;
 }, 120_000); // a hang guard: bun's 5 s default for hooks is too short for a binary and a browser on a loaded machine
 

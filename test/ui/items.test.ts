@@ -8,37 +8,28 @@
  * test/artifacts/ui/.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
   API_TOKEN,
-  amqpUrl,
   api,
   brokerNames,
   deleteBrokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
+  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
+  waitForItemsAtHead,
 } from "../helpers/binary.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-import { launchBrowser, open, type TestBrowser } from "./browser.ts";
+import { ARTIFACTS, open, startChromium, type TestBrowser } from "./browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = join(import.meta.dir, "../artifacts/ui");
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
+const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const READ_TOKEN = "ui-items-read-token-0123456789";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-extensions",
-];
 
 interface ApiItem {
   projectId: number;
@@ -66,8 +57,6 @@ const item = async (projectId: number) =>
   (await call("GET", `/items/${projectId}`)).body as unknown as ApiItem;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   sim = startGitlabSim({
     projects: 12,
     monitoredFraction: 1,
@@ -78,34 +67,18 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "item-sync-ui-items-"));
   serve = await startBinary(
     ["serve"],
-    {
+    serviceEnv(sim, names, {
       DATABASE_URL: `sqlite:${join(dir, "ui.db")}`,
-      GITLAB_URL: sim.url,
-      GITLAB_TOKEN: sim.token,
-      GITLAB_GROUP: sim.group,
-      WEBHOOK_URL,
-      AMQP_URL: amqpUrl(),
       API_TOKENS: `${API_TOKEN},${READ_TOKEN}:read`,
-      ...names,
-    },
+    }),
     { cwd: dir },
   );
   call = api(serve.url);
   const started = await call("POST", "/sync?mode=full");
   expect(started.status).toBe(202);
   expect((await waitForExecution(call, Number(started.body.id), { proc: serve })).status).toBe("COMPLETED");
-  await waitFor(
-    "every item ingested at its head",
-    async () => {
-      for (const p of sim.state.projects) {
-        if (!sim.state.itemOf(p.id)) continue;
-        if ((await item(p.id)).currentCommitHash !== sim.state.commitsOf(p)[0]?.id) return false;
-      }
-      return true;
-    },
-    90_000,
-  );
-  testBrowser = await launchBrowser({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  await waitForItemsAtHead(call, sim);
+  testBrowser = await startChromium();
   browser = testBrowser.browser;
 }, 150_000);
 

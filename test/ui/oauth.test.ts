@@ -5,15 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { Elysia } from "elysia";
 import type { Browser } from "playwright-core";
 import { tokenUrlFor, uiRoutes } from "../../src/http/routes-ui.ts";
-import { launchBrowser, open, type TestBrowser } from "./browser.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
-const ARGS_MORE = ["--disable-component-update", "--disable-sync", "--disable-extensions"];
+import { open, startChromium, type TestBrowser } from "./browser.ts";
 
 describe("ui routes", () => {
   test("without OAuth: config.json says so, connect-src is 'self' only", async () => {
@@ -69,7 +64,6 @@ describe("PKCE sign-in in Chromium", () => {
   const seenTokens: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "content-type" };
     provider = Bun.serve({
       hostname: "127.0.0.1",
@@ -130,11 +124,7 @@ describe("PKCE sign-in in Chromium", () => {
         return ui.handle(req);
       },
     });
-    testBrowser = await launchBrowser({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...ARGS, ...ARGS_MORE],
-    });
+    testBrowser = await startChromium();
     browser = testBrowser.browser;
   });
 
