@@ -81,7 +81,11 @@ async function oneRun(run: number, commit: string, logDir: string, hogs: number)
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TEST_")));
   const log = join(logDir, `run-${run}.log`);
   const busy = Array.from({ length: hogs }, () =>
-    Bun.spawn(["sh", "-c", "while :; do :; done"], { stdout: "ignore", stderr: "ignore" }),
+    // a loop that ends with this process, however it ends (Ctrl-C, kill): it asks after its parent
+    Bun.spawn(["sh", "-c", `while kill -0 ${process.pid} 2>/dev/null; do :; done`], {
+      stdout: "ignore",
+      stderr: "ignore",
+    }),
   );
   const load: number[] = [];
   const sampler = setInterval(() => load.push(loadAverage()), 15_000);
