@@ -45,8 +45,11 @@ free_port() {
 }
 
 # The node is run as the rabbitmq user when we are root (it refuses files it cannot write).
+# From /: Erlang's tools (rabbitmqctl) read their boot file through the working directory first and
+# stop with "eacces ... start_clean.boot" when the rabbitmq user cannot enter it (a checkout under
+# /root, a mkdtemp directory). Every path handed to the node is absolute.
 as_rabbitmq() {
-  if [ "$(id -u)" = "0" ]; then runuser -u rabbitmq -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = "0" ]; then (cd / && exec runuser -u rabbitmq -- "$@"); else "$@"; fi
 }
 
 node_env() {

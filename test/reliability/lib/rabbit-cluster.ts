@@ -59,21 +59,16 @@ export async function startRabbitCluster(): Promise<RabbitCluster> {
     urls: ports.map((p) => `amqp://guest:guest@127.0.0.1:${p}`),
     nodes,
     async leaderOf(queue, via) {
-      // On a loaded machine rabbitmqctl has printed cut-off JSON, and a queue just declared may
-      // still be electing its leader: asked again for up to 10 s before that counts as "none".
-      let last = "";
-      for (let attempt = 0; attempt < 10; attempt++) {
-        if (attempt > 0) await Bun.sleep(1_000);
-        try {
-          last = await listQueues(via, ["leader"]);
-          const rows = JSON.parse(last) as { name: string; leader: string }[];
-          const i = nodes.indexOf(rows.find((r) => r.name === queue)?.leader ?? "");
-          if (i >= 0) return i;
-        } catch (err) {
-          last = `${String(err)}; output: ${last.slice(0, 300)}`;
-        }
+      const out = await listQueues(via, ["leader"]);
+      let rows: { name: string; leader: string }[];
+      try {
+        rows = JSON.parse(out);
+      } catch (err) {
+        throw new Error(`rabbitmqctl list_queues did not answer JSON (${String(err)}): ${out.slice(0, 300)}`);
       }
-      throw new Error(`no leader known for ${queue} after 10 tries: ${last}`);
+      const i = nodes.indexOf(rows.find((r) => r.name === queue)?.leader ?? "");
+      if (i < 0) throw new Error(`no leader known for ${queue}: ${out}`);
+      return i;
     },
     kill: (i) => script("kill-node", nodeDir(i)).then(() => {}),
     async queueStatus(queue, via) {
