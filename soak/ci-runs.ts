@@ -15,7 +15,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireProvenance } from "../scripts/lib/provenance.ts";
+import { git, requireProvenance } from "../scripts/lib/provenance.ts";
 
 const ROOT = join(import.meta.dir, "..");
 
@@ -75,9 +75,13 @@ const loadAverage = () => Number(readFileSync("/proc/loadavg", "utf8").split(" "
 
 async function oneRun(run: number, commit: string, logDir: string, hogs: number): Promise<CiRun> {
   const clone = mkdtempSync(join(tmpdir(), "item-sync-ci-clone-"));
-  const git = Bun.spawnSync(["git", "clone", "--quiet", ROOT, clone], { stderr: "pipe" });
-  if (git.exitCode !== 0) throw new Error(`git clone failed: ${git.stderr.toString().trim()}`);
-  Bun.spawnSync(["git", "-C", clone, "checkout", "--quiet", commit]);
+  try {
+    git(ROOT, "clone", "--quiet", ROOT, clone);
+    git(clone, "checkout", "--quiet", commit);
+  } catch (err) {
+    rmSync(clone, { recursive: true, force: true });
+    throw err;
+  }
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TEST_")));
   const log = join(logDir, `run-${run}.log`);
   const busy = Array.from({ length: hogs }, () =>

@@ -18,7 +18,8 @@ export interface Provenance {
   line: string;
 }
 
-function git(root: string, ...args: string[]): string {
+/** `git ARGS` in `root`, its output; throws with git's message when it fails. */
+export function git(root: string, ...args: string[]): string {
   const r = Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")} failed: ${r.stderr.toString().trim()}`);
   return r.stdout.toString();
