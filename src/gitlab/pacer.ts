@@ -12,6 +12,11 @@
  * the server still holds at most maxRps. Cold connections (TCP and TLS handshakes) arrive later
  * than warm ones, all at once at the start of a run; so the first second after an idle spell is
  * paced as if the window were `COLD_START_MARGIN_MS` longer.
+ *
+ * A grant is a decision; the request leaves when its caller runs again, which a garbage
+ * collection or a busy machine can delay by tens of milliseconds — one late sender and a window
+ * holds maxRps + 1. So the cap is checked once more at the moment of sending (`trySend`), over the
+ * send times of the last maxRps requests, and a Retry-After that began since the grant holds too.
  */
 import type { Logger } from "../lib/log.ts";
 import { gitlabRateLimited, gitlabRateLimitWait, gitlabWaiting } from "../lib/telemetry.ts";
@@ -32,12 +37,18 @@ export interface PacerStats {
 }
 
 export interface Pacer {
-  /** Waits for a slot; call the returned function once the response has been read. */
   /**
-   * Waits for a slot. `urgent` requests are granted before every queued ordinary one: the scan's
-   * list requests, few (one or two per 100 projects) and each holding back a whole page of work.
+   * Waits for a slot; call the returned function once the response has been read. `urgent`
+   * requests are granted before every queued ordinary one: the scan's list requests, few (one or
+   * two per 100 projects) and each holding back a whole page of work.
    */
   acquire(signal?: AbortSignal, urgent?: boolean): Promise<() => void>;
+  /**
+   * Call right before handing a granted request to fetch, and send in the same turn when it
+   * answers 0 (the send is then recorded). Otherwise wait that many milliseconds and ask again:
+   * sending now would put maxRps + 1 requests in a window, or fall within a Retry-After.
+   */
+  trySend(): number;
   /** A 429 arrived: hold every new request for `ms`. */
   rateLimited(ms: number): void;
   stats(): PacerStats;
@@ -75,6 +86,10 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
   let blockedUntil = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
   const counters = { requests: 0, rateLimited: 0, waitedMs: 0 };
+  // send times of the last maxRps requests, oldest at `oldest` once the ring is full
+  const sendTimes = new Float64Array(maxRps);
+  let oldest = 0;
+  let sends = 0;
 
   function wakeAt(at: number) {
     if (timer) return; // the pending wake-up re-checks everything
@@ -137,6 +152,19 @@ export function createPacer(opts: { concurrency: number; maxRps: number; logger?
         gitlabWaiting.inc();
         pump();
       });
+    },
+    trySend() {
+      const now = performance.now();
+      if (blockedUntil > now) return blockedUntil - now;
+      if (maxRps === 0) return 0;
+      if (sends >= maxRps) {
+        const wait = (sendTimes[oldest] ?? 0) + SECOND + RATE_WINDOW_MARGIN_MS - now;
+        if (wait > 0) return wait;
+      }
+      sendTimes[oldest] = now;
+      oldest = (oldest + 1) % maxRps;
+      sends++;
+      return 0;
     },
     rateLimited(ms) {
       counters.rateLimited++;

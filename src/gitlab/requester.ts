@@ -162,6 +162,17 @@ export function createRequesterFn(deps: RequesterDeps): RequesterFn {
     return inSpan(`${labels.method} ${labels.route}`, { kind: KIND.client, attributes }, async (span) => {
       for (;;) {
         const release = await deps.pacer.acquire(options.signal, urgent);
+        try {
+          // the grant may have waited for this turn: the cap is checked again at the send
+          for (let wait = deps.pacer.trySend(); wait > 0; wait = deps.pacer.trySend()) {
+            await sleep(wait, options.signal);
+            if (options.signal?.aborted) throw options.signal.reason;
+          }
+        } catch (reason) {
+          release();
+          throw reason;
+        }
+        // from here to fetch nothing awaits: the send time trySend recorded is the real one
         span?.addEvent("sent", { attempt: failures + limited + 1 });
         gitlabInFlight.inc();
         const sentAt = performance.now();

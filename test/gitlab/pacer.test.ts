@@ -3,7 +3,7 @@
  * abort while queued, and reading Retry-After / RateLimit-Reset. Bounds only, no timing claims.
  */
 import { expect, test } from "bun:test";
-import { createPacer } from "../../src/gitlab/pacer.ts";
+import { createPacer, RATE_WINDOW_MARGIN_MS } from "../../src/gitlab/pacer.ts";
 import { backoffDelay, DEFAULT_RETRY, retryAfterMs } from "../../src/gitlab/retry.ts";
 
 test("never more than `concurrency` slots out; waiters are served in order", async () => {
@@ -85,4 +85,23 @@ test("urgent requests are granted before queued ordinary ones, in their own orde
   first();
   await Promise.all(waits);
   expect(order).toEqual(["U1", "U2", "a", "b"]);
+});
+
+test("the cap holds over send times: the send after maxRps within a second must wait", () => {
+  const pacer = createPacer({ concurrency: 8, maxRps: 3 });
+  expect([pacer.trySend(), pacer.trySend(), pacer.trySend()]).toEqual([0, 0, 0]);
+  // the fourth inside the same second waits until the first has left the window (plus its margin)
+  const wait = pacer.trySend();
+  expect(wait).toBeGreaterThan(1000 - 50);
+  expect(wait).toBeLessThanOrEqual(1000 + RATE_WINDOW_MARGIN_MS);
+  expect(pacer.trySend()).toBeGreaterThan(0); // asking again does not count as a send
+});
+
+test("a Retry-After that began after the grant holds the send too, with or without a cap", () => {
+  for (const maxRps of [0, 100]) {
+    const pacer = createPacer({ concurrency: 8, maxRps });
+    pacer.rateLimited(500);
+    expect(pacer.trySend()).toBeGreaterThan(400);
+  }
+  expect(createPacer({ concurrency: 8, maxRps: 0 }).trySend()).toBe(0);
 });

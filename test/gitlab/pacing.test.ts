@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createGitlabClient } from "../../src/gitlab/client.ts";
 import { GitlabError } from "../../src/gitlab/errors.ts";
+import { createPacer, type Pacer } from "../../src/gitlab/pacer.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { waitFor } from "../helpers/binary.ts";
 import { type GitlabSim, type SimOptions, startGitlabSim } from "../sim/gitlab.ts";
@@ -145,17 +146,7 @@ describe("pacing", () => {
     const client = createGitlabClient(simConfig(s, { concurrency: 16, maxRps: 200 }), {
       logger: silentLogger,
     });
-    // When each request is handed to fetch: the client's decision, which a loaded machine can
-    // only spread out. (Arrivals at the simulator also carry the transport's jitter.)
-    const sent: number[] = [];
-    const realFetch = globalThis.fetch;
-    globalThis.fetch = Object.assign(
-      (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-        sent.push(performance.now());
-        return realFetch(input, init);
-      },
-      realFetch,
-    );
+    const fetches = recordFetches();
     let finished = false;
     try {
       const run = forEachLimited(s.state.projects, 64, async (p) => {
@@ -172,16 +163,72 @@ describe("pacing", () => {
       expect(seen).toBe("held by the cap");
       await run;
     } finally {
-      globalThis.fetch = realFetch;
+      fetches.restore();
     }
     expect(client.stats().rateLimited).toBe(0);
     expect(s.stats().requests).toBe(700);
-    expect(sent).toHaveLength(700);
-    let busiest = 0;
-    for (let hi = 0, lo = 0; hi < sent.length; hi++) {
-      while ((sent[hi] ?? 0) - (sent[lo] ?? 0) >= 1000) lo++;
-      busiest = Math.max(busiest, hi - lo + 1);
+    expect(fetches.sent).toHaveLength(700);
+    expect(busiestSecond(fetches.sent)).toBeLessThanOrEqual(200);
+  }, 30_000);
+
+  test("GITLAB_MAX_RPS=10: senders that resume late after their grant still keep 10 in any second", async () => {
+    const s = start({ projects: 30 });
+    // A real pacer whose first five grants reach their senders only with the tenth, all at once:
+    // what a garbage collection or a busy machine does between a grant and its fetch.
+    const paced = createPacer({ concurrency: 16, maxRps: 10 });
+    let granted = 0;
+    let resume = () => {};
+    const late = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const pacer: Pacer = {
+      ...paced,
+      async acquire(signal, urgent) {
+        const release = await paced.acquire(signal, urgent);
+        granted++;
+        if (granted === 10) resume();
+        if (granted <= 5) await late;
+        return release;
+      },
+    };
+    const client = createGitlabClient(simConfig(s), { logger: silentLogger, pacer });
+    const fetches = recordFetches();
+    try {
+      await forEachLimited(s.state.projects, 30, async (p) => {
+        await client.isMonitored(p.id);
+      });
+    } finally {
+      fetches.restore();
     }
-    expect(busiest).toBeLessThanOrEqual(200);
+    expect(granted).toBe(30);
+    expect(fetches.sent).toHaveLength(30);
+    expect(busiestSecond(fetches.sent)).toBeLessThanOrEqual(10);
   }, 30_000);
 });
+
+/**
+ * Records when each request is handed to fetch: the client's decision, which a loaded machine can
+ * only spread out. (Arrivals at the simulator also carry the transport's jitter.)
+ */
+function recordFetches(): { sent: number[]; restore: () => void } {
+  const sent: number[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = Object.assign(
+    (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+      sent.push(performance.now());
+      return realFetch(input, init);
+    },
+    realFetch,
+  );
+  return { sent, restore: () => (globalThis.fetch = realFetch) };
+}
+
+/** The most requests in any one-second window of `times` (ascending). */
+function busiestSecond(times: number[]): number {
+  let busiest = 0;
+  for (let hi = 0, lo = 0; hi < times.length; hi++) {
+    while ((times[hi] ?? 0) - (times[lo] ?? 0) >= 1000) lo++;
+    busiest = Math.max(busiest, hi - lo + 1);
+  }
+  return busiest;
+}
