@@ -6,6 +6,8 @@
  * capabilities), on the host network against real Postgres and RabbitMQ and the GitLab simulator.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Connection } from "rabbitmq-client";
 import {
@@ -41,6 +43,7 @@ let image = "";
 let sim: GitlabSim;
 let db: TestDatabase;
 let objects: K8sObject[] = [];
+let chartDir = "";
 const names = brokerNames("ctr");
 const started: string[] = [];
 
@@ -139,6 +142,7 @@ beforeAll(async () => {
   db = await createTestDatabase("pg", { migrated: false });
   await db.db.close();
   const [repository, tag] = image.split(/:(?=[^:]+$)/) as [string, string];
+  chartDir = mkdtempSync(join(tmpdir(), "item-sync-chart."));
   objects = await renderChart(
     {
       image: { repository, tag, pullPolicy: "Never" },
@@ -164,7 +168,7 @@ beforeAll(async () => {
       serve: { containerPort: freePort() },
       metrics: { port: freePort() },
     },
-    await Bun.$`mktemp -d /tmp/item-sync-chart.XXXXXX`.text().then((s) => s.trim()),
+    chartDir,
   );
 }, 600_000);
 
@@ -173,6 +177,7 @@ afterAll(async () => {
   await sim?.close();
   await deleteBrokerNames(names);
   await db?.drop();
+  if (chartDir) rmSync(chartDir, { recursive: true, force: true }); // its values hold the test's secrets
 });
 
 describe("the image as the chart runs it", () => {

@@ -5,7 +5,9 @@
  */
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Connection } from "rabbitmq-client";
 import type { AmqpConfig } from "../../src/config/config.ts";
 import { ConfigError } from "../../src/lib/errors.ts";
@@ -103,8 +105,9 @@ describe("queue type", () => {
     requireBinary();
     const gitlab = startGitlabSim({ projects: 1, subgroupFraction: 0, sharedFraction: 0 }); // asked at start
     await admin.queueDeclare(previousRelease(config, config.monitorQueue));
+    const dir = mkdtempSync(join(tmpdir(), "item-sync-queue-type-"));
     const env = {
-      DATABASE_URL: `sqlite:${tmpdir()}/queue-type-${Date.now()}.db`,
+      DATABASE_URL: `sqlite:${join(dir, "queue-type.db")}`,
       ...amqpEnv(config),
       GITLAB_URL: gitlab.url,
       GITLAB_TOKEN: gitlab.token,
@@ -133,6 +136,7 @@ describe("queue type", () => {
     } finally {
       expect(await classic.kill("SIGTERM")).toBe(0);
       await gitlab.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
 });

@@ -159,7 +159,11 @@ test("during a run: GitLab requests/s against GITLAB_MAX_RPS and the queue depth
 
   // --- a worker drains the queues: the chart follows them down to 0, then stops sampling
   // (uncapped: the cap is the sync's, and draining 240 items at it would take a minute)
-  worker = await startBinary(["worker"], { ...env(), GITLAB_MAX_RPS: "0", GITLAB_CONCURRENCY: "8" }, { cwd: dir });
+  worker = await startBinary(
+    ["worker"],
+    { ...env(), GITLAB_MAX_RPS: "0", GITLAB_CONCURRENCY: "8" },
+    { cwd: dir },
+  );
   await queueFigure.locator(".chart-summary", { hasText: `${names.AMQP_UPDATE_QUEUE} 0 ` }).waitFor();
   await page.locator("#live-run", { hasText: `Run #${first.id} · COMPLETED (ended) ·` }).waitFor();
   await page.mouse.move(0, 0);
