@@ -11,74 +11,49 @@
  * asked of any other origin.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
-import {
-  API_TOKEN,
-  api,
-  brokerNames,
-  deleteBrokerNames,
-  type RunningProcess,
-  serviceEnv,
-  startBinary,
-  TEST_WEBHOOK_URL,
-  waitFor,
-} from "../helpers/binary.ts";
-import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-import { ARTIFACTS, open, startChromium, type TestBrowser } from "./browser.ts";
+import { API_TOKEN, api, type RunningProcess, startBinary, waitFor } from "../helpers/binary.ts";
+import type { GitlabSim } from "../sim/gitlab.ts";
+import { ARTIFACTS, open } from "./browser.ts";
+import { startUiService, type UiService } from "./service.ts";
 
 const PROJECTS = 240;
 const MAX_RPS = 30;
-const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const TRACE_URL =
   "https://jaeger.item-sync.test/search?service=item-sync&tags=%7B%22item_sync.execution.id%22%3A%22{executionId}%22%7D&start={startUs}&end={endUs}";
 
+let ui: UiService | undefined;
 let sim: GitlabSim;
-let dir: string;
 let serve: RunningProcess | undefined;
 let worker: RunningProcess | undefined;
-let testBrowser: TestBrowser | undefined;
 let browser: Browser | undefined;
-const names = brokerNames("uic");
+let names: UiService["names"];
 
 beforeAll(async () => {
-  sim = startGitlabSim({
-    projects: PROJECTS,
-    monitoredFraction: 0.6,
-    otherHookFraction: 0.2,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: WEBHOOK_URL,
+  ui = await startUiService({
+    prefix: "uic",
+    sim: {
+      projects: PROJECTS,
+      monitoredFraction: 0.6,
+      otherHookFraction: 0.2,
+      subgroupFraction: 0,
+      sharedFraction: 0,
+    },
+    env: {
+      GITLAB_CONCURRENCY: "4",
+      GITLAB_MAX_RPS: String(MAX_RPS),
+      WEBHOOK_SECRET: "ui-webhook-secret-0123456789",
+    },
+    serveEnv: { INGEST_ENABLED: "false", TRACE_URL_TEMPLATE: TRACE_URL },
   });
-  dir = mkdtempSync(join(tmpdir(), "item-sync-ui-charts-"));
-  serve = await startBinary(
-    ["serve"],
-    { ...env(), INGEST_ENABLED: "false", TRACE_URL_TEMPLATE: TRACE_URL },
-    { cwd: dir },
-  );
-  testBrowser = await startChromium();
-  browser = testBrowser.browser;
+  ({ sim, serve, browser, names } = ui);
 }, 120_000);
 
 afterAll(async () => {
-  await testBrowser?.close();
   await worker?.kill("SIGKILL");
-  await serve?.kill("SIGKILL");
-  await sim?.close();
-  await deleteBrokerNames(names).catch(() => {});
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await ui?.close();
 });
-
-function env(): Record<string, string> {
-  return serviceEnv(sim, names, {
-    DATABASE_URL: `sqlite:${join(dir, "charts.db")}`,
-    GITLAB_CONCURRENCY: "4",
-    GITLAB_MAX_RPS: String(MAX_RPS),
-    WEBHOOK_SECRET: "ui-webhook-secret-0123456789",
-  });
-}
 
 const shot = (figure: Locator, name: string) => figure.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
@@ -161,8 +136,8 @@ test("during a run: GitLab requests/s against GITLAB_MAX_RPS and the queue depth
   // (uncapped: the cap is the sync's, and draining 240 items at it would take a minute)
   worker = await startBinary(
     ["worker"],
-    { ...env(), GITLAB_MAX_RPS: "0", GITLAB_CONCURRENCY: "8" },
-    { cwd: dir },
+    { ...ui!.env, GITLAB_MAX_RPS: "0", GITLAB_CONCURRENCY: "8" },
+    { cwd: ui!.dir },
   );
   await queueFigure.locator(".chart-summary", { hasText: `${names.AMQP_UPDATE_QUEUE} 0 ` }).waitFor();
   await page.locator("#live-run", { hasText: `Run #${first.id} · COMPLETED (ended) ·` }).waitFor();

@@ -6,62 +6,42 @@
  * go to test/artifacts/ui/; the page's load time is printed, not asserted.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import {
-  API_TOKEN,
-  brokerNames,
-  deleteBrokerNames,
-  type RunningProcess,
-  serviceEnv,
-  startBinary,
-  TEST_WEBHOOK_URL,
-} from "../helpers/binary.ts";
-import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-import { ARTIFACTS, open, startChromium, type TestBrowser } from "./browser.ts";
+import { API_TOKEN, type RunningProcess } from "../helpers/binary.ts";
+import type { GitlabSim } from "../sim/gitlab.ts";
+import { ARTIFACTS, open } from "./browser.ts";
+import { startUiService, type UiService } from "./service.ts";
 
 const PROJECTS = 300;
-const WEBHOOK_URL = TEST_WEBHOOK_URL;
 
+let ui: UiService | undefined;
 let sim: GitlabSim;
-let dir: string;
 let serve: RunningProcess | undefined;
-let testBrowser: TestBrowser | undefined;
 let browser: Browser | undefined;
-const names = brokerNames("ui");
 
 beforeAll(async () => {
-  sim = startGitlabSim({
-    projects: PROJECTS,
-    monitoredFraction: 0.5,
-    otherHookFraction: 0.2,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: WEBHOOK_URL,
-  });
-  dir = mkdtempSync(join(tmpdir(), "item-sync-ui-"));
-  serve = await startBinary(
-    ["serve"],
-    serviceEnv(sim, names, {
-      DATABASE_URL: `sqlite:${join(dir, "ui.db")}`,
+  ui = await startUiService({
+    prefix: "ui",
+    sim: {
+      projects: PROJECTS,
+      monitoredFraction: 0.5,
+      otherHookFraction: 0.2,
+      subgroupFraction: 0,
+      sharedFraction: 0,
+    },
+    env: {
       GITLAB_CONCURRENCY: "4",
       WEBHOOK_SECRET: "ui-webhook-secret-0123456789",
       API_TOKENS: `${API_TOKEN},${READ_TOKEN}:read`,
-    }),
-    { cwd: dir }, // assets come from the binary, not from the checkout
-  );
-  testBrowser = await startChromium();
-  browser = testBrowser.browser;
+    },
+  });
+  ({ sim, serve, browser } = ui);
 }, 120_000); // a hang guard: bun's 5 s default for hooks is too short for a binary and a browser on a loaded machine
 
 afterAll(async () => {
-  await testBrowser?.close();
-  await serve?.kill("SIGKILL");
-  await sim?.close();
-  await deleteBrokerNames(names).catch(() => {});
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await ui?.close();
 });
 
 const shot = (page: Page, name: string) =>

@@ -8,27 +8,20 @@
  * test/artifacts/ui/.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
   API_TOKEN,
   api,
-  brokerNames,
-  deleteBrokerNames,
   type RunningProcess,
-  serviceEnv,
-  startBinary,
-  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
   waitForItemsAtHead,
 } from "../helpers/binary.ts";
-import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
-import { ARTIFACTS, open, startChromium, type TestBrowser } from "./browser.ts";
+import type { GitlabSim } from "../sim/gitlab.ts";
+import { ARTIFACTS, open } from "./browser.ts";
+import { startUiService, type UiService } from "./service.ts";
 
-const WEBHOOK_URL = TEST_WEBHOOK_URL;
 const READ_TOKEN = "ui-items-read-token-0123456789";
 
 interface ApiItem {
@@ -45,49 +38,31 @@ interface ApiItem {
   status: { stale: boolean; reasons: string[] };
 }
 
+let ui: UiService | undefined;
 let sim: GitlabSim;
-let dir: string;
 let serve: RunningProcess | undefined;
-let testBrowser: TestBrowser | undefined;
 let browser: Browser | undefined;
 let call: ReturnType<typeof api>;
-const names = brokerNames("uiitems");
 
 const item = async (projectId: number) =>
   (await call("GET", `/items/${projectId}`)).body as unknown as ApiItem;
 
 beforeAll(async () => {
-  sim = startGitlabSim({
-    projects: 12,
-    monitoredFraction: 1,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: WEBHOOK_URL,
+  ui = await startUiService({
+    prefix: "uiitems",
+    sim: { projects: 12, monitoredFraction: 1, subgroupFraction: 0, sharedFraction: 0 },
+    env: { API_TOKENS: `${API_TOKEN},${READ_TOKEN}:read` },
   });
-  dir = mkdtempSync(join(tmpdir(), "item-sync-ui-items-"));
-  serve = await startBinary(
-    ["serve"],
-    serviceEnv(sim, names, {
-      DATABASE_URL: `sqlite:${join(dir, "ui.db")}`,
-      API_TOKENS: `${API_TOKEN},${READ_TOKEN}:read`,
-    }),
-    { cwd: dir },
-  );
+  ({ sim, serve, browser } = ui);
   call = api(serve.url);
   const started = await call("POST", "/sync?mode=full");
   expect(started.status).toBe(202);
   expect((await waitForExecution(call, Number(started.body.id), { proc: serve })).status).toBe("COMPLETED");
   await waitForItemsAtHead(call, sim);
-  testBrowser = await startChromium();
-  browser = testBrowser.browser;
 }, 150_000);
 
 afterAll(async () => {
-  await testBrowser?.close();
-  await serve?.kill("SIGKILL");
-  await sim?.close();
-  await deleteBrokerNames(names).catch(() => {});
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await ui?.close();
 });
 
 const shot = (page: Page, name: string) =>
