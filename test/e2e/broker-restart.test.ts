@@ -8,19 +8,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  API_TOKEN,
   api,
   brokerNames,
   type RunningProcess,
+  serviceEnv,
   startBinary,
   startTap,
+  TEST_WEBHOOK_URL,
   waitFor,
   waitForExecution,
 } from "../helpers/binary.ts";
 import { createPrivateNode, type PrivateNode } from "../queue/amqp-helpers.ts";
 import { type GitlabSim, startGitlabSim } from "../sim/gitlab.ts";
 
-const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
 let node: PrivateNode;
 let sim: GitlabSim;
 let dir: string;
@@ -34,7 +34,7 @@ beforeAll(async () => {
     latencyMs: 10,
     subgroupFraction: 0,
     sharedFraction: 0,
-    webhookUrl: WEBHOOK_URL,
+    webhookUrl: TEST_WEBHOOK_URL,
   });
   dir = mkdtempSync(join(tmpdir(), "item-sync-broker-"));
 }, 90_000);
@@ -47,20 +47,17 @@ afterAll(async () => {
 }, 60_000);
 
 async function serve(reconnectTimeout: string) {
-  const p = await startBinary(["serve"], {
-    DATABASE_URL: `sqlite:${join(dir, "broker.db")}`,
-    GITLAB_URL: sim.url,
-    GITLAB_TOKEN: sim.token,
-    GITLAB_GROUP: sim.group,
-    GITLAB_CONCURRENCY: "4",
-    WEBHOOK_URL,
-    AMQP_URL: node.url,
-    AMQP_RECONNECT_TIMEOUT: reconnectTimeout,
-    API_TOKENS: API_TOKEN,
-    INGEST_ENABLED: "false",
-    ...brokerNames("brk"),
-    AMQP_EXCHANGE: "brk.items",
-  });
+  const p = await startBinary(
+    ["serve"],
+    serviceEnv(sim, brokerNames("brk"), {
+      DATABASE_URL: `sqlite:${join(dir, "broker.db")}`,
+      GITLAB_CONCURRENCY: "4",
+      AMQP_URL: node.url, // this test's own RabbitMQ, which it stops and starts
+      AMQP_RECONNECT_TIMEOUT: reconnectTimeout,
+      INGEST_ENABLED: "false",
+      AMQP_EXCHANGE: "brk.items",
+    }),
+  );
   procs.push(p);
   return p;
 }
