@@ -18,6 +18,19 @@ import { createTopology, deadQueueName } from "../../src/queue/topology.ts";
 import { amqpUrl, brokerNames, deleteBrokerNames, startBinary } from "../helpers/binary.ts";
 import { amqpEnv, eventually, messageCount, useBrokerFixture } from "../queue/amqp-helpers.ts";
 
+/** An update-item of execution 7, as the sync publishes it. */
+const updateItemBody = (projectId: number) =>
+  Buffer.from(
+    JSON.stringify({
+      type: "update-item",
+      version: 1,
+      projectId,
+      projectPath: `imrt/items/item-${projectId}`,
+      jobExecutionId: 7,
+      createdAt: "2026-01-05T08:59:00.000Z",
+    }),
+  );
+
 describe("dead letters", () => {
   const names = brokerNames("dead");
   const topology = createTopology({
@@ -61,16 +74,7 @@ describe("dead letters", () => {
             "x-item-sync-dead-lettered-at": "2026-01-05T09:00:00.000Z",
           },
         },
-        Buffer.from(
-          JSON.stringify({
-            type: "update-item",
-            version: 1,
-            projectId,
-            projectPath: `imrt/items/item-${projectId}`,
-            jobExecutionId: 7,
-            createdAt: "2026-01-05T08:59:00.000Z",
-          }),
-        ),
+        updateItemBody(projectId),
       );
     }
     await publisher.close();
@@ -144,17 +148,6 @@ describe("dead letters that can be handled", () => {
     const p = await startBinary(args, amqpEnv(f.config), { waitForHttp: false });
     return { code: await p.exited, out: p.logs() };
   };
-  const body = (projectId: number) =>
-    Buffer.from(
-      JSON.stringify({
-        type: "update-item",
-        version: 1,
-        projectId,
-        projectPath: `imrt/items/item-${projectId}`,
-        jobExecutionId: 7,
-        createdAt: "2026-01-05T08:59:00.000Z",
-      }),
-    );
   /** Dead-letters a message as the consumer does: to the DLX, with the reason headers. */
   const deadLetter = async (queue: string, id: string, headers: Record<string, unknown>, raw: Buffer) => {
     const ch = await f.admin.acquire();
@@ -242,7 +235,7 @@ describe("dead letters that can be handled", () => {
         "x-item-sync-reason": "failed after 5 attempt(s): GITLAB_ERROR: 502",
         "x-item-sync-kind": "GITLAB_ERROR",
       },
-      body(21),
+      updateItemBody(21),
     );
     await deadLetter(
       queue,
@@ -261,13 +254,13 @@ describe("dead letters that can be handled", () => {
         "x-item-sync-reason":
           "non-retryable error: ITEM_QUARANTINED: project 22: item.json quarantined: no id",
       },
-      body(22),
+      updateItemBody(22),
     );
     await deadLetter(
       queue,
       "7:update-item:23",
       { "x-item-sync-reason": "failed after 5 attempt(s): timeout" },
-      body(23),
+      updateItemBody(23),
     );
 
     const list = await run(["dead", "list", "--json", "--queue", queue]);
@@ -323,7 +316,7 @@ describe("dead letters that can be handled", () => {
       update,
       "7:update-item:31",
       { "x-item-sync-reason": "failed after 5 attempt(s): timeout" },
-      body(31),
+      updateItemBody(31),
     );
     await deadLetter(
       update,
@@ -332,13 +325,13 @@ describe("dead letters that can be handled", () => {
         "x-item-sync-reason": "non-retryable error: ITEM_QUARANTINED: project 32: item.json quarantined: x",
         "x-item-sync-kind": "ITEM_QUARANTINED",
       },
-      body(32),
+      updateItemBody(32),
     );
     await deadLetter(
       del,
       "7:delete-item:33",
       { "x-item-sync-reason": "failed after 5 attempt(s): timeout" },
-      body(33),
+      updateItemBody(33),
     );
 
     const some = await run(["dead", "purge", "--malformed"]);
