@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Db } from "../../../src/db/client.ts";
 import { API_TOKEN, type api, freePort, waitFor } from "../../helpers/binary.ts";
-import type { GitlabSim } from "../../sim/gitlab.ts";
+import { type GitlabSim, startGitlabSim } from "../../sim/gitlab.ts";
 
 export const WEBHOOK_URL = "https://item-sync.test/webhooks/gitlab";
 export const WEBHOOK_SECRET = "reliability-webhook-secret";
@@ -24,6 +24,17 @@ export type Execution = Record<string, unknown> & {
   restartOf: number | null;
   step?: { commitCount: number; context: Record<string, unknown> };
 };
+
+/** The simulator as the scenarios use it: `projects` in one flat group, answers `latencyMs` late. */
+export function scenarioSim(projects: number, latencyMs = 0): GitlabSim {
+  return startGitlabSim({
+    projects,
+    latencyMs,
+    subgroupFraction: 0,
+    sharedFraction: 0,
+    webhookUrl: WEBHOOK_URL,
+  });
+}
 
 /** The environment of a `serve` for this simulator; ingest off unless asked. */
 export function serviceEnv(

@@ -19,22 +19,11 @@ import {
   waitFor,
 } from "../../helpers/binary.ts";
 import { adminConnection, createPrivateNode } from "../../queue/amqp-helpers.ts";
-import { startGitlabSim } from "../../sim/gitlab.ts";
 import { instanceLines, ledgerOf, type TapMessage } from "../lib/accounting.ts";
-import { type Execution, getExecution, serviceEnv, waitTerminal } from "../lib/harness.ts";
+import { type Execution, getExecution, scenarioSim, serviceEnv, waitTerminal } from "../lib/harness.ts";
 import { startFaultProxy } from "../lib/http-fault-proxy.ts";
 import { check, faultCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 import { startTcpProxy } from "../lib/tcp-proxy.ts";
-
-function simFor(projects: number, latencyMs: number) {
-  return startGitlabSim({
-    projects,
-    latencyMs,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
-}
 
 async function untilRead(call: ReturnType<typeof api>, id: number, n: number) {
   await waitFor(`read ≥ ${n}`, async () => ((await getExecution(call, id)).counts?.read ?? 0) >= n, 60_000);
@@ -48,7 +37,7 @@ export async function brokerOutage(opts: {
   const projects = opts.projects ?? 1500;
   const node = await createPrivateNode();
   await node.start();
-  const sim = simFor(projects, 10);
+  const sim = scenarioSim(projects, 10);
   const dir = mkdtempSync(join(tmpdir(), "item-sync-rel-broker-"));
   const names = brokerNames("outage");
   const tap = await startTap(names.AMQP_EXCHANGE, { url: node.url, durable: true });
@@ -125,7 +114,7 @@ export async function proxyDrops(opts: { drops: number; projects?: number }): Pr
   const proxy = startTcpProxy(broker.hostname, Number(broker.port || 5672));
   const proxied = new URL(amqpUrl());
   proxied.port = String(proxy.port);
-  const sim = simFor(projects, 5);
+  const sim = scenarioSim(projects, 5);
   const dir = mkdtempSync(join(tmpdir(), "item-sync-rel-proxy-"));
   const names = brokerNames("proxy");
   const tap = await startTap(names.AMQP_EXCHANGE);
@@ -227,7 +216,7 @@ export async function queueDeleted(
   opts: { projects?: number } = {},
 ): Promise<ScenarioResult & { done: Execution; recreated: boolean }> {
   const projects = opts.projects ?? 1500;
-  const sim = simFor(projects, 5);
+  const sim = scenarioSim(projects, 5);
   // GitLab is held while the queue is deleted: deleting a quorum queue can take seconds on a busy
   // machine, and the sync must not finish meanwhile (it would COMPLETE and test nothing)
   const proxy = startFaultProxy(sim.url);

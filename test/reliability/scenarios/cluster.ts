@@ -18,7 +18,6 @@ import {
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
 import { messageCount } from "../../queue/amqp-helpers.ts";
-import { startGitlabSim } from "../../sim/gitlab.ts";
 import { instanceLines, readExecutions, syncLedger } from "../lib/accounting.ts";
 import {
   fencingProblems,
@@ -26,6 +25,7 @@ import {
   historyProblems,
   missingUpdates,
   readHistory,
+  scenarioSim,
   serviceEnv,
   waitTerminal,
 } from "../lib/harness.ts";
@@ -38,13 +38,7 @@ export async function clusterNodeLoss(
 ): Promise<ScenarioResult & { status: string; dead: number; wrongRows: number }> {
   const projects = opts.projects ?? 1000;
   const cluster = await startRabbitCluster();
-  const sim = startGitlabSim({
-    projects,
-    latencyMs: 4,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  const sim = scenarioSim(projects, 4);
   const t = await createTestDatabase("pg");
   const names = brokerNames("cluster");
   let serve: RunningProcess | undefined;

@@ -16,9 +16,8 @@ import {
   waitFor,
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
-import { startGitlabSim } from "../../sim/gitlab.ts";
 import { readExecutions, syncLedger } from "../lib/accounting.ts";
-import { historyProblems, readHistory, serviceEnv, waitTerminal } from "../lib/harness.ts";
+import { historyProblems, readHistory, scenarioSim, serviceEnv, waitTerminal } from "../lib/harness.ts";
 import { check, faultCheck, historyCheck, lostCheck, type ScenarioResult } from "../lib/report.ts";
 
 export async function launchRounds(opts: {
@@ -26,13 +25,7 @@ export async function launchRounds(opts: {
   launches: number;
   rounds: number;
 }): Promise<ScenarioResult & { perRound: number[] }> {
-  const sim = startGitlabSim({
-    projects: 3000,
-    latencyMs: 15,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  const sim = scenarioSim(3000, 15);
   const t = await createTestDatabase("pg");
   const names = brokerNames("conc");
   const env = serviceEnv(sim, {
@@ -125,12 +118,7 @@ export async function cronReplicas(opts: {
   replicas: number;
   seconds: number;
 }): Promise<ScenarioResult & { slotsWithMoreThanOne: number; slots: number }> {
-  const sim = startGitlabSim({
-    projects: 20,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  const sim = scenarioSim(20);
   const t = await createTestDatabase("pg");
   const names = brokerNames("cron");
   const tap = await startTap(names.AMQP_EXCHANGE);

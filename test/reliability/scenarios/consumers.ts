@@ -17,9 +17,9 @@ import {
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
 import { readMessages } from "../../queue/amqp-helpers.ts";
-import { type GitlabSim, startGitlabSim } from "../../sim/gitlab.ts";
+import type { GitlabSim } from "../../sim/gitlab.ts";
 import { duplicateWrites } from "../lib/accounting.ts";
-import { serviceEnv } from "../lib/harness.ts";
+import { scenarioSim, serviceEnv } from "../lib/harness.ts";
 import { startFaultProxy } from "../lib/http-fault-proxy.ts";
 import { check, faultCheck, lostCheck, type ScenarioResult } from "../lib/report.ts";
 
@@ -79,13 +79,7 @@ export async function consumerAbuse(
 ): Promise<ScenarioResult & { wrongRows: string[]; deadReasons: string[]; poison: number }> {
   const projects = opts.projects ?? 300;
   const copies = opts.copies ?? 5;
-  const sim = startGitlabSim({
-    projects,
-    latencyMs: 10,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  const sim = scenarioSim(projects, 10);
   const t = await createTestDatabase("pg");
   const names = brokerNames("cons");
   const env = serviceEnv(sim, {
@@ -308,12 +302,7 @@ export async function crashLoop(
   const projects = opts.projects ?? 20;
   const queueType = opts.queueType ?? "quorum";
   const deliveryLimit = opts.deliveryLimit ?? 3;
-  const sim = startGitlabSim({
-    projects: projects + 1,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  const sim = scenarioSim(projects + 1);
   const proxy = startFaultProxy(sim.url);
   const [killer, ...others] = sim.state.projects;
   if (!killer) throw new Error("the simulator has no project");

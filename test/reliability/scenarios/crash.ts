@@ -20,9 +20,15 @@ import {
   waitFor,
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
-import { startGitlabSim } from "../../sim/gitlab.ts";
 import { readExecutions, syncLedger, syncUpdates } from "../lib/accounting.ts";
-import { getExecution, historyProblems, readHistory, serviceEnv, waitTerminal } from "../lib/harness.ts";
+import {
+  getExecution,
+  historyProblems,
+  readHistory,
+  scenarioSim,
+  serviceEnv,
+  waitTerminal,
+} from "../lib/harness.ts";
 import { check, faultCheck, historyCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 
 /** A relaunch, and what its killed predecessor had committed when it died. */
@@ -39,13 +45,7 @@ export async function crashScenario(opts: {
   projects: number;
   crashes: number;
 }): Promise<ScenarioResult & { resumeProblems: string[]; resumes: number; resumesPastCheckpoint: number }> {
-  const sim = startGitlabSim({
-    projects: opts.projects,
-    latencyMs: 3,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  const sim = scenarioSim(opts.projects, 3);
   const t = await createTestDatabase("pg");
   const names = brokerNames("crash");
   const tap = await startTap(names.AMQP_EXCHANGE);

@@ -22,7 +22,6 @@ import {
   waitFor,
 } from "../../helpers/binary.ts";
 import { pgAdminUrl } from "../../helpers/db.ts";
-import { startGitlabSim } from "../../sim/gitlab.ts";
 import { instanceLines, ledgerOf } from "../lib/accounting.ts";
 import {
   createPrivatePostgres,
@@ -30,20 +29,11 @@ import {
   getExecution,
   historyProblems,
   readHistory,
+  scenarioSim,
   serviceEnv,
   TERMINAL,
 } from "../lib/harness.ts";
 import { check, faultCheck, historyCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
-
-function simFor(projects: number) {
-  return startGitlabSim({
-    projects,
-    latencyMs: 5,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
-}
 
 type Tap = Awaited<ReturnType<typeof startTap>>;
 
@@ -137,7 +127,7 @@ export async function postgresRestart(
   const projects = opts.projects ?? 3000;
   const pg = await createPrivatePostgres();
   await pg.start();
-  const sim = simFor(projects);
+  const sim = scenarioSim(projects, 5);
   const names = brokerNames("pgrs");
   const tap = await startTap(names.AMQP_EXCHANGE);
   const env = serviceEnv(sim, {
@@ -216,7 +206,7 @@ export async function poolExhausted(
   const u = new URL(pgAdminUrl());
   u.username = role;
   u.pathname = `/${dbName}`;
-  const sim = simFor(projects);
+  const sim = scenarioSim(projects, 5);
   const names = brokerNames("pool");
   const tap = await startTap(names.AMQP_EXCHANGE);
   const env = serviceEnv(sim, {
@@ -387,7 +377,7 @@ export async function sqliteFault(
   mountIt();
   const dir = join(mnt, "data");
   mkdirSync(dir);
-  const sim = simFor(projects);
+  const sim = scenarioSim(projects, 5);
   const names = brokerNames("sqfs");
   const tap = await startTap(names.AMQP_EXCHANGE);
   const env = serviceEnv(sim, {

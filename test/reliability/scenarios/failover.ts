@@ -16,13 +16,13 @@ import {
   startTap,
   waitFor,
 } from "../../helpers/binary.ts";
-import { startGitlabSim } from "../../sim/gitlab.ts";
 import { instanceLines, ledgerOf } from "../lib/accounting.ts";
 import {
   fencingProblems,
   getExecution,
   historyProblems,
   readHistory,
+  scenarioSim,
   serviceEnv,
   waitTerminal,
 } from "../lib/harness.ts";
@@ -42,13 +42,7 @@ export async function postgresFailover(
   const projects = opts.projects ?? 3000;
   const lease = opts.leaseSeconds ?? 30;
   const pair = await startPostgresPair();
-  const sim = startGitlabSim({
-    projects,
-    latencyMs: 5,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  const sim = scenarioSim(projects, 5);
   const names = brokerNames("failover");
   const tap = await startTap(names.AMQP_EXCHANGE);
   let serve: RunningProcess | undefined;

@@ -18,13 +18,13 @@ import {
   waitFor,
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
-import { startGitlabSim } from "../../sim/gitlab.ts";
 import { instanceLines, ledgerOf } from "../lib/accounting.ts";
 import {
   fencingProblems,
   getExecution,
   historyProblems,
   readHistory,
+  scenarioSim,
   serviceEnv,
   waitTerminal,
 } from "../lib/harness.ts";
@@ -39,13 +39,7 @@ export async function fencingScenario(
 ): Promise<ScenarioResult & { aPublishedBefore: number; resumedStatus: string }> {
   const projects = opts.projects ?? 4000;
   const lease = opts.leaseSeconds ?? 2;
-  const sim = startGitlabSim({
-    projects,
-    latencyMs: 4,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  const sim = scenarioSim(projects, 4);
   const t = await createTestDatabase("pg");
   const names = brokerNames("fence");
   const tap = await startTap(names.AMQP_EXCHANGE);

@@ -18,9 +18,9 @@ import {
   startTap,
   waitFor,
 } from "../../helpers/binary.ts";
-import { type GitlabSim, startGitlabSim } from "../../sim/gitlab.ts";
+import type { GitlabSim } from "../../sim/gitlab.ts";
 import { instanceLines, ledgerOf } from "../lib/accounting.ts";
-import { type Execution, serviceEnv, waitTerminal } from "../lib/harness.ts";
+import { type Execution, scenarioSim, serviceEnv, waitTerminal } from "../lib/harness.ts";
 import { type HttpFault, startFaultProxy } from "../lib/http-fault-proxy.ts";
 import { type Check, check, faultCheck, lostCheck, type ScenarioResult } from "../lib/report.ts";
 
@@ -132,13 +132,7 @@ async function runWithFaults(
 }
 
 function newSim(projects: number) {
-  return startGitlabSim({
-    projects,
-    latencyMs: 2,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  return scenarioSim(projects, 2);
 }
 
 /** 429 storms and 5xx bursts from the simulator, hangs, mid-body resets and malformed JSON from the proxy. */

@@ -16,21 +16,22 @@ import {
   waitFor,
 } from "../../helpers/binary.ts";
 import { createTestDatabase } from "../../helpers/db.ts";
-import { startGitlabSim } from "../../sim/gitlab.ts";
 import { pushLedger, readExecutions, syncLedger } from "../lib/accounting.ts";
-import { formatKb, procStats, serviceEnv, WEBHOOK_SECRET, waitTerminal } from "../lib/harness.ts";
+import {
+  formatKb,
+  procStats,
+  scenarioSim,
+  serviceEnv,
+  WEBHOOK_SECRET,
+  waitTerminal,
+} from "../lib/harness.ts";
 import { check, faultCheck, lostCheck, type ScenarioResult, say } from "../lib/report.ts";
 
 export async function soak(opts: {
   syncs: number;
   projects: number;
 }): Promise<ScenarioResult & { samples: Array<{ rssKb: number; fds: number }> }> {
-  const sim = startGitlabSim({
-    projects: opts.projects,
-    subgroupFraction: 0,
-    sharedFraction: 0,
-    webhookUrl: "https://item-sync.test/webhooks/gitlab",
-  });
+  const sim = scenarioSim(opts.projects);
   const t = await createTestDatabase("pg");
   const names = brokerNames("soak");
   const tap = await startTap(names.AMQP_EXCHANGE);
