@@ -76,7 +76,8 @@ export async function openDatabase(
 
 /**
  * Applies the pending migrations on a connection of their own, without the answer limit, then
- * creates the IMRT item tables that are missing (in IMRT_SCHEMA).
+ * creates the IMRT item tables that are missing (in IMRT_SCHEMA) and checks the existing ones:
+ * a column item-sync writes that is missing is a StartupError naming table and column.
  */
 export async function migrateDatabase(config: Config): Promise<{ applied: string[]; created: string[] }> {
   const { idleInTransactionTimeoutMs, schema } = dbOptions(config);
@@ -85,7 +86,9 @@ export async function migrateDatabase(config: Config): Promise<{ applied: string
   try {
     return await explainingConnection(url, async () => {
       const applied = await migrate(db, undefined, { schema });
-      const created = await ensureImrtTables(db, imrtTables(db.dialect, config.imrtSchema));
+      const tables = imrtTables(db.dialect, config.imrtSchema);
+      const created = await ensureImrtTables(db, tables);
+      await checkImrtTables(db, tables);
       return { applied, created };
     });
   } finally {

@@ -76,7 +76,7 @@ export interface AuthConfig {
   clientId: string;
   clientSecret: string;
   requiredScope: string;
-  /** Scopes giving an OAuth2 token role operate / admin; "" = every accepted token has it. */
+  /** Scopes giving an OAuth2 token role operate / admin; "" = no token has it through a scope (fail closed). */
   operateScope: string;
   adminScope: string;
   cacheSeconds: number;

@@ -138,7 +138,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     name: "GITLAB_IGNORE_PROJECTS",
     default: "empty",
     meaning:
-      "comma-separated full paths of projects never synced (their items are deleted by the next complete scan)",
+      "comma-separated projects never synced, each a full path (`imrt/items/item-123`) or, without a `/`, a short path (`item-123`), case-insensitive (their items are deleted by the next complete scan)",
   },
   {
     group: "gitlab",

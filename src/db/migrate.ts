@@ -8,6 +8,7 @@
  * Postgres runs it in one transaction under an advisory lock, so replicas starting together
  * apply each migration exactly once; SQLite under BEGIN IMMEDIATE.
  */
+import { StartupError } from "../lib/errors.ts";
 import type { Db } from "./client.ts";
 import { type EmbeddedMigration, PG_MIGRATIONS, SQLITE_MIGRATIONS } from "./migrations.gen.ts";
 
@@ -53,6 +54,7 @@ export async function migrate(
       `select created_at from ${table} order by created_at desc limit 1`,
     );
     const lastWhen = last ? Number(last.created_at) : 0;
+    if (lastWhen === 0) await refuseForeignTables(tx, migrations, schema ?? "public");
     const applied: string[] = [];
     for (const m of migrations) {
       if (m.when <= lastWhen) continue;
@@ -68,4 +70,43 @@ export async function migrate(
 export function migrationsTable(dialect: Db["dialect"], schema?: string): string {
   if (dialect !== "pg") return "__drizzle_migrations";
   return `${schema && schema !== "public" ? schema : "drizzle"}.__drizzle_migrations`;
+}
+
+/**
+ * Before the first migration: tables the migrations create that already exist belong to another
+ * application — in an old `imrt` database, the replaced service's `item` and `item_log`, or its
+ * Spring Batch tables. Creating ours beside them would fail half-way with a bare "relation
+ * already exists"; the operator is told which schema to give item-sync instead.
+ */
+async function refuseForeignTables(
+  db: Db,
+  migrations: readonly EmbeddedMigration[],
+  schema: string,
+): Promise<void> {
+  const created = migrations.flatMap((m) =>
+    m.statements.flatMap(
+      (statement) => /^CREATE TABLE (?:IF NOT EXISTS )?[`"]([^`"]+)[`"]/i.exec(statement)?.[1] ?? [],
+    ),
+  );
+  if (created.length === 0) return;
+  const rows =
+    db.dialect === "pg"
+      ? await db.all<{ name: string }>(
+          "select table_name as name from information_schema.tables where table_schema = $1 and table_name = any($2)",
+          [schema, created],
+        )
+      : await db.all<{ name: string }>(
+          `select name from sqlite_master where type = 'table' and name in (${created.map((_, i) => `$${i + 1}`).join(", ")})`,
+          created,
+        );
+  if (rows.length === 0) return;
+  const names = rows.map((r) => r.name).sort();
+  const where = db.dialect === "pg" ? `schema "${schema}" (DATABASE_SCHEMA)` : "the SQLite database";
+  const fix =
+    db.dialect === "pg"
+      ? "give item-sync a schema of its own, e.g. DATABASE_SCHEMA=item_sync (created if missing); the IMRT item tables stay where IMRT_SCHEMA says"
+      : "point DATABASE_URL at a file of item-sync's own";
+  throw new StartupError(
+    `${where} already holds tables item-sync would create (${names.join(", ")}), and item-sync was never migrated there: they belong to another application (the replaced service's?); ${fix}`,
+  );
 }

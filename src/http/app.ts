@@ -38,7 +38,7 @@ import {
   type RouteAccess,
 } from "./auth/access.ts";
 import { type Authenticator, bearerToken, type Principal } from "./auth/auth.ts";
-import { errorResponse, mapError } from "./errors.ts";
+import { CHALLENGE, errorResponse, mapError, missingTokenMessage, unauthorized } from "./errors.ts";
 import { createRefusalLog, type RefusalLog, type RefusalReason } from "./refusals.ts";
 import { healthRoutes } from "./routes-health.ts";
 import { itemRoutes } from "./routes-items.ts";
@@ -310,31 +310,8 @@ function beforeRouting(request: Request): string {
   return `${first}…`;
 }
 
-const CHALLENGE = 'Bearer realm="item-sync"';
-
 /** For a protected route reached unauthenticated: a bug path (see the guards below), kept neutral. */
 const TOKEN_REQUIRED = "a bearer token is required (Authorization: Bearer <token>)";
-
-const unauthorized = (message: string) =>
-  errorResponse(401, "UNAUTHORIZED", message, {}, { "www-authenticate": CHALLENGE });
-
-/**
- * Why a request carries no usable bearer token, for the 401 — the header's content is never
- * repeated: none sent, another scheme, or a token with characters no token has (`TOKEN:ROLE`, an
- * API_TOKENS entry sent whole, is the usual one).
- */
-function missingTokenMessage(header: string | null): string {
-  if (header === null || header.trim() === "") {
-    return "no bearer token was sent: this route needs one (Authorization: Bearer <token>)";
-  }
-  if (!/^Bearer\s/i.test(header)) {
-    return "the Authorization header is not a bearer token: send Authorization: Bearer <token>";
-  }
-  if (/^Bearer\s+[^\s:]+:(read|operate|admin)\s*$/i.test(header)) {
-    return "the bearer token ends in :ROLE: an API_TOKENS entry TOKEN:ROLE is sent as TOKEN alone";
-  }
-  return "the bearer token is malformed: a token is letters, digits and - . _ ~ + / (then = padding) after `Bearer `";
-}
 
 /** Who is calling, or the response that refuses the request and why. */
 async function authorize(

@@ -32,6 +32,31 @@ export function errorResponse(
   });
 }
 
+/** The WWW-Authenticate challenge of every 401 (RFC 6750). */
+export const CHALLENGE = 'Bearer realm="item-sync"';
+
+/** 401 with the Bearer challenge. */
+export const unauthorized = (message: string) =>
+  errorResponse(401, "UNAUTHORIZED", message, {}, { "www-authenticate": CHALLENGE });
+
+/**
+ * Why a request carries no usable bearer token, for the 401 — the header's content is never
+ * repeated: none sent, another scheme, or a token with characters no token has (`TOKEN:ROLE`, an
+ * API_TOKENS entry sent whole, is the usual one).
+ */
+export function missingTokenMessage(header: string | null): string {
+  if (header === null || header.trim() === "") {
+    return "no bearer token was sent: this route needs one (Authorization: Bearer <token>)";
+  }
+  if (!/^Bearer\s/i.test(header)) {
+    return "the Authorization header is not a bearer token: send Authorization: Bearer <token>";
+  }
+  if (/^Bearer\s+[^\s:]+:(read|operate|admin)\s*$/i.test(header)) {
+    return "the bearer token ends in :ROLE: an API_TOKENS entry TOKEN:ROLE is sent as TOKEN alone";
+  }
+  return "the bearer token is malformed: a token is letters, digits and - . _ ~ + / (then = padding) after `Bearer `";
+}
+
 export function mapError(
   frameworkCode: string | number,
   thrown: unknown,

@@ -8,7 +8,9 @@
 
 import { Elysia } from "elysia";
 import { StartupError } from "../lib/errors.ts";
-import { errorResponse } from "./errors.ts";
+import { isProtectedPath } from "./auth/access.ts";
+import { bearerToken } from "./auth/auth.ts";
+import { errorResponse, missingTokenMessage, unauthorized } from "./errors.ts";
 import { healthRoutes } from "./routes-health.ts";
 
 interface Listener {
@@ -73,9 +75,17 @@ export interface StartupProbe {
  * process that is patiently waiting, and /health/ready answers 503 saying what is awaited. A port
  * in use fails here, before any connection is made. Handing the port to the real server leaves
  * a gap of a few milliseconds in which connections are refused: one missed probe at most.
+ * The API's protected paths answer 401 to a request without a bearer token, as they will later.
  */
 export function startStartupProbe(opts: ListenOptions): StartupProbe {
   const app = new Elysia()
+    // Authentication comes first, even now: a request to a protected path without a bearer
+    // token gets the 401 it will get once started. One with a token cannot be judged yet: 503.
+    .onRequest(({ request }) => {
+      const header = request.headers.get("authorization");
+      if (isProtectedPath(new URL(request.url).pathname) && bearerToken(header) === null)
+        return unauthorized(missingTokenMessage(header));
+    })
     // any other route (the API, the dashboard) is not there yet: 503, try again, not 404
     .onError(({ code }) =>
       code === "NOT_FOUND"

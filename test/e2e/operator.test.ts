@@ -3,7 +3,7 @@
  * each mistake ends with exit 2 and one message that names the variable and says what to do.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createJobRepository } from "../../src/batch/repository.ts";
@@ -164,6 +164,49 @@ describe("database mistakes", () => {
       });
       expect(r.code).toBe(2);
       expect(r.out).toContain("item-sync: database not migrated: run `item-sync migrate`");
+    } finally {
+      await t.drop();
+    }
+  });
+
+  /** A database as the replaced service left it: the IMRT item tables of V44 in `public`. */
+  const v44Database = async () => {
+    const t = await createTestDatabase("pg", { migrated: false, imrt: false });
+    await t.db.run(readFileSync(join(import.meta.dir, "../fixtures/imrt-v44.sql"), "utf8"));
+    return t;
+  };
+
+  test("item-sync migrate into the schema of the replaced service's tables: exit 2 naming DATABASE_SCHEMA and the tables, nothing created", async () => {
+    const t = await v44Database();
+    try {
+      const r = await run(["migrate"], { DATABASE_URL: t.url });
+      expect(r.code).toBe(2);
+      expect(r.out).toContain(
+        'item-sync: schema "public" (DATABASE_SCHEMA) already holds tables item-sync would create (item, item_log)',
+      );
+      expect(r.out).toContain("DATABASE_SCHEMA=item_sync");
+      expect(r.out).not.toContain("    at ");
+      const ours = await t.db.all(
+        "select table_name from information_schema.tables where table_name in ('batch_job_instance', 'sync_project')",
+      );
+      expect(ours).toEqual([]);
+    } finally {
+      await t.drop();
+    }
+  });
+
+  test("item-sync migrate on IMRT tables lacking a column item-sync writes: exit 2 naming table and column, nothing altered", async () => {
+    const t = await v44Database();
+    try {
+      await t.db.run("alter table item drop column scoring_engine");
+      const r = await run(["migrate"], { DATABASE_URL: t.url, DATABASE_SCHEMA: "item_sync" });
+      expect(r.code).toBe(2);
+      expect(r.out).toContain('table item has no column scoring_engine in schema "public" (IMRT_SCHEMA)');
+      expect(r.out).not.toContain("    at ");
+      const [column] = await t.db.all(
+        "select 1 from information_schema.columns where table_name = 'item' and column_name = 'scoring_engine'",
+      );
+      expect(column).toBeUndefined(); // reported, never added
     } finally {
       await t.drop();
     }
@@ -351,7 +394,7 @@ describe("broker mistakes", () => {
     expect(p.logs()).not.toContain("undefined: ACCESS_REFUSED");
   });
 
-  test("broker unreachable: retries are logged with the time left, /health/live answers, POST /sync is 503 until it is back", async () => {
+  test("broker unreachable: retries are logged with the time left, /health/live answers, POST /sync is 503 until it is back (401 without a token)", async () => {
     const upstream = new URL(amqpUrl());
     const proxy = startTcpProxy(upstream.hostname, Number(upstream.port));
     try {
@@ -374,6 +417,10 @@ describe("broker mistakes", () => {
       const early = await fetch(`${p.url}/jobs`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
       expect(early.status).toBe(503);
       expect(((await early.json()) as { error: { code: string } }).error.code).toBe("STARTING");
+      // authentication comes first, even while starting: no token, 401 as later (not 503)
+      const anonymous = await fetch(`${p.url}/sync?mode=bogus`, { method: "POST" });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get("www-authenticate")).toStartWith("Bearer");
       await waitFor("a retry logged with the time left", async () =>
         /waiting for RabbitMQ at 127\.0\.0\.1:\d+ \(AMQP_URL\): .*retrying, giving up in \d+ s/.test(
           p.logs(),
