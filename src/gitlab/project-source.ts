@@ -12,6 +12,11 @@
  * steps forward while a whole page is at or below it, and drops every id at or below it — so
  * no project of the group is read twice or skipped. (A project that joins the group with an id
  * below the checkpoint is first seen by the next full scan.)
+ *
+ * Within a scan the same shifts are caught at each seam: a removal by probing the project just
+ * before the next page's offset, and — since prefetched pages are answered in any order — a page
+ * answered before the one the caller held is kept only if its first project is still at its
+ * offset (else projects moved in since shifted it, and it is read again from the seam).
  */
 
 import { isIgnoredProject } from "./ignore.ts";
@@ -96,20 +101,36 @@ export function createProjectSource(deps: {
     async *pages(opts = {}) {
       const { from, signal } = opts;
       let lastId = from?.lastProjectId ?? 0;
-      let current = from ? await locate(from, signal) : { page: 1, raw: await deps.fetchPage(1, signal) };
+      // Answers are numbered as they arrive: a page answered before the page the caller held may
+      // predate a shift that page already shows (see below).
+      let answers = 0;
+      const located = async (at: ProjectCheckpoint | null) => {
+        const found = at ? await locate(at, signal) : { page: 1, raw: await deps.fetchPage(1, signal) };
+        return { ...found, answer: ++answers };
+      };
+      let current = await located(from ?? null);
       // Pages requested ahead, in page order. Each is answered, then its seam is checked: the
       // project just before its offset must still be the last one seen on the page before it
       // (asked after the page, so a removal that shifted the page shows in the check too); all
       // of it runs while the caller works.
-      let ahead: { page: number; result: Promise<{ next: RawPage; atSeam: number | null }> }[] = [];
+      let ahead: {
+        page: number;
+        result: Promise<{ next: RawPage; answer: number; atSeam: number | null }>;
+      }[] = [];
       const request = (page: number) => {
         const result = deps.fetchPage(page, signal).then(async (next) => {
+          const answer = ++answers;
           const atSeam =
             deps.probe && deps.perPage ? await deps.probe((page - 1) * deps.perPage - 1, signal) : null;
-          return { next, atSeam };
+          return { next, answer, atSeam };
         });
         result.catch(() => {}); // observed below; this only keeps an abandoned prefetch quiet
         return { page, result };
+      };
+      /** Whether `raw`'s first project is still the one at its page's offset (asked now). */
+      const stillAtOffset = async (page: number, raw: RawPage) => {
+        if (!deps.probe || !deps.perPage) return false;
+        return (await deps.probe((page - 1) * deps.perPage, signal)) === (raw.projects[0]?.id ?? null);
       };
       for (;;) {
         signal?.throwIfAborted();
@@ -133,13 +154,19 @@ export function createProjectSource(deps: {
         };
         const head = ahead.shift();
         if (nextPage === null || !head) return;
-        const { next, atSeam } = await head.result;
-        if (atSeam !== null && atSeam > lastId) {
+        const { next, answer, atSeam } = await head.result;
+        if (answer < current.answer && !(await stillAtOffset(nextPage, next))) {
+          // Prefetched pages race: this one was answered before the page just held, and projects
+          // moved in before the seam since then shifted the offsets up — its first projects
+          // would sit unseen on the other side of the seam: re-read from the seam.
+          ahead = [];
+          current = await located({ page: nextPage, lastProjectId: lastId });
+        } else if (atSeam !== null && atSeam > lastId) {
           // A project before the seam was removed: the offsets slid down, re-read from the seam.
           ahead = [];
-          current = await locate({ page: nextPage, lastProjectId: lastId }, signal);
+          current = await located({ page: nextPage, lastProjectId: lastId });
         } else {
-          current = { page: nextPage, raw: next };
+          current = { page: nextPage, raw: next, answer: Math.max(answer, current.answer) };
         }
       }
     },
