@@ -256,8 +256,10 @@ describe("statusRunStart", () => {
   });
 });
 
-test("workflowStatusOf: the code, '' when missing, null without workflow, undefined when unreadable", () => {
+test("workflowStatusOf: the code (a number as its text, as the mapping reads it), '' when missing, null without workflow, undefined when unreadable", () => {
   expect(workflowStatusOf('{"workflow":{"workflowStatusCode":"Draft"}}')).toBe("Draft");
+  expect(workflowStatusOf('{"workflow":{"workflowStatusCode":7}}')).toBe("7");
+  expect(workflowStatusOf('{"workflow":[]}')).toBeNull();
   expect(workflowStatusOf('{"workflow":{}}')).toBe("");
   expect(workflowStatusOf('{"id":"1"}')).toBeNull();
   expect(workflowStatusOf("[1]")).toBeUndefined();

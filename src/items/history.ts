@@ -12,6 +12,7 @@
  */
 
 import type { GitCommit, ItemFile, RepositoryReads } from "../gitlab/repository-reads.ts";
+import { asText, isObject } from "./mapping/json-values.ts";
 
 export type { GitCommit, ItemFile };
 
@@ -125,10 +126,10 @@ export function workflowStatusOf(text: string): string | null | undefined {
   try {
     const doc = JSON.parse(text) as unknown;
     if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return undefined;
+    // read as the mapping reads the head's (read-document.ts): a number is its text
     const workflow = (doc as { workflow?: unknown }).workflow;
-    if (typeof workflow !== "object" || workflow === null) return null;
-    const code = (workflow as { workflowStatusCode?: unknown }).workflowStatusCode;
-    return typeof code === "string" ? code : "";
+    if (!isObject(workflow)) return null;
+    return asText(workflow.workflowStatusCode) ?? "";
   } catch {
     return undefined;
   }
