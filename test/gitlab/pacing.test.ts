@@ -146,7 +146,7 @@ describe("pacing", () => {
     const client = createGitlabClient(simConfig(s, { concurrency: 16, maxRps: 200 }), {
       logger: silentLogger,
     });
-    const fetches = recordFetches();
+    const fetches = recordFetches(s);
     let finished = false;
     try {
       const run = forEachLimited(s.state.projects, 64, async (p) => {
@@ -192,7 +192,7 @@ describe("pacing", () => {
       },
     };
     const client = createGitlabClient(simConfig(s), { logger: silentLogger, pacer });
-    const fetches = recordFetches();
+    const fetches = recordFetches(s);
     try {
       await forEachLimited(s.state.projects, 30, async (p) => {
         await client.isMonitored(p.id);
@@ -207,15 +207,18 @@ describe("pacing", () => {
 });
 
 /**
- * Records when each request is handed to fetch: the client's decision, which a loaded machine can
- * only spread out. (Arrivals at the simulator also carry the transport's jitter.)
+ * Records when each request to `sim` is handed to fetch: the client's decision, which a loaded
+ * machine can only spread out. (Arrivals at the simulator also carry the transport's jitter.)
+ * Only requests to this simulator count: the test process also runs what other test files left
+ * behind, and a fetch of theirs is not one of this client's requests.
  */
-function recordFetches(): { sent: number[]; restore: () => void } {
+function recordFetches(sim: GitlabSim): { sent: number[]; restore: () => void } {
   const sent: number[] = [];
   const realFetch = globalThis.fetch;
   globalThis.fetch = Object.assign(
     (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-      sent.push(performance.now());
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.startsWith(sim.url)) sent.push(performance.now());
       return realFetch(input, init);
     },
     realFetch,
