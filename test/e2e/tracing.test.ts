@@ -22,6 +22,7 @@ import {
   startBinary,
   waitFor,
   waitForExecution,
+  waitForItemsAtHead,
 } from "../helpers/binary.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
@@ -190,7 +191,9 @@ test("a sync execution is one trace with a span per page; a webhook push is one 
   expect(consumeParent?.kind).toBe(OTLP_KIND.producer);
   expect(consumeParent?.attributes["messaging.message.id"]).toBe(consume.attributes["messaging.message.id"]);
 
-  // ---- a webhook push
+  // ---- a webhook push, once the sync's update-items are handled: one still queued for the
+  // project would write the pushed commit first, and the push's own message would find it done
+  await waitForItemsAtHead(call, sim);
   const project = sim.state.projects[7];
   if (!project) throw new Error("no project 7");
   const commit = sim.state.touchItem(project.id, "traced push");
