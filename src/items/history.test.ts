@@ -69,13 +69,11 @@ async function walk(
     headFile,
     current: workflowStatusOf(headFile.text) ?? null,
     statusOf: workflowStatusOf,
-    stored:
-      listed.fromRoot || !stored
-        ? null
-        : {
-            workflowStatus: stored.workflowStatus ?? null,
-            workflowStatusSetAt: stored.workflowStatusSetAt ?? null,
-          },
+    stored: stored && {
+      workflowStatus: stored.workflowStatus ?? null,
+      workflowStatusSetAt: stored.workflowStatusSetAt ?? null,
+    },
+    continuesStored: stored !== null && !listed.fromRoot,
   });
   return { listed, start, listingRequests, walkRequests: counted.requests() - listingRequests };
 }
@@ -187,28 +185,38 @@ describe("statusRunStart", () => {
     expect(walkRequests).toBe(0);
   });
 
-  test("a head item.json without workflow leaves the stored status and its date (§3.3 #5), reading nothing", async () => {
-    const head: GitCommit = { id: "c2", committedDate: new Date(day(2)), authorName: "a" };
-    let reads = 0;
-    const gitlab: HistoryGitlab = {
-      async commitsPage() {
-        throw new Error("the walk lists nothing");
-      },
-      async itemFileAt() {
-        reads++;
-        return null;
-      },
-    };
-    const start = await statusRunStart(gitlab, 1, {
-      commits: [head],
-      headFile: { text: JSON.stringify({ id: "1", type: "mc" }), lastCommitId: "c2" },
-      current: null,
-      statusOf: workflowStatusOf,
-      stored: { workflowStatus: "Operational", workflowStatusSetAt: new Date(day(1)) },
+  for (const [whose, continuesStored] of [
+    ["item-sync's own", true],
+    ["the replaced service's", false],
+  ] as const) {
+    test(`a head item.json without workflow leaves the stored status and ${whose} date (§3.3 #5), reading nothing`, async () => {
+      const head: GitCommit = { id: "c2", committedDate: new Date(day(2)), authorName: "a" };
+      let reads = 0;
+      const gitlab: HistoryGitlab = {
+        async commitsPage() {
+          throw new Error("the walk lists nothing");
+        },
+        async itemFileAt() {
+          reads++;
+          return {
+            text: JSON.stringify({ id: "1", type: "mc", workflow: { workflowStatusCode: "Operational" } }),
+            lastCommitId: "c1",
+          };
+        },
+      };
+      const first: GitCommit = { id: "c1", committedDate: new Date(day(1)), authorName: "a" };
+      const start = await statusRunStart(gitlab, 1, {
+        commits: continuesStored ? [head] : [head, first], // a row not ours walks the whole branch
+        headFile: { text: JSON.stringify({ id: "1", type: "mc" }), lastCommitId: "c2" },
+        current: null,
+        statusOf: workflowStatusOf,
+        stored: { workflowStatus: "Operational", workflowStatusSetAt: new Date("2018-06-01T00:00:00Z") },
+        continuesStored,
+      });
+      expect(start).toEqual({ kind: "stored" });
+      expect(reads).toBe(0);
     });
-    expect(start).toEqual({ kind: "stored" });
-    expect(reads).toBe(0);
-  });
+  }
 
   test("new commits in the stored status keep the stored date (the run reaches back past them)", async () => {
     const b = branch([

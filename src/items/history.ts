@@ -81,7 +81,9 @@ export type StatusRunStart = { kind: "commit"; commit: GitCommit } | { kind: "st
 /**
  * Walks back from the head's item.json (already read) through the commits that changed it until
  * one had another status. `statusOf` reads a document's status (undefined when unreadable, which
- * counts as another status). `stored` is null when `commits` is the whole history.
+ * counts as another status). `stored` is the row's status before this revision (null for a new
+ * row); `continuesStored` says whether its date is a true one that the commits before `commits`
+ * lead up to (false when `commits` is the whole history, or the replaced service wrote the row).
  */
 export async function statusRunStart(
   gitlab: HistoryGitlab,
@@ -92,16 +94,21 @@ export async function statusRunStart(
     current: string | null;
     statusOf: (text: string) => string | null | undefined;
     stored: Pick<StoredRevision, "workflowStatus" | "workflowStatusSetAt"> | null;
+    continuesStored: boolean;
   },
 ): Promise<StatusRunStart> {
   const { commits, current, stored } = input;
   const oldest = commits.at(-1);
   if (!oldest) return { kind: "stored" }; // nothing new: nothing can have changed
-  // An item.json without `workflow` leaves the status as stored (§3.3 #5): its run goes on.
+  // An item.json without `workflow` leaves the status as stored (§3.3 #5), and so its date, true
+  // or not: a walk would date the commit that dropped `workflow`, which set no status.
   if (current === null && stored !== null && stored.workflowStatusSetAt !== null) return { kind: "stored" };
   // Before the oldest new commit lies the stored commit, whose status the row holds.
   const continuesFromStored = () =>
-    stored !== null && stored.workflowStatusSetAt !== null && stored.workflowStatus === current;
+    input.continuesStored &&
+    stored !== null &&
+    stored.workflowStatusSetAt !== null &&
+    stored.workflowStatus === current;
   let changedAt = input.headFile.lastCommitId;
   for (;;) {
     const i = commits.findIndex((c) => c.id === changedAt);

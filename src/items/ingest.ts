@@ -239,7 +239,8 @@ export function createItemIngest(deps: {
         headFile,
         current: doc.item.workflowStatus,
         statusOf: workflowStatusOf,
-        stored: stored && storedOwn ? storedStatus(stored) : null,
+        stored: stored && storedStatus(stored),
+        continuesStored: storedOwn,
       });
       const oldestFirst = [...listed.commits].reverse();
       const now = new Date();

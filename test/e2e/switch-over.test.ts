@@ -7,6 +7,7 @@
  * - `migrate` creates its own schema, and leaves the IMRT tables' shape as it is;
  * - a full sync writes no second item row for a known project, and keeps each one's key (found
  *   through item_git.project_id), its old item_log rows and the rows of an item already at its head;
+ * - status dates are dated anew from the branch, except where item.json lost `workflow` (kept);
  * - the item whose lock the old service holds waits for it — never dead-lettered — and is written
  *   once the lock is released;
  * - the Spring Batch tables are byte-for-byte untouched, and nothing of ours lands outside item_sync.
@@ -52,6 +53,8 @@ function statusAt(c: { files: Map<string, string> }): string | null | undefined 
 const known: { projectId: number; key: number; commit: string; itemId: number }[] = [];
 let atHead: (typeof known)[number];
 let locked: (typeof known)[number];
+/** Ingested by the old service a commit before its head, whose item.json then lost `workflow`. */
+let workflowDropped: (typeof known)[number];
 
 beforeAll(async () => {
   sim = startGitlabSim({ projects: PROJECTS, subgroupFraction: 0, sharedFraction: 0 });
@@ -83,12 +86,13 @@ beforeAll(async () => {
     };
     const middle = withItem.slice(1).find((p) => runStart(p).start >= 1);
     if (!middle) throw new Error("no project whose status run spans two commits");
-    const chosen = [withItem[0]!, middle, ...withItem.slice(1).filter((p) => p !== middle)].slice(0, 3);
+    const chosen = [withItem[0]!, middle, ...withItem.slice(1).filter((p) => p !== middle)].slice(0, 4);
     for (const [i, p] of chosen.entries()) {
       const history = sim.state.commitsOf(p);
       const run = runStart(p);
-      // newest; inside the current run (its first commit); or the first commit
-      const commit = i === 0 ? history[0] : i === 1 ? history[run.start] : history.at(-1);
+      // newest; inside the current run (its first commit); the first commit; the newest, which a
+      // push below then follows with an item.json without `workflow`
+      const commit = i === 0 || i === 3 ? history[0] : i === 1 ? history[run.start] : history.at(-1);
       if (!commit) throw new Error("no commit");
       const status = i === 1 ? (run.current ?? "Draft") : "Draft";
       const doc = sim.state.itemOf(p.id) as { id: string; type: string };
@@ -116,7 +120,19 @@ beforeAll(async () => {
       );
       known.push({ projectId: p.id, key, commit: commit.id, itemId: Number(doc.id) });
     }
-    [atHead, , locked] = known as [(typeof known)[number], (typeof known)[number], (typeof known)[number]];
+    [atHead, , locked, workflowDropped] = known as [
+      (typeof known)[number],
+      (typeof known)[number],
+      (typeof known)[number],
+      (typeof known)[number],
+    ];
+    sim.state.editItem(
+      workflowDropped.projectId,
+      (doc) => {
+        delete doc.workflow;
+      },
+      { author: "editor" },
+    );
     // the old service is working on one of them right now
     await db.unsafe(
       "insert into project_lock (project_id, locked_at, created_at, updated_at, updated_by) values ($1, now(), now(), now(), 'internal')",
@@ -210,7 +226,7 @@ test("IMRT_SCHEMA=imrt, DATABASE_SCHEMA=item_sync: known items keep their row an
       // the old row, then one per newer commit
       expect(log.length).toBe(history.findIndex((c) => c.id === k.commit) + 1);
       expect(log.find((l) => l.commit_hash === k.commit)?.updated_by).toBe("old-service");
-      if (k !== atHead) {
+      if (k !== atHead && k !== workflowDropped) {
         // dated anew from the whole branch, not kept from the old service's batch (§4.5): the
         // first commit of the latest run of commits whose item.json has the head's status
         const current = statusAt(history[0]!);
@@ -222,6 +238,12 @@ test("IMRT_SCHEMA=imrt, DATABASE_SCHEMA=item_sync: known items keep their row an
         );
       }
     }
+    // an item.json without `workflow` keeps the stored status and its date (§3.3 #5), even one
+    // the old service wrote: no walk dates the commit that dropped it
+    const [kept] =
+      await db`select workflow_status, workflow_status_set_at from imrt.item where key = ${workflowDropped.key}`;
+    expect(kept?.workflow_status).toBe("Draft");
+    expect(new Date(kept?.workflow_status_set_at).toISOString()).toBe("2018-04-01T10:00:00.000Z");
     // the item already at its head was left as the old service wrote it
     const [untouched] = await db`select updated_by, updated_at from imrt.item where key = ${atHead.key}`;
     expect(untouched?.updated_by).toBe("old-service");
